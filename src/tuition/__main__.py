@@ -1,0 +1,3 @@
+from tuition.cli import main
+
+main()

@@ -1,0 +1,136 @@
+"""Writes to accounts, members and learners."""
+
+from collections.abc import Iterable
+
+from django.core.validators import validate_email
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+from tuition.core.errors import ValidationError
+from tuition.core.transactions import use_case
+
+from .models import Membership, TrainingAccount, User
+
+
+def normalize_email(email: object) -> str:
+    """Raises:
+    ValidationError: not an email address."""
+    if not isinstance(email, str):
+        raise ValidationError("email must be an email address.", details={"field": "email"})
+    cleaned = email.strip().lower()
+    try:
+        validate_email(cleaned)
+    except DjangoValidationError as exc:
+        raise ValidationError(
+            "email must be an email address.", details={"field": "email"}
+        ) from exc
+    return cleaned
+
+
+def get_or_create_user(*, email: str, name: str = "") -> User:
+    """The person with this email, created (without a usable password) on first use.
+
+    Raises:
+        ValidationError: not an email address.
+    """
+    email = normalize_email(email)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=None, name=name[:200])
+    elif name and not user.name:
+        user.name = name[:200]
+        user.save(update_fields=["name"])
+    return user
+
+
+@use_case
+def create_account(
+    *,
+    name: str,
+    owners: Iterable[str] = (),
+    external_id: str | None = None,
+    redeemer_policy: str = TrainingAccount.RedeemerPolicy.ANYONE,
+    is_personal: bool = False,
+    actor: str,
+) -> TrainingAccount:
+    """Create a training account with its owners (by email).
+
+    Raises:
+        ValidationError: an empty name, an unknown policy, a bad email, a taken external ID.
+    """
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("name must be 1 to 200 characters.", details={"field": "name"})
+    if redeemer_policy not in TrainingAccount.RedeemerPolicy.values:
+        raise ValidationError(
+            "redeemers must be 'anyone' or 'members'.", details={"field": "redeemers"}
+        )
+    if external_id and TrainingAccount.objects.filter(external_id=external_id).exists():
+        raise ValidationError(
+            "external_id is already used by another account.", details={"field": "external_id"}
+        )
+    account = TrainingAccount.objects.create(
+        name=name,
+        external_id=external_id or None,
+        redeemer_policy=redeemer_policy,
+        is_personal=is_personal,
+    )
+    for email in owners:
+        add_member(account=account, email=email, role=Membership.Role.OWNER,
+                   can_view_balance=True, notify=True, actor=actor)
+    return account
+
+
+@use_case
+def add_member(
+    *,
+    account: TrainingAccount,
+    email: str,
+    role: str = Membership.Role.MEMBER,
+    can_view_balance: bool = False,
+    notify: bool = False,
+    actor: str,
+) -> Membership:
+    """Add a person to an account, or update their role if they are on it already.
+
+    Raises:
+        ValidationError: a bad email or role.
+    """
+    if role not in Membership.Role.values:
+        raise ValidationError("role must be 'owner' or 'member'.", details={"field": "role"})
+    user = get_or_create_user(email=email)
+    membership, _ = Membership.objects.update_or_create(
+        account=account,
+        user=user,
+        defaults={
+            "role": role,
+            "can_view_balance": can_view_balance or role == Membership.Role.OWNER,
+            "notify": notify,
+        },
+    )
+    return membership
+
+
+@use_case
+def remove_member(*, membership: Membership, actor: str) -> None:
+    """Take a person off an account. The last owner cannot be removed.
+
+    Raises:
+        ValidationError: removing the last owner.
+    """
+    if membership.is_owner and not Membership.objects.filter(
+        account_id=membership.account_id, role=Membership.Role.OWNER
+    ).exclude(pk=membership.pk).exists():
+        raise ValidationError("An account must keep at least one owner.")
+    membership.delete()
+
+
+def personal_account_for(*, email: str, actor: str) -> TrainingAccount:
+    """The personal account of the person with this email, created on first use."""
+    user = get_or_create_user(email=email)
+    existing = TrainingAccount.objects.filter(
+        is_personal=True, memberships__user=user, memberships__role=Membership.Role.OWNER
+    ).first()
+    if existing:
+        return existing
+    return create_account(name=f"{user.email} (personal)", owners=[user.email],
+                          is_personal=True, actor=actor)

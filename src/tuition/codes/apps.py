@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CodesConfig(AppConfig):
+    name = "tuition.codes"
+    label = "codes"
+    verbose_name = "Codes and coupons"

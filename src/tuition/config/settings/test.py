@@ -1,0 +1,23 @@
+"""Settings for the test suite: the same as base, with fast hashing and tasks run in-process."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Every test run gets its own database, so runs side by side never share one. On SQLite it is
+# a file (not memory) so that concurrency tests can open real connections from other processes.
+_run = env.str("TUITION_TEST_RUN", default=str(os.getpid()))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": f"/tmp/tuition-test-{_run}.sqlite3"}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_tuition_{_run}"}

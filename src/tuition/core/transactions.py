@@ -1,0 +1,67 @@
+"""One transaction per use case, retried when the database asks for it.
+
+A use case runs in `transaction.atomic(durable=True)`. Deadlocks and serialization failures
+(PostgreSQL) and a busy database file (SQLite) roll the whole attempt back; it is retried a few
+times with jitter. When the database stays busy, or the connection is lost, the caller gets
+`ServiceBusyError` (503 with Retry-After), never an unplanned 500.
+
+Called inside a transaction that is already open, a use case joins it instead, so a larger use
+case (checkout) can compose smaller ones (a ledger debit) and stay all-or-nothing.
+"""
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+
+from .errors import ServiceBusyError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    text = str(exc).lower()
+    return connection.vendor == "sqlite" and ("locked" in text or "busy" in text)
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is None:
+        return isinstance(exc, OperationalError) and connection.vendor != "sqlite"
+    return sqlstate.startswith(("08", "57P"))
+
+
+def use_case(func: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        attempts = settings.TUITION["SERVICE_RETRY_ATTEMPTS"]
+        for attempt in range(1, attempts + 1):
+            try:
+                with transaction.atomic(durable=True):
+                    return func(*args, **kwargs)
+            except DatabaseError as exc:
+                if is_retryable(exc) and attempt < attempts:
+                    time.sleep(random.uniform(0.005, 0.02) * attempt)
+                    continue
+                if is_retryable(exc) or is_connection_failure(exc):
+                    connection.close_if_unusable_or_obsolete()
+                    raise ServiceBusyError() from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return run

@@ -1,0 +1,115 @@
+"""Reads of the ledger. Balances come from the lots' running `remaining`, never from
+summing the history."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+
+from tuition.core import clock
+
+from .models import Lot, LotScopeItem, Transfer, Unit
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """A catalog item as the ledger sees it: its kind ("activity" or "group") and id."""
+
+    kind: str
+    item_id: int
+
+
+@dataclass
+class UnitBalance:
+    unit: Unit
+    available: int = 0  # usable now: active, not deleted, not expired
+    inactive: int = 0  # held by deactivated credits
+    lots: list[Lot] = field(default_factory=list)
+
+    @property
+    def available_display(self) -> str:
+        return self.unit.format(self.available)
+
+
+def allocation_order() -> list:
+    """Soonest expiry first, no expiry last, then oldest first (SPEC rule 13)."""
+    return [F("expires_at").asc(nulls_last=True), "created_at", "id"]
+
+
+def usable_lots(
+    *,
+    account_id: int,
+    unit_id: int,
+    at: datetime,
+    item: ItemRef | None = None,
+    lot_ids: Sequence[int] | None = None,
+) -> QuerySet[Lot]:
+    """Lots that can pay now, in the order they are spent."""
+    lots = Lot.objects.filter(
+        account_id=account_id,
+        unit_id=unit_id,
+        status=Lot.Status.ACTIVE,
+        deleted_at__isnull=True,
+        remaining__gt=0,
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+    if lot_ids is not None:
+        lots = lots.filter(pk__in=lot_ids)
+    if item is not None:
+        lots = lots.filter(in_scope_of(item))
+    return lots.order_by(*allocation_order())
+
+
+def in_scope_of(item: ItemRef) -> Q:
+    listed = LotScopeItem.objects.filter(lot=OuterRef("pk"), item_id=item.item_id)
+    return Q(scope_kind=item.kind) & (Q(scope_all=True) | Exists(listed))
+
+
+def lot_covers(lot: Lot, item: ItemRef) -> bool:
+    if lot.scope_kind != item.kind:
+        return False
+    return lot.scope_all or lot.scope_items.filter(item_id=item.item_id).exists()
+
+
+def visible_lots() -> QuerySet[Lot]:
+    """Lots that have not been deleted (deleted ones leave every list)."""
+    return Lot.objects.filter(deleted_at__isnull=True)
+
+
+def get_balances(*, account_id: int, at: datetime | None = None) -> list[UnitBalance]:
+    """Per unit: what the account can spend now, and the lots that hold it."""
+    at = at or clock.now()
+    balances: dict[int, UnitBalance] = {}
+    lots = (
+        visible_lots()
+        .filter(account_id=account_id)
+        .select_related("unit")
+        .order_by("unit_id", *allocation_order())
+    )
+    for lot in lots:
+        balance = balances.setdefault(lot.unit_id, UnitBalance(unit=lot.unit))
+        balance.lots.append(lot)
+        if lot.is_expired_at(at):
+            continue
+        if lot.status == Lot.Status.ACTIVE:
+            balance.available += lot.remaining
+        else:
+            balance.inactive += lot.remaining
+    return list(balances.values())
+
+
+def available_balance(*, account_id: int, unit_id: int, at: datetime | None = None) -> int:
+    at = at or clock.now()
+    total = usable_lots(account_id=account_id, unit_id=unit_id, at=at).aggregate(
+        total=Sum("remaining")
+    )["total"]
+    return total or 0
+
+
+def account_transfers(*, account_id: int) -> QuerySet[Transfer]:
+    return (
+        Transfer.objects.filter(account_id=account_id)
+        .select_related("unit")
+        .prefetch_related("entries")
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,72 @@
+"""The ledger's invariants (SPEC §6), recomputed from the rows themselves.
+
+Each check returns a list of problems (empty when the invariant holds). Other apps add their own
+checks in a `verify.py` module with a CHECKS list; `tuition verify` runs them all.
+"""
+
+from collections.abc import Callable
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
+
+from .models import Entry, Lot, Transfer
+
+Check = Callable[[], list[str]]
+SAMPLE = 20
+
+
+def transfers_balance() -> list[str]:
+    """Every transfer's entries sum to zero, and it has at least two of them."""
+    bad = (
+        Transfer.objects.annotate(total=Coalesce(Sum("entries__amount"), 0), legs=Count("entries"))
+        .filter(~Q(total=0) | Q(legs__lt=2))
+        .values_list("pk", "total", "legs")[:SAMPLE]
+    )
+    return [f"transfer {pk}: entries sum to {total} over {legs} legs" for pk, total, legs in bad]
+
+
+def ledger_sums_to_zero() -> list[str]:
+    total = Entry.objects.aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    return [] if total == 0 else [f"all entries sum to {total}, not 0"]
+
+
+def lots_match_entries() -> list[str]:
+    """A lot's remaining amount equals the sum of its entries."""
+    bad = (
+        Lot.objects.annotate(booked=Coalesce(Sum("entries__amount"), 0))
+        .exclude(remaining=F("booked"))
+        .values_list("pk", "remaining", "booked")[:SAMPLE]
+    )
+    return [f"lot {pk}: remaining {rem} but entries sum to {booked}" for pk, rem, booked in bad]
+
+
+def no_negative_lots() -> list[str]:
+    return [f"lot {pk} is negative" for pk in Lot.objects.filter(remaining__lt=0).values_list("pk", flat=True)[:SAMPLE]]
+
+
+def no_spend_after_expiry() -> list[str]:
+    """No redemption was booked on a lot at or after its expiry instant."""
+    bad = Entry.objects.filter(
+        transfer__kind=Transfer.Kind.REDEEM,
+        lot__expires_at__isnull=False,
+        transfer__created_at__gte=F("lot__expires_at"),
+    ).values_list("transfer_id", "lot_id")[:SAMPLE]
+    return [f"transfer {t} spent lot {lot} after it expired" for t, lot in bad]
+
+
+def reversals_match() -> list[str]:
+    """A reversal moves exactly the amount of the transfer it reverses."""
+    bad = Transfer.objects.filter(kind=Transfer.Kind.REVERSE).exclude(
+        amount=F("reverses__amount")
+    ).values_list("pk", flat=True)[:SAMPLE]
+    return [f"reversal {pk} does not match the amount it reverses" for pk in bad]
+
+
+CHECKS: list[Check] = [
+    transfers_balance,
+    ledger_sums_to_zero,
+    lots_match_entries,
+    no_negative_lots,
+    no_spend_after_expiry,
+    reversals_match,
+]

@@ -1,0 +1,162 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from tests.factories import AccountFactory, issue, usd
+from tuition.core import clock
+from tuition.core.errors import NotFoundError, ValidationError
+from tuition.ledger import services as ledger
+from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
+from tuition.ledger.models import Lot, SystemAccount, Transfer
+from tuition.ledger.verify import CHECKS
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_ledger_consistent():
+    problems = [p for check in CHECKS for p in check()]
+    assert problems == []
+
+
+def test_reverse_returns_value_to_the_same_lots_keeping_their_expiry():
+    account = AccountFactory()
+    a = issue(account, 300, days=10)
+    b = issue(account, 300, days=20)
+    spend = ledger.debit(account_id=account.pk, unit=usd(), amount=500, actor="t")
+    reversal = ledger.reverse_transfer(transfer_id=spend.pk, actor="staff", reason="refund")
+    assert reversal.kind == Transfer.Kind.REVERSE and reversal.reverses_id == spend.pk
+    assert reversal.amount == 500
+    assert Lot.objects.get(pk=a.pk).remaining == 300
+    assert Lot.objects.get(pk=b.pk).remaining == 300
+    assert Lot.objects.get(pk=a.pk).expires_at == a.expires_at
+    assert_ledger_consistent()
+
+
+def test_a_transfer_is_reversed_at_most_once():
+    account = AccountFactory()
+    issue(account, 300)
+    spend = ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
+    ledger.reverse_transfer(transfer_id=spend.pk, actor="t")
+    with pytest.raises(AlreadyReversedError):
+        ledger.reverse_transfer(transfer_id=spend.pk, actor="t")
+    assert Transfer.objects.filter(kind="reverse").count() == 1
+    assert Lot.objects.get().remaining == 300
+
+
+def test_value_returned_to_an_expired_lot_expires_at_once():
+    account = AccountFactory()
+    lot = issue(account, 300, days=5)
+    spend = ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
+    with time_machine.travel(clock.now() + timedelta(days=6)):
+        ledger.expire_lots()
+        ledger.reverse_transfer(transfer_id=spend.pk, actor="t")
+    lot.refresh_from_db()
+    assert lot.remaining == 0
+    kinds = list(Transfer.objects.order_by("pk").values_list("kind", "amount"))
+    assert kinds == [("issue", 300), ("redeem", 100), ("expire", 200), ("reverse", 100),
+                     ("expire", 100)]
+    assert_ledger_consistent()
+
+
+def test_value_returned_to_a_deleted_lot_is_voided_at_once():
+    account = AccountFactory()
+    lot = issue(account, 300)
+    spend = ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
+    ledger.void_lot(lot_id=lot.pk, actor="t")
+    ledger.reverse_transfer(transfer_id=spend.pk, actor="t")
+    assert Lot.objects.get(pk=lot.pk).remaining == 0
+    assert list(Transfer.objects.filter(kind="void").order_by("pk").values_list("amount", flat=True)) == [200, 100]
+    assert_ledger_consistent()
+
+
+def test_issue_and_reversal_transactions_cannot_be_reversed():
+    account = AccountFactory()
+    issue(account, 300)
+    with pytest.raises(ValidationError):
+        ledger.reverse_transfer(transfer_id=Transfer.objects.get().pk, actor="t")
+    with pytest.raises(NotFoundError):
+        ledger.reverse_transfer(transfer_id=999999, actor="t")
+
+
+def test_adjust_up_and_down_with_a_reason_never_below_zero():
+    account = AccountFactory()
+    lot = issue(account, 300)
+    ledger.adjust_lot(lot_id=lot.pk, delta=50, reason="goodwill", actor="staff")
+    ledger.adjust_lot(lot_id=lot.pk, delta=-350, reason="correction", actor="staff")
+    assert Lot.objects.get(pk=lot.pk).remaining == 0
+    with pytest.raises(ValidationError, match="below zero"):
+        ledger.adjust_lot(lot_id=lot.pk, delta=-1, reason="x", actor="staff")
+    with pytest.raises(ValidationError, match="reason"):
+        ledger.adjust_lot(lot_id=lot.pk, delta=5, reason="  ", actor="staff")
+    adjustments = Transfer.objects.filter(kind="adjust").order_by("pk")
+    assert [t.reason for t in adjustments] == ["goodwill", "correction"]
+    assert adjustments[0].entries.get(system_account=SystemAccount.ADJUSTMENTS).amount == -50
+    assert_ledger_consistent()
+
+
+def test_void_deletes_the_credit_voids_its_value_and_keeps_its_history():
+    account = AccountFactory()
+    lot = issue(account, 300)
+    ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
+    void = ledger.void_lot(lot_id=lot.pk, actor="staff", reason="cancelled deal")
+    assert void.amount == 200 and void.kind == "void"
+    lot.refresh_from_db()
+    assert lot.is_deleted and lot.remaining == 0
+    assert Transfer.objects.filter(kind="redeem").count() == 1
+    assert ledger.void_lot(lot_id=lot.pk, actor="staff") is None  # deleting twice changes nothing
+    assert Transfer.objects.filter(kind="void").count() == 1
+    with pytest.raises(NotFoundError):
+        ledger.adjust_lot(lot_id=lot.pk, delta=5, reason="x", actor="staff")
+    assert lot.history.first().history_change_reason.startswith("deleted by staff")
+
+
+def test_inactive_credits_cannot_pay_until_reactivated():
+    account = AccountFactory()
+    lot = issue(account, 300)
+    ledger.set_lot_status(lot_id=lot.pk, status="inactive", actor="t")
+    with pytest.raises(InsufficientBalanceError):
+        ledger.debit(account_id=account.pk, unit=usd(), amount=1, actor="t")
+    ledger.set_lot_status(lot_id=lot.pk, status="active", actor="t")
+    ledger.debit(account_id=account.pk, unit=usd(), amount=1, actor="t")
+    assert Lot.objects.get(pk=lot.pk).remaining == 299
+
+
+def test_expire_lots_books_each_expired_lot_once():
+    account = AccountFactory()
+    expiring = [issue(account, 100 + i, days=1) for i in range(3)]
+    keeps = issue(account, 999, days=30)
+    empty = issue(account, 50, days=1)
+    ledger.debit(account_id=account.pk, unit=usd(), amount=50, actor="t", lot_ids=[empty.pk])
+    with time_machine.travel(clock.now() + timedelta(days=2)):
+        first = ledger.expire_lots(batch_size=2)
+        second = ledger.expire_lots()
+    assert sorted(t.amount for t in first) == [100, 101, 102] and second == []
+    assert all(Lot.objects.get(pk=lot.pk).remaining == 0 for lot in expiring)
+    assert Lot.objects.get(pk=keeps.pk).remaining == 999
+    breakage = sum(t.entries.get(system_account="breakage").amount for t in first)
+    assert breakage == 303
+    assert_ledger_consistent()
+
+
+def test_extending_an_expired_and_swept_credit_brings_its_value_back():
+    account = AccountFactory()
+    lot = issue(account, 100, days=1)
+    later = clock.now() + timedelta(days=2)
+    with time_machine.travel(later):
+        ledger.expire_lots()
+        assert Lot.objects.get(pk=lot.pk).remaining == 0
+        ledger.change_expiry(lot_id=lot.pk, expires_at=later + timedelta(days=30), actor="staff")
+        assert Lot.objects.get(pk=lot.pk).remaining == 100
+        ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
+    assert_ledger_consistent()
+
+
+def test_moving_expiry_into_the_past_makes_the_credit_unusable_at_once():
+    account = AccountFactory()
+    lot = issue(account, 100, days=10)
+    ledger.change_expiry(lot_id=lot.pk, expires_at=clock.now() - timedelta(seconds=1), actor="s")
+    with pytest.raises(InsufficientBalanceError):
+        ledger.debit(account_id=account.pk, unit=usd(), amount=1, actor="t")
+    assert [t.amount for t in ledger.expire_lots()] == [100]
+    assert lot.history.first().history_change_reason == "expiry changed by s"
