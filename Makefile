@@ -1,0 +1,47 @@
+# Tuition: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs every test.
+
+PYTHON ?= $(shell pyenv which python3 2>/dev/null || command -v python3.13 || command -v python3)
+UV_VERSION := 0.13.8
+VENV := .venv
+UV := .tools/bin/uv
+# The PostgreSQL server `make test` also runs the suite on (each run makes its own database).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres bench lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -x $(UV) || ($(PYTHON) -m venv .tools && .tools/bin/pip install -q uv==$(UV_VERSION))
+	$(UV) sync --locked --python $(PYTHON)
+	@touch $@
+
+run: install
+	$(VENV)/bin/tuition serve --demo
+
+test: install test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "== test suite on SQLite =="
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@if $(VENV)/bin/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
+		echo "== test suite on PostgreSQL ($(TEST_DATABASE_URL)) =="; \
+		DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL), and CI=true requires it." >&2; exit 1; \
+	else \
+		echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): SQLite run only (set TEST_DATABASE_URL) =="; \
+	fi
+
+bench: install
+	$(VENV)/bin/python bench/ledger.py
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) .tools data
