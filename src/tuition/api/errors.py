@@ -7,6 +7,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from tuition.api.parsers import PayloadTooLarge
 from tuition.core.errors import DomainError, ServiceBusyError, TooManyAttemptsError
 
 _FRAMEWORK_CODES = {
@@ -20,6 +21,7 @@ _FRAMEWORK_CODES = {
     exceptions.NotAcceptable: "not_acceptable",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "too_many_attempts",
+    PayloadTooLarge: "payload_too_large",
 }
 
 

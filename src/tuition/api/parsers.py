@@ -3,7 +3,9 @@
 import json
 from typing import Any
 
-from rest_framework.exceptions import ParseError
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_DEPTH = 32
@@ -32,10 +34,22 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 class StrictJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+        # The framework streams the body past Django's own size check, so the limit is
+        # applied here too (a body sent without Content-Length is caught the same way).
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if limit is not None else stream.read()
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge()
         try:
-            text = stream.read().decode("utf-8")
+            text = raw.decode("utf-8")
             data = json.loads(
                 text, parse_constant=_refuse_constant, object_pairs_hook=_refuse_duplicates
             )

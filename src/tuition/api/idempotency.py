@@ -1,0 +1,186 @@
+"""Idempotency-Key on every request that moves value (SPEC rule 28).
+
+1. The key is claimed (`in_progress`, with `locked_until`) in its own short transaction, so a
+   second request with the same key sees it at once: 409 while the first runs, the stored
+   answer once it finished, 422 when the body differs.
+2. The work and the stored answer commit in ONE transaction: a `completed` record exists
+   exactly when the change it answers for committed. The services' `@use_case` joins it.
+3. A refused request (any error) stores nothing and releases the claim, so the corrected
+   request may reuse the key. A claim whose worker died is taken over after `locked_until`.
+
+Keys belong to one caller (an API key, or a signed-in person), never shared between callers,
+and are kept at least 24 hours (`tuition prune-idempotency-keys`).
+"""
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from tuition.core import clock
+from tuition.core.errors import (
+    IdempotencyKeyInProgressError,
+    IdempotencyKeyReusedError,
+    ValidationError,
+)
+from tuition.core.models import IdempotencyRecord
+from tuition.core.transactions import use_case
+
+from .access import caller
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+CLAIM_SECONDS = 60
+
+
+def retention() -> timedelta:
+    hours = settings.TUITION.get("IDEMPOTENCY_RETENTION_HOURS", 24)
+    return timedelta(hours=max(24, hours))
+
+
+def fingerprint(method: str, path: str, data: Any) -> str:
+    """Over the parsed body (so key order and whitespace do not matter), method and path."""
+    canonical = json.dumps(
+        [method, path, data], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        cls=JSONEncoder,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def read_key(request: Any) -> str:
+    """Raises:
+    ValidationError: no key, or one that is empty, too long or not printable ASCII."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        raise ValidationError(
+            f"This request moves value and needs an {HEADER} header.",
+            details={"field": HEADER, "reason": "required"},
+        )
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise ValidationError(
+            f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            details={"field": HEADER},
+        )
+    return key
+
+
+def claim(*, scope: str, key: str, request_fingerprint: str) -> IdempotencyRecord:
+    """Claim the key, or say why not.
+
+    Returns the record: `in_progress` (ours to run) or `completed` (replay it).
+
+    Raises:
+        IdempotencyKeyReusedError: the key was used with another request.
+        IdempotencyKeyInProgressError: a request with this key is running now.
+    """
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                scope=scope, key=key, request_fingerprint=request_fingerprint,
+                status=IdempotencyRecord.Status.IN_PROGRESS, created_at=now,
+                locked_until=now + timedelta(seconds=CLAIM_SECONDS),
+            )
+    except IntegrityError:
+        pass
+    record = IdempotencyRecord.objects.get(scope=scope, key=key)
+    if record.request_fingerprint != request_fingerprint:
+        raise IdempotencyKeyReusedError()
+    if record.status == IdempotencyRecord.Status.COMPLETED:
+        return record
+    # A claim past its lock belongs to a worker that died: take it over, once.
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, status=IdempotencyRecord.Status.IN_PROGRESS, locked_until__lte=now
+    ).update(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+    if taken != 1:
+        raise IdempotencyKeyInProgressError()
+    record.refresh_from_db()
+    return record
+
+
+def release(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(
+        pk=record.pk, status=IdempotencyRecord.Status.IN_PROGRESS
+    ).delete()
+
+
+@use_case
+def _run_and_complete(*, record_id: int, run: Callable[[], Response]) -> Response:
+    response = run()
+    if response.status_code >= 400:
+        raise _Refused(response)
+    body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+    completed = IdempotencyRecord.objects.filter(
+        pk=record_id, status=IdempotencyRecord.Status.IN_PROGRESS
+    ).update(
+        status=IdempotencyRecord.Status.COMPLETED,
+        response_status=response.status_code,
+        response_body=body,
+    )
+    if completed != 1:  # someone took over a claim we still held: let them win
+        raise IdempotencyKeyInProgressError()
+    return response
+
+
+class _Refused(Exception):
+    """An error answer returned (not raised) by a view: roll back, store nothing."""
+
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def replay(record: IdempotencyRecord) -> Response:
+    response = Response(record.response_body, status=record.response_status)
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """Wrap a view method that moves value (see the module docstring)."""
+
+    @functools.wraps(handler)
+    def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Response:
+        key = read_key(request)
+        data = request.data  # malformed bodies are refused here, before any claim
+        record = claim(
+            scope=caller(request).idempotency_scope,
+            key=key,
+            request_fingerprint=fingerprint(request.method, request.path, data),
+        )
+        if record.status == IdempotencyRecord.Status.COMPLETED:
+            return replay(record)
+        try:
+            if connection.in_atomic_block:
+                # Only under a test's transaction: keep a failed attempt from leaving rows.
+                with transaction.atomic():
+                    return _run_and_complete(record_id=record.pk, run=lambda: handler(
+                        view, request, *args, **kwargs))
+            return _run_and_complete(
+                record_id=record.pk, run=lambda: handler(view, request, *args, **kwargs)
+            )
+        except _Refused as refused:
+            release(record)
+            return refused.response
+        except BaseException:
+            release(record)
+            raise
+
+    wrapper.idempotent = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def prune(*, now: Any = None) -> int:
+    """Delete records older than the retention period; returns how many."""
+    now = now or clock.now()
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=now - retention(), locked_until__lt=now
+    ).delete()
+    return deleted
