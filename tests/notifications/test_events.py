@@ -1,0 +1,167 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+
+from tests.factories import AccountFactory, MembershipFactory, UserFactory
+from tuition.accounts.models import Membership
+from tuition.core import clock
+from tuition.notifications import events
+from tuition.notifications.models import (
+    DeliveryStatus,
+    EmailDelivery,
+    NotificationEvent,
+    WebhookDelivery,
+)
+from tuition.notifications.services import create_subscription
+
+pytestmark = pytest.mark.django_db
+
+
+def _account_with_people():
+    account = AccountFactory(name="Acme")
+    owner = MembershipFactory(account=account, user=UserFactory(email="olga@acme.test"),
+                              role=Membership.Role.OWNER)
+    follower = MembershipFactory(account=account, user=UserFactory(email="ana@acme.test"),
+                                 notify=True, can_view_balance=False)
+    MembershipFactory(account=account, user=UserFactory(email="quiet@acme.test"), notify=False)
+    return account, owner, follower
+
+
+def test_record_writes_event_deliveries_and_task_in_the_callers_transaction():
+    # given
+    account, owner, follower = _account_with_people()
+    create_subscription(url="http://127.0.0.1:9/hook", actor="test",
+                        event_kinds=[events.CREDIT_ISSUED])
+    create_subscription(url="http://127.0.0.1:9/other", actor="test",
+                        event_kinds=[events.BALANCE_LOW])
+    # when
+    with transaction.atomic():
+        events.record(events.CREDIT_ISSUED, account_id=account.pk,
+                      data={"account_name": "Acme", "unit": "USD", "amount": "50.00",
+                            "lot_id": "7", "expires_at": None})
+    # then
+    event = NotificationEvent.objects.get()
+    assert event.kind == events.CREDIT_ISSUED and event.data["amount"] == "50.00"
+    assert sorted(EmailDelivery.objects.values_list("email", flat=True)) == [
+        "ana@acme.test", "olga@acme.test"]
+    assert WebhookDelivery.objects.get().subscription.url == "http://127.0.0.1:9/hook"
+    assert DBTaskResult.objects.filter(task_path__endswith="send_deliveries").count() == 2
+
+
+def test_record_rolls_back_with_the_caller():
+    account, _, _ = _account_with_people()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+        raise RuntimeError("the change failed")
+    assert not NotificationEvent.objects.exists()
+    assert not EmailDelivery.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_record_with_the_same_dedupe_key_is_a_no_op():
+    account, _, _ = _account_with_people()
+    for _ in range(3):
+        events.record(events.CREDIT_EXPIRING_SOON, account_id=account.pk,
+                      data={"account_name": "Acme"}, dedupe_key="soon:1:30")
+    assert NotificationEvent.objects.count() == 1
+    assert EmailDelivery.objects.count() == 2
+
+
+def test_record_refuses_unknown_kinds():
+    account = AccountFactory()
+    with pytest.raises(ValueError):
+        events.record("credit.stolen", account_id=account.pk, data={})
+
+
+def test_low_balance_is_not_sent_to_members_who_may_not_see_the_balance():
+    account, _, _ = _account_with_people()
+    events.record(events.BALANCE_LOW, account_id=account.pk,
+                  data={"account_name": "Acme", "unit": "USD", "available": "10.00",
+                        "threshold": "100.00"})
+    assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["olga@acme.test"]
+
+
+@pytest.mark.parametrize("kind, data, expected", [
+    (events.CREDIT_ISSUED, {"amount": "50.00", "expires_at": "2027-01-01T00:00:00+00:00",
+                            "code": "ABCD-EFGH"}, "ABCD-EFGH"),
+    (events.CREDIT_REDEEMED, {"amount": "30.00", "learner_email": "ana@acme.test",
+                              "item_title": "Cloud Fundamentals"}, "Cloud Fundamentals"),
+    (events.CREDIT_EXPIRED, {"amount": "20.00", "expires_at": "2026-05-01T00:00:00+00:00"},
+     "can no longer be used"),
+    (events.CREDIT_EXPIRY_CHANGED, {"old_expires_at": "2026-05-01", "new_expires_at": None},
+     "to never"),
+    (events.CREDIT_EXPIRING_SOON, {"amount": "20.00", "days": 7, "expires_at": "2026-05-01"},
+     "7 days"),
+    (events.BALANCE_LOW, {"available": "10.00", "threshold": "100.00"}, "below the alert"),
+    (events.REFILL_PURCHASED, {"amount": "500.00", "price": "450.00", "order_number": "O-1"},
+     "O-1"),
+    (events.CREDIT_ISSUED, {}, "A new credit"),  # fields missing: the template copes
+])
+def test_every_kind_renders_a_text_and_html_email_with_branding(kind, data, expected, drain,
+                                                              settings):
+    # given
+    settings.TUITION = {**settings.TUITION, "PROVIDER_NAME": "Northwind Training"}
+    account = AccountFactory(name="Acme")
+    MembershipFactory(account=account, role=Membership.Role.OWNER,
+                      user=UserFactory(email="olga@acme.test"))
+    # when
+    events.record(kind, account_id=account.pk, data={"account_name": "Acme", "unit": "USD", **data})
+    drain()
+    # then
+    (message,) = mail.outbox
+    assert message.to == ["olga@acme.test"]
+    assert message.subject.startswith("[Northwind Training]")
+    assert expected in message.body
+    html = message.alternatives[0].content
+    assert "Northwind Training" in html and "<html" in html
+    delivery = EmailDelivery.objects.get()
+    assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
+    assert message.extra_headers["Message-ID"] == delivery.message_id
+    assert f".{delivery.pk}@" in delivery.message_id
+
+
+def test_a_sent_delivery_is_never_sent_again(drain):
+    account, _, _ = _account_with_people()
+    events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    drain()
+    # when: the same deliveries are handed to the worker again (a duplicate task)
+    from tuition.notifications.delivery import enqueue_sending
+
+    enqueue_sending(email_ids=list(EmailDelivery.objects.values_list("pk", flat=True)))
+    drain()
+    # then
+    assert len(mail.outbox) == 2
+    assert set(EmailDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_a_delivery_whose_worker_died_is_resent_with_the_same_message_id(drain):
+    # given: a worker claimed the delivery, then died before recording "sent"
+    account, _, _ = _account_with_people()
+    events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    DBTaskResult.objects.all().delete()
+    EmailDelivery.objects.update(status=DeliveryStatus.SENDING, attempts=1,
+                                 lease_until=clock.now() - timedelta(seconds=1))
+    # when
+    from tuition.notifications.services import retry_stuck_deliveries
+
+    assert retry_stuck_deliveries(actor="test") == 2
+    drain()
+    # then
+    assert len(mail.outbox) == 2
+    for delivery in EmailDelivery.objects.all():
+        assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 2
+    ids = {m.extra_headers["Message-ID"] for m in mail.outbox}
+    assert ids == set(EmailDelivery.objects.values_list("message_id", flat=True))
+
+
+def test_a_delivery_claimed_by_a_live_worker_is_left_alone(drain):
+    account, _, _ = _account_with_people()
+    events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    EmailDelivery.objects.update(status=DeliveryStatus.SENDING, attempts=1,
+                                 lease_until=clock.now() + timedelta(minutes=5))
+    drain()
+    assert mail.outbox == []
+    assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {1}
