@@ -5,7 +5,7 @@ the decision needs, decide, then write with guarded updates (`remaining >= x`) a
 transfer with its entries. Amounts are integers in the unit's minor unit.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -328,12 +328,20 @@ def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: str) -> Lo
     return lot
 
 
+# Called inside each expiry batch's transaction with the lots just expired (their `remaining`
+# still as it was before the sweep) and their transfers, so a caller can record what happened
+# atomically with it (e.g. notifications) without the ledger importing that caller.
+ExpiryCallback = Callable[[list[Lot], list[Transfer]], None]
+
+
 def expire_lots(*, at: datetime | None = None, batch_size: int = 500,
-                actor: str = "system:expiry") -> list[Transfer]:
+                actor: str = "system:expiry",
+                on_expired: ExpiryCallback | None = None) -> list[Transfer]:
     """Book an `expire` transfer for every expired lot that still holds value (once per lot).
 
     Works in batches, one short transaction each, so a large sweep never holds locks long and
-    a crash loses at most the batch in flight (which the next run picks up).
+    a crash loses at most the batch in flight (which the next run picks up). `on_expired`, when
+    given, runs inside each batch's transaction.
     """
     at = at or clock.now()
     booked: list[Transfer] = []
@@ -348,12 +356,13 @@ def expire_lots(*, at: datetime | None = None, batch_size: int = 500,
         )
         if not batch:
             return booked
-        booked.extend(_expire_batch(lot_ids=batch, at=at, actor=actor))
+        booked.extend(_expire_batch(lot_ids=batch, at=at, actor=actor, on_expired=on_expired))
         after_id = batch[-1]
 
 
 @use_case
-def _expire_batch(*, lot_ids: list[int], at: datetime, actor: str) -> list[Transfer]:
+def _expire_batch(*, lot_ids: list[int], at: datetime, actor: str,
+                  on_expired: ExpiryCallback | None = None) -> list[Transfer]:
     pairs = Lot.objects.filter(pk__in=lot_ids).values_list("account_id", "unit_id").distinct()
     lock_wallets(pairs)
     lots = list(
@@ -390,6 +399,8 @@ def _expire_batch(*, lot_ids: list[int], at: datetime, actor: str) -> list[Trans
     emptied = Lot.objects.filter(pk__in=[lot.pk for lot in lots], remaining__gt=0).update(remaining=0)
     if emptied != len(lots):  # cannot happen under the locks; refuse rather than mis-book
         raise RuntimeError("A lot changed during the expiry sweep.")
+    if on_expired is not None:
+        on_expired(lots, transfers)
     return transfers
 
 

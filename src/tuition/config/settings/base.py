@@ -227,6 +227,14 @@ TUITION = {
     "COMMERCE_ENABLED": env.bool("TUITION_COMMERCE_ENABLED", default=True),
     "DEFAULT_EXPIRY_DAYS": env.int("TUITION_DEFAULT_EXPIRY_DAYS", default=365),
     "SERVICE_RETRY_ATTEMPTS": env.int("TUITION_SERVICE_RETRY_ATTEMPTS", default=5),
+    # Notifications and webhooks (see docs/operations.md).
+    "WEBHOOKS_ALLOW_PRIVATE": env.bool("TUITION_WEBHOOKS_ALLOW_PRIVATE", default=False),
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("TUITION_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    "EXPIRY_REMINDER_DAYS": [int(d) for d in env.list("TUITION_EXPIRY_REMINDER_DAYS", default=["30", "7"])],
+    "DELIVERY_MAX_ATTEMPTS": env.int("TUITION_DELIVERY_MAX_ATTEMPTS", default=8),
+    "DELIVERY_BACKOFF_SECONDS": env.float("TUITION_DELIVERY_BACKOFF_SECONDS", default=30.0),
+    "DELIVERY_LEASE_SECONDS": env.float("TUITION_DELIVERY_LEASE_SECONDS", default=300.0),
+    "PERIODIC_TICK_SECONDS": env.float("TUITION_PERIODIC_TICK_SECONDS", default=15.0),
 }
 
 LOGGING = {

@@ -21,3 +21,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": f"/tmp/tuition-test-{_run}.sqlite3"}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_tuition_{_run}"}
+
+# Webhook tests deliver to a receiver on loopback, which production refuses (SSRF guard).
+from .base import TUITION  # noqa: E402
+
+TUITION = {**TUITION, "WEBHOOKS_ALLOW_PRIVATE": True}
