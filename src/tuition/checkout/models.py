@@ -1,0 +1,203 @@
+"""Orders, registrations, bookings, receipts and invoices.
+
+An order records what was bought and how it was paid; a paid (or, for invoice orders, pending)
+order holds a registration (the learner's right to the activity or group) and, for a dated
+activity, a booking of one session. Receipts and invoices are numbered without gaps per year
+from a locked counter row. Only tuition.checkout.services writes these rows.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class ItemKind(models.TextChoices):
+    ACTIVITY = "activity", "Activity"
+    GROUP = "group", "Group"
+    REFILL = "refill", "Refill"
+
+
+class Order(models.Model):
+    class Method(models.TextChoices):
+        CARD = "card", "Card"
+        COUPON = "coupon", "Coupon (free)"
+        TRAINING_CREDIT = "training_credit", "Training credit"
+        TOKENS = "tokens", "Tokens"
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Awaiting payment"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    number = models.CharField(max_length=32, unique=True)
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="orders")
+    account = models.ForeignKey("accounts.TrainingAccount", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="orders")
+    item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    activity = models.ForeignKey("catalog.Activity", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="orders")
+    group = models.ForeignKey("catalog.Group", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="orders")
+    session = models.ForeignKey("catalog.Session", null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="orders")
+    title = models.CharField(max_length=200)
+    list_price = models.BigIntegerField(help_text="USD list price in cents.")
+    unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
+    price = models.BigIntegerField(help_text="The price in `unit` before any discount.")
+    discount = models.BigIntegerField(default=0)
+    charged = models.BigIntegerField(help_text="What was charged, in `unit`.")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    provider = models.CharField(max_length=20, blank=True, default="")
+    payment_reference = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    code = models.ForeignKey("codes.RedemptionCode", null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="orders")
+    coupon = models.ForeignKey("codes.Coupon", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="orders")
+    code_hint = models.CharField(max_length=8, blank=True, default="")
+    transfer = models.OneToOneField("ledger.Transfer", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="order")
+    refund_transfer = models.OneToOneField("ledger.Transfer", null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="refunded_order")
+    # A refill: what lot it bought (issued at once for card, when paid for invoice).
+    refill_amount = models.BigIntegerField(null=True, blank=True)
+    refill_lot = models.OneToOneField("ledger.Lot", null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="refill_order")
+    created_at = models.DateTimeField(db_index=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(charged__gte=0) & Q(discount__gte=0)
+                                   & Q(price__gte=0) & Q(list_price__gte=0),
+                                   name="order_amounts_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Registration(models.Model):
+    """A learner's paid right to an activity or a group. At most one live registration per
+    learner and item, enforced by the database (a double submit cannot make two)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting payment"
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="registrations")
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="registration")
+    item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    activity = models.ForeignKey("catalog.Activity", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="registrations")
+    group = models.ForeignKey("catalog.Group", null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="registrations")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField()
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=200, blank=True, default="")
+    refunded = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "activity"], name="registration_one_live_per_activity",
+                condition=Q(activity__isnull=False) & Q(status__in=["pending", "active"]),
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "group"], name="registration_one_live_per_group",
+                condition=Q(group__isnull=False) & Q(status__in=["pending", "active"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registration {self.pk}"
+
+
+class Booking(models.Model):
+    """A seat in one session, held by a registration for one of its (dated) activities."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+        MOVED = "moved", "Moved to another session"
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT,
+                                     related_name="bookings")
+    activity = models.ForeignKey("catalog.Activity", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey("catalog.Session", on_delete=models.PROTECT,
+                                related_name="bookings")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registration", "activity"], name="booking_one_active_per_activity",
+                condition=Q(status="active"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking {self.pk}"
+
+
+class NumberedDocument(models.Model):
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(max_length=32, unique=True)
+    issued_at = models.DateTimeField()
+    amount = models.BigIntegerField()
+    unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
+    list_price = models.BigIntegerField(help_text="USD list price in cents.")
+
+    class Meta:
+        abstract = True
+        ordering = ["-year", "-sequence"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Receipt(NumberedDocument):
+    """Proof that an order was paid (by code, card or a free coupon)."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="receipt")
+
+    class Meta(NumberedDocument.Meta):
+        constraints = [models.UniqueConstraint(fields=["year", "sequence"],
+                                               name="receipt_year_sequence")]
+
+
+class Invoice(NumberedDocument):
+    """What the order costs (issued at checkout; invoice-provider orders are paid later)."""
+
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
+
+    class Meta(NumberedDocument.Meta):
+        constraints = [models.UniqueConstraint(fields=["year", "sequence"],
+                                               name="invoice_year_sequence")]
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a kind of document in a year. Incremented by one UPDATE that
+    holds the row lock until commit, so numbers are gap-free and never repeat."""
+
+    kind = models.CharField(max_length=16)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"],
+                                               name="document_counter_kind_year")]
