@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres bench lint clean
+.PHONY: install run test test-sqlite test-postgres bench bench-expiry lint clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ test-postgres: install
 
 bench: install
 	$(VENV)/bin/python bench/ledger.py
+
+bench-expiry: install
+	DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/expiry.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -32,7 +32,7 @@ class Receiver:
         self.refuse_next = 0
         self.refused = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         import email
         import email.policy
 
@@ -40,7 +40,9 @@ class Receiver:
             self.refuse_next -= 1
             self.refused += 1
             return "451 4.3.0 Try again later"
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
 
@@ -60,10 +62,12 @@ def smtp_receiver(settings):
     port = free_port()
     controller = Controller(receiver, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-    }}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
     receiver.port = port
     yield receiver
     controller.stop()

@@ -22,31 +22,48 @@ pytestmark = pytest.mark.django_db
 
 def _account_with_people():
     account = AccountFactory(name="Acme")
-    owner = MembershipFactory(account=account, user=UserFactory(email="olga@acme.test"),
-                              role=Membership.Role.OWNER)
-    follower = MembershipFactory(account=account, user=UserFactory(email="ana@acme.test"),
-                                 notify=True, can_view_balance=False)
+    owner = MembershipFactory(
+        account=account, user=UserFactory(email="olga@acme.test"), role=Membership.Role.OWNER
+    )
+    follower = MembershipFactory(
+        account=account,
+        user=UserFactory(email="ana@acme.test"),
+        notify=True,
+        can_view_balance=False,
+    )
     MembershipFactory(account=account, user=UserFactory(email="quiet@acme.test"), notify=False)
     return account, owner, follower
 
 
 def test_record_writes_event_deliveries_and_task_in_the_callers_transaction():
     # given
-    account, owner, follower = _account_with_people()
-    create_subscription(url="http://127.0.0.1:9/hook", actor="test",
-                        event_kinds=[events.CREDIT_ISSUED])
-    create_subscription(url="http://127.0.0.1:9/other", actor="test",
-                        event_kinds=[events.BALANCE_LOW])
+    account, _owner, _follower = _account_with_people()
+    create_subscription(
+        url="http://127.0.0.1:9/hook", actor="test", event_kinds=[events.CREDIT_ISSUED]
+    )
+    create_subscription(
+        url="http://127.0.0.1:9/other", actor="test", event_kinds=[events.BALANCE_LOW]
+    )
     # when
     with transaction.atomic():
-        events.record(events.CREDIT_ISSUED, account_id=account.pk,
-                      data={"account_name": "Acme", "unit": "USD", "amount": "50.00",
-                            "lot_id": "7", "expires_at": None})
+        events.record(
+            events.CREDIT_ISSUED,
+            account_id=account.pk,
+            data={
+                "account_name": "Acme",
+                "unit": "USD",
+                "amount": "50.00",
+                "lot_id": "7",
+                "expires_at": None,
+            },
+        )
     # then
     event = NotificationEvent.objects.get()
     assert event.kind == events.CREDIT_ISSUED and event.data["amount"] == "50.00"
     assert sorted(EmailDelivery.objects.values_list("email", flat=True)) == [
-        "ana@acme.test", "olga@acme.test"]
+        "ana@acme.test",
+        "olga@acme.test",
+    ]
     assert WebhookDelivery.objects.get().subscription.url == "http://127.0.0.1:9/hook"
     assert DBTaskResult.objects.filter(task_path__endswith="send_deliveries").count() == 2
 
@@ -64,8 +81,12 @@ def test_record_rolls_back_with_the_caller():
 def test_record_with_the_same_dedupe_key_is_a_no_op():
     account, _, _ = _account_with_people()
     for _ in range(3):
-        events.record(events.CREDIT_EXPIRING_SOON, account_id=account.pk,
-                      data={"account_name": "Acme"}, dedupe_key="soon:1:30")
+        events.record(
+            events.CREDIT_EXPIRING_SOON,
+            account_id=account.pk,
+            data={"account_name": "Acme"},
+            dedupe_key="soon:1:30",
+        )
     assert NotificationEvent.objects.count() == 1
     assert EmailDelivery.objects.count() == 2
 
@@ -78,35 +99,64 @@ def test_record_refuses_unknown_kinds():
 
 def test_low_balance_is_not_sent_to_members_who_may_not_see_the_balance():
     account, _, _ = _account_with_people()
-    events.record(events.BALANCE_LOW, account_id=account.pk,
-                  data={"account_name": "Acme", "unit": "USD", "available": "10.00",
-                        "threshold": "100.00"})
+    events.record(
+        events.BALANCE_LOW,
+        account_id=account.pk,
+        data={"account_name": "Acme", "unit": "USD", "available": "10.00", "threshold": "100.00"},
+    )
     assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["olga@acme.test"]
 
 
-@pytest.mark.parametrize("kind, data, expected", [
-    (events.CREDIT_ISSUED, {"amount": "50.00", "expires_at": "2027-01-01T00:00:00+00:00",
-                            "code": "ABCD-EFGH"}, "ABCD-EFGH"),
-    (events.CREDIT_REDEEMED, {"amount": "30.00", "learner_email": "ana@acme.test",
-                              "item_title": "Cloud Fundamentals"}, "Cloud Fundamentals"),
-    (events.CREDIT_EXPIRED, {"amount": "20.00", "expires_at": "2026-05-01T00:00:00+00:00"},
-     "can no longer be used"),
-    (events.CREDIT_EXPIRY_CHANGED, {"old_expires_at": "2026-05-01", "new_expires_at": None},
-     "to never"),
-    (events.CREDIT_EXPIRING_SOON, {"amount": "20.00", "days": 7, "expires_at": "2026-05-01"},
-     "7 days"),
-    (events.BALANCE_LOW, {"available": "10.00", "threshold": "100.00"}, "below the alert"),
-    (events.REFILL_PURCHASED, {"amount": "500.00", "price": "450.00", "order_number": "O-1"},
-     "O-1"),
-    (events.CREDIT_ISSUED, {}, "A new credit"),  # fields missing: the template copes
-])
-def test_every_kind_renders_a_text_and_html_email_with_branding(kind, data, expected, drain,
-                                                              settings):
+@pytest.mark.parametrize(
+    "kind, data, expected",
+    [
+        (
+            events.CREDIT_ISSUED,
+            {"amount": "50.00", "expires_at": "2027-01-01T00:00:00+00:00", "code": "ABCD-EFGH"},
+            "ABCD-EFGH",
+        ),
+        (
+            events.CREDIT_REDEEMED,
+            {
+                "amount": "30.00",
+                "learner_email": "ana@acme.test",
+                "item_title": "Cloud Fundamentals",
+            },
+            "Cloud Fundamentals",
+        ),
+        (
+            events.CREDIT_EXPIRED,
+            {"amount": "20.00", "expires_at": "2026-05-01T00:00:00+00:00"},
+            "can no longer be used",
+        ),
+        (
+            events.CREDIT_EXPIRY_CHANGED,
+            {"old_expires_at": "2026-05-01", "new_expires_at": None},
+            "to never",
+        ),
+        (
+            events.CREDIT_EXPIRING_SOON,
+            {"amount": "20.00", "days": 7, "expires_at": "2026-05-01"},
+            "7 days",
+        ),
+        (events.BALANCE_LOW, {"available": "10.00", "threshold": "100.00"}, "below the alert"),
+        (
+            events.REFILL_PURCHASED,
+            {"amount": "500.00", "price": "450.00", "order_number": "O-1"},
+            "O-1",
+        ),
+        (events.CREDIT_ISSUED, {}, "A new credit"),  # fields missing: the template copes
+    ],
+)
+def test_every_kind_renders_a_text_and_html_email_with_branding(
+    kind, data, expected, drain, settings
+):
     # given
     settings.TUITION = {**settings.TUITION, "PROVIDER_NAME": "Northwind Training"}
     account = AccountFactory(name="Acme")
-    MembershipFactory(account=account, role=Membership.Role.OWNER,
-                      user=UserFactory(email="olga@acme.test"))
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
     # when
     events.record(kind, account_id=account.pk, data={"account_name": "Acme", "unit": "USD", **data})
     drain()
@@ -142,8 +192,9 @@ def test_a_delivery_whose_worker_died_is_resent_with_the_same_message_id(drain):
     account, _, _ = _account_with_people()
     events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
     DBTaskResult.objects.all().delete()
-    EmailDelivery.objects.update(status=DeliveryStatus.SENDING, attempts=1,
-                                 lease_until=clock.now() - timedelta(seconds=1))
+    EmailDelivery.objects.update(
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=clock.now() - timedelta(seconds=1)
+    )
     # when
     from tuition.notifications.services import retry_stuck_deliveries
 
@@ -160,8 +211,9 @@ def test_a_delivery_whose_worker_died_is_resent_with_the_same_message_id(drain):
 def test_a_delivery_claimed_by_a_live_worker_is_left_alone(drain):
     account, _, _ = _account_with_people()
     events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
-    EmailDelivery.objects.update(status=DeliveryStatus.SENDING, attempts=1,
-                                 lease_until=clock.now() + timedelta(minutes=5))
+    EmailDelivery.objects.update(
+        status=DeliveryStatus.SENDING, attempts=1, lease_until=clock.now() + timedelta(minutes=5)
+    )
     drain()
     assert mail.outbox == []
     assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {1}

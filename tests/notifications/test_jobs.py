@@ -26,14 +26,20 @@ START = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
 
 def _owned_account(**kwargs):
     account = AccountFactory(name="Acme", **kwargs)
-    MembershipFactory(account=account, role=Membership.Role.OWNER,
-                      user=UserFactory(email="olga@acme.test"))
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
     return account
 
 
 def _issue_at(account, amount, expires_at):
-    return ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=amount,
-                               expires_at=expires_at, actor="test")
+    return ledger.issue_credit(
+        account_id=account.pk,
+        unit=usd(),
+        redeemable_value=amount,
+        expires_at=expires_at,
+        actor="test",
+    )
 
 
 def test_expiry_at_the_exact_boundary_books_once_and_notifies(drain):
@@ -56,8 +62,13 @@ def test_expiry_at_the_exact_boundary_books_once_and_notifies(drain):
     assert lot.remaining == 0
     assert Transfer.objects.filter(kind=Transfer.Kind.EXPIRE).count() == 1
     event = NotificationEvent.objects.get(kind=events.CREDIT_EXPIRED)
-    assert event.data == {"account_name": "Acme", "lot_id": str(lot.pk), "unit": "USD",
-                          "amount": "50.00", "expires_at": expires_at.isoformat()}
+    assert event.data == {
+        "account_name": "Acme",
+        "lot_id": str(lot.pk),
+        "unit": "USD",
+        "amount": "50.00",
+        "expires_at": expires_at.isoformat(),
+    }
     (message,) = mail.outbox
     assert "50.00 USD" in message.body and message.to == ["olga@acme.test"]
 
@@ -147,7 +158,9 @@ def test_low_balance_alerts_once_per_crossing(drain):
     assert check_low_balances(actor="test") == 1
     alerts = NotificationEvent.objects.filter(kind=events.BALANCE_LOW).order_by("pk")
     assert [(a.data["available"], a.data["threshold"]) for a in alerts] == [
-        ("90.00", "100.00"), ("30.00", "100.00")]
+        ("90.00", "100.00"),
+        ("30.00", "100.00"),
+    ]
     drain()
     assert len(mail.outbox) == 2
 

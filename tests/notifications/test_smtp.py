@@ -14,16 +14,25 @@ pytestmark = pytest.mark.django_db
 
 def _account():
     account = AccountFactory(name="Acme")
-    MembershipFactory(account=account, role=Membership.Role.OWNER,
-                      user=UserFactory(email="olga@acme.test"))
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
     MembershipFactory(account=account, notify=True, user=UserFactory(email="ana@acme.test"))
     return account
 
 
 def _expired(account):
-    events.record(events.CREDIT_EXPIRED, account_id=account.pk,
-                  data={"account_name": "Acme", "unit": "USD", "amount": "20.00", "lot_id": "3",
-                        "expires_at": "2026-05-01T00:00:00+00:00"})
+    events.record(
+        events.CREDIT_EXPIRED,
+        account_id=account.pk,
+        data={
+            "account_name": "Acme",
+            "unit": "USD",
+            "amount": "20.00",
+            "lot_id": "3",
+            "expires_at": "2026-05-01T00:00:00+00:00",
+        },
+    )
 
 
 def test_a_real_smtp_server_receives_text_and_html(smtp_receiver, drain):
@@ -47,8 +56,9 @@ def test_a_real_smtp_server_receives_text_and_html(smtp_receiver, drain):
 def test_smtp_failure_is_retried_with_backoff_then_succeeds(smtp_receiver, drain):
     # given: the server refuses the first two attempts
     account = AccountFactory(name="Acme")
-    MembershipFactory(account=account, role=Membership.Role.OWNER,
-                      user=UserFactory(email="olga@acme.test"))
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
     smtp_receiver.refuse_next = 2
     start = clock.now()
     with time_machine.travel(start, tick=False):
@@ -77,10 +87,12 @@ def test_smtp_failure_is_retried_with_backoff_then_succeeds(smtp_receiver, drain
 def test_an_unreachable_smtp_server_is_retried(settings, drain):
     from tests.notifications.conftest import free_port
 
-    settings.MAILERS = {"default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
-    }}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": free_port(), "timeout": 2},
+        }
+    }
     _expired(_account())
     drain()
     deliveries = EmailDelivery.objects.all()

@@ -23,23 +23,32 @@ pytestmark = pytest.mark.django_db
 
 
 def _issued(account):
-    events.record(events.CREDIT_ISSUED, account_id=account.pk,
-                  data={"account_name": account.name, "unit": "USD", "amount": "50.00",
-                        "lot_id": "12", "expires_at": None})
+    events.record(
+        events.CREDIT_ISSUED,
+        account_id=account.pk,
+        data={
+            "account_name": account.name,
+            "unit": "USD",
+            "amount": "50.00",
+            "lot_id": "12",
+            "expires_at": None,
+        },
+    )
 
 
 def test_a_real_receiver_gets_a_delivery_whose_signature_verifies(httpserver, drain):
     # given
     httpserver.expect_request("/hook", method="POST").respond_with_data("thanks")
     account = AccountFactory(name="Acme")
-    subscription = create_subscription(url=httpserver.url_for("/hook"), actor="test",
-                                       event_kinds=[events.CREDIT_ISSUED])
+    subscription = create_subscription(
+        url=httpserver.url_for("/hook"), actor="test", event_kinds=[events.CREDIT_ISSUED]
+    )
     assert subscription.secret.startswith("whsec_")
     # when
     _issued(account)
     drain()
     # then
-    ((request, response),) = httpserver.log
+    ((request, _response),) = httpserver.log
     payload = Webhook(subscription.secret).verify(request.get_data(), dict(request.headers))
     assert payload["type"] == "credit.issued"
     assert payload["data"]["account_name"] == "Acme" and payload["data"]["amount"] == "50.00"
@@ -53,10 +62,12 @@ def test_a_real_receiver_gets_a_delivery_whose_signature_verifies(httpserver, dr
 def test_subscriptions_only_get_their_kinds_and_their_account():
     acme, other = AccountFactory(), AccountFactory()
     everything = create_subscription(url="https://example.com/all", actor="test")
-    only_acme = create_subscription(url="https://example.com/acme", actor="test",
-                                    account_id=acme.pk)
-    only_low = create_subscription(url="https://example.com/low", actor="test",
-                                   event_kinds=[events.BALANCE_LOW])
+    only_acme = create_subscription(
+        url="https://example.com/acme", actor="test", account_id=acme.pk
+    )
+    only_low = create_subscription(
+        url="https://example.com/low", actor="test", event_kinds=[events.BALANCE_LOW]
+    )
     _issued(acme)
     _issued(other)
     got = sorted(WebhookDelivery.objects.values_list("subscription_id", flat=True))
@@ -122,12 +133,22 @@ def test_delivery_gives_up_after_the_last_attempt(httpserver, drain, settings):
     assert delivery.status == DeliveryStatus.SENT
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/hook", "http://10.0.0.5/hook", "http://192.168.1.1/",
-    "http://169.254.169.254/latest/meta-data", "http://[::1]/hook", "http://localhost:8000/",
-    "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/", "ftp://example.com/", "not a url",
-    "http://user:pw@example.com/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://10.0.0.5/hook",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "http://localhost:8000/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+        "ftp://example.com/",
+        "not a url",
+        "http://user:pw@example.com/",
+    ],
+)
 def test_ssrf_guard_refuses_private_addresses(url, settings):
     settings.TUITION = {**settings.TUITION, "WEBHOOKS_ALLOW_PRIVATE": False}
     with pytest.raises(ValidationError):
@@ -173,15 +194,23 @@ def test_rotated_secret_signs_with_both_during_the_grace_period(httpserver, drai
 def test_update_and_delete_subscription(drain):
     account = AccountFactory()
     subscription = create_subscription(url="https://example.com/a", actor="test")
-    updated = update_subscription(subscription_id=subscription.pk, actor="test",
-                                  url="https://example.com/b", event_kinds=[events.BALANCE_LOW],
-                                  is_active=False)
+    updated = update_subscription(
+        subscription_id=subscription.pk,
+        actor="test",
+        url="https://example.com/b",
+        event_kinds=[events.BALANCE_LOW],
+        is_active=False,
+    )
     assert (updated.url, updated.event_kinds, updated.is_active) == (
-        "https://example.com/b", ["balance.low"], False)
+        "https://example.com/b",
+        ["balance.low"],
+        False,
+    )
     with pytest.raises(ValidationError):
         update_subscription(subscription_id=subscription.pk, actor="test", event_kinds=["nope"])
-    update_subscription(subscription_id=subscription.pk, actor="test", is_active=True,
-                        event_kinds=[])
+    update_subscription(
+        subscription_id=subscription.pk, actor="test", is_active=True, event_kinds=[]
+    )
     _issued(account)
     delete_subscription(subscription_id=subscription.pk, actor="test")
     drain()
@@ -190,9 +219,13 @@ def test_update_and_delete_subscription(drain):
     with pytest.raises(NotFoundError):
         delete_subscription(subscription_id=subscription.pk, actor="test")
     with pytest.raises(UnsafeWebhookUrlError):
-        update_subscription(subscription_id=WebhookSubscription.objects.create(
-            url="https://x.test", secret="whsec_AA==", created_at=clock.now()).pk,
-            actor="test", url="gopher://x")
+        update_subscription(
+            subscription_id=WebhookSubscription.objects.create(
+                url="https://x.test", secret="whsec_AA==", created_at=clock.now()
+            ).pk,
+            actor="test",
+            url="gopher://x",
+        )
 
 
 def test_payload_is_the_same_on_every_attempt():

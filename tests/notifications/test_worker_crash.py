@@ -41,15 +41,16 @@ class StallingReceiver:
         self.stalled = threading.Event()
         self.release = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         self.seen += 1
         if self.seen == STALL_AT:
             self.stalled.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
             return "421 4.3.0 Closing"
-        self.messages.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
         return "250 OK"
 
 
@@ -77,10 +78,23 @@ def _env(smtp_port: int, tmp_path: Path) -> dict[str, str]:
 
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603 - our own command
-        [sys.executable, "-m", "tuition", "db_worker", "--interval", "0.1",
-         "--no-startup-delay", "--no-reload", "--verbosity", "0"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tuition",
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            "--verbosity",
+            "0",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -104,11 +118,17 @@ def test_worker_killed_mid_batch_delivers_every_notification_exactly_once(tmp_pa
     controller = Controller(receiver, hostname="127.0.0.1", port=port)
     controller.start()
     account = AccountFactory(name="Acme")
-    MembershipFactory(account=account, role=Membership.Role.OWNER,
-                      user=UserFactory(email="olga@acme.test"))
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
     for _ in range(LOTS):
-        ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=1000,
-                            expires_at=clock.now() + timedelta(seconds=1), actor="test")
+        ledger.issue_credit(
+            account_id=account.pk,
+            unit=usd(),
+            redeemable_value=1000,
+            expires_at=clock.now() + timedelta(seconds=1),
+            actor="test",
+        )
     time.sleep(1.1)
     assert expire_credits(actor="test") == LOTS  # one batch: one task with every email
     env = _env(port, tmp_path)
@@ -128,13 +148,17 @@ def test_worker_killed_mid_batch_delivers_every_notification_exactly_once(tmp_pa
         # then: restarted, with the periodic runner handing back what the dead worker held
         worker = _start_worker(env)
         time.sleep(2.5)  # the dead worker's lease runs out
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [sys.executable, "-m", "tuition", "run_periodic", "--once", "--verbosity", "0"],
-            env=env, cwd=ROOT, check=True, timeout=60,
+            env=env,
+            cwd=ROOT,
+            check=True,
+            timeout=60,
         )
         _wait_for(
             lambda: not EmailDelivery.objects.exclude(status=DeliveryStatus.SENT).exists(),
-            60, "every delivery to be sent",
+            60,
+            "every delivery to be sent",
         )
     finally:
         if worker.poll() is None:

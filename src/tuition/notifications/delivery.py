@@ -14,6 +14,7 @@ Message-ID and the webhook's `webhook-id` are derived from the delivery id and a
 every attempt, so mail systems and webhook consumers can drop the repeat.
 """
 
+import contextlib
 import json
 import logging
 import random
@@ -55,14 +56,18 @@ def backoff(attempt: int) -> timedelta:
     """Exponential backoff after the `attempt`-th failure, with jitter so retries spread."""
     base = _opt("DELIVERY_BACKOFF_SECONDS", 30.0) * (2 ** (attempt - 1))
     base = min(base, 6 * 3600)
-    return timedelta(seconds=base * random.uniform(1.0, 1.2))  # noqa: S311
+    return timedelta(seconds=base * random.uniform(1.0, 1.2))
 
 
 # Enqueueing ---------------------------------------------------------------------------------
 
 
-def enqueue_sending(*, email_ids: Sequence[int] = (), webhook_ids: Sequence[int] = (),
-                    run_after: datetime | None = None) -> None:
+def enqueue_sending(
+    *,
+    email_ids: Sequence[int] = (),
+    webhook_ids: Sequence[int] = (),
+    run_after: datetime | None = None,
+) -> None:
     """Hand deliveries to the worker.
 
     With the database task backend the task row is written in the current transaction, so it
@@ -75,9 +80,9 @@ def enqueue_sending(*, email_ids: Sequence[int] = (), webhook_ids: Sequence[int]
     if not email_ids and not webhook_ids:
         return
     chunk = 100
-    calls = [
-        (email_ids[i:i + chunk], []) for i in range(0, len(email_ids), chunk)
-    ] + [([], webhook_ids[i:i + chunk]) for i in range(0, len(webhook_ids), chunk)]
+    calls = [(email_ids[i : i + chunk], []) for i in range(0, len(email_ids), chunk)] + [
+        ([], webhook_ids[i : i + chunk]) for i in range(0, len(webhook_ids), chunk)
+    ]
     task = send_deliveries.using(run_after=run_after) if run_after else send_deliveries
     if _outbox_backend():
         for emails, hooks in calls:
@@ -104,10 +109,14 @@ def _claim(model: type[EmailDelivery] | type[WebhookDelivery], pk: int) -> int |
     ours to send (already sent, dead, claimed by a live worker, or not yet due)."""
     now = clock.now()
     lease = timedelta(seconds=_opt("DELIVERY_LEASE_SECONDS", 300.0))
-    claimed = model.objects.filter(pk=pk).filter(
-        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-    ).update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + lease)
+    claimed = (
+        model.objects.filter(pk=pk)
+        .filter(
+            Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
+        )
+        .update(status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + lease)
+    )
     if claimed != 1:
         return None
     return model.objects.filter(pk=pk).values_list("attempts", flat=True).get()
@@ -128,13 +137,20 @@ def _mark_failed(model, pk: int, attempt: int, error: str, **fields) -> None:  #
             model.objects.filter(pk=pk, status=DeliveryStatus.SENDING, attempts=attempt).update(
                 status=DeliveryStatus.DEAD, lease_until=None, last_error=error, **fields
             )
-            logger.warning("Giving up %s %s after %s attempts: %s", model.__name__, pk, attempt, error)
+            logger.warning(
+                "Giving up %s %s after %s attempts: %s", model.__name__, pk, attempt, error
+            )
             return
         retry_at = now + backoff(attempt)
         updated = model.objects.filter(
             pk=pk, status=DeliveryStatus.SENDING, attempts=attempt
-        ).update(status=DeliveryStatus.PENDING, next_attempt_at=retry_at, lease_until=None,
-                 last_error=error, **fields)
+        ).update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=retry_at,
+            lease_until=None,
+            last_error=error,
+            **fields,
+        )
         if updated:
             key = "email_ids" if model is EmailDelivery else "webhook_ids"
             enqueue_sending(**{key: [pk]}, run_after=retry_at)
@@ -203,22 +219,19 @@ def send_emails(delivery_ids: Sequence[int]) -> None:
                     connection = mailers.default
                     connection.open()
                 connection.send_messages([message])
-            except Exception as exc:  # noqa: BLE001 - any failure is retried, then dead
+            except Exception as exc:
                 if connection is not None:
-                    try:
+                    # A broken connection is replaced for the next message.
+                    with contextlib.suppress(Exception):
                         connection.close()
-                    except Exception:  # noqa: BLE001,S110 - a broken connection is replaced
-                        pass
                     connection = None
                 _mark_failed(EmailDelivery, pk, attempt, f"{type(exc).__name__}: {exc}")
                 continue
             _mark_sent(EmailDelivery, pk, attempt, message_id=message_id_for(delivery))
     finally:
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # already sent and recorded
                 connection.close()
-            except Exception:  # noqa: BLE001,S110 - already sent and recorded
-                pass
 
 
 # Webhooks -----------------------------------------------------------------------------------
@@ -237,8 +250,11 @@ def webhook_headers(delivery: WebhookDelivery, body: str, at: datetime) -> dict[
     """Standard Webhooks headers; during a secret rotation both secrets sign."""
     subscription = delivery.subscription
     signatures = [Webhook(subscription.secret).sign(delivery.message_id, at, body)]
-    if (subscription.previous_secret and subscription.previous_secret_expires_at
-            and subscription.previous_secret_expires_at > at):
+    if (
+        subscription.previous_secret
+        and subscription.previous_secret_expires_at
+        and subscription.previous_secret_expires_at > at
+    ):
         signatures.append(Webhook(subscription.previous_secret).sign(delivery.message_id, at, body))
     return {
         "content-type": "application/json",
@@ -260,7 +276,8 @@ def send_webhooks(delivery_ids: Sequence[int]) -> None:
             subscription = delivery.subscription
             if not subscription.is_active or subscription.deleted_at is not None:
                 WebhookDelivery.objects.filter(pk=pk, attempts=attempt).update(
-                    status=DeliveryStatus.DEAD, lease_until=None,
+                    status=DeliveryStatus.DEAD,
+                    lease_until=None,
                     last_error="The subscription was disabled or deleted.",
                 )
                 continue
@@ -271,7 +288,9 @@ def send_webhooks(delivery_ids: Sequence[int]) -> None:
                 # their own time.
                 at = datetime.now().astimezone()
                 response = client.post(
-                    subscription.url, content=body.encode(), headers=webhook_headers(delivery, body, at)
+                    subscription.url,
+                    content=body.encode(),
+                    headers=webhook_headers(delivery, body, at),
                 )
             except UnsafeWebhookUrlError as exc:
                 _mark_failed(WebhookDelivery, pk, attempt, str(exc))
@@ -281,18 +300,30 @@ def send_webhooks(delivery_ids: Sequence[int]) -> None:
                 continue
             excerpt = response.text[:1000] if response.content else ""
             if 200 <= response.status_code < 300:
-                _mark_sent(WebhookDelivery, pk, attempt, response_code=response.status_code,
-                           response_body=excerpt)
+                _mark_sent(
+                    WebhookDelivery,
+                    pk,
+                    attempt,
+                    response_code=response.status_code,
+                    response_body=excerpt,
+                )
             else:
-                _mark_failed(WebhookDelivery, pk, attempt, f"HTTP {response.status_code}",
-                             response_code=response.status_code, response_body=excerpt)
+                _mark_failed(
+                    WebhookDelivery,
+                    pk,
+                    attempt,
+                    f"HTTP {response.status_code}",
+                    response_code=response.status_code,
+                    response_body=excerpt,
+                )
 
 
 def due_stuck_deliveries(now: datetime) -> tuple[list[int], list[int]]:
     """Deliveries whose worker died (lease run out) or whose task was lost (due long ago)."""
     grace = now - timedelta(seconds=_opt("DELIVERY_LEASE_SECONDS", 300.0))
-    stuck = (Q(status=DeliveryStatus.SENDING, lease_until__lt=now)
-             | Q(status=DeliveryStatus.PENDING, next_attempt_at__lt=grace))
+    stuck = Q(status=DeliveryStatus.SENDING, lease_until__lt=now) | Q(
+        status=DeliveryStatus.PENDING, next_attempt_at__lt=grace
+    )
     emails = list(EmailDelivery.objects.filter(stuck).values_list("pk", flat=True)[:5000])
     hooks = list(WebhookDelivery.objects.filter(stuck).values_list("pk", flat=True)[:5000])
     return emails, hooks

@@ -39,8 +39,15 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
-KINDS = [CREDIT_ISSUED, CREDIT_REDEEMED, CREDIT_EXPIRED, CREDIT_EXPIRY_CHANGED,
-         CREDIT_EXPIRING_SOON, BALANCE_LOW, REFILL_PURCHASED]
+KINDS = [
+    CREDIT_ISSUED,
+    CREDIT_REDEEMED,
+    CREDIT_EXPIRED,
+    CREDIT_EXPIRY_CHANGED,
+    CREDIT_EXPIRING_SOON,
+    BALANCE_LOW,
+    REFILL_PURCHASED,
+]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.
 BALANCE_ONLY_KINDS = {BALANCE_LOW}
@@ -54,7 +61,9 @@ class PendingEvent:
     dedupe_key: str | None = None
 
 
-def record(kind: str, *, account_id: int, data: dict[str, Any], dedupe_key: str | None = None) -> None:
+def record(
+    kind: str, *, account_id: int, data: dict[str, Any], dedupe_key: str | None = None
+) -> None:
     """Record an event for an account inside the caller's transaction.
 
     `data` is JSON-safe (amounts as decimal strings with their unit). `dedupe_key`, when given,
@@ -86,9 +95,15 @@ def record_many(events: Sequence[PendingEvent]) -> int:
     with transaction.atomic():
         now = clock.now()
         keys = [e.dedupe_key for e in events if e.dedupe_key]
-        seen = set(
-            NotificationEvent.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-        ) if keys else set()
+        seen = (
+            set(
+                NotificationEvent.objects.filter(dedupe_key__in=keys).values_list(
+                    "dedupe_key", flat=True
+                )
+            )
+            if keys
+            else set()
+        )
         fresh: list[PendingEvent] = []
         for event in events:
             if event.dedupe_key and event.dedupe_key in seen:
@@ -99,8 +114,13 @@ def record_many(events: Sequence[PendingEvent]) -> int:
         if not fresh:
             return 0
         rows = [
-            NotificationEvent(kind=e.kind, account_id=e.account_id, data=e.data,
-                              dedupe_key=e.dedupe_key, created_at=now)
+            NotificationEvent(
+                kind=e.kind,
+                account_id=e.account_id,
+                data=e.data,
+                dedupe_key=e.dedupe_key,
+                created_at=now,
+            )
             for e in fresh
         ]
         try:
@@ -128,14 +148,23 @@ def record_many(events: Sequence[PendingEvent]) -> int:
             for person in recipients.get(event.account_id, []):
                 if event.kind in BALANCE_ONLY_KINDS and not person.show_balance:
                     continue
-                emails.append(EmailDelivery(
-                    event=event, user_id=person.user_id, email=person.email,
-                    show_balance=person.show_balance, next_attempt_at=now, created_at=now,
-                ))
+                emails.append(
+                    EmailDelivery(
+                        event=event,
+                        user_id=person.user_id,
+                        email=person.email,
+                        show_balance=person.show_balance,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
             for sub in subscriptions:
                 if sub.wants(event.kind) and sub.account_id in (None, event.account_id):
-                    hooks.append(WebhookDelivery(event=event, subscription=sub,
-                                                 next_attempt_at=now, created_at=now))
+                    hooks.append(
+                        WebhookDelivery(
+                            event=event, subscription=sub, next_attempt_at=now, created_at=now
+                        )
+                    )
         emails = EmailDelivery.objects.bulk_create(emails)
         hooks = WebhookDelivery.objects.bulk_create(hooks)
         from .delivery import enqueue_sending

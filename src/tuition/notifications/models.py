@@ -68,8 +68,11 @@ class EmailDelivery(Delivery):
             models.UniqueConstraint(fields=["event", "user"], name="email_delivery_once_per_user")
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="email_delivery_due",
-                         condition=Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="email_delivery_due",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,7 +92,10 @@ class WebhookSubscription(models.Model):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     # Only this account's events; empty = every account's (the provider's own systems).
     account = models.ForeignKey(
-        "accounts.TrainingAccount", null=True, blank=True, on_delete=models.CASCADE,
+        "accounts.TrainingAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="webhook_subscriptions",
     )
     is_active = models.BooleanField(default=True)
@@ -119,12 +125,16 @@ class WebhookDelivery(Delivery):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscription"],
-                                    name="webhook_delivery_once_per_subscription")
+            models.UniqueConstraint(
+                fields=["event", "subscription"], name="webhook_delivery_once_per_subscription"
+            )
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due",
-                         condition=Q(status__in=["pending", "sending"])),
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="webhook_delivery_due",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -140,8 +150,9 @@ class LowBalanceState(models.Model):
     """Whether an account's balance in a unit is below its alert threshold, so an alert is
     sent once per crossing (and again only after the balance has recovered)."""
 
-    account = models.ForeignKey("accounts.TrainingAccount", on_delete=models.CASCADE,
-                                related_name="+")
+    account = models.ForeignKey(
+        "accounts.TrainingAccount", on_delete=models.CASCADE, related_name="+"
+    )
     unit_code = models.CharField(max_length=16)
     is_low = models.BooleanField(default=False)
     crossings = models.PositiveIntegerField(default=0)
@@ -149,8 +160,13 @@ class LowBalanceState(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "unit_code"], name="low_balance_state_unique")
+            models.UniqueConstraint(
+                fields=["account", "unit_code"], name="low_balance_state_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.unit_code}: {'low' if self.is_low else 'ok'}"
 
 
 class PeriodicRun(models.Model):
@@ -165,3 +181,6 @@ class PeriodicRun(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "slot"], name="periodic_run_once_per_slot")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.job}@{self.slot}"

@@ -37,11 +37,19 @@ def jobs() -> list[Job]:
     intervals = {**DEFAULT_INTERVALS, **settings.TUITION.get("PERIODIC_INTERVALS", {})}
     return [
         Job("expire_credits", intervals["expire_credits"], tasks.expire_credits.enqueue),
-        Job("send_expiry_reminders", intervals["send_expiry_reminders"],
-            tasks.send_expiry_reminders.enqueue),
-        Job("check_low_balances", intervals["check_low_balances"], tasks.check_low_balances.enqueue),
-        Job("retry_stuck_deliveries", intervals["retry_stuck_deliveries"],
-            tasks.retry_stuck_deliveries.enqueue),
+        Job(
+            "send_expiry_reminders",
+            intervals["send_expiry_reminders"],
+            tasks.send_expiry_reminders.enqueue,
+        ),
+        Job(
+            "check_low_balances", intervals["check_low_balances"], tasks.check_low_balances.enqueue
+        ),
+        Job(
+            "retry_stuck_deliveries",
+            intervals["retry_stuck_deliveries"],
+            tasks.retry_stuck_deliveries.enqueue,
+        ),
     ]
 
 

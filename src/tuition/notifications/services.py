@@ -62,28 +62,32 @@ def expire_credits(*, actor: str, at: datetime | None = None, batch_size: int = 
 
     def on_expired(lots: list[Lot], transfers: list[Transfer]) -> None:
         names = _account_names(lot.account_id for lot in lots)
-        events.record_many([
-            events.PendingEvent(
-                kind=events.CREDIT_EXPIRED,
-                account_id=lot.account_id,
-                data={
-                    "account_name": names.get(lot.account_id, ""),
-                    "lot_id": str(lot.pk),
-                    "unit": units[lot.unit_id].code,
-                    "amount": units[lot.unit_id].format(lot.remaining),
-                    "expires_at": _iso(lot.expires_at),
-                },
-                dedupe_key=f"{events.CREDIT_EXPIRED}:{transfer.unique_key}",
-            )
-            for lot, transfer in zip(lots, transfers, strict=True)
-        ])
+        events.record_many(
+            [
+                events.PendingEvent(
+                    kind=events.CREDIT_EXPIRED,
+                    account_id=lot.account_id,
+                    data={
+                        "account_name": names.get(lot.account_id, ""),
+                        "lot_id": str(lot.pk),
+                        "unit": units[lot.unit_id].code,
+                        "amount": units[lot.unit_id].format(lot.remaining),
+                        "expires_at": _iso(lot.expires_at),
+                    },
+                    dedupe_key=f"{events.CREDIT_EXPIRED}:{transfer.unique_key}",
+                )
+                for lot, transfer in zip(lots, transfers, strict=True)
+            ]
+        )
 
     booked = ledger.expire_lots(at=at, batch_size=batch_size, actor=actor, on_expired=on_expired)
     return len(booked)
 
 
 def reminder_days() -> list[int]:
-    return sorted({int(d) for d in settings.TUITION.get("EXPIRY_REMINDER_DAYS", [30, 7]) if int(d) > 0})
+    return sorted(
+        {int(d) for d in settings.TUITION.get("EXPIRY_REMINDER_DAYS", [30, 7]) if int(d) > 0}
+    )
 
 
 def send_expiry_reminders(*, actor: str, at: datetime | None = None) -> int:
@@ -106,8 +110,12 @@ def send_expiry_reminders(*, actor: str, at: datetime | None = None) -> int:
     while True:
         lots = list(
             Lot.objects.filter(
-                pk__gt=after_id, status=Lot.Status.ACTIVE, deleted_at__isnull=True,
-                remaining__gt=0, expires_at__gt=at, expires_at__lte=horizon,
+                pk__gt=after_id,
+                status=Lot.Status.ACTIVE,
+                deleted_at__isnull=True,
+                remaining__gt=0,
+                expires_at__gt=at,
+                expires_at__lte=horizon,
             ).order_by("pk")[:500]
         )
         if not lots:
@@ -120,20 +128,26 @@ def send_expiry_reminders(*, actor: str, at: datetime | None = None) -> int:
             if _other_lots_cover(lot, at):
                 continue
             unit = units[lot.unit_id]
-            sent += events.record_many([events.PendingEvent(
-                kind=events.CREDIT_EXPIRING_SOON,
-                account_id=lot.account_id,
-                data={
-                    "account_name": names.get(lot.account_id, ""),
-                    "lot_id": str(lot.pk),
-                    "unit": unit.code,
-                    "amount": unit.format(lot.remaining),
-                    "expires_at": _iso(lot.expires_at),
-                    "days": days,
-                },
-                dedupe_key=(f"{events.CREDIT_EXPIRING_SOON}:{lot.pk}:{days}:"
-                            f"{int(lot.expires_at.timestamp())}"),
-            )])
+            sent += events.record_many(
+                [
+                    events.PendingEvent(
+                        kind=events.CREDIT_EXPIRING_SOON,
+                        account_id=lot.account_id,
+                        data={
+                            "account_name": names.get(lot.account_id, ""),
+                            "lot_id": str(lot.pk),
+                            "unit": unit.code,
+                            "amount": unit.format(lot.remaining),
+                            "expires_at": _iso(lot.expires_at),
+                            "days": days,
+                        },
+                        dedupe_key=(
+                            f"{events.CREDIT_EXPIRING_SOON}:{lot.pk}:{days}:"
+                            f"{int(lot.expires_at.timestamp())}"
+                        ),
+                    )
+                ]
+            )
 
 
 def _other_lots_cover(lot: Lot, at: datetime) -> bool:
@@ -141,8 +155,13 @@ def _other_lots_cover(lot: Lot, at: datetime) -> bool:
     expires, hold at least what this one would lose."""
     assert lot.expires_at is not None
     others = (
-        Lot.objects.filter(account_id=lot.account_id, unit_id=lot.unit_id,
-                           status=Lot.Status.ACTIVE, deleted_at__isnull=True, remaining__gt=0)
+        Lot.objects.filter(
+            account_id=lot.account_id,
+            unit_id=lot.unit_id,
+            status=Lot.Status.ACTIVE,
+            deleted_at__isnull=True,
+            remaining__gt=0,
+        )
         .exclude(pk=lot.pk)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=lot.expires_at))
         .aggregate(total=Sum("remaining"))["total"]
@@ -165,9 +184,11 @@ def check_low_balances(*, actor: str, at: datetime | None = None) -> int:
     at = at or clock.now()
     units = {u.code: u for u in Unit.objects.all()}
     alerts = 0
-    accounts = TrainingAccount.objects.exclude(low_balance_threshold={}).only(
-        "pk", "name", "low_balance_threshold"
-    ).order_by("pk")
+    accounts = (
+        TrainingAccount.objects.exclude(low_balance_threshold={})
+        .only("pk", "name", "low_balance_threshold")
+        .order_by("pk")
+    )
     for account in accounts.iterator(chunk_size=500):
         thresholds = account.low_balance_threshold
         if not isinstance(thresholds, dict):
@@ -186,8 +207,9 @@ def check_low_balances(*, actor: str, at: datetime | None = None) -> int:
 
 
 @use_case
-def _update_low_state(account: TrainingAccount, unit: Unit, available: int, threshold: int,
-                      at: datetime) -> int:
+def _update_low_state(
+    account: TrainingAccount, unit: Unit, available: int, threshold: int, at: datetime
+) -> int:
     state, _ = LowBalanceState.objects.get_or_create(account_id=account.pk, unit_code=unit.code)
     if available >= threshold:
         LowBalanceState.objects.filter(pk=state.pk, is_low=True).update(is_low=False, changed_at=at)
@@ -274,9 +296,15 @@ def _check_url(url: str) -> str:
 
 
 @use_case
-def create_subscription(*, url: str, actor: str, event_kinds: Iterable[str] = (),
-                        account_id: int | None = None, description: str = "",
-                        is_active: bool = True) -> WebhookSubscription:
+def create_subscription(
+    *,
+    url: str,
+    actor: str,
+    event_kinds: Iterable[str] = (),
+    account_id: int | None = None,
+    description: str = "",
+    is_active: bool = True,
+) -> WebhookSubscription:
     """Subscribe an endpoint to event kinds (none given: every kind), for one account's events
     or (account_id None) every account's. The secret is generated and readable on the row.
 
@@ -289,8 +317,14 @@ def create_subscription(*, url: str, actor: str, event_kinds: Iterable[str] = ()
     if account_id is not None and not TrainingAccount.objects.filter(pk=account_id).exists():
         raise ValidationError("No such account.", details={"field": "account"})
     return WebhookSubscription.objects.create(
-        url=url, event_kinds=kinds, account_id=account_id, description=description[:200],
-        is_active=is_active, secret=new_secret(), created_at=clock.now(), created_by=actor[:200],
+        url=url,
+        event_kinds=kinds,
+        account_id=account_id,
+        description=description[:200],
+        is_active=is_active,
+        secret=new_secret(),
+        created_at=clock.now(),
+        created_by=actor[:200],
     )
 
 
@@ -306,9 +340,15 @@ def _subscription_for_update(subscription_id: int) -> WebhookSubscription:
 
 
 @use_case
-def update_subscription(*, subscription_id: int, actor: str, url: str = UNSET,
-                        event_kinds: Iterable[str] = UNSET, description: str = UNSET,
-                        is_active: bool = UNSET) -> WebhookSubscription:
+def update_subscription(
+    *,
+    subscription_id: int,
+    actor: str,
+    url: str = UNSET,
+    event_kinds: Iterable[str] = UNSET,
+    description: str = UNSET,
+    is_active: bool = UNSET,
+) -> WebhookSubscription:
     """Change a subscription's URL, kinds, description or active flag (only what is given).
 
     Raises:
@@ -345,8 +385,9 @@ def delete_subscription(*, subscription_id: int, actor: str) -> None:
 
 
 @use_case
-def rotate_secret(*, subscription_id: int, actor: str,
-                  grace: timedelta = timedelta(hours=24)) -> WebhookSubscription:
+def rotate_secret(
+    *, subscription_id: int, actor: str, grace: timedelta = timedelta(hours=24)
+) -> WebhookSubscription:
     """Give a subscription a new secret. The old one keeps signing (as a second signature)
     for `grace`, so the consumer can switch without rejecting deliveries.
 

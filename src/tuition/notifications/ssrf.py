@@ -23,9 +23,15 @@ class UnsafeWebhookUrlError(ValidationError):
 def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return (address.is_private or address.is_loopback or address.is_link_local
-            or address.is_multicast or address.is_reserved or address.is_unspecified
-            or not address.is_global)
+    return (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
 
 
 def check_webhook_url(url: str, *, resolve: bool = True) -> None:
@@ -39,8 +45,9 @@ def check_webhook_url(url: str, *, resolve: bool = True) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeWebhookUrlError(details={"field": "url"})
     if parts.username or parts.password:
-        raise UnsafeWebhookUrlError("Webhook URLs must not carry credentials.",
-                                    details={"field": "url"})
+        raise UnsafeWebhookUrlError(
+            "Webhook URLs must not carry credentials.", details={"field": "url"}
+        )
     if settings.TUITION.get("WEBHOOKS_ALLOW_PRIVATE", False):
         return
     host = parts.hostname

@@ -17,8 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="tick once and exit")
-        parser.add_argument("--tick", type=float, default=None,
-                            help="seconds between ticks (default TUITION_PERIODIC_TICK_SECONDS)")
+        parser.add_argument(
+            "--tick",
+            type=float,
+            default=None,
+            help="seconds between ticks (default TUITION_PERIODIC_TICK_SECONDS)",
+        )
 
     def handle(self, *args, **options):
         tick_seconds = options["tick"] or float(settings.TUITION.get("PERIODIC_TICK_SECONDS", 15))
