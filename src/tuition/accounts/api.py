@@ -9,6 +9,7 @@ from tuition.api.base import AmountOut, ApiView, IdOut, errors, page_of
 from tuition.api.fields import (
     StrictBooleanField,
     StrictCharField,
+    StrictEmailField,
     StrictSerializer,
 )
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
@@ -24,7 +25,7 @@ class AccountIn(StrictSerializer):
     name = StrictCharField(max_length=200)
     external_id = StrictCharField(max_length=200, required=False, allow_null=True,
                                   allow_blank=True)
-    owners = serializers.ListField(child=StrictCharField(max_length=254), required=False,
+    owners = serializers.ListField(child=StrictEmailField(), required=False,
                                    max_length=50, default=list)
     redeemers = serializers.ChoiceField(choices=TrainingAccount.RedeemerPolicy.values,
                                         required=False, default="anyone")
@@ -83,7 +84,7 @@ class AccountDetailView(ApiView):
 
 
 class MemberIn(StrictSerializer):
-    email = StrictCharField(max_length=254)
+    email = StrictEmailField()
     role = serializers.ChoiceField(choices=Membership.Role.values, required=False,
                                    default="member")
     can_view_balance = StrictBooleanField(required=False, default=False)

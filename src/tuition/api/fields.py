@@ -8,6 +8,7 @@ fields (SPEC §4 `validation_error`).
 from datetime import datetime
 from typing import Any
 
+from django.core.validators import EmailValidator
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -112,3 +113,15 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 def id_str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+class StrictEmailField(StrictCharField):
+    """An email address, compared case-insensitively (stored lowercased)."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+        self.validators.append(EmailValidator(message="Enter a valid email address."))
+
+    def to_internal_value(self, data: Any) -> str:
+        return super().to_internal_value(data).strip().lower()

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -113,21 +115,27 @@ def release(record: IdempotencyRecord) -> None:
 
 
 @use_case
-def _run_and_complete(*, record_id: int, run: Callable[[], Response]) -> Response:
+def _run_and_complete(*, record_id: int, run: Callable[[], Response]) -> HttpResponse:
     response = run()
     if response.status_code >= 400:
         raise _Refused(response)
-    body = json.loads(json.dumps(response.data, cls=JSONEncoder))
+    # The exact bytes are kept (not parsed JSON, whose key order the database may change), so
+    # a replay is byte-for-byte the first answer.
+    content = JSONRenderer().render(response.data)
     completed = IdempotencyRecord.objects.filter(
         pk=record_id, status=IdempotencyRecord.Status.IN_PROGRESS
     ).update(
         status=IdempotencyRecord.Status.COMPLETED,
         response_status=response.status_code,
-        response_body=body,
+        response_body=content.decode(),
     )
     if completed != 1:  # someone took over a claim we still held: let them win
         raise IdempotencyKeyInProgressError()
-    return response
+    return _json_response(content, response.status_code)
+
+
+def _json_response(content: bytes | str, status: int) -> HttpResponse:
+    return HttpResponse(content, status=status, content_type="application/json")
 
 
 class _Refused(Exception):
@@ -137,17 +145,17 @@ class _Refused(Exception):
         self.response = response
 
 
-def replay(record: IdempotencyRecord) -> Response:
-    response = Response(record.response_body, status=record.response_status)
+def replay(record: IdempotencyRecord) -> HttpResponse:
+    response = _json_response(record.response_body or "", record.response_status or 200)
     response[REPLAYED_HEADER] = "true"
     return response
 
 
-def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
+def idempotent(handler: Callable[..., Response]) -> Callable[..., HttpResponse]:
     """Wrap a view method that moves value (see the module docstring)."""
 
     @functools.wraps(handler)
-    def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> Response:
+    def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         key = read_key(request)
         data = request.data  # malformed bodies are refused here, before any claim
         record = claim(

@@ -22,7 +22,8 @@ class IdempotencyRecord(models.Model):
     request_fingerprint = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    # The answer's exact bytes (JSON text): a replay must not reorder keys.
+    response_body = models.TextField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
     locked_until = models.DateTimeField()
 
