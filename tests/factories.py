@@ -60,3 +60,32 @@ def issue(account, amount: int, *, unit: Unit | None = None, days: int | None = 
         actor="test",
         **kwargs,
     )
+
+
+# --- catalog, codes and checkout -------------------------------------------------------------
+
+
+def make_activity(title: str = "Cloud Fundamentals", price: int = 30000, **kwargs):
+    from tuition.catalog import services as catalog
+
+    return catalog.create_activity(title=title, price=price, actor="test", **kwargs)
+
+
+def make_session(activity, *, capacity: int = 10, days: int = 30, **kwargs):
+    from tuition.catalog import services as catalog
+
+    starts_at = clock.now() + timedelta(days=days)
+    return catalog.create_session(activity_id=activity.pk, starts_at=starts_at,
+                                  ends_at=starts_at + timedelta(hours=8), capacity=capacity,
+                                  actor="test", **kwargs)
+
+
+def make_credit(account, amount: int, *, unit: Unit | None = None, days: int | None = 365,
+                **kwargs):
+    """A credit with its own code (IssuedCredit: .lot, .code, .code_text)."""
+    from tuition.codes import services as codes
+
+    expires_at = None if days is None else clock.now() + timedelta(days=days)
+    return codes.create_credit(account_id=account.pk, unit=unit or usd(),
+                               redeemable_value=amount, expires_at=expires_at, actor="test",
+                               **kwargs)

@@ -33,7 +33,8 @@ class GroupAdmin(SimpleHistoryAdmin):
 
 @admin.register(Session)
 class SessionAdmin(SimpleHistoryAdmin):
-    list_display = ["activity", "starts_at", "ends_at", "timezone", "location", "capacity", "booked"]
+    list_display = ["activity", "starts_at", "ends_at", "timezone", "location", "capacity",
+                    "booked"]
     readonly_fields = ["booked"]
 
 

@@ -25,7 +25,8 @@ class Activity(models.Model):
     )
     refund_window_days = models.PositiveIntegerField(
         null=True, blank=True,
-        help_text="Cancelling within this many days of purchase refunds; empty = only staff refund.",
+        help_text="Cancelling within this many days of purchase refunds; "
+        "empty = only staff refund.",
     )
     learner_can_cancel = models.BooleanField(default=True)
     is_published = models.BooleanField(default=True)
@@ -133,7 +134,8 @@ class RefillPrice(models.Model):
     """What owners pay (USD cents) for one major unit of a unit when they buy a refill.
     USD credits need no row: one credit costs one dollar."""
 
-    unit = models.OneToOneField("ledger.Unit", on_delete=models.PROTECT, related_name="refill_price")
+    unit = models.OneToOneField("ledger.Unit", on_delete=models.PROTECT,
+                                related_name="refill_price")
     unit_price = models.BigIntegerField(help_text="USD cents per whole unit.")
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()

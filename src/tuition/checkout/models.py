@@ -62,6 +62,8 @@ class Order(models.Model):
     refund_transfer = models.OneToOneField("ledger.Transfer", null=True, blank=True,
                                            on_delete=models.PROTECT, related_name="refunded_order")
     # A refill: what lot it bought (issued at once for card, when paid for invoice).
+    refill_unit = models.ForeignKey("ledger.Unit", null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
     refill_amount = models.BigIntegerField(null=True, blank=True)
     refill_lot = models.OneToOneField("ledger.Lot", null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="refill_order")
@@ -201,3 +203,6 @@ class DocumentCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "year"],
                                                name="document_counter_kind_year")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"

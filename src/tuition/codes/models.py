@@ -152,16 +152,23 @@ class CouponScopeItem(models.Model):
                                     name="coupon_scope_item_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item_kind}:{self.item_id}"
+
 
 class CouponUse(models.Model):
     """One use of a coupon. `once_key` is set for once-per-learner coupons, so the database
     itself refuses a second use by the same learner."""
 
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="use_records")
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
     order_id = models.BigIntegerField(null=True, blank=True)
     once_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.coupon_id} by {self.learner_id}"
 
 
 class AttemptCounter(models.Model):

@@ -1,0 +1,884 @@
+"""Checkout and what follows it: quote, pay (card, coupon, training credit, tokens), book,
+reschedule, unenroll, cancel (with or without refund), mark invoice orders paid, buy refills.
+
+One checkout is one short transaction: lock the code's wallet first, re-read and decide under
+the lock, take the seat with a guarded update, debit through the ledger, then write order,
+registration, booking, invoice, receipt and the notification event. Anything that fails rolls
+all of it back. Failed code entries are counted (codes.limiter) after the rollback.
+"""
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from tuition.accounts.models import Membership, TrainingAccount, User
+from tuition.accounts.services import get_or_create_user
+from tuition.catalog.models import Activity, Group, RefillPrice, Session
+from tuition.catalog.selectors import Item, price_in_unit
+from tuition.codes import limiter, text
+from tuition.codes import services as codes
+from tuition.codes.errors import (
+    CodeExpiredError,
+    CodeInactiveError,
+    CodeNotFoundError,
+    NotEligibleError,
+    NotInScopeError,
+    NotPricedInUnitError,
+    OneCodeOnlyError,
+)
+from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
+from tuition.codes.selectors import find_code
+from tuition.core import clock
+from tuition.core.amounts import MAX_MINOR
+from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.transactions import use_case
+from tuition.ledger import services as ledger
+from tuition.ledger.errors import InsufficientBalanceError
+from tuition.ledger.locks import lock_wallet
+from tuition.ledger.models import Lot, Unit
+from tuition.ledger.selectors import ItemRef, lot_covers, usable_lots
+from tuition.notifications import events
+
+from .errors import (
+    AlreadyRegisteredError,
+    NotCancellableError,
+    RefundNotAllowedError,
+    SessionFullError,
+    SessionRequiredError,
+    SessionStartedError,
+)
+from .locks import lock_registration, lock_sessions
+from .models import (
+    Booking,
+    DocumentCounter,
+    Invoice,
+    ItemKind,
+    Order,
+    Receipt,
+    Registration,
+)
+from .payments import get_provider
+
+# Refusals that count as a failed code entry (rule 27).
+_CODE_FAILURES = (CodeNotFoundError, CodeInactiveError, CodeExpiredError, NotEligibleError,
+                  InsufficientBalanceError, NotInScopeError, NotPricedInUnitError)
+
+
+# --- inputs and outputs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentChoice:
+    """How the learner pays. `method` "code": a credit, token, member or coupon code;
+    "card": a card (via `provider`), optionally with a coupon. `extra_codes` is any further
+    code the caller received (always refused: one code per checkout)."""
+
+    method: str
+    code: str | None = None
+    coupon: str | None = None
+    provider: str = "sandbox"
+    card_number: str | None = None
+    extra_codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Quote:
+    item_kind: str
+    item_id: int
+    title: str
+    list_price: int  # USD cents
+    unit: Unit
+    price: int  # in unit
+    discount: int
+    payable: int
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        usd = Unit.objects.get(code=Unit.USD) if self.unit.code != Unit.USD else self.unit
+        return {
+            "item": {"kind": self.item_kind, "id": str(self.item_id), "title": self.title},
+            "list_price": {"amount": usd.format(self.list_price), "unit": Unit.USD},
+            "price": {"amount": self.unit.format(self.price), "unit": self.unit.code},
+            "discount": {"amount": self.unit.format(self.discount), "unit": self.unit.code},
+            "payable": {"amount": self.unit.format(self.payable), "unit": self.unit.code},
+            "method": self.method,
+        }
+
+
+@dataclass
+class CheckoutResult:
+    order: Order
+    registration: Registration
+    bookings: list[Booking]
+    invoice: Invoice
+    receipt: Receipt | None
+
+    @property
+    def booking(self) -> Booking | None:
+        return self.bookings[0] if self.bookings else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order": order_dict(self.order),
+            "registration": {"id": str(self.registration.pk),
+                             "status": self.registration.status},
+            "booking": ({"id": str(self.booking.pk), "session": str(self.booking.session_id)}
+                        if self.booking else None),
+            "receipt": {"number": self.receipt.number} if self.receipt else None,
+            "invoice": {"number": self.invoice.number},
+        }
+
+
+def order_dict(order: Order) -> dict[str, Any]:
+    usd = Unit.objects.get(code=Unit.USD)
+    return {
+        "id": str(order.pk),
+        "number": order.number,
+        "status": order.status,
+        "list_price": {"amount": usd.format(order.list_price), "unit": Unit.USD},
+        "price": {"amount": order.unit.format(order.price), "unit": order.unit.code},
+        "discount": {"amount": order.unit.format(order.discount), "unit": order.unit.code},
+        "charged": {"amount": order.unit.format(order.charged), "unit": order.unit.code},
+        "method": order.method,
+        "code_hint": order.code_hint or None,
+    }
+
+
+@dataclass
+class _Plan:
+    learner: User
+    item: Item
+    session: Session | None
+    unit: Unit
+    price: int
+    discount: int
+    payable: int
+    method: str
+    code: RedemptionCode | None = None
+    coupon: Coupon | None = None
+    account_id: int | None = None
+    lot_ids: list[int] | None = None
+
+
+@dataclass
+class _Attempt:
+    """What the limiter needs to know about a code entry, filled in while it is resolved."""
+
+    keys: list[limiter.Key] = field(default_factory=list)
+    entered_code: bool = False
+    account_id: int | None = None
+
+
+# --- quote and checkout ----------------------------------------------------------------------
+
+
+def quote(
+    *,
+    learner_email: str,
+    payment: PaymentChoice,
+    actor: str,
+    activity_id: int | None = None,
+    group_id: int | None = None,
+    session_id: int | None = None,
+    ip: str | None = None,
+) -> Quote:
+    """What checkout would charge, or the error it would give. Writes nothing but the
+    failed-attempt counters.
+
+    Raises:
+        the same errors as `checkout` (except those only the payment itself can give).
+    """
+    learner = get_or_create_user(email=learner_email)
+    attempt = _Attempt()
+    try:
+        plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
+                     session_id=session_id, payment=payment, attempt=attempt, ip=ip)
+    except _CODE_FAILURES:
+        _record_failure(attempt)
+        raise
+    return Quote(item_kind=plan.item.kind, item_id=plan.item.pk, title=plan.item.title,
+                 list_price=plan.item.list_price, unit=plan.unit, price=plan.price,
+                 discount=plan.discount, payable=plan.payable, method=plan.method)
+
+
+def checkout(
+    *,
+    learner_email: str,
+    payment: PaymentChoice,
+    actor: str,
+    activity_id: int | None = None,
+    group_id: int | None = None,
+    session_id: int | None = None,
+    learner_name: str = "",
+    ip: str | None = None,
+) -> CheckoutResult:
+    """Buy an activity or a group for a learner (identified by email, created on first use).
+
+    Raises:
+        ValidationError: malformed input (no item, a bad code, an unknown provider, a session
+            of another activity).
+        NotFoundError: no such activity, group or session.
+        TooManyAttemptsError: too many failed code entries (nothing else is checked).
+        CodeNotFoundError, CodeInactiveError, CodeExpiredError, NotEligibleError,
+        NotInScopeError, NotPricedInUnitError, InsufficientBalanceError, OneCodeOnlyError:
+            rules 10-14.
+        SessionRequiredError, SessionFullError, SessionStartedError: rule 15.
+        AlreadyRegisteredError: rule 16.
+        PaymentDeclinedError: the card was refused.
+    """
+    learner = get_or_create_user(email=learner_email, name=learner_name)
+    attempt = _Attempt()
+    try:
+        return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
+                         session_id=session_id, payment=payment, actor=actor, ip=ip,
+                         attempt=attempt)
+    except _CODE_FAILURES:
+        _record_failure(attempt)
+        raise
+
+
+@use_case
+def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
+              session_id: int | None, payment: PaymentChoice, actor: str, ip: str | None,
+              attempt: _Attempt) -> CheckoutResult:
+    # Resolve the code once to learn which wallet to lock, then decide everything under it.
+    wallet = _wallet_of(payment, learner=learner, ip=ip, attempt=attempt)
+    if wallet is not None:
+        lock_wallet(*wallet)
+    plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
+                 session_id=session_id, payment=payment, attempt=attempt, ip=ip)
+    at = clock.now()
+    if plan.session is not None:
+        _take_seat(plan.session.pk, at)
+    if plan.coupon is not None:
+        _use_coupon(plan.coupon, learner=learner)
+    transfer = None
+    status = Order.Status.PAID
+    provider_name, reference = "", ""
+    if plan.code is not None and plan.payable > 0:
+        if plan.code.kind == RedemptionCode.Kind.MEMBER and not codes.add_member_spend(
+                code_id=plan.code.pk, amount=plan.payable):
+            raise InsufficientBalanceError()
+        transfer = ledger.debit(
+            account_id=plan.account_id, unit=plan.unit, amount=plan.payable, actor=actor,
+            item=ItemRef(plan.item.kind, plan.item.pk), lot_ids=plan.lot_ids,
+            reason=f"checkout: {plan.item.title}"[:500],
+            metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
+        )
+    elif plan.method == Order.Method.CARD:
+        provider = get_provider(payment.provider)
+        result = provider.charge(amount=plan.payable, description=plan.item.title,
+                                 card_number=payment.card_number)
+        provider_name, reference = provider.name, result.reference
+        if not result.paid:
+            status = Order.Status.PENDING_PAYMENT
+    entered = plan.code or (plan.coupon.code if plan.coupon else None)
+    order = Order.objects.create(
+        number=_order_number(at), learner=learner, account_id=plan.account_id,
+        item_kind=plan.item.kind,
+        activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,
+        group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,
+        session=plan.session, title=plan.item.title[:200], list_price=plan.item.list_price,
+        unit=plan.unit, price=plan.price, discount=plan.discount, charged=plan.payable,
+        method=plan.method, provider=provider_name, payment_reference=reference,
+        status=status, code=plan.code, coupon=plan.coupon,
+        code_hint=entered.hint if entered else "", transfer=transfer, created_at=at,
+        paid_at=at if status == Order.Status.PAID else None, actor=actor[:200],
+    )
+    if plan.coupon is not None:
+        CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
+            order_id=order.pk)
+    registration = _register(order, learner=learner, item=plan.item, at=at,
+                             active=status == Order.Status.PAID)
+    bookings = []
+    if plan.session is not None:
+        bookings.append(Booking.objects.create(registration=registration,
+                                               activity_id=plan.session.activity_id,
+                                               session=plan.session, created_at=at))
+    invoice = _issue_document(Invoice, order, at)
+    receipt = _issue_document(Receipt, order, at) if status == Order.Status.PAID else None
+    if transfer is not None:
+        events.record(events.CREDIT_REDEEMED, account_id=plan.account_id, data={
+            "unit": plan.unit.code, "amount": plan.unit.format(plan.payable),
+            "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
+            "order_number": order.number, "learner_email": learner.email,
+            "item_title": plan.item.title,
+            "account_name": TrainingAccount.objects.values_list("name", flat=True).get(
+                pk=plan.account_id),
+        })
+    return CheckoutResult(order, registration, bookings, invoice, receipt)
+
+
+def _record_failure(attempt: _Attempt) -> None:
+    if not attempt.entered_code:
+        return
+    keys = list(attempt.keys)
+    if attempt.account_id is not None:
+        keys += limiter.keys_for(account_id=attempt.account_id)
+    limiter.record_failure(keys)
+
+
+def _wallet_of(payment: PaymentChoice, *, learner: User, ip: str | None,
+               attempt: _Attempt) -> tuple[int, int] | None:
+    if payment.method != "code" or not payment.code:
+        return None
+    _start_attempt(attempt, learner=learner, ip=ip)
+    code = find_code(payment.code)
+    if code is None or code.kind == RedemptionCode.Kind.COUPON:
+        return None
+    if code.kind == RedemptionCode.Kind.LOT:
+        return code.lot.account_id, code.lot.unit_id
+    return code.account_id, code.unit_id
+
+
+def _start_attempt(attempt: _Attempt, *, learner: User, ip: str | None) -> None:
+    if not attempt.entered_code:
+        attempt.entered_code = True
+        attempt.keys = limiter.keys_for(learner_id=learner.pk, ip=ip)
+        limiter.ensure_not_locked(attempt.keys)
+
+
+def _plan(*, learner: User, activity_id: int | None, group_id: int | None,
+          session_id: int | None, payment: PaymentChoice, attempt: _Attempt,
+          ip: str | None) -> _Plan:
+    """Check everything a checkout needs and work out what it costs; writes nothing."""
+    at = clock.now()
+    if payment.method not in ("code", "card"):
+        raise ValidationError("payment.method must be 'code' or 'card'.",
+                              details={"field": "payment.method"})
+    if payment.extra_codes or (payment.method == "code" and payment.coupon) or (
+            payment.method == "card" and payment.code):
+        raise OneCodeOnlyError()
+    if payment.method == "code" and not payment.code:
+        raise ValidationError("Enter a code.", details={"field": "payment.code"})
+    item = _item(activity_id, group_id)
+    session = _session(item, session_id, at)
+    if Registration.objects.filter(
+            learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
+            **{f"{item.kind}_id": item.pk}).exists():
+        raise AlreadyRegisteredError()
+
+    entered = payment.code if payment.method == "code" else payment.coupon
+    if not entered:
+        usd = Unit.objects.get(code=Unit.USD)
+        return _Plan(learner, item, session, usd, item.list_price, 0, item.list_price,
+                     Order.Method.CARD)
+    _start_attempt(attempt, learner=learner, ip=ip)
+    code = find_code(entered)
+    if code is None:
+        raise CodeNotFoundError()
+    if code.kind == RedemptionCode.Kind.COUPON:
+        return _coupon_plan(code, learner=learner, item=item, session=session, at=at)
+    if payment.method == "card":
+        raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
+    return _code_plan(code, learner=learner, item=item, session=session, at=at, attempt=attempt)
+
+
+def _item(activity_id: int | None, group_id: int | None) -> Item:
+    if (activity_id is None) == (group_id is None):
+        raise ValidationError("Choose one activity or one group.", details={"field": "item"})
+    if activity_id is not None:
+        activity = Activity.objects.filter(pk=activity_id, is_published=True).first()
+        if activity is None:
+            raise NotFoundError("No such activity.")
+        return Item(ItemKind.ACTIVITY, activity)
+    group = Group.objects.filter(pk=group_id, is_published=True).first()
+    if group is None:
+        raise NotFoundError("No such group.")
+    return Item(ItemKind.GROUP, group)
+
+
+def _session(item: Item, session_id: int | None, at: datetime) -> Session | None:
+    if item.kind != ItemKind.ACTIVITY or not item.obj.is_dated:  # type: ignore[union-attr]
+        if session_id is not None:
+            raise ValidationError("This item has no sessions to choose.",
+                                  details={"field": "session"})
+        return None
+    if session_id is None:
+        raise SessionRequiredError()
+    session = Session.objects.filter(pk=session_id, activity_id=item.pk,
+                                     is_cancelled=False).first()
+    if session is None:
+        raise NotFoundError("No such session.", details={"field": "session"})
+    _check_bookable(session, at)
+    return session
+
+
+def _check_bookable(session: Session, at: datetime) -> None:
+    if session.starts_at <= at:
+        raise SessionStartedError()
+    if session.booked >= session.capacity:
+        raise SessionFullError()
+
+
+def _coupon_plan(code: RedemptionCode, *, learner: User, item: Item, session: Session | None,
+                 at: datetime) -> _Plan:
+    coupon = code.coupon
+    assert coupon is not None
+    if code.is_deleted or coupon.deleted_at or code.status != RedemptionCode.Status.ACTIVE \
+            or coupon.status != Coupon.Status.ACTIVE:
+        raise CodeInactiveError()
+    if coupon.valid_from and coupon.valid_from > at:
+        raise CodeInactiveError("This coupon is not valid yet.")
+    if coupon.valid_until and coupon.valid_until <= at:
+        raise CodeExpiredError()
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+        raise CodeInactiveError("This coupon has been used up.")
+    if coupon.once_per_learner and CouponUse.objects.filter(coupon=coupon,
+                                                            learner=learner).exists():
+        raise NotEligibleError("You have already used this coupon.")
+    if not _coupon_covers(coupon, item):
+        raise NotInScopeError()
+    price = item.list_price
+    if coupon.percent_off_bp is not None:
+        discount = (price * coupon.percent_off_bp + 5000) // 10000
+    else:
+        discount = min(coupon.amount_off or 0, price)
+    payable = price - discount
+    usd = Unit.objects.get(code=Unit.USD)
+    method = Order.Method.COUPON if payable == 0 else Order.Method.CARD
+    return _Plan(learner, item, session, usd, price, discount, payable, method, coupon=coupon)
+
+
+def _coupon_covers(coupon: Coupon, item: Item) -> bool:
+    if coupon.scope_kind not in (ScopeKind.ANY, item.kind):
+        return False
+    return coupon.scope_all or coupon.scope_items.filter(item_kind=item.kind,
+                                                         item_id=item.pk).exists()
+
+
+def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Session | None,
+               at: datetime, attempt: _Attempt) -> _Plan:
+    lot = code.lot
+    account_id = lot.account_id if lot is not None else code.account_id
+    attempt.account_id = account_id
+    limiter.ensure_not_locked(limiter.keys_for(account_id=account_id))
+    if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
+        raise CodeInactiveError()
+    if lot is not None:
+        lot.refresh_from_db()
+        if lot.is_deleted or lot.status != Lot.Status.ACTIVE:
+            raise CodeInactiveError()
+        if lot.is_expired_at(at):
+            raise CodeExpiredError()
+    account = TrainingAccount.objects.get(pk=account_id)
+    is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
+    if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
+        raise NotEligibleError()
+    if code.kind == RedemptionCode.Kind.MEMBER and (code.member_id != learner.pk
+                                                    or not is_member):
+        raise NotEligibleError()
+    unit = lot.unit if lot is not None else code.unit
+    assert unit is not None
+    price = price_in_unit(item, unit)
+    if price is None:
+        raise NotPricedInUnitError()
+    ref = ItemRef(item.kind, item.pk)
+    lot_ids = [lot.pk] if lot is not None else None
+    if lot is not None:
+        if not lot_covers(lot, ref):
+            raise NotInScopeError()
+        available = lot.remaining
+    else:
+        live = usable_lots(account_id=account_id, unit_id=unit.pk, at=at)
+        if not live.exists():
+            if Lot.objects.filter(account_id=account_id, unit=unit, status=Lot.Status.ACTIVE,
+                                  deleted_at__isnull=True, remaining__gt=0,
+                                  expires_at__lte=at).exists():
+                raise CodeExpiredError()
+            raise InsufficientBalanceError()
+        in_scope = usable_lots(account_id=account_id, unit_id=unit.pk, at=at, item=ref)
+        if not in_scope.exists():
+            raise NotInScopeError()
+        available = sum(in_scope.values_list("remaining", flat=True))
+    if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
+        code.refresh_from_db(fields=["spent"])
+        available = min(available, code.cap - code.spent)
+    if price > available:
+        raise InsufficientBalanceError()
+    method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
+    return _Plan(learner, item, session, unit, price, 0, price, method, code=code,
+                 account_id=account_id, lot_ids=lot_ids)
+
+
+# --- writes shared by checkout and the after-checkout services -------------------------------
+
+
+def _take_seat(session_id: int, at: datetime) -> None:
+    """Book one seat with a guarded update (the row lock is held until commit)."""
+    taken = Session.objects.filter(
+        pk=session_id, is_cancelled=False, starts_at__gt=at, booked__lt=F("capacity")
+    ).update(booked=F("booked") + 1)
+    if taken != 1:
+        session = Session.objects.get(pk=session_id)
+        if session.is_cancelled:
+            raise NotFoundError("No such session.", details={"field": "session"})
+        _check_bookable(session, at)
+        raise SessionFullError()
+
+
+def _free_seat(session_id: int) -> None:
+    Session.objects.filter(pk=session_id, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def _use_coupon(coupon: Coupon, *, learner: User) -> None:
+    used = Coupon.objects.filter(pk=coupon.pk).filter(
+        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))).update(uses=F("uses") + 1)
+    if used != 1:
+        raise CodeInactiveError("This coupon has been used up.")
+    once_key = f"{coupon.pk}:{learner.pk}" if coupon.once_per_learner else None
+    try:
+        with transaction.atomic():
+            CouponUse.objects.create(coupon=coupon, learner=learner, once_key=once_key,
+                                     created_at=clock.now())
+    except IntegrityError as exc:
+        raise NotEligibleError("You have already used this coupon.") from exc
+
+
+def _register(order: Order, *, learner: User, item: Item, at: datetime,
+              active: bool) -> Registration:
+    try:
+        with transaction.atomic():
+            return Registration.objects.create(
+                learner=learner, order=order, item_kind=item.kind,
+                activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
+                group=item.obj if item.kind == ItemKind.GROUP else None,
+                status=Registration.Status.ACTIVE if active else Registration.Status.PENDING,
+                created_at=at,
+            )
+    except IntegrityError as exc:  # a concurrent checkout of the same learner and item won
+        raise AlreadyRegisteredError() from exc
+
+
+def _order_number(at: datetime) -> str:
+    # Order numbers only need to be unique and unguessable; receipts and invoices carry the
+    # gap-free sequences, so orders do not queue on a counter.
+    return f"{at.year}-{''.join(secrets.choice(text.ALPHABET) for _ in range(10))}"
+
+
+def next_number(kind: str, year: int) -> int:
+    """The next number of a gap-free yearly sequence. The UPDATE holds the counter's row lock
+    until commit, so a rolled-back transaction gives its number back."""
+    counters = DocumentCounter.objects.filter(kind=kind, year=year)
+    if counters.update(last=F("last") + 1) == 0:
+        DocumentCounter.objects.bulk_create([DocumentCounter(kind=kind, year=year, last=0)],
+                                            ignore_conflicts=True)
+        counters.update(last=F("last") + 1)
+    return counters.values_list("last", flat=True).get()
+
+
+_PREFIX = {Invoice: "INV", Receipt: "R"}
+
+
+def _issue_document(model: type[Invoice] | type[Receipt], order: Order, at: datetime):  # type: ignore[no-untyped-def]
+    kind = "invoice" if model is Invoice else "receipt"
+    sequence = next_number(kind, at.year)
+    return model.objects.create(
+        order=order, year=at.year, sequence=sequence,
+        number=f"{_PREFIX[model]}-{at.year}-{sequence:06d}", issued_at=at,
+        amount=order.charged, unit=order.unit, list_price=order.list_price,
+    )
+
+
+# --- after checkout ----------------------------------------------------------------------------
+
+
+def _live_registration(registration_id: int, *, learner: User | None) -> Registration:
+    registration = lock_registration(registration_id)
+    if registration is None or (learner is not None and registration.learner_id != learner.pk):
+        raise NotFoundError("No such registration.")
+    if registration.status != Registration.Status.ACTIVE:
+        raise ValidationError("This registration is not active.")
+    return registration
+
+
+def _dated_activity(registration: Registration, activity_id: int | None) -> Activity:
+    if registration.item_kind == ItemKind.ACTIVITY:
+        activity = registration.activity
+        if activity_id is not None and activity_id != registration.activity_id:
+            raise NotFoundError("No such activity in this registration.")
+    else:
+        if activity_id is None:
+            raise ValidationError("Choose which activity of the group to book.",
+                                  details={"field": "activity"})
+        activity = registration.group.activities.filter(pk=activity_id).first()  # type: ignore[union-attr]
+    if activity is None or not activity.is_dated:
+        raise NotFoundError("No such dated activity in this registration.")
+    return activity
+
+
+@use_case
+def book_session(*, registration_id: int, session_id: int, actor: str,
+                 learner: User | None = None, activity_id: int | None = None) -> Booking:
+    """Book a session for a registration that holds no active booking for that activity (after
+    unenrolling, or for a dated activity of a group). Nothing is charged.
+
+    Raises:
+        NotFoundError: no such registration (for this learner), activity or session.
+        ValidationError: the registration is not active, or the activity is already booked.
+        SessionFullError, SessionStartedError: the session cannot take the learner.
+    """
+    registration = _live_registration(registration_id, learner=learner)
+    activity = _dated_activity(registration, activity_id)
+    if registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).exists():
+        raise ValidationError("This activity is already booked; find another time instead.")
+    session = lock_sessions([session_id]).get(session_id)
+    if session is None or session.activity_id != activity.pk or session.is_cancelled:
+        raise NotFoundError("No such session.", details={"field": "session"})
+    at = clock.now()
+    _take_seat(session.pk, at)
+    return Booking.objects.create(registration=registration, activity=activity, session=session,
+                                  created_at=at)
+
+
+@use_case
+def reschedule_booking(*, registration_id: int, session_id: int, actor: str,
+                       learner: User | None = None, activity_id: int | None = None) -> Booking:
+    """Find Another Time: move the active booking to another upcoming session of the same
+    activity. Nothing is charged or refunded; the order and its credit stay linked.
+
+    Raises:
+        NotFoundError: no such registration (for this learner) or session of this activity.
+        ValidationError: the registration is not active, or it holds no booking to move.
+        SessionFullError, SessionStartedError: the new session cannot take the learner, or
+            the booked one has already started.
+    """
+    registration = _live_registration(registration_id, learner=learner)
+    activity = _dated_activity(registration, activity_id)
+    current = registration.bookings.filter(activity=activity,
+                                           status=Booking.Status.ACTIVE).first()
+    if current is None:
+        raise ValidationError("There is no booking to move; book a session instead.")
+    if current.session_id == session_id:
+        return current
+    sessions = lock_sessions([session_id, current.session_id])
+    target = sessions.get(session_id)
+    if target is None or target.activity_id != activity.pk or target.is_cancelled:
+        raise NotFoundError("No such session.", details={"field": "session"})
+    at = clock.now()
+    if sessions[current.session_id].starts_at <= at:
+        raise SessionStartedError("The booked session has already started.")
+    _take_seat(target.pk, at)
+    _free_seat(current.session_id)
+    Booking.objects.filter(pk=current.pk).update(status=Booking.Status.MOVED, ended_at=at)
+    return Booking.objects.create(registration=registration, activity=activity, session=target,
+                                  created_at=at)
+
+
+@use_case
+def unenroll_from_session(*, registration_id: int, actor: str, learner: User | None = None,
+                          activity_id: int | None = None) -> Booking:
+    """Leave the booked session; the registration stays active, so the learner can book
+    another date later without paying again.
+
+    Raises:
+        NotFoundError: no such registration (for this learner).
+        ValidationError: the registration is not active or holds no booking.
+        SessionStartedError: the session has already started.
+    """
+    registration = _live_registration(registration_id, learner=learner)
+    activity = _dated_activity(registration, activity_id)
+    current = registration.bookings.filter(activity=activity,
+                                           status=Booking.Status.ACTIVE).first()
+    if current is None:
+        raise ValidationError("There is no booking to leave.")
+    session = lock_sessions([current.session_id])[current.session_id]
+    at = clock.now()
+    if session.starts_at <= at:
+        raise SessionStartedError()
+    _free_seat(session.pk)
+    Booking.objects.filter(pk=current.pk).update(status=Booking.Status.CANCELLED, ended_at=at)
+    current.refresh_from_db()
+    return current
+
+
+def refund_window_open(registration: Registration, at: datetime | None = None) -> bool:
+    """Whether the item's refund window still allows a refund (rule 20)."""
+    at = at or clock.now()
+    item = registration.activity or registration.group
+    days = item.refund_window_days if item is not None else None
+    return days is not None and at < registration.order.created_at + timedelta(days=days)
+
+
+@use_case
+def cancel_registration(*, registration_id: int, actor: str, refund: bool | None = None,
+                        by_staff: bool = False, learner: User | None = None) -> Registration:
+    """End a registration (and its bookings). `refund=None` refunds when the item's refund
+    window allows it; `True` insists (staff always may, a learner only within the window);
+    `False` never refunds. A credit refund reverses the redemption into the same lots.
+
+    Raises:
+        NotFoundError: no such registration (for this learner).
+        ValidationError: it is already cancelled.
+        NotCancellableError: the item does not let learners cancel.
+        RefundNotAllowedError: a refund was asked for outside the window (learner).
+        AlreadyReversedError: the payment was already reversed.
+    """
+    found = Registration.objects.filter(pk=registration_id).select_related("order").first()
+    if found is None or (learner is not None and found.learner_id != learner.pk):
+        raise NotFoundError("No such registration.")
+    order = found.order
+    if order.transfer_id is not None:
+        lock_wallet(order.account_id, order.unit_id)  # lock order: wallet first
+    registration = lock_registration(registration_id)
+    assert registration is not None
+    if registration.status == Registration.Status.CANCELLED:
+        raise ValidationError("This registration is already cancelled.")
+    item = registration.activity or registration.group
+    if not by_staff and not item.learner_can_cancel:  # type: ignore[union-attr]
+        raise NotCancellableError()
+    at = clock.now()
+    window = refund_window_open(registration, at)
+    if refund is None:
+        do_refund = window
+    elif refund and not by_staff and not window:
+        raise RefundNotAllowedError()
+    else:
+        do_refund = bool(refund)
+    pending = order.status == Order.Status.PENDING_PAYMENT
+    if do_refund and not pending:
+        _refund(order, actor=actor, at=at)
+    active = list(registration.bookings.filter(status=Booking.Status.ACTIVE))
+    lock_sessions(b.session_id for b in active)
+    for booking in active:
+        _free_seat(booking.session_id)
+    registration.bookings.filter(status=Booking.Status.ACTIVE).update(
+        status=Booking.Status.CANCELLED, ended_at=at)
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at, registration.cancelled_by = at, actor[:200]
+    registration.refunded = do_refund and not pending and order.charged > 0
+    registration.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
+    if pending:
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
+    return registration
+
+
+def _refund(order: Order, *, actor: str, at: datetime) -> None:
+    if order.status == Order.Status.REFUNDED:
+        from tuition.ledger.errors import AlreadyReversedError
+
+        raise AlreadyReversedError()
+    reversal = None
+    if order.transfer_id is not None:
+        reversal = ledger.reverse_transfer(transfer_id=order.transfer_id, actor=actor,
+                                           reason=f"refund of order {order.number}")
+        if order.code_id is not None and order.code.kind == RedemptionCode.Kind.MEMBER:
+            codes.add_member_spend(code_id=order.code_id, amount=-order.charged)
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUNDED, cancelled_at=at,
+                                             refund_transfer=reversal)
+
+
+@use_case
+def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
+    """Record that an invoice order was paid: its registration becomes active (or its refill
+    lot is issued) and it gets a receipt. Marking a paid order again changes nothing.
+
+    Raises:
+        NotFoundError: no such order.
+        ValidationError: the order was cancelled.
+    """
+    order = Order.objects.select_for_update().filter(pk=order_id).select_related("unit").first()
+    if order is None:
+        raise NotFoundError("No such order.")
+    if order.status == Order.Status.PAID:
+        return order
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise ValidationError("This order was cancelled.")
+    at = clock.now()
+    if order.item_kind == ItemKind.REFILL:
+        _deliver_refill(order, actor=actor)
+    else:
+        Registration.objects.filter(order=order, status=Registration.Status.PENDING).update(
+            status=Registration.Status.ACTIVE)
+    order.status, order.paid_at = Order.Status.PAID, at
+    order.payment_reference = (reference or order.payment_reference)[:200]
+    order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
+    _issue_document(Receipt, order, at)
+    return order
+
+
+# --- refills -----------------------------------------------------------------------------------
+
+
+def refill_price(unit: Unit, amount: int) -> int:
+    """USD cents for `amount` minor units of `unit` (rounded up to the cent).
+
+    Raises:
+        NotPricedInUnitError: no refill price for this token type.
+    """
+    if unit.code == Unit.USD:
+        return amount
+    price = RefillPrice.objects.filter(unit=unit, is_active=True).first()
+    if price is None:
+        raise NotPricedInUnitError("This token type cannot be bought as a refill.")
+    return math.ceil(amount * price.unit_price / 10**unit.decimals)
+
+
+@use_case
+def purchase_refill(*, account_id: int, unit: Unit, amount: int, buyer_email: str, actor: str,
+                    provider: str = "sandbox", card_number: str | None = None) -> Order:
+    """An account owner buys more value. Paid by card (sandbox) the lot is issued at once;
+    by invoice when the order is marked paid. The lot expires by the unit's policy.
+
+    Raises:
+        ValidationError: a non-positive amount or an unknown provider.
+        NotFoundError: no such account.
+        NotPricedInUnitError: the token type has no refill price.
+        PaymentDeclinedError: the card was refused.
+    """
+    if not (isinstance(amount, int) and 0 < amount <= MAX_MINOR):
+        raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
+    if not TrainingAccount.objects.filter(pk=account_id).exists():
+        raise NotFoundError("No such account.")
+    buyer = get_or_create_user(email=buyer_email)
+    price = refill_price(unit, amount)
+    payment = get_provider(provider)
+    result = payment.charge(amount=price, description=f"Refill {unit.code}",
+                            card_number=card_number)
+    at = clock.now()
+    usd = Unit.objects.get(code=Unit.USD)
+    order = Order.objects.create(
+        number=_order_number(at), learner=buyer, account_id=account_id,
+        item_kind=ItemKind.REFILL, title=f"Refill: {unit.format(amount)} {unit.code}",
+        list_price=price, unit=usd, price=price, discount=0, charged=price,
+        method=Order.Method.CARD, provider=payment.name, payment_reference=result.reference,
+        status=Order.Status.PAID if result.paid else Order.Status.PENDING_PAYMENT,
+        refill_unit=unit, refill_amount=amount, created_at=at, paid_at=at if result.paid else None,
+        actor=actor[:200],
+    )
+    _issue_document(Invoice, order, at)
+    if result.paid:
+        _deliver_refill(order, actor=actor)
+        order.save(update_fields=["refill_lot"])
+        _issue_document(Receipt, order, at)
+    return order
+
+
+def _deliver_refill(order: Order, *, actor: str) -> None:
+    unit = order.refill_unit
+    assert unit is not None and order.account_id is not None and order.refill_amount
+    issued = codes.create_credit(
+        account_id=order.account_id, unit=unit, redeemable_value=order.refill_amount,
+        actor=actor, purchase_price=order.charged, source=Lot.Source.PURCHASE,
+        external_id=order.number, notes=f"Refill, order {order.number}",
+    )
+    order.refill_lot = issued.lot
+    events.record(events.REFILL_PURCHASED, account_id=order.account_id, data={
+        "lot_id": str(issued.lot.pk), "unit": unit.code,
+        "amount": unit.format(issued.lot.redeemable_value),
+        "price": order.unit.format(order.charged),
+        "expires_at": issued.lot.expires_at.isoformat() if issued.lot.expires_at else None,
+        "order_number": order.number, "account_name": issued.lot.account.name,
+    })
+
+
+__all__ = [
+    "CheckoutResult", "PaymentChoice", "Quote", "book_session", "cancel_registration",
+    "checkout", "mark_order_paid", "next_number", "order_dict", "purchase_refill", "quote",
+    "refill_price", "refund_window_open", "reschedule_booking", "unenroll_from_session",
+]

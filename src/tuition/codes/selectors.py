@@ -1,0 +1,59 @@
+"""Reads of codes and coupons."""
+
+from django.db.models import QuerySet
+
+from tuition.accounts.models import Membership
+
+from . import crypto, text
+from .models import Coupon, RedemptionCode
+
+
+def find_code(raw: object) -> RedemptionCode | None:
+    """The code (credit, pool, member or coupon) a person typed, or None.
+
+    Raises:
+        ValidationError: input that can never be a code (non-ASCII, control characters, too long).
+    """
+    normalized = text.normalize_code(raw)
+    return (
+        RedemptionCode.objects.select_related("lot", "lot__unit", "account", "unit", "coupon")
+        .filter(digest=crypto.digest(normalized))
+        .first()
+    )
+
+
+def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped-def]
+    """Staff see every code; an account's owners see its codes; a member sees their own code."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if code.member_id is not None and code.member_id == user.pk:
+        return True
+    account_id = code.account_id or (code.lot.account_id if code.lot_id else None)
+    return account_id is not None and Membership.objects.filter(
+        account_id=account_id, user=user, role=Membership.Role.OWNER).exists()
+
+
+def reveal_code(code: RedemptionCode) -> str | None:
+    """The code's text, for someone `can_see_code` allows (None if sealed under another key)."""
+    return crypto.unseal(code.sealed)
+
+
+def codes_of_account(account_id: int) -> QuerySet[RedemptionCode]:
+    """The account's live codes: its credits' codes, pool codes and member codes."""
+    from django.db.models import Q
+
+    return (
+        RedemptionCode.objects.filter(Q(account_id=account_id) | Q(lot__account_id=account_id))
+        .filter(deleted_at__isnull=True)
+        .select_related("lot", "unit", "member")
+    )
+
+
+def code_of_lot(lot_id: int) -> RedemptionCode | None:
+    return RedemptionCode.objects.filter(lot_id=lot_id).first()
+
+
+def visible_coupons() -> QuerySet[Coupon]:
+    return Coupon.objects.filter(deleted_at__isnull=True).select_related("code")
