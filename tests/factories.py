@@ -46,7 +46,11 @@ class TokenUnitFactory(factory.django.DjangoModelFactory):
 
 
 def usd() -> Unit:
-    return Unit.objects.get(code="USD")
+    # Transactional tests flush every table, the built-in USD row included: bring it back.
+    unit, _ = Unit.objects.get_or_create(
+        code="USD", defaults={"name": "Training credits (USD)", "decimals": 2, "is_builtin": True}
+    )
+    return unit
 
 
 def issue(account, amount: int, *, unit: Unit | None = None, days: int | None = 365, **kwargs) -> Lot:
