@@ -178,3 +178,16 @@ def test_member_code_refund_gives_back_the_cap(course, acme):
     checkout.cancel_registration(registration_id=result.registration.pk, actor="ana")
     member.code.refresh_from_db()
     assert member.code.spent == 0
+
+
+def test_verify_checks_hold_after_checkouts_and_catch_drift(course, credit, dated):
+    from tuition.checkout.verify import CHECKS
+
+    first, second = dated
+    result = booked(course, credit, first)
+    checkout.reschedule_booking(registration_id=result.registration.pk, session_id=second.pk,
+                                actor="ana")
+    assert [p for check in CHECKS for p in check()] == []
+    # drift: a seat counter that disagrees with the bookings
+    Session.objects.filter(pk=first.pk).update(booked=2)
+    assert any("session" in p for check in CHECKS for p in check())

@@ -1,0 +1,462 @@
+"""REST endpoints of checkout: quote, checkout, registrations (reschedule, unenroll, cancel),
+orders with their receipt and invoice, and refills."""
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from tuition.accounts.models import User
+from tuition.api.access import Caller, account_for, visible_object
+from tuition.api.base import IDEMPOTENCY_HEADER, AmountOut, ApiView, IdOut, errors, page_of
+from tuition.api.fields import (
+    AmountField,
+    IdField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictSerializer,
+)
+from tuition.api.idempotency import idempotent
+from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
+from tuition.core.amounts import format_amount, parse_amount
+from tuition.core.errors import (
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from tuition.ledger.models import Unit
+
+from . import services
+from .models import Order, Registration
+
+# Quote and checkout
+
+
+class LearnerIn(StrictSerializer):
+    email = StrictEmailField()
+    name = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class ItemIn(StrictSerializer):
+    activity = IdField(required=False)
+    group = IdField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if len(attrs) != 1:
+            raise serializers.ValidationError("Give exactly one of activity or group.")
+        return attrs
+
+
+class PaymentIn(StrictSerializer):
+    method = serializers.ChoiceField(choices=["code", "card"])
+    code = StrictCharField(max_length=64, required=False, allow_null=True)
+    coupon = StrictCharField(max_length=64, required=False, allow_null=True)
+    codes = serializers.ListField(child=StrictCharField(max_length=64), required=False,
+                                  max_length=5, help_text="Any further codes (refused).")
+    provider = serializers.ChoiceField(choices=["sandbox", "invoice"], required=False,
+                                       default="sandbox")
+    card_number = StrictCharField(max_length=32, required=False, allow_null=True)
+
+
+class CheckoutIn(StrictSerializer):
+    learner = LearnerIn(required=False)
+    item = ItemIn()
+    session = IdField(required=False, allow_null=True)
+    payment = PaymentIn()
+
+
+def _payment(values: dict[str, Any]) -> services.PaymentChoice:
+    payment = values["payment"]
+    extra = list(payment.get("codes") or [])
+    code, coupon = payment.get("code"), payment.get("coupon")
+    if payment["method"] == "code" and coupon:
+        extra.append(coupon)  # a code plus a coupon: one code only
+        coupon = None
+    return services.PaymentChoice(
+        method=payment["method"], code=code, coupon=coupon,
+        provider=payment.get("provider", "sandbox"), card_number=payment.get("card_number"),
+        extra_codes=tuple(extra),
+    )
+
+
+def _learner(who: Caller, values: dict[str, Any]) -> tuple[str, str]:
+    """A provider names the learner by email; a person checks out for themselves.
+
+    Raises:
+        ValidationError: a provider gave no learner.
+        PermissionDeniedError: a person named someone else.
+    """
+    learner = values.get("learner")
+    if who.is_provider:
+        if not learner:
+            raise ValidationError("learner is required.", details={"field": "learner"})
+        return learner["email"], learner.get("name", "")
+    assert who.user is not None
+    if learner and learner["email"] != who.user.email.lower():
+        raise PermissionDeniedError("You can only check out for yourself.")
+    return who.user.email, (learner or {}).get("name", "")
+
+
+def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
+    data = CheckoutIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = data.validated_data
+    email, name = _learner(view.caller(), values)
+    return {
+        "learner_email": email,
+        "learner_name": name,
+        "payment": _payment(values),
+        "activity_id": values["item"].get("activity"),
+        "group_id": values["item"].get("group"),
+        "session_id": values.get("session"),
+        "actor": view.caller().actor,
+        "ip": request.META.get("REMOTE_ADDR"),
+    }
+
+
+Money = inline_serializer("Money", {"amount": serializers.CharField(),
+                                    "unit": serializers.CharField()})
+QuoteOut = inline_serializer("Quote", {
+    "item": inline_serializer("QuoteItem", {"kind": serializers.CharField(),
+                                            "id": serializers.CharField(),
+                                            "title": serializers.CharField()}),
+    "list_price": Money, "price": Money, "discount": Money, "payable": Money,
+    "method": serializers.CharField(),
+})
+OrderSummaryOut = inline_serializer("OrderSummary", {
+    "id": serializers.CharField(), "number": serializers.CharField(),
+    "status": serializers.CharField(), "list_price": Money, "price": Money,
+    "discount": Money, "charged": Money, "method": serializers.CharField(),
+    "code_hint": serializers.CharField(allow_null=True),
+})
+CheckoutOut = inline_serializer("CheckoutResult", {
+    "order": OrderSummaryOut,
+    "registration": inline_serializer("RegistrationRef", {"id": serializers.CharField(),
+                                                          "status": serializers.CharField()}),
+    "booking": inline_serializer("BookingRef", {"id": serializers.CharField(),
+                                                "session": serializers.CharField()},
+                                 allow_null=True),
+    "receipt": inline_serializer("DocumentRef", {"number": serializers.CharField()},
+                                 allow_null=True),
+    "invoice": inline_serializer("InvoiceRef", {"number": serializers.CharField()}),
+})
+
+
+class QuoteView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="checkout_quote", request=CheckoutIn,
+                   responses={200: QuoteOut, **errors(404, 409, 422, 429)})
+    def post(self, request):  # type: ignore[no-untyped-def]
+        arguments = _arguments(self, request)
+        arguments.pop("learner_name")
+        return Response(services.quote(**arguments).as_dict())
+
+
+def _count_failed_code_entry(view: ApiView, request: Any, error: DomainError) -> None:
+    # The refused checkout rolled back with the idempotency record; a quote of the same
+    # request counts the failed code entry again (it writes nothing else).
+    try:
+        arguments = _arguments(view, request)
+        arguments.pop("learner_name")
+        services.quote(**arguments)
+    except DomainError:
+        pass
+
+
+class CheckoutView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="checkout_create", request=CheckoutIn,
+                   parameters=[IDEMPOTENCY_HEADER],
+                   responses={201: CheckoutOut, **errors(404, 409, 422, 429)})
+    @idempotent(after_refusal=_count_failed_code_entry)
+    def post(self, request):  # type: ignore[no-untyped-def]
+        result = services.checkout(**_arguments(self, request))
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+
+
+# Registrations
+
+
+class BookingOut(serializers.Serializer):
+    id = IdOut()
+    activity = IdOut(source="activity_id")
+    session = IdOut(source="session_id")
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RegistrationOut(serializers.Serializer):
+    id = IdOut()
+    learner = serializers.EmailField(source="learner.email")
+    order = IdOut(source="order_id")
+    item_kind = serializers.CharField()
+    activity = IdOut(source="activity_id")
+    group = IdOut(source="group_id")
+    status = serializers.CharField()
+    refunded = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    bookings = BookingOut(many=True)
+
+
+def _learner_filter(who: Caller) -> User | None:
+    return None if who.is_provider else who.user
+
+
+def _registrations(who: Caller):  # type: ignore[no-untyped-def]
+    registrations = Registration.objects.select_related("learner").prefetch_related("bookings")
+    if not who.is_provider:
+        registrations = registrations.filter(learner=who.user)
+    return registrations.order_by("-created_at", "-id")
+
+
+class RegistrationListView(ApiView):
+    scopes = {"GET": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="registrations_list",
+                   parameters=[OpenApiParameter("learner", str, description="Learner email."),
+                               OpenApiParameter("status", str,
+                                                enum=Registration.Status.values)],
+                   responses={200: page_of(RegistrationOut, "RegistrationPage"), **errors()})
+    def get(self, request):  # type: ignore[no-untyped-def]
+        registrations = _registrations(self.caller())
+        if (learner := request.query_params.get("learner")) is not None:
+            registrations = registrations.filter(learner__email__iexact=learner)
+        if (wanted := request.query_params.get("status")) is not None:
+            registrations = registrations.filter(status=wanted)
+        return self.paginated(registrations, RegistrationOut)
+
+
+class RegistrationDetailView(ApiView):
+    scopes = {"GET": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="registrations_retrieve",
+                   responses={200: RegistrationOut, **errors(404)})
+    def get(self, request, registration_id):  # type: ignore[no-untyped-def]
+        registration = visible_object(_registrations(self.caller()), registration_id,
+                                      what="registration")
+        return Response(RegistrationOut(registration).data)
+
+
+class RescheduleIn(StrictSerializer):
+    session = IdField()
+    activity = IdField(required=False, help_text="For a group: which dated activity.")
+
+
+class UnenrollIn(StrictSerializer):
+    activity = IdField(required=False, help_text="For a group: which dated activity.")
+
+
+class CancelIn(StrictSerializer):
+    refund = StrictBooleanField(required=False, allow_null=True, default=None)
+
+
+def _visible_registration_id(view: ApiView, registration_id: Any) -> int:
+    return visible_object(_registrations(view.caller()), registration_id,
+                          what="registration").pk
+
+
+def _registration_response(registration_id: int) -> Response:
+    registration = Registration.objects.select_related("learner").prefetch_related(
+        "bookings").get(pk=registration_id)
+    return Response(RegistrationOut(registration).data)
+
+
+class RescheduleView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="registrations_reschedule", request=RescheduleIn,
+                   parameters=[IDEMPOTENCY_HEADER],
+                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @idempotent
+    def post(self, request, registration_id):  # type: ignore[no-untyped-def]
+        pk = _visible_registration_id(self, registration_id)
+        data = RescheduleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reschedule_booking(
+            registration_id=pk, session_id=data.validated_data["session"],
+            activity_id=data.validated_data.get("activity"), actor=self.caller().actor,
+            learner=_learner_filter(self.caller()))
+        return _registration_response(pk)
+
+
+class UnenrollView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="registrations_unenroll", request=UnenrollIn,
+                   parameters=[IDEMPOTENCY_HEADER],
+                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @idempotent
+    def post(self, request, registration_id):  # type: ignore[no-untyped-def]
+        pk = _visible_registration_id(self, registration_id)
+        data = UnenrollIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        services.unenroll_from_session(
+            registration_id=pk, activity_id=data.validated_data.get("activity"),
+            actor=self.caller().actor, learner=_learner_filter(self.caller()))
+        return _registration_response(pk)
+
+
+class CancelView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="registrations_cancel", request=CancelIn,
+                   parameters=[IDEMPOTENCY_HEADER],
+                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @idempotent
+    def post(self, request, registration_id):  # type: ignore[no-untyped-def]
+        pk = _visible_registration_id(self, registration_id)
+        data = CancelIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        who = self.caller()
+        services.cancel_registration(
+            registration_id=pk, refund=data.validated_data["refund"], actor=who.actor,
+            by_staff=who.is_provider, learner=_learner_filter(who))
+        return _registration_response(pk)
+
+
+# Orders
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class UsdOut(serializers.Field):
+    """A USD amount (list prices are always in USD cents)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: int) -> str:
+        return format_amount(value, decimals=2)
+
+
+class OrderOut(serializers.Serializer):
+    id = IdOut()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    learner = serializers.EmailField(source="learner.email")
+    account = IdOut(source="account_id")
+    item_kind = serializers.CharField()
+    activity = IdOut(source="activity_id")
+    group = IdOut(source="group_id")
+    session = IdOut(source="session_id")
+    title = serializers.CharField()
+    list_price = UsdOut()
+    unit = serializers.CharField(source="unit.code")
+    price = AmountOut()
+    discount = AmountOut()
+    charged = AmountOut()
+    method = serializers.CharField()
+    code_hint = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+
+class DocumentOut(serializers.Serializer):
+    number = serializers.CharField()
+    order = IdOut(source="order_id")
+    issued_at = serializers.DateTimeField()
+    amount = AmountOut()
+    unit = serializers.CharField(source="unit.code")
+    list_price = UsdOut()
+
+
+def _orders(who: Caller):  # type: ignore[no-untyped-def]
+    orders = Order.objects.select_related("learner", "unit")
+    if not who.is_provider:
+        orders = orders.filter(learner=who.user)
+    return orders.order_by("-created_at", "-id")
+
+
+class OrderListView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ}
+
+    @extend_schema(operation_id="orders_list",
+                   parameters=[OpenApiParameter("account", str),
+                               OpenApiParameter("learner", str, description="Learner email.")],
+                   responses={200: page_of(OrderOut, "OrderPage"), **errors(404)})
+    def get(self, request):  # type: ignore[no-untyped-def]
+        orders = _orders(self.caller())
+        if (account := request.query_params.get("account")) is not None:
+            orders = orders.filter(account=account_for(self.caller(), account))
+        if (learner := request.query_params.get("learner")) is not None:
+            orders = orders.filter(learner__email__iexact=learner)
+        return self.paginated(orders, OrderOut)
+
+
+class OrderDetailView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ}
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderOut, **errors(404)})
+    def get(self, request, order_id):  # type: ignore[no-untyped-def]
+        order = visible_object(_orders(self.caller()), order_id, what="order")
+        return Response(OrderOut(order).data)
+
+
+class OrderReceiptView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ}
+    document = "receipt"
+
+    @extend_schema(operation_id="orders_receipt", responses={200: DocumentOut, **errors(404)})
+    def get(self, request, order_id):  # type: ignore[no-untyped-def]
+        order = visible_object(_orders(self.caller()), order_id, what="order")
+        document = getattr(order, self.document, None)
+        if document is None:
+            raise NotFoundError(f"This order has no {self.document}.")
+        return Response(DocumentOut(document).data)
+
+
+class OrderInvoiceView(OrderReceiptView):
+    document = "invoice"
+
+    @extend_schema(operation_id="orders_invoice", responses={200: DocumentOut, **errors(404)})
+    def get(self, request, order_id):  # type: ignore[no-untyped-def]
+        return super().get(request, order_id)
+
+
+# Refills (an owner buys more value for their account)
+
+
+class RefillIn(StrictSerializer):
+    buyer_email = StrictEmailField(required=False, help_text="For API keys: who bought it.")
+    unit = StrictCharField(max_length=16, required=False, default="USD")
+    amount = AmountField()
+    provider = serializers.ChoiceField(choices=["sandbox", "invoice"], required=False,
+                                       default="sandbox")
+    card_number = StrictCharField(max_length=32, required=False, allow_null=True)
+
+
+class RefillView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(operation_id="accounts_refills_create", request=RefillIn,
+                   parameters=[IDEMPOTENCY_HEADER],
+                   responses={201: OrderOut, **errors(404, 422)})
+    @idempotent
+    def post(self, request, account_id):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        account = account_for(who, account_id)
+        data = RefillIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        unit = Unit.objects.filter(code__iexact=values["unit"], is_active=True).first()
+        if unit is None:
+            raise ValidationError("No such unit.", details={"field": "unit"})
+        order = services.purchase_refill(
+            account_id=account.pk, unit=unit,
+            amount=parse_amount(values["amount"], decimals=unit.decimals),
+            buyer_email=who.user.email if who.user else values.get("buyer_email", ""),
+            actor=who.actor,
+            provider=values["provider"], card_number=values.get("card_number"))
+        order = Order.objects.select_related("learner", "unit").get(pk=order.pk)
+        return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)
