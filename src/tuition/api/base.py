@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tuition.core.amounts import format_amount
+from tuition.core.errors import ValidationError
 
 from .access import Caller, ScopePermission, caller
 from .models import ApiKey
@@ -60,6 +61,14 @@ class ApiView(APIView):
             # The key's stand-in user must not reach code that expects a real person on the
             # Django request (change history records the actor in its reason instead).
             request._request.user = AnonymousUser()
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # PostgreSQL text cannot hold NUL; no id, code or filter ever contains one.
+        values = [*kwargs.values(), *request.query_params.keys()]
+        values += [v for vs in request.query_params.lists() for v in vs[1]]
+        if any("\x00" in str(v) for v in values):
+            raise ValidationError("The request contains a NUL character.")
 
     def caller(self) -> Caller:
         return caller(self.request)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.validators import EmailValidator
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tuition.core.amounts import MAX_MINOR
@@ -57,6 +58,7 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"type": "string", "example": "150.00"})
 class AmountField(serializers.Field):
     """A decimal string ("150.00"), or an integer. Parsed into minor units by the view, once
     it knows the unit's decimals (core.amounts.parse_amount)."""
@@ -74,6 +76,7 @@ class AmountField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field({"type": "string"})
 class IdField(serializers.Field):
     """An opaque id: a string (or an integer) naming an existing row."""
 

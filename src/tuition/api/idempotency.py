@@ -28,6 +28,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from tuition.core import clock
 from tuition.core.errors import (
+    DomainError,
     IdempotencyKeyInProgressError,
     IdempotencyKeyReusedError,
     ValidationError,
@@ -151,8 +152,19 @@ def replay(record: IdempotencyRecord) -> HttpResponse:
     return response
 
 
-def idempotent(handler: Callable[..., Response]) -> Callable[..., HttpResponse]:
-    """Wrap a view method that moves value (see the module docstring)."""
+def idempotent(
+    handler: Callable[..., Response] | None = None,
+    *,
+    after_refusal: Callable[..., None] | None = None,
+) -> Any:
+    """Wrap a view method that moves value (see the module docstring).
+
+    `after_refusal(view, request, error)` runs once a refused attempt has been rolled back:
+    for bookkeeping the service keeps outside its own transaction (failed code entries), which
+    the rollback of the shared transaction took away.
+    """
+    if handler is None:
+        return functools.partial(idempotent, after_refusal=after_refusal)
 
     @functools.wraps(handler)
     def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -177,6 +189,11 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., HttpResponse]:
         except _Refused as refused:
             release(record)
             return refused.response
+        except DomainError as error:
+            release(record)
+            if after_refusal is not None:
+                after_refusal(view, request, error)
+            raise
         except BaseException:
             release(record)
             raise

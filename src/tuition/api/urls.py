@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from tuition.accounts import api as accounts
+from tuition.checkout import api as checkout
+from tuition.codes import api as codes
 from tuition.ledger import api as ledger
 
 v1 = [
@@ -15,8 +17,32 @@ v1 = [
          accounts.MemberDetailView.as_view(), name="account-member"),
     path("accounts/<str:account_id>/balances", accounts.BalancesView.as_view(),
          name="account-balances"),
+    path("credits", codes.CreditListView.as_view(), name="credits"),
+    path("credits/bulk", codes.CreditBulkView.as_view(), name="credits-bulk"),
+    path("credits/<str:lot_id>", codes.CreditDetailView.as_view(), name="credit"),
+    path("credits/<str:lot_id>/history", codes.CreditHistoryView.as_view(),
+         name="credit-history"),
     path("credits/<str:lot_id>/adjustments", ledger.AdjustmentListView.as_view(),
          name="credit-adjustments"),
+    path("accounts/<str:account_id>/refills", checkout.RefillView.as_view(),
+         name="account-refills"),
+    path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
+    path("checkout", checkout.CheckoutView.as_view(), name="checkout"),
+    path("registrations", checkout.RegistrationListView.as_view(), name="registrations"),
+    path("registrations/<str:registration_id>", checkout.RegistrationDetailView.as_view(),
+         name="registration"),
+    path("registrations/<str:registration_id>/reschedule", checkout.RescheduleView.as_view(),
+         name="registration-reschedule"),
+    path("registrations/<str:registration_id>/unenroll", checkout.UnenrollView.as_view(),
+         name="registration-unenroll"),
+    path("registrations/<str:registration_id>/cancel", checkout.CancelView.as_view(),
+         name="registration-cancel"),
+    path("orders", checkout.OrderListView.as_view(), name="orders"),
+    path("orders/<str:order_id>", checkout.OrderDetailView.as_view(), name="order"),
+    path("orders/<str:order_id>/receipt", checkout.OrderReceiptView.as_view(),
+         name="order-receipt"),
+    path("orders/<str:order_id>/invoice", checkout.OrderInvoiceView.as_view(),
+         name="order-invoice"),
     path("transactions", ledger.TransactionListView.as_view(), name="transactions"),
     path("transactions/<str:transfer_id>", ledger.TransactionDetailView.as_view(),
          name="transaction"),
