@@ -177,6 +177,21 @@ class _Attempt:
 # --- quote and checkout ----------------------------------------------------------------------
 
 
+def learner_for(email: str, name: str = "") -> User:
+    """The learner with this email, created on first use; two first checkouts of one new
+    learner at the same moment both get the same person.
+
+    Raises:
+        ValidationError: not an email address.
+    """
+    try:
+        with transaction.atomic():
+            return get_or_create_user(email=email, name=name)
+    except IntegrityError:
+        return get_or_create_user(email=email, name=name)
+
+
+
 def quote(
     *,
     learner_email: str,
@@ -193,7 +208,7 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    learner = get_or_create_user(email=learner_email)
+    learner = learner_for(learner_email)
     attempt = _Attempt()
     try:
         plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
@@ -231,7 +246,7 @@ def checkout(
         AlreadyRegisteredError: rule 16.
         PaymentDeclinedError: the card was refused.
     """
-    learner = get_or_create_user(email=learner_email, name=learner_name)
+    learner = learner_for(learner_email, learner_name)
     attempt = _Attempt()
     try:
         return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
@@ -835,7 +850,7 @@ def purchase_refill(*, account_id: int, unit: Unit, amount: int, buyer_email: st
         raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
     if not TrainingAccount.objects.filter(pk=account_id).exists():
         raise NotFoundError("No such account.")
-    buyer = get_or_create_user(email=buyer_email)
+    buyer = learner_for(buyer_email)
     price = refill_price(unit, amount)
     payment = get_provider(provider)
     result = payment.charge(amount=price, description=f"Refill {unit.code}",
