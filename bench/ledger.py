@@ -89,7 +89,8 @@ def add_history(database_url: str, account_id: int, lot_id: int, unit_id: int) -
         )
         conn.execute(f"UPDATE ledger_lot SET remaining = remaining - {HISTORY} WHERE id = {lot_id}")
         conn.execute(
-            f"INSERT INTO raw_entry (lot_id, amount) SELECT 1, -1 FROM generate_series(1, {HISTORY})"
+            "INSERT INTO raw_entry (lot_id, amount) "
+            f"SELECT 1, -1 FROM generate_series(1, {HISTORY})"
         )
         conn.execute("ANALYZE")
         conn.execute("CHECKPOINT")
@@ -98,8 +99,10 @@ def add_history(database_url: str, account_id: int, lot_id: int, unit_id: int) -
 def measure(label: str, make, workers: int, seconds: float) -> float:
     done, elapsed = timed_workers(make, workers, seconds)
     rate = done / elapsed
-    print(f"  {label:<8} {workers:>2} workers: {done:>7} debits in {elapsed:5.1f} s = {rate:8.0f}/s",
-          flush=True)
+    print(
+        f"  {label:<8} {workers:>2} workers: {done:>7} debits in {elapsed:5.1f} s = {rate:8.0f}/s",
+        flush=True,
+    )
     return rate
 
 
@@ -125,8 +128,13 @@ def main() -> None:
 
         unit = Unit.objects.get(code="USD")
         account = create_account(name="Hot account", actor="bench")
-        lot = ledger.issue_credit(account_id=account.pk, unit=unit, redeemable_value=10**15,
-                                  expires_at=None, actor="bench")
+        lot = ledger.issue_credit(
+            account_id=account.pk,
+            unit=unit,
+            redeemable_value=10**15,
+            expires_at=None,
+            actor="bench",
+        )
 
         results: dict[str, dict[int, tuple[float, float]]] = {}
         for phase in ("empty", "history"):
@@ -137,8 +145,7 @@ def main() -> None:
             results[phase] = {}
             for workers in worker_counts:
                 raw = measure("raw", raw_debit(url), workers, args.seconds)
-                ours = measure("tuition", tuition_debit(account.pk, unit.pk), workers,
-                               args.seconds)
+                ours = measure("tuition", tuition_debit(account.pk, unit.pk), workers, args.seconds)
                 results[phase][workers] = (raw, ours)
 
         # The ledger's own invariants (checkout's checks expect an order behind every redeem,
@@ -151,12 +158,34 @@ def main() -> None:
         for workers in worker_counts:
             raw0, ours0 = results["empty"][workers]
             raw1, ours1 = results["history"][workers]
-            rows.append([workers, f"{raw0:.0f}", f"{ours0:.0f}", f"{ours0 / raw0:.0%}",
-                         f"{raw1:.0f}", f"{ours1:.0f}", f"{ours1 / raw1:.0%}",
-                         f"{(ours1 - ours0) / ours0:+.1%}"])
+            rows.append(
+                [
+                    workers,
+                    f"{raw0:.0f}",
+                    f"{ours0:.0f}",
+                    f"{ours0 / raw0:.0%}",
+                    f"{raw1:.0f}",
+                    f"{ours1:.0f}",
+                    f"{ours1 / raw1:.0%}",
+                    f"{(ours1 - ours0) / ours0:+.1%}",
+                ]
+            )
         print("Debits per second on one hot account (PostgreSQL, same machine, same run)")
-        print(table(["workers", "raw", "tuition", "ratio", "raw+hist", "tuition+hist",
-                     "ratio+hist", "history effect"], rows))
+        print(
+            table(
+                [
+                    "workers",
+                    "raw",
+                    "tuition",
+                    "ratio",
+                    "raw+hist",
+                    "tuition+hist",
+                    "ratio+hist",
+                    "history effect",
+                ],
+                rows,
+            )
+        )
         print("Targets: ratio at 16 workers >= 50 %; history effect on tuition within -10 %.")
     finally:
         from django.db import connections

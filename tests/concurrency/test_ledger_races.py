@@ -51,8 +51,9 @@ def test_debits_racing_an_expiry_sweep_and_a_deactivation_never_overdraw():
     succeeded = debits.count("ok")
     assert set(debits) <= {"ok", "insufficient_balance"}, outcomes
     assert 5 <= succeeded <= 10
-    remaining = sum(Lot.objects.filter(pk__in=[spendable.pk, switched.pk])
-                    .values_list("remaining", flat=True))
+    remaining = sum(
+        Lot.objects.filter(pk__in=[spendable.pk, switched.pk]).values_list("remaining", flat=True)
+    )
     assert remaining == 10000 - succeeded * 1000
     assert Lot.objects.get(pk=switched.pk).status == "inactive"
     assert [p for check in CHECKS for p in check()] == []

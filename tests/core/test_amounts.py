@@ -8,8 +8,17 @@ from tuition.core.errors import ValidationError
 
 @pytest.mark.parametrize(
     ("text", "decimals", "minor"),
-    [("150.00", 2, 15000), ("150.5", 2, 15050), ("0.01", 2, 1), ("3", 0, 3), ("3.000", 0, 3),
-     (7, 2, 700), (Decimal("1.25"), 2, 125), (" 12.30 ", 2, 1230), ("+5", 0, 5)],
+    [
+        ("150.00", 2, 15000),
+        ("150.5", 2, 15050),
+        ("0.01", 2, 1),
+        ("3", 0, 3),
+        ("3.000", 0, 3),
+        (7, 2, 700),
+        (Decimal("1.25"), 2, 125),
+        (" 12.30 ", 2, 1230),
+        ("+5", 0, 5),
+    ],
 )
 def test_parse_amount_accepts_plain_decimals(text, decimals, minor):
     assert parse_amount(text, decimals=decimals) == minor
@@ -17,8 +26,30 @@ def test_parse_amount_accepts_plain_decimals(text, decimals, minor):
 
 @pytest.mark.parametrize(
     "bad",
-    ["NaN", "nan", "Infinity", "-Infinity", "1e3", "1E3", "", " ", "1.2.3", "abc", "0x10",
-     "١٢", "１２", None, True, False, 1.5, float("nan"), [], {}, Decimal("NaN"), "1" * 41],
+    [
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "1e3",
+        "1E3",
+        "",
+        " ",
+        "1.2.3",
+        "abc",
+        "0x10",
+        "١٢",
+        "１２",  # noqa: RUF001 - full-width digits must be refused
+        None,
+        True,
+        False,
+        1.5,
+        float("nan"),
+        [],
+        {},
+        Decimal("NaN"),
+        "1" * 41,
+    ],
 )
 def test_parse_amount_rejects_what_is_not_a_plain_decimal(bad):
     with pytest.raises(ValidationError) as err:
@@ -47,8 +78,14 @@ def test_parse_amount_rejects_zero_negative_and_absurd_values_unless_allowed():
 
 @pytest.mark.parametrize(
     ("minor", "decimals", "text"),
-    [(15000, 2, "150.00"), (1, 2, "0.01"), (-150, 2, "-1.50"), (3, 0, "3"), (0, 2, "0.00"),
-     (5, 3, "0.005")],
+    [
+        (15000, 2, "150.00"),
+        (1, 2, "0.01"),
+        (-150, 2, "-1.50"),
+        (3, 0, "3"),
+        (0, 2, "0.00"),
+        (5, 3, "0.005"),
+    ],
 )
 def test_format_amount(minor, decimals, text):
     assert format_amount(minor, decimals=decimals) == text

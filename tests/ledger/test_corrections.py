@@ -54,8 +54,13 @@ def test_value_returned_to_an_expired_lot_expires_at_once():
     lot.refresh_from_db()
     assert lot.remaining == 0
     kinds = list(Transfer.objects.order_by("pk").values_list("kind", "amount"))
-    assert kinds == [("issue", 300), ("redeem", 100), ("expire", 200), ("reverse", 100),
-                     ("expire", 100)]
+    assert kinds == [
+        ("issue", 300),
+        ("redeem", 100),
+        ("expire", 200),
+        ("reverse", 100),
+        ("expire", 100),
+    ]
     assert_ledger_consistent()
 
 
@@ -66,7 +71,9 @@ def test_value_returned_to_a_deleted_lot_is_voided_at_once():
     ledger.void_lot(lot_id=lot.pk, actor="t")
     ledger.reverse_transfer(transfer_id=spend.pk, actor="t")
     assert Lot.objects.get(pk=lot.pk).remaining == 0
-    assert list(Transfer.objects.filter(kind="void").order_by("pk").values_list("amount", flat=True)) == [200, 100]
+    assert list(
+        Transfer.objects.filter(kind="void").order_by("pk").values_list("amount", flat=True)
+    ) == [200, 100]
     assert_ledger_consistent()
 
 

@@ -32,8 +32,13 @@ def test_issue_credit_creates_a_lot_and_a_balanced_issue_transfer():
 def test_issue_credit_by_policy_expires_one_year_after_issue():
     account = AccountFactory()
     with time_machine.travel("2026-03-01T12:00:00Z", tick=False):
-        lot = ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=100,
-                                  actor="test", source=Lot.Source.API)
+        lot = ledger.issue_credit(
+            account_id=account.pk,
+            unit=usd(),
+            redeemable_value=100,
+            actor="test",
+            source=Lot.Source.API,
+        )
     assert lot.expires_at.isoformat() == "2027-03-01T12:00:00+00:00"
 
 
@@ -85,10 +90,12 @@ def test_debit_spends_the_soonest_expiring_lot_first_across_lots():
 def test_debit_with_equal_expiry_spends_the_oldest_lot_first():
     account = AccountFactory()
     moment = clock.now() + timedelta(days=30)
-    first = ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=100,
-                                expires_at=moment, actor="t")
-    second = ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=100,
-                                 expires_at=moment, actor="t")
+    first = ledger.issue_credit(
+        account_id=account.pk, unit=usd(), redeemable_value=100, expires_at=moment, actor="t"
+    )
+    second = ledger.issue_credit(
+        account_id=account.pk, unit=usd(), redeemable_value=100, expires_at=moment, actor="t"
+    )
     ledger.debit(account_id=account.pk, unit=usd(), amount=100, actor="t")
     assert Lot.objects.get(pk=first.pk).remaining == 0
     assert Lot.objects.get(pk=second.pk).remaining == 100
@@ -129,12 +136,14 @@ def test_debit_only_uses_lots_whose_scope_covers_the_item():
     for_groups = issue(account, 500, scope_kind=Lot.ScopeKind.GROUP)
     listed = issue(account, 300, scope_all=False, scope_items=[7, 8])
     other = issue(account, 300, scope_all=False, scope_items=[9])
-    transfer = ledger.debit(account_id=account.pk, unit=usd(), amount=300, actor="t",
-                            item=ItemRef("activity", 8))
+    transfer = ledger.debit(
+        account_id=account.pk, unit=usd(), amount=300, actor="t", item=ItemRef("activity", 8)
+    )
     assert [e.lot_id for e in transfer.entries.filter(lot__isnull=False)] == [listed.pk]
     with pytest.raises(InsufficientBalanceError):
-        ledger.debit(account_id=account.pk, unit=usd(), amount=1, actor="t",
-                     item=ItemRef("activity", 8))
+        ledger.debit(
+            account_id=account.pk, unit=usd(), amount=1, actor="t", item=ItemRef("activity", 8)
+        )
     assert Lot.objects.get(pk=for_groups.pk).remaining == 500
     assert Lot.objects.get(pk=other.pk).remaining == 300
 

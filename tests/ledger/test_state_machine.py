@@ -83,17 +83,24 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(amount=st.integers(1, 500), days=st.one_of(st.none(), st.integers(1, 60)))
     def issue(self, amount: int, days: int | None) -> None:
         expires_at = None if days is None else self.now() + timedelta(days=days)
-        lot = ledger.issue_credit(account_id=self.account.pk, unit=self.unit,
-                                  redeemable_value=amount, expires_at=expires_at, actor="model")
+        lot = ledger.issue_credit(
+            account_id=self.account.pk,
+            unit=self.unit,
+            redeemable_value=amount,
+            expires_at=expires_at,
+            actor="model",
+        )
         self.lots[lot.pk] = ModelLot(lot.pk, amount, expires_at)
 
     @rule(amount=st.integers(1, 800))
     def debit(self, amount: int) -> None:
         now = self.now()
-        usable = sorted((lot for lot in self.lots.values() if lot.usable(now)),
-                        key=ModelLot.order)
-        result = self.attempt(lambda: ledger.debit(account_id=self.account.pk, unit=self.unit,
-                                                   amount=amount, actor="model"))
+        usable = sorted((lot for lot in self.lots.values() if lot.usable(now)), key=ModelLot.order)
+        result = self.attempt(
+            lambda: ledger.debit(
+                account_id=self.account.pk, unit=self.unit, amount=amount, actor="model"
+            )
+        )
         if sum(lot.remaining for lot in usable) < amount:
             assert isinstance(result, InsufficientBalanceError)
             return
@@ -113,8 +120,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def reverse(self, data) -> None:
         transfer_id = data.draw(st.sampled_from(sorted(self.redeems)))
-        result = self.attempt(lambda: ledger.reverse_transfer(transfer_id=transfer_id,
-                                                              actor="model"))
+        result = self.attempt(
+            lambda: ledger.reverse_transfer(transfer_id=transfer_id, actor="model")
+        )
         if self.redeems[transfer_id] is None:
             assert isinstance(result, AlreadyReversedError)
             return
@@ -135,8 +143,11 @@ class LedgerMachine(RuleBasedStateMachine):
     def expire(self) -> None:
         booked = ledger.expire_lots()
         now = self.now()
-        expected = {lot.pk for lot in self.lots.values()
-                    if lot.expired(now) and not lot.deleted and lot.remaining > 0}
+        expected = {
+            lot.pk
+            for lot in self.lots.values()
+            if lot.expired(now) and not lot.deleted and lot.remaining > 0
+        }
         by_lot = {t.entries.get(lot__isnull=False).lot_id: t for t in booked}
         assert set(by_lot) == expected
         for lot_id, transfer in by_lot.items():
@@ -152,8 +163,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), delta=st.integers(-300, 300).filter(bool))
     def adjust(self, data, delta: int) -> None:
         lot = self.lots[data.draw(st.sampled_from(sorted(self.lots)))]
-        result = self.attempt(lambda: ledger.adjust_lot(lot_id=lot.pk, delta=delta,
-                                                        reason="model", actor="model"))
+        result = self.attempt(
+            lambda: ledger.adjust_lot(lot_id=lot.pk, delta=delta, reason="model", actor="model")
+        )
         if lot.deleted:
             assert isinstance(result, NotFoundError)
         elif lot.expired(self.now()) or lot.remaining + delta < 0:
@@ -174,8 +186,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def set_status(self, data, active: bool) -> None:
         lot = self.lots[data.draw(st.sampled_from(sorted(self.lots)))]
         status = "active" if active else "inactive"
-        result = self.attempt(lambda: ledger.set_lot_status(lot_id=lot.pk, status=status,
-                                                            actor="model"))
+        result = self.attempt(
+            lambda: ledger.set_lot_status(lot_id=lot.pk, status=status, actor="model")
+        )
         if lot.deleted:
             assert isinstance(result, NotFoundError)
         else:
@@ -186,8 +199,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def change_expiry(self, data, days: int | None) -> None:
         lot = self.lots[data.draw(st.sampled_from(sorted(self.lots)))]
         expires_at = None if days is None else self.now() + timedelta(days=days)
-        result = self.attempt(lambda: ledger.change_expiry(lot_id=lot.pk, expires_at=expires_at,
-                                                           actor="model"))
+        result = self.attempt(
+            lambda: ledger.change_expiry(lot_id=lot.pk, expires_at=expires_at, actor="model")
+        )
         if lot.deleted:
             assert isinstance(result, NotFoundError)
             return
@@ -213,6 +227,10 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_ledger_state_machine():
     run_state_machine_as_test(
         LedgerMachine,
-        settings=settings(max_examples=40, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )

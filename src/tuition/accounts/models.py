@@ -83,7 +83,9 @@ class Membership(models.Model):
         OWNER = "owner", "Owner"
         MEMBER = "member", "Member"
 
-    account = models.ForeignKey(TrainingAccount, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(
+        TrainingAccount, on_delete=models.CASCADE, related_name="memberships"
+    )
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     can_view_balance = models.BooleanField(default=False)

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 
-from django.core.validators import validate_email
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 
 from tuition.core.errors import ValidationError
 from tuition.core.transactions import use_case
@@ -75,8 +75,14 @@ def create_account(
         is_personal=is_personal,
     )
     for email in owners:
-        add_member(account=account, email=email, role=Membership.Role.OWNER,
-                   can_view_balance=True, notify=True, actor=actor)
+        add_member(
+            account=account,
+            email=email,
+            role=Membership.Role.OWNER,
+            can_view_balance=True,
+            notify=True,
+            actor=actor,
+        )
     return account
 
 
@@ -117,9 +123,14 @@ def remove_member(*, membership: Membership, actor: str) -> None:
     Raises:
         ValidationError: removing the last owner.
     """
-    if membership.is_owner and not Membership.objects.filter(
-        account_id=membership.account_id, role=Membership.Role.OWNER
-    ).exclude(pk=membership.pk).exists():
+    if (
+        membership.is_owner
+        and not Membership.objects.filter(
+            account_id=membership.account_id, role=Membership.Role.OWNER
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    ):
         raise ValidationError("An account must keep at least one owner.")
     membership.delete()
 
@@ -132,5 +143,6 @@ def personal_account_for(*, email: str, actor: str) -> TrainingAccount:
     ).first()
     if existing:
         return existing
-    return create_account(name=f"{user.email} (personal)", owners=[user.email],
-                          is_personal=True, actor=actor)
+    return create_account(
+        name=f"{user.email} (personal)", owners=[user.email], is_personal=True, actor=actor
+    )

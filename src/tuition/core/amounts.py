@@ -32,7 +32,7 @@ def parse_amount(
         ValidationError: not a plain decimal number, too many decimals, out of range.
     """
     if isinstance(value, bool) or value is None:
-        raise _invalid(field, "must be a decimal string such as \"150.00\"")
+        raise _invalid(field, 'must be a decimal string such as "150.00"')
     if isinstance(value, float):
         raise _invalid(field, "must be a decimal string, not a floating-point number")
     if isinstance(value, int):
@@ -44,11 +44,11 @@ def parse_amount(
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise _invalid(field, "must be a decimal string such as \"150.00\"")
+        raise _invalid(field, 'must be a decimal string such as "150.00"')
 
     match = _PLAIN_DECIMAL.match(text)
     if not match or len(text) > 40:
-        raise _invalid(field, "must be a decimal string such as \"150.00\"")
+        raise _invalid(field, 'must be a decimal string such as "150.00"')
     fraction = (match.group(2) or "").rstrip("0")
     if len(fraction) > decimals:
         raise _invalid(field, f"has more than {decimals} decimal places")

@@ -25,7 +25,8 @@ class Unit(models.Model):
         null=True,
         blank=True,
         default=365,
-        help_text="Refills and API-issued credits expire this many days after issue; empty = never.",
+        help_text="Refills and API-issued credits expire this many days after issue; "
+        "empty = never.",
     )
     is_builtin = models.BooleanField(default=False, editable=False)
     is_active = models.BooleanField(default=True)
@@ -109,7 +110,9 @@ class Lot(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(remaining__gte=0), name="lot_remaining_not_negative"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0), name="lot_remaining_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(redeemable_value__gt=0), name="lot_redeemable_value_positive"
             ),
@@ -127,7 +130,7 @@ class Lot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Lot {self.pk} ({self.unit_id and self.unit.format(self.remaining)} {self.unit_id and self.unit.code})"
+        return f"Lot {self.pk}"
 
     @property
     def is_deleted(self) -> bool:
@@ -150,6 +153,9 @@ class LotScopeItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["lot", "item_id"], name="lot_scope_item_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id} -> {self.item_id}"
 
 
 class SystemAccount(models.TextChoices):
@@ -232,6 +238,9 @@ class Entry(models.Model):
             ),
             models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_not_zero"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id or self.system_account}: {self.amount}"
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None and not self._state.adding:

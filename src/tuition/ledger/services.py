@@ -58,11 +58,13 @@ def issue_credit(
     """
     at = clock.now()
     if not 0 < redeemable_value <= MAX_MINOR:
-        raise ValidationError("redeemable_value must be greater than zero.",
-                              details={"field": "redeemable_value"})
+        raise ValidationError(
+            "redeemable_value must be greater than zero.", details={"field": "redeemable_value"}
+        )
     if purchase_price is not None and not 0 <= purchase_price <= MAX_MINOR:
-        raise ValidationError("purchase_price must not be negative.",
-                              details={"field": "purchase_price"})
+        raise ValidationError(
+            "purchase_price must not be negative.", details={"field": "purchase_price"}
+        )
     _check_choice(status, Lot.Status, "status")
     _check_choice(scope_kind, Lot.ScopeKind, "scope.kind")
     _check_choice(source, Lot.Source, "source")
@@ -72,8 +74,9 @@ def issue_credit(
         raise ValidationError("expires_at must be in the future.", details={"field": "expires_at"})
     items = sorted(set(scope_items))
     if not scope_all and not items:
-        raise ValidationError("A scope that is not 'all' needs at least one item.",
-                              details={"field": "scope.items"})
+        raise ValidationError(
+            "A scope that is not 'all' needs at least one item.", details={"field": "scope.items"}
+        )
 
     lock_wallet(account_id, unit.pk)
     lot = Lot(
@@ -222,11 +225,25 @@ def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Trans
     for lot_id, amount in returned:
         lot = lots[lot_id]
         if lot.is_deleted:
-            _book_lot_removal(lot, amount, Transfer.Kind.VOID, SystemAccount.VOIDS, at, actor,
-                              f"void:{lot.pk}:after:{reversal.pk}")
+            _book_lot_removal(
+                lot,
+                amount,
+                Transfer.Kind.VOID,
+                SystemAccount.VOIDS,
+                at,
+                actor,
+                f"void:{lot.pk}:after:{reversal.pk}",
+            )
         elif lot.is_expired_at(at):
-            _book_lot_removal(lot, amount, Transfer.Kind.EXPIRE, SystemAccount.BREAKAGE, at, actor,
-                              f"expire:{lot.pk}:after:{reversal.pk}")
+            _book_lot_removal(
+                lot,
+                amount,
+                Transfer.Kind.EXPIRE,
+                SystemAccount.BREAKAGE,
+                at,
+                actor,
+                f"expire:{lot.pk}:after:{reversal.pk}",
+            )
     return reversal
 
 
@@ -248,8 +265,9 @@ def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: str) -> Transfer:
     if lot.is_expired_at(at):
         raise ValidationError("This credit has expired; extend its expiry before adjusting it.")
     if delta < 0 and lot.remaining < -delta:
-        raise ValidationError("The adjustment would take the credit below zero.",
-                              details={"field": "amount"})
+        raise ValidationError(
+            "The adjustment would take the credit below zero.", details={"field": "amount"}
+        )
     _move_lot(lot.pk, delta)
     return _append_transfer(
         kind=Transfer.Kind.ADJUST,
@@ -281,8 +299,16 @@ def void_lot(*, lot_id: int, actor: str, reason: str = "") -> Transfer | None:
     lot.save(update_fields=["deleted_at", "status"])
     if lot.remaining == 0:
         return None
-    return _book_lot_removal(lot, lot.remaining, Transfer.Kind.VOID, SystemAccount.VOIDS, at,
-                             actor, f"void:{lot.pk}", reason=reason)
+    return _book_lot_removal(
+        lot,
+        lot.remaining,
+        Transfer.Kind.VOID,
+        SystemAccount.VOIDS,
+        at,
+        actor,
+        f"void:{lot.pk}",
+        reason=reason,
+    )
 
 
 @use_case
@@ -334,9 +360,13 @@ def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: str) -> Lo
 ExpiryCallback = Callable[[list[Lot], list[Transfer]], None]
 
 
-def expire_lots(*, at: datetime | None = None, batch_size: int = 500,
-                actor: str = "system:expiry",
-                on_expired: ExpiryCallback | None = None) -> list[Transfer]:
+def expire_lots(
+    *,
+    at: datetime | None = None,
+    batch_size: int = 500,
+    actor: str = "system:expiry",
+    on_expired: ExpiryCallback | None = None,
+) -> list[Transfer]:
     """Book an `expire` transfer for every expired lot that still holds value (once per lot).
 
     Works in batches, one short transaction each, so a large sweep never holds locks long and
@@ -361,8 +391,9 @@ def expire_lots(*, at: datetime | None = None, batch_size: int = 500,
 
 
 @use_case
-def _expire_batch(*, lot_ids: list[int], at: datetime, actor: str,
-                  on_expired: ExpiryCallback | None = None) -> list[Transfer]:
+def _expire_batch(
+    *, lot_ids: list[int], at: datetime, actor: str, on_expired: ExpiryCallback | None = None
+) -> list[Transfer]:
     pairs = Lot.objects.filter(pk__in=lot_ids).values_list("account_id", "unit_id").distinct()
     lock_wallets(pairs)
     lots = list(
@@ -373,30 +404,37 @@ def _expire_batch(*, lot_ids: list[int], at: datetime, actor: str,
     # Under the wallet locks a second sweeper re-reads `remaining` = 0 and books nothing; the
     # numbered unique key makes a double booking impossible even if that ever failed.
     earlier = dict(
-        Entry.objects.filter(lot_id__in=[lot.pk for lot in lots], transfer__kind=Transfer.Kind.EXPIRE)
+        Entry.objects.filter(
+            lot_id__in=[lot.pk for lot in lots], transfer__kind=Transfer.Kind.EXPIRE
+        )
         .values("lot_id")
         .annotate(n=Count("id"))
         .values_list("lot_id", "n")
     )
-    transfers = Transfer.objects.bulk_create([
-        Transfer(
-            kind=Transfer.Kind.EXPIRE,
-            account_id=lot.account_id,
-            unit_id=lot.unit_id,
-            amount=lot.remaining,
-            created_at=at,
-            actor=actor,
-            unique_key=f"expire:{lot.pk}:{earlier.get(lot.pk, 0)}",
-        )
-        for lot in lots
-    ])
+    transfers = Transfer.objects.bulk_create(
+        [
+            Transfer(
+                kind=Transfer.Kind.EXPIRE,
+                account_id=lot.account_id,
+                unit_id=lot.unit_id,
+                amount=lot.remaining,
+                created_at=at,
+                actor=actor,
+                unique_key=f"expire:{lot.pk}:{earlier.get(lot.pk, 0)}",
+            )
+            for lot in lots
+        ]
+    )
     entries = []
     for lot, transfer in zip(lots, transfers, strict=True):
         entries.append(Entry(transfer=transfer, lot_id=lot.pk, amount=-lot.remaining))
-        entries.append(Entry(transfer=transfer, system_account=SystemAccount.BREAKAGE,
-                             amount=lot.remaining))
+        entries.append(
+            Entry(transfer=transfer, system_account=SystemAccount.BREAKAGE, amount=lot.remaining)
+        )
     Entry.objects.bulk_create(entries)
-    emptied = Lot.objects.filter(pk__in=[lot.pk for lot in lots], remaining__gt=0).update(remaining=0)
+    emptied = Lot.objects.filter(pk__in=[lot.pk for lot in lots], remaining__gt=0).update(
+        remaining=0
+    )
     if emptied != len(lots):  # cannot happen under the locks; refuse rather than mis-book
         raise RuntimeError("A lot changed during the expiry sweep.")
     if on_expired is not None:
@@ -441,12 +479,26 @@ def _move_lot(lot_id: int, delta: int) -> None:
         Lot.objects.filter(pk=lot_id).update(remaining=F("remaining") + delta)
 
 
-def _book_lot_removal(lot: Lot, amount: int, kind: str, system_account: str, at: datetime,
-                      actor: str, unique_key: str, reason: str = "") -> Transfer:
+def _book_lot_removal(
+    lot: Lot,
+    amount: int,
+    kind: str,
+    system_account: str,
+    at: datetime,
+    actor: str,
+    unique_key: str,
+    reason: str = "",
+) -> Transfer:
     _take_from_lot(lot.pk, amount)
     return _append_transfer(
-        kind=kind, account_id=lot.account_id, unit_id=lot.unit_id, at=at, actor=actor,
-        legs=[(lot.pk, -amount)], system_account=system_account, unique_key=unique_key,
+        kind=kind,
+        account_id=lot.account_id,
+        unit_id=lot.unit_id,
+        at=at,
+        actor=actor,
+        legs=[(lot.pk, -amount)],
+        system_account=system_account,
+        unique_key=unique_key,
         reason=reason,
     )
 

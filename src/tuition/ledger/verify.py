@@ -41,7 +41,10 @@ def lots_match_entries() -> list[str]:
 
 
 def no_negative_lots() -> list[str]:
-    return [f"lot {pk} is negative" for pk in Lot.objects.filter(remaining__lt=0).values_list("pk", flat=True)[:SAMPLE]]
+    return [
+        f"lot {pk} is negative"
+        for pk in Lot.objects.filter(remaining__lt=0).values_list("pk", flat=True)[:SAMPLE]
+    ]
 
 
 def no_spend_after_expiry() -> list[str]:
@@ -56,9 +59,11 @@ def no_spend_after_expiry() -> list[str]:
 
 def reversals_match() -> list[str]:
     """A reversal moves exactly the amount of the transfer it reverses."""
-    bad = Transfer.objects.filter(kind=Transfer.Kind.REVERSE).exclude(
-        amount=F("reverses__amount")
-    ).values_list("pk", flat=True)[:SAMPLE]
+    bad = (
+        Transfer.objects.filter(kind=Transfer.Kind.REVERSE)
+        .exclude(amount=F("reverses__amount"))
+        .values_list("pk", flat=True)[:SAMPLE]
+    )
     return [f"reversal {pk} does not match the amount it reverses" for pk in bad]
 
 

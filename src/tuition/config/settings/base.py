@@ -1,4 +1,4 @@
-"""Settings shared by every environment; everything that differs comes from environment variables."""
+"""Settings shared by every environment; what differs comes from environment variables."""
 
 from pathlib import Path
 
@@ -115,9 +115,7 @@ DATABASES = {"default": database_from_env()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    "default": env.cache_url(
-        "CACHE_URL", default="dbcache://tuition_cache"
-    ),
+    "default": env.cache_url("CACHE_URL", default="dbcache://tuition_cache"),
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -156,7 +154,6 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 
 
-
 def mailer_from_env() -> dict:
     """The default mailer from EMAIL_URL (smtp://user:pass@host:25, consolemail://, ...)."""
     config = env.email_url("EMAIL_URL", default="consolemail://")
@@ -172,7 +169,10 @@ def mailer_from_env() -> dict:
     backend = config["EMAIL_BACKEND"]
     if not backend.endswith("smtp.EmailBackend"):
         options = {}
-    return {"BACKEND": backend, "OPTIONS": {k: v for k, v in options.items() if v not in (None, "")}}
+    return {
+        "BACKEND": backend,
+        "OPTIONS": {k: v for k, v in options.items() if v not in (None, "")},
+    }
 
 
 MAILERS = {"default": mailer_from_env()}
@@ -230,7 +230,9 @@ TUITION = {
     # Notifications and webhooks (see docs/operations.md).
     "WEBHOOKS_ALLOW_PRIVATE": env.bool("TUITION_WEBHOOKS_ALLOW_PRIVATE", default=False),
     "WEBHOOK_TIMEOUT_SECONDS": env.float("TUITION_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
-    "EXPIRY_REMINDER_DAYS": [int(d) for d in env.list("TUITION_EXPIRY_REMINDER_DAYS", default=["30", "7"])],
+    "EXPIRY_REMINDER_DAYS": [
+        int(d) for d in env.list("TUITION_EXPIRY_REMINDER_DAYS", default=["30", "7"])
+    ],
     "DELIVERY_MAX_ATTEMPTS": env.int("TUITION_DELIVERY_MAX_ATTEMPTS", default=8),
     "DELIVERY_BACKOFF_SECONDS": env.float("TUITION_DELIVERY_BACKOFF_SECONDS", default=30.0),
     "DELIVERY_LEASE_SECONDS": env.float("TUITION_DELIVERY_LEASE_SECONDS", default=300.0),
