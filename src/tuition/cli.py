@@ -3,7 +3,7 @@
     tuition serve            web server, worker and periodic jobs together
     tuition demo             load the demo data (once)
     tuition verify           recompute the ledger's invariants
-    tuition expire-lots      expire lots whose time has passed
+    tuition expire-credits   expire lots whose time has passed, and notify
     tuition create-api-key   make an API key (shown once)
     tuition <any Django management command>
 
