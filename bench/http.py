@@ -1,0 +1,256 @@
+"""Checkouts per second through the whole stack (gunicorn, HTTP, API key, idempotency,
+checkout service, PostgreSQL) on one hot account, beside a trivial endpoint and the raw
+database figure, all in one run.
+
+    .venv/bin/python bench/http.py [--seconds 10] [--clients 16] [--workers N]
+
+It makes a throwaway PostgreSQL database, migrates it, creates one account holding a large
+credit with a pool code, one activity priced 1.00, and an API key; starts gunicorn on a free
+port; then runs, one after another:
+  raw       16 connections in a plain-SQL loop doing what a redemption must do at least:
+            lock the wallet row, update the lot, insert entries, commit;
+  trivial   16 HTTP clients calling GET /api/v1/units (authentication + one query);
+  checkout  16 HTTP clients calling POST /api/v1/checkout with a new Idempotency-Key and a
+            new learner each time, all paying with the same pool code (one hot wallet).
+Clients are processes in a closed loop (send, wait for the answer, send again). It prints
+requests per second, p50 and p99 latency, and the ratios checkout/raw and checkout/trivial.
+"""
+
+import sys
+from pathlib import Path
+
+# This file is named like the standard library's `http` package: keep its folder off the
+# import path (Python puts it first), and load the shared helpers by file instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_common", _HERE / "_common.py")
+assert _spec and _spec.loader
+_common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_common)
+ROOT, drop_database, setup_django = _common.ROOT, _common.drop_database, _common.setup_django
+table, throwaway_database, timed_workers = (
+    _common.table, _common.throwaway_database, _common.timed_workers)
+
+DB_NAME = "tuition_bench_http"
+PRICE_CENTS = 100
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare() -> dict[str, str]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from tuition.accounts.services import create_account
+    from tuition.api.keys import create_api_key
+    from tuition.catalog.services import create_activity
+    from tuition.codes.services import create_credit, create_pool_code
+    from tuition.ledger.models import Unit
+
+    usd = Unit.objects.get(code="USD")
+    account = create_account(name="Hot account", owners=["owner@bench.test"], actor="bench")
+    create_credit(account_id=account.pk, unit=usd, redeemable_value=10**14, expires_at=None,
+                  actor="bench")
+    pool = create_pool_code(account_id=account.pk, unit=usd, actor="bench")
+    activity = create_activity(title="Bench course", price=PRICE_CENTS, actor="bench")
+    _, key = create_api_key(name="bench", scopes=["admin"], actor="bench")
+    return {"key": key, "code": pool.code_text, "activity": str(activity.pk),
+            "account": str(account.pk)}
+
+
+def raw_loop(database_url: str):
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE raw_wallet (id bigint PRIMARY KEY);
+            CREATE TABLE raw_lot (id bigint PRIMARY KEY, remaining bigint NOT NULL
+                                  CHECK (remaining >= 0));
+            CREATE TABLE raw_entry (id bigserial PRIMARY KEY, lot_id bigint, amount bigint,
+                                    created_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO raw_wallet VALUES (1);
+            INSERT INTO raw_lot VALUES (1, 1000000000000000);
+        """)
+
+    def make(_index: int):
+        conn = psycopg.connect(database_url)
+
+        def redeem() -> None:
+            with conn.transaction():
+                conn.execute("SELECT id FROM raw_wallet WHERE id = 1 FOR UPDATE")
+                conn.execute("UPDATE raw_lot SET remaining = remaining - 100 "
+                             "WHERE id = 1 AND remaining >= 100")
+                conn.execute("INSERT INTO raw_entry (lot_id, amount) VALUES (1, -100), (NULL, 100)")
+
+        return redeem
+
+    return make
+
+
+def http_clients(  # type: ignore[no-untyped-def]
+    base: str, clients: int, seconds: float, request_factory
+) -> tuple[int, float, list[float], int]:
+    """Run `clients` processes in a closed loop; returns (ok, elapsed, latencies, failures)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients + 1)
+    results = context.SimpleQueue()
+
+    def run(index: int) -> None:
+        import httpx
+
+        latencies: list[float] = []
+        failures = 0
+        with httpx.Client(base_url=base, timeout=30) as client:
+            make_request = request_factory(index)
+            barrier.wait()
+            deadline = time.perf_counter() + seconds
+            while time.perf_counter() < deadline:
+                method, path, kwargs, expected = make_request()
+                started = time.perf_counter()
+                response = client.request(method, path, **kwargs)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != expected:
+                    failures += 1
+                    if failures <= 3:
+                        print(f"  client {index}: {response.status_code} {response.text[:200]}",
+                              file=sys.stderr)
+        results.put((latencies, failures))
+        os._exit(0)
+
+    processes = [context.Process(target=run, args=(i,)) for i in range(clients)]
+    for process in processes:
+        process.start()
+    barrier.wait()
+    started = time.perf_counter()
+    latencies: list[float] = []
+    failures = 0
+    for _ in processes:
+        done, failed = results.get()
+        latencies += done
+        failures += failed
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    return len(latencies) - failures, elapsed, latencies, failures
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (more than 1: gthread, keep-alive)")
+    args = parser.parse_args()
+
+    database_url = throwaway_database(DB_NAME)
+    server = None
+    try:
+        setup_django(database_url)
+        fixture = prepare()
+        from django.db import connections
+
+        connections.close_all()
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": database_url,
+               "DJANGO_SETTINGS_MODULE": "tuition.config.settings.base", "LOG_LEVEL": "ERROR",
+               "CONN_MAX_AGE": "600"}
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "tuition.config.wsgi", "-b", f"127.0.0.1:{port}",
+             "-w", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"],
+            env=env, cwd=ROOT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(base)
+        headers = {"Authorization": f"Api-Key {fixture['key']}"}
+
+        def trivial(_index: int):
+            return lambda: ("GET", "/api/v1/units", {"headers": headers}, 200)
+
+        def checkout(index: int):
+            counter = iter(range(10**9))
+
+            def make():  # type: ignore[no-untyped-def]
+                n = next(counter)
+                body = {"learner": {"email": f"learner-{index}-{n}@bench.test"},
+                        "item": {"activity": fixture["activity"]},
+                        "payment": {"method": "code", "code": fixture["code"]}}
+                return ("POST", "/api/v1/checkout",
+                        {"headers": {**headers, "Idempotency-Key": str(uuid.uuid4())},
+                         "json": body}, 201)
+
+            return make
+
+        # Warm up every worker's connection and imports.
+        http_clients(base, args.clients, 1, trivial)
+
+        raw_done, raw_elapsed = timed_workers(raw_loop(database_url), args.clients, args.seconds)
+        raw_rate = raw_done / raw_elapsed
+        rows = [["raw SQL (lock, update, insert)", f"{raw_rate:,.0f}", "-", "-", "0"]]
+        rates = {}
+        for name, factory in [("GET /api/v1/units (trivial)", trivial),
+                              ("POST /api/v1/checkout (hot account)", checkout)]:
+            ok, elapsed, latencies, failures = http_clients(base, args.clients, args.seconds,
+                                                            factory)
+            rates[name] = ok / elapsed
+            rows.append([name, f"{rates[name]:,.0f}", f"{percentile(latencies, 0.5) * 1000:.1f}",
+                         f"{percentile(latencies, 0.99) * 1000:.1f}", str(failures)])
+        checkout_rate = rates["POST /api/v1/checkout (hot account)"]
+        trivial_rate = rates["GET /api/v1/units (trivial)"]
+        print(f"\n{args.clients} clients, {args.seconds:g} s each, gunicorn {args.workers} "
+              f"workers x {args.threads} threads, {os.cpu_count()} CPUs, PostgreSQL\n")
+        print(table(["operation", "per second", "p50 ms", "p99 ms", "failures"], rows))
+        print(f"\ncheckout / raw database: {checkout_rate / raw_rate:.1%}   (target >= 25%)")
+        print(f"checkout / trivial endpoint: {checkout_rate / trivial_rate:.1%}")
+        _verify(database_url)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(DB_NAME)
+
+
+def _wait_for(base: str) -> None:
+    import httpx
+
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/api/schema/", timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def _verify(database_url: str) -> None:
+    from django.core.management import call_command
+
+    print("\nledger verify after the run:")
+    call_command("verify")
+
+
+if __name__ == "__main__":
+    main()
