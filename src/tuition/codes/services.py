@@ -161,6 +161,22 @@ def create_credit(
 
 
 @use_case
+def attach_lot_code(*, lot_id: int, actor: str, code: str | None = None) -> NewCode:
+    """Give a credit issued without one (an import, older data) its own code.
+
+    Raises:
+        NotFoundError: no such credit, or it was deleted.
+        ValidationError: it has a code already, or a malformed or taken custom code.
+    """
+    lot = Lot.objects.filter(pk=lot_id, deleted_at__isnull=True).first()
+    if lot is None:
+        raise NotFoundError("No such credit.")
+    if RedemptionCode.objects.filter(lot=lot).exists():
+        raise ValidationError("This credit already has a code; rotate it instead.")
+    return _store_code(code=code, kind=RedemptionCode.Kind.LOT, actor=actor, lot=lot)
+
+
+@use_case
 def update_credit(
     *,
     lot_id: int,

@@ -30,6 +30,7 @@ def load_demo() -> bool:
     with transaction.atomic():
         _people()
         _ledger()
+        _commerce()
     return True
 
 
@@ -73,3 +74,83 @@ def _ledger() -> None:
     issue(acme, tokens, 12, 180, notes="Token bundle")
     issue(globex, usd, 30000, 90, purchase_price=27000, external_id="pi_demo_2")
     issue(globex, tokens, 5, 6, notes="Tokens expiring this week")
+
+
+# --- catalog, codes and checkout ---------------------------------------------------------------
+
+# Codes a visitor can type at checkout (custom codes, so the demo prints the same ones each time).
+DEMO_CODES = [
+    ("ACME-TEAM-USD", "Acme Corp pool code, USD credits (anyone with the code)"),
+    ("ACME-TOKENS", "Acme Corp pool code, Training Tokens"),
+    ("BEN-ACME-CAP", "ben@acme.test's own code on Acme, capped at 300.00"),
+    ("GLOBEX-USD", "Globex pool code, members only (lena@learner.test is refused)"),
+    ("SPRING10", "coupon: 10 % off the card price"),
+]
+
+
+def _commerce() -> None:
+    from tuition.accounts.models import TrainingAccount
+    from tuition.catalog import services as catalog
+    from tuition.checkout import services as checkout
+    from tuition.codes import services as codes
+
+    now = clock.now()
+    usd = Unit.objects.get(code="USD")
+    tokens = Unit.objects.get(code="TT")
+    acme = TrainingAccount.objects.get(external_id="crm-42")
+    globex = TrainingAccount.objects.get(external_id="crm-77")
+    catalog.set_refill_price(unit=tokens, unit_price=9900, actor=ACTOR)
+
+    cloud = catalog.create_activity(
+        title="Cloud Fundamentals", price=30000, token_prices={tokens: 3},
+        refund_window_days=14, actor=ACTOR,
+        description="Three days, instructor-led: compute, storage, networking, identity.")
+    day = (now + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
+    catalog.create_session(activity_id=cloud.pk, starts_at=day, ends_at=day + timedelta(hours=8),
+                           timezone="Europe/Berlin", location="Berlin, Room 2", capacity=12,
+                           actor=ACTOR)
+    later = day + timedelta(days=30)
+    nearly_full = catalog.create_session(
+        activity_id=cloud.pk, starts_at=later, ends_at=later + timedelta(hours=8),
+        timezone="Europe/Berlin", location="Online", capacity=3, actor=ACTOR)
+    security = catalog.create_activity(
+        title="Security Essentials", price=45000, token_prices={tokens: 4},
+        refund_window_days=7, actor=ACTOR, description="Self-paced, about 12 hours.")
+    catalog.create_activity(
+        title="Data Analytics Certification", kind="certification", price=60000,
+        token_prices={tokens: 6}, learner_can_cancel=False, actor=ACTOR,
+        description="Exam voucher and practice tests.")
+    summit = catalog.create_activity(title="Leadership Summit", kind="event", price=20000,
+                                     actor=ACTOR, description="One day, in person.")
+    summit_day = (now + timedelta(days=60)).replace(hour=9, minute=0, second=0, microsecond=0)
+    catalog.create_session(activity_id=summit.pk, starts_at=summit_day,
+                           ends_at=summit_day + timedelta(hours=7), timezone="America/New_York",
+                           location="New York", capacity=200, actor=ACTOR)
+    catalog.create_group(title="Cloud Path", price=65000, token_prices={tokens: 6},
+                         activity_ids=[cloud.pk, security.pk], refund_window_days=14,
+                         actor=ACTOR, description="Cloud Fundamentals + Security Essentials.")
+
+    # Every demo lot gets its own (generated) code; the accounts get pool and member codes.
+    for lot in Lot.objects.filter(account__in=[acme, globex]).order_by("pk"):
+        codes.attach_lot_code(lot_id=lot.pk, actor=ACTOR)
+    codes.create_pool_code(account_id=acme.pk, unit=usd, code="ACME-TEAM-USD", actor=ACTOR,
+                           label="Acme team")
+    codes.create_pool_code(account_id=acme.pk, unit=tokens, code="ACME-TOKENS", actor=ACTOR)
+    codes.create_member_code(account_id=acme.pk, unit=usd, member_email="ben@acme.test",
+                             cap=30000, code="BEN-ACME-CAP", actor=ACTOR)
+    codes.create_pool_code(account_id=globex.pk, unit=usd, code="GLOBEX-USD", actor=ACTOR)
+    codes.create_coupon(name="Spring sale", percent_off_bp=1000, code="SPRING10",
+                        valid_until=now + timedelta(days=90), actor=ACTOR)
+
+    # Two of the three seats of the later online session are taken: one by code, one by card.
+    checkout.checkout(learner_email="ana@acme.test", activity_id=cloud.pk,
+                      session_id=nearly_full.pk,
+                      payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
+                      actor=ACTOR)
+    checkout.checkout(learner_email="lena@learner.test", activity_id=cloud.pk,
+                      session_id=nearly_full.pk,
+                      payment=checkout.PaymentChoice(method="card", coupon="SPRING10"),
+                      actor=ACTOR)
+    checkout.checkout(learner_email="ben@acme.test", activity_id=security.pk,
+                      payment=checkout.PaymentChoice(method="code", code="ACME-TOKENS"),
+                      actor=ACTOR)

@@ -3,7 +3,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from tuition.portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from tuition.portal.demo import DEMO_CODES, DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -16,3 +16,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:<26} {role}")
+        self.stdout.write("Demo codes to try at checkout:")
+        for code, what in DEMO_CODES:
+            self.stdout.write(f"  {code:<26} {what}")
