@@ -1,14 +1,26 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from simple_history.admin import SimpleHistoryAdmin
+from django.db.models.signals import post_migrate
 
+from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
+
+from . import services as accounts
+from .admin_roles import on_post_migrate
+from .admin_services import update_account
 from .models import Membership, TrainingAccount, User
+
+# Staff roles exist after every migrate and test-database flush (see admin_roles).
+post_migrate.connect(on_post_migrate, dispatch_uid="tuition.accounts.staff_roles")
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active", "date_joined"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
     search_fields = ["email", "name"]
     fieldsets = (
         (None, {"fields": ("email", "password", "name")}),
@@ -19,14 +31,82 @@ class UserAdmin(BaseUserAdmin):
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown here; changed through the account form's member fields (accounts.services)."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    can_delete = False
+    fields = ["user", "role", "can_view_balance", "notify", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class AccountForm(ServiceForm):
+    owner_emails = forms.CharField(
+        required=False, label="Owners", help_text="New account: owners' emails, comma separated.")
+    add_email = forms.EmailField(required=False, label="Add a person",
+                                 help_text="Adds (or updates) this person on the account.")
+    add_role = forms.ChoiceField(choices=Membership.Role.choices, required=False,
+                                 initial=Membership.Role.MEMBER)
+    add_can_view_balance = forms.BooleanField(required=False, label="May see the balance")
+    add_notify = forms.BooleanField(required=False, label="Receives notifications")
+    remove_members = forms.ModelMultipleChoiceField(
+        queryset=Membership.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="Take these people off the account.")
+
+    class Meta:
+        model = TrainingAccount
+        fields = ["name", "external_id", "redeemer_policy"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "remove_members" in self.fields and self.instance.pk:
+            self.fields["remove_members"].queryset = Membership.objects.filter(
+                account=self.instance).select_related("user")
+
+    def apply(self, *, actor: str) -> TrainingAccount:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            owners = [e.strip() for e in (data.get("owner_emails") or "").split(",") if e.strip()]
+            account = accounts.create_account(
+                name=data["name"], owners=owners, external_id=data.get("external_id") or None,
+                redeemer_policy=data["redeemer_policy"], actor=actor)
+        else:
+            changes = {k: data[k] for k in ("name", "external_id", "redeemer_policy")
+                       if k in self.changed_data}
+            account = update_account(account_id=self.instance.pk, actor=actor, **changes)
+        if data.get("add_email"):
+            accounts.add_member(account=account, email=data["add_email"],
+                                role=data.get("add_role") or Membership.Role.MEMBER,
+                                can_view_balance=data.get("add_can_view_balance", False),
+                                notify=data.get("add_notify", False), actor=actor)
+        for membership in data.get("remove_members") or []:
+            accounts.remove_member(membership=membership, actor=actor)
+        return account
 
 
 @admin.register(TrainingAccount)
-class TrainingAccountAdmin(SimpleHistoryAdmin):
+class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
+    form = AccountForm
     list_display = ["name", "external_id", "redeemer_policy", "is_personal", "created_at"]
     list_filter = ["redeemer_policy", "is_personal"]
     search_fields = ["name", "external_id", "memberships__user__email"]
     inlines = [MembershipInline]
+
+    def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
+        main = (None, {"fields": ["name", "external_id", "redeemer_policy"]})
+        if obj is None:
+            return [main, ("Owners", {"fields": ["owner_emails"]})]
+        return [main, ("Members", {"fields": ["add_email", "add_role", "add_can_view_balance",
+                                              "add_notify", "remove_members"]})]
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return [] if obj is None else ["is_personal"]
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # lots and transfers point at accounts

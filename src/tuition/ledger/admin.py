@@ -1,26 +1,56 @@
-"""Staff views of the ledger. Lots are changed only through the ledger services; transfers and
-entries are read-only here, as everywhere."""
+"""Staff views of the ledger: token types, and the transfers and entries (read-only, as
+everywhere). Credits (lots) are managed in the discounts area, see codes/admin_credits.py."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Entry, Lot, Transfer, Unit
+from tuition.core.admin_support import HistoryAdmin, ReadOnlyAdmin, ServiceForm, ServiceModelAdmin
+
+from .admin_services import update_token_type
+from .models import Entry, Transfer, Unit
+
+
+class TokenTypeForm(ServiceForm):
+    class Meta:
+        model = Unit
+        fields = ["code", "name", "decimals", "expiry_days", "is_active"]
+
+    def apply(self, *, actor: str) -> Unit:
+        data = self.cleaned_data
+        if self.instance.pk is None:
+            from tuition.api.services import create_token_type
+
+            unit = create_token_type(code=data["code"], name=data["name"],
+                                     decimals=data.get("decimals") or 0,
+                                     expiry_days=data.get("expiry_days"), actor=actor)
+            if data.get("is_active") is False:
+                unit = update_token_type(unit_id=unit.pk, is_active=False, actor=actor)
+            return unit
+        return update_token_type(unit_id=self.instance.pk, name=data["name"],
+                                 expiry_days=data.get("expiry_days"),
+                                 is_active=data.get("is_active"), actor=actor)
 
 
 @admin.register(Unit)
-class UnitAdmin(SimpleHistoryAdmin):
+class UnitAdmin(ServiceModelAdmin, HistoryAdmin):
+    """Token types. USD is built in and read-only; a token type's code and decimals are fixed
+    once made, because every stored amount is counted in its minor unit."""
+
+    form = TokenTypeForm
     list_display = ["code", "name", "decimals", "expiry_days", "is_builtin", "is_active"]
+    search_fields = ["code", "name"]
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is None:
+            return []
+        return ["code", "decimals", "is_builtin"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+        return False  # lots and prices point at units; retire one with "is active" instead
 
 
 class EntryInline(admin.TabularInline):
@@ -33,23 +63,29 @@ class EntryInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
-
-@admin.register(Lot)
-class LotAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
-    list_display = ["id", "account", "unit", "redeemable_value", "remaining", "expires_at",
-                    "status", "source", "created_at"]
-    list_filter = ["status", "unit", "source"]
-    search_fields = ["external_id", "account__name"]
-    list_select_related = ["account", "unit"]
-
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).filter(deleted_at__isnull=True)
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "account", "unit", "amount", "created_at", "actor"]
+    list_display = ["id", "kind", "account", "unit", "amount_display", "created_at", "actor",
+                    "reason"]
     list_filter = ["kind", "unit"]
     search_fields = ["account__name", "actor", "reason"]
     list_select_related = ["account", "unit"]
+    date_hierarchy = "created_at"
     inlines = [EntryInline]
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, obj: Transfer) -> str:
+        return f"{obj.unit.format(obj.amount)} {obj.unit.code}"
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "transfer", "lot", "system_account", "amount"]
+    list_filter = ["system_account", "transfer__kind"]
+    list_select_related = ["transfer", "lot"]
+    search_fields = ["=transfer__id", "=lot__id"]
+

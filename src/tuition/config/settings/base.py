@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Innermost, so it sees a view's database error first: an outage is a 503, never a 500.
+    "tuition.core.middleware.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "tuition.config.urls"
@@ -237,6 +239,8 @@ TUITION = {
     "DELIVERY_BACKOFF_SECONDS": env.float("TUITION_DELIVERY_BACKOFF_SECONDS", default=30.0),
     "DELIVERY_LEASE_SECONDS": env.float("TUITION_DELIVERY_LEASE_SECONDS", default=300.0),
     "PERIODIC_TICK_SECONDS": env.float("TUITION_PERIODIC_TICK_SECONDS", default=15.0),
+    # How long an Idempotency-Key claim holds before a retry takes over a dead request.
+    "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
 }
 
 LOGGING = {
