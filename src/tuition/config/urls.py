@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("tuition.api.urls")),
+    path("reports/", include("tuition.reports.urls")),
     path("", include("tuition.portal.urls")),
 ]

@@ -1,0 +1,376 @@
+"""The column registry: for each report type, the columns a user may pick, in a stable order.
+
+A column knows its key (used in saved definitions, the API and the command line), its label
+(the header), its kind (text, amount, date or int: how writers render it) and how to get its
+value from one row. Rows are plain dicts from `.values()` queries, so a column also names the
+fields it needs and a report reads only what its chosen columns use. Amount columns return an
+exact Decimal (from minor units) so spreadsheets receive numbers, never text.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from tuition.checkout.models import ItemKind, Order
+from tuition.codes.models import RedemptionCode
+from tuition.core.amounts import to_decimal
+from tuition.core.errors import ValidationError
+from tuition.ledger.models import Lot, Transfer
+
+from . import selectors
+from .filters import ReportFilters, parse_filters
+
+TEXT, AMOUNT, DATE, INT = "text", "amount", "date", "int"
+KINDS = (TEXT, AMOUNT, DATE, INT)
+USD_DECIMALS = 2
+MAX_COLUMNS = 60
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str
+    get: Callable[[Row], Any]
+    fields: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, str]:
+        return {"key": self.key, "label": self.label, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class ReportDefinition:
+    key: str
+    label: str
+    description: str
+    columns: tuple[Column, ...]
+    default_columns: tuple[str, ...]
+    source: Callable[[ReportFilters, Sequence[str]], Iterable[Row]]
+    filters: tuple[str, ...]
+    statuses: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    listed: bool = True  # offered in the builder and the API (owner statements are not)
+    # A cheap row count, where one exists, to decide whether an XLSX is built in the background.
+    counter: Callable[[ReportFilters], int] | None = None
+    _by_key: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_key.update({c.key: c for c in self.columns})
+        assert len(self._by_key) == len(self.columns), f"duplicate column in {self.key}"
+        assert all(k in self._by_key for k in self.default_columns)
+
+    def column(self, key: str) -> Column:
+        return self._by_key[key]
+
+    def pick_columns(self, keys: Sequence[Any] | None) -> list[Column]:
+        """The chosen columns in the chosen order (the defaults when none are given).
+
+        Raises:
+            ValidationError: an unknown or repeated column, or too many.
+        """
+        if keys is None or len(keys) == 0:
+            keys = self.default_columns
+        if isinstance(keys, str) or not isinstance(keys, Sequence):
+            raise ValidationError("columns must be a list of column keys.",
+                                  details={"field": "columns"})
+        if len(keys) > MAX_COLUMNS:
+            raise ValidationError("Too many columns.", details={"field": "columns"})
+        unknown = [str(k)[:60] for k in keys if not isinstance(k, str) or k not in self._by_key]
+        if unknown:
+            raise ValidationError(
+                f"Unknown column for the {self.key} report: {', '.join(unknown)}.",
+                details={"field": "columns", "unknown": unknown,
+                         "choices": [c.key for c in self.columns]},
+            )
+        if len(set(keys)) != len(keys):
+            raise ValidationError("A column is listed twice.", details={"field": "columns"})
+        return [self._by_key[k] for k in keys]
+
+    def parse_filters(self, raw: Mapping[str, Any] | None) -> ReportFilters:
+        """Raises: ValidationError: see filters.parse_filters."""
+        return parse_filters(raw, allowed=self.filters, statuses=self.statuses, kinds=self.kinds)
+
+    def rows(self, filters: ReportFilters, columns: Sequence[Column]) -> Iterator[Row]:
+        needed = sorted({f for c in columns for f in c.fields})
+        return iter(self.source(filters, needed))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.key,
+            "label": self.label,
+            "description": self.description,
+            "columns": [c.as_dict() for c in self.columns],
+            "default_columns": list(self.default_columns),
+            "filters": list(self.filters),
+            "statuses": list(self.statuses),
+            "kinds": list(self.kinds),
+        }
+
+
+# --- column helpers -------------------------------------------------------------------------
+
+
+def text(key: str, label: str, source: str | None = None) -> Column:
+    name = source or key
+    return Column(key, label, TEXT, lambda r: r[name], (name,))
+
+
+def integer(key: str, label: str, source: str | None = None) -> Column:
+    name = source or key
+    return Column(key, label, INT, lambda r: r[name], (name,))
+
+
+def moment(key: str, label: str, source: str | None = None) -> Column:
+    name = source or key
+    return Column(key, label, DATE, lambda r: r[name], (name,))
+
+
+def amount(key: str, label: str, source: str | None = None, *,
+           decimals_field: str | None = None, decimals: int | None = None) -> Column:
+    """A numeric column from minor units, in the row's unit (`decimals_field`) or a fixed one."""
+    name = source or key
+    if decimals is not None:
+        fixed = decimals
+
+        def get(r: Row) -> Decimal | None:
+            value = r[name]
+            return None if value is None else to_decimal(value, decimals=fixed)
+
+        return Column(key, label, AMOUNT, get, (name,))
+    assert decimals_field is not None
+    dfield = decimals_field
+
+    def get_in_unit(r: Row) -> Decimal | None:
+        value = r[name]
+        return None if value is None else to_decimal(value, decimals=r[dfield] or 0)
+
+    return Column(key, label, AMOUNT, get_in_unit, (name, dfield))
+
+
+def derived(key: str, label: str, kind: str, fields: tuple[str, ...],
+            get: Callable[[Row], Any]) -> Column:
+    return Column(key, label, kind, get, fields)
+
+
+def _choice_label(choices: Any, name: str) -> Callable[[Row], str]:
+    labels = dict(choices)
+    return lambda r: labels.get(r[name], r[name] or "")
+
+
+# --- the reports ----------------------------------------------------------------------------
+
+CODES = ReportDefinition(
+    key="codes",
+    label="Coupons and Training Credits",
+    description="Every code created: credits' own codes, account pool and member codes, coupons.",
+    source=selectors.code_rows,
+    counter=lambda f: selectors.codes_queryset(f).count(),
+    filters=("from", "to", "account", "unit", "status", "item"),
+    statuses=selectors.CODE_STATUSES,
+    columns=(
+        integer("id", "Code ID"),
+        moment("created_at", "Created"),
+        derived("code", "Code", TEXT, ("sealed",), selectors.reveal),
+        text("code_hint", "Code ends with", "hint"),
+        derived("type", "Type", TEXT, ("kind",),
+                _choice_label(RedemptionCode.Kind.choices, "kind")),
+        text("status", "Status", "r_status"),
+        text("label", "Label"),
+        integer("account_id", "Account ID", "r_account_id"),
+        text("account", "Account", "r_account_name"),
+        text("account_external_id", "Account external ID", "r_account_external_id"),
+        text("member_email", "Member", "member__email"),
+        text("unit", "Unit", "r_unit_code"),
+        amount("redeemable_value", "Redeemable value", "lot__redeemable_value",
+               decimals_field="r_decimals"),
+        amount("remaining", "Remaining", "lot__remaining", decimals_field="r_decimals"),
+        amount("purchase_price", "Purchase price (USD)", "lot__purchase_price",
+               decimals=USD_DECIMALS),
+        moment("expires_at", "Expires / valid until", "r_expires_at"),
+        moment("valid_from", "Valid from", "coupon__valid_from"),
+        derived("scope", "Scope", TEXT, ("r_scope_kind", "r_scope_all"), selectors.scope_text),
+        derived("source", "Source", TEXT, ("lot__source",),
+                _choice_label(Lot.Source.choices, "lot__source")),
+        text("external_id", "External ID", "lot__external_id"),
+        amount("cap", "Member cap", "cap", decimals_field="r_decimals"),
+        amount("spent", "Member spent", "spent", decimals_field="r_decimals"),
+        text("coupon", "Coupon", "coupon__name"),
+        derived("coupon_discount", "Coupon discount", TEXT,
+                ("coupon__percent_off_bp", "coupon__amount_off"), selectors.coupon_discount),
+        integer("coupon_uses", "Coupon uses", "coupon__uses"),
+        integer("coupon_max_uses", "Coupon max uses", "coupon__max_uses"),
+        text("notes", "Notes", "r_notes"),
+        text("created_by", "Created by"),
+        moment("deleted_at", "Deleted"),
+    ),
+    default_columns=("created_at", "code", "type", "status", "account", "unit",
+                     "redeemable_value", "remaining", "expires_at", "coupon"),
+)
+
+PURCHASES = ReportDefinition(
+    key="purchases",
+    label="Purchases",
+    description="Every order: code redemptions, coupons, card and invoice purchases, refills.",
+    source=selectors.purchase_rows,
+    counter=lambda f: selectors.orders_queryset(f).count(),
+    filters=("from", "to", "account", "unit", "status", "item"),
+    statuses=tuple(Order.Status.values),
+    columns=(
+        text("number", "Order"),
+        moment("date", "Date", "created_at"),
+        moment("paid_at", "Paid"),
+        derived("status", "Status", TEXT, ("status",),
+                _choice_label(Order.Status.choices, "status")),
+        text("learner_email", "Learner email", "learner__email"),
+        text("learner_name", "Learner", "learner__name"),
+        integer("account_id", "Account ID"),
+        text("account", "Account", "account__name"),
+        derived("item_kind", "Item type", TEXT, ("item_kind",),
+                _choice_label(ItemKind.choices, "item_kind")),
+        derived("item_id", "Item ID", INT, ("activity_id", "group_id"),
+                lambda r: r["activity_id"] or r["group_id"]),
+        text("title", "Item"),
+        moment("session", "Session start", "session__starts_at"),
+        derived("method", "Payment method", TEXT, ("method",),
+                _choice_label(Order.Method.choices, "method")),
+        derived("code", "Code", TEXT, ("code_hint",),
+                lambda r: f"…{r['code_hint']}" if r["code_hint"] else ""),
+        text("coupon", "Coupon", "coupon__name"),
+        amount("list_price", "List price (USD)", "list_price", decimals=USD_DECIMALS),
+        text("unit", "Unit", "unit__code"),
+        amount("price", "Price", "price", decimals_field="unit__decimals"),
+        amount("discount", "Discount", "discount", decimals_field="unit__decimals"),
+        amount("amount", "Charged", "charged", decimals_field="unit__decimals"),
+        derived("refunded", "Refunded", TEXT, ("refund_transfer_id",),
+                lambda r: "yes" if r["refund_transfer_id"] else "no"),
+        moment("cancelled_at", "Cancelled"),
+        text("receipt", "Receipt", "receipt__number"),
+        text("invoice", "Invoice", "invoice__number"),
+        text("provider", "Payment provider"),
+        text("payment_reference", "Payment reference"),
+    ),
+    default_columns=("number", "date", "status", "learner_email", "account", "title", "method",
+                     "code", "list_price", "unit", "amount"),
+)
+
+USAGE = ReportDefinition(
+    key="usage",
+    label="Usage by team member",
+    description="What each person spent from each account, per unit (code redemptions).",
+    source=selectors.usage_rows,
+    filters=("from", "to", "account", "unit", "item"),
+    columns=(
+        integer("account_id", "Account ID"),
+        text("account", "Account", "account__name"),
+        text("member_email", "Member email", "learner__email"),
+        text("member_name", "Member", "learner__name"),
+        derived("role", "Role", TEXT, ("role",), lambda r: r["role"] or "not a member"),
+        text("unit", "Unit", "unit__code"),
+        integer("orders", "Orders"),
+        amount("spent", "Spent", decimals_field="unit__decimals"),
+        amount("refunded", "Refunded", decimals_field="unit__decimals"),
+        amount("net", "Net spent", decimals_field="unit__decimals"),
+        moment("first_at", "First purchase"),
+        moment("last_at", "Last purchase"),
+    ),
+    default_columns=("account", "member_email", "member_name", "unit", "orders", "spent",
+                     "refunded", "net"),
+)
+
+LEDGER = ReportDefinition(
+    key="ledger",
+    label="Ledger",
+    description="Every entry of every transfer, in the order they were booked.",
+    source=selectors.ledger_rows,
+    counter=lambda f: selectors.entries_queryset(f).count(),
+    filters=("from", "to", "account", "unit", "kind"),
+    kinds=tuple(Transfer.Kind.values),
+    columns=(
+        integer("entry_id", "Entry ID", "id"),
+        integer("transfer_id", "Transfer ID"),
+        moment("date", "Date", "transfer__created_at"),
+        text("kind", "Kind", "transfer__kind"),
+        integer("account_id", "Account ID", "transfer__account_id"),
+        text("account", "Account", "transfer__account__name"),
+        text("unit", "Unit", "transfer__unit__code"),
+        integer("lot_id", "Credit ID", "lot_id"),
+        text("system_account", "System account"),
+        amount("amount", "Amount", "amount", decimals_field="transfer__unit__decimals"),
+        text("actor", "Actor", "transfer__actor"),
+        text("reason", "Reason", "transfer__reason"),
+        integer("reverses", "Reverses transfer", "transfer__reverses_id"),
+        text("order", "Order", "transfer__order__number"),
+    ),
+    default_columns=("date", "transfer_id", "kind", "account", "unit", "lot_id",
+                     "system_account", "amount", "actor"),
+)
+
+LIABILITY = ReportDefinition(
+    key="liability",
+    label="Balances and liability",
+    description="Outstanding value per account and unit at a date, and when it expires.",
+    source=selectors.liability_rows,
+    filters=("at", "account", "unit"),
+    columns=(
+        moment("as_of", "As of"),
+        integer("account_id", "Account ID"),
+        text("account", "Account", "account_name"),
+        text("unit", "Unit", "unit_code"),
+        amount("outstanding", "Outstanding", decimals_field="decimals"),
+        amount("inactive", "Held by inactive credits", decimals_field="decimals"),
+        integer("lots", "Credits with value"),
+        amount("expiring_30", "Expires within 30 days", decimals_field="decimals"),
+        amount("expiring_90", "Expires in 31-90 days", decimals_field="decimals"),
+        amount("expiring_365", "Expires in 91-365 days", decimals_field="decimals"),
+        amount("expiring_later", "Expires after 365 days", decimals_field="decimals"),
+        amount("never_expires", "Never expires", decimals_field="decimals"),
+        moment("next_expiry", "Next expiry"),
+        amount("expired_unswept", "Expired, not yet written off", decimals_field="decimals"),
+    ),
+    default_columns=("account", "unit", "outstanding", "expiring_30", "expiring_90",
+                     "expiring_365", "expiring_later", "never_expires", "next_expiry"),
+)
+
+STATEMENT = ReportDefinition(
+    key="statement",
+    label="Account statement",
+    description="An account's transactions with the running balance per unit.",
+    source=selectors.statement_rows,
+    filters=("from", "to", "account", "unit"),
+    listed=False,
+    columns=(
+        moment("date", "Date", "created_at"),
+        integer("transaction", "Transaction", "id"),
+        text("kind", "Kind"),
+        text("unit", "Unit", "unit__code"),
+        text("description", "Description"),
+        text("order", "Order", "order_number"),
+        text("learner_email", "Learner", "learner_email"),
+        amount("amount", "Amount", "change", decimals_field="unit__decimals"),
+        amount("balance", "Balance", "balance", decimals_field="unit__decimals"),
+    ),
+    default_columns=("date", "transaction", "kind", "unit", "description", "order",
+                     "learner_email", "amount", "balance"),
+)
+
+REPORTS: dict[str, ReportDefinition] = {
+    r.key: r for r in (CODES, PURCHASES, USAGE, LEDGER, LIABILITY, STATEMENT)
+}
+
+
+def listed_reports() -> list[ReportDefinition]:
+    return [r for r in REPORTS.values() if r.listed]
+
+
+def get_report(key: Any, *, listed_only: bool = True) -> ReportDefinition:
+    """Raises: ValidationError: no such report type."""
+    report = REPORTS.get(key) if isinstance(key, str) else None
+    if report is None or (listed_only and not report.listed):
+        raise ValidationError(
+            "Unknown report type.",
+            details={"field": "type", "choices": [r.key for r in listed_reports()]},
+        )
+    return report

@@ -1,0 +1,165 @@
+"""Writes of the reports app: saved definitions and background exports.
+
+Reports only read the other apps; these functions write only this app's own tables.
+"""
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+
+from tuition.core import clock
+from tuition.core.errors import ValidationError
+from tuition.core.transactions import use_case
+
+from . import runner, writers
+from .errors import ExportNotFoundError, SavedReportNotFoundError
+from .models import ReportExport, SavedReport
+
+
+def _name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+        raise ValidationError("name must be 1 to 200 characters.", details={"field": "name"})
+    return name.strip()
+
+
+@use_case
+def save_report(*, name: str, report_type: str, columns: Sequence[str] | None,
+                filters: Mapping[str, Any] | None, actor: str, owner: Any = None) -> SavedReport:
+    """Save a report definition to run again.
+
+    Raises:
+        ValidationError: a bad name, type, column or filter.
+    """
+    request = runner.prepare(report_type=report_type, columns=columns, filters=filters)
+    now = clock.now()
+    return SavedReport.objects.create(
+        name=_name(name), report_type=request.report.key, columns=request.column_keys,
+        filters=request.raw_filters, owner=owner if getattr(owner, "pk", None) else None,
+        created_by=actor, created_at=now, updated_at=now,
+    )
+
+
+@use_case
+def update_saved_report(*, report_id: int, actor: str, name: str | None = None,
+                        columns: Sequence[str] | None = None,
+                        filters: Mapping[str, Any] | None = None) -> SavedReport:
+    """Change a saved definition's name, columns or filters (its type stays).
+
+    Raises:
+        SavedReportNotFoundError: no such saved report.
+        ValidationError: a bad name, column or filter.
+    """
+    saved = SavedReport.objects.select_for_update().filter(pk=report_id).first()
+    if saved is None:
+        raise SavedReportNotFoundError()
+    request = runner.prepare(
+        report_type=saved.report_type,
+        columns=saved.columns if columns is None else columns,
+        filters=saved.filters if filters is None else filters,
+    )
+    if name is not None:
+        saved.name = _name(name)
+    saved.columns = request.column_keys
+    saved.filters = request.raw_filters
+    saved.updated_at = clock.now()
+    saved.save(update_fields=["name", "columns", "filters", "updated_at"])
+    return saved
+
+
+@use_case
+def delete_saved_report(*, report_id: int, actor: str) -> None:
+    """Raises: SavedReportNotFoundError: no such saved report."""
+    deleted, _ = SavedReport.objects.filter(pk=report_id).delete()
+    if not deleted:
+        raise SavedReportNotFoundError()
+
+
+@use_case
+def request_export(*, report_type: str, columns: Sequence[str] | None,
+                   filters: Mapping[str, Any] | None, format: str, actor: str,
+                   user: Any = None) -> ReportExport:
+    """Ask the worker to build an export file (large XLSX); download it when ready.
+
+    With the database task backend the task row commits with the export row; any other
+    backend gets the task after commit, so nothing is built inside this transaction.
+
+    Raises:
+        ValidationError: a bad type, column, filter or format.
+    """
+    request = runner.prepare(report_type=report_type, columns=columns, filters=filters,
+                             format=format)
+    export = ReportExport.objects.create(
+        report_type=request.report.key, columns=request.column_keys,
+        filters=request.raw_filters, format=request.format, filename=request.filename(),
+        requested_by=user if getattr(user, "pk", None) else None, actor=actor,
+        created_at=clock.now(),
+    )
+    _enqueue_build(export.pk)
+    return export
+
+
+def _enqueue_build(export_id: int) -> None:
+    from django.db import transaction
+    from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    from .tasks import build_report_export
+
+    if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
+        build_report_export.enqueue(export_id=export_id)
+    else:
+        transaction.on_commit(lambda: build_report_export.enqueue(export_id=export_id))
+
+
+def build_export(*, export_id: int, actor: str) -> ReportExport:
+    """Build the file of a pending export (the worker calls this). Claims the export with a
+    guarded update so two workers never build the same one; the file is written outside any
+    transaction; the export ends `ready` or `failed` with the reason.
+
+    Raises:
+        ExportNotFoundError: no such export.
+    """
+    export = ReportExport.objects.filter(pk=export_id).first()
+    if export is None:
+        raise ExportNotFoundError()
+    claimed = ReportExport.objects.filter(
+        pk=export_id, status=ReportExport.Status.PENDING
+    ).update(status=ReportExport.Status.RUNNING)
+    if not claimed:
+        return export
+    try:
+        request = runner.prepare(report_type=export.report_type, columns=export.columns,
+                                 filters=export.filters, format=export.format)
+        with tempfile.TemporaryFile() as spool:
+            if request.format == "xlsx":
+                count = writers.write_xlsx(request.columns, runner.rows(request), spool,
+                                           title=request.report.label)
+            else:
+                count = 0
+
+                def counted(n: int) -> None:
+                    nonlocal count
+                    count = n
+
+                writers.write_csv(request.columns, runner.rows(request), spool, counted)
+            spool.seek(0)
+            stored = default_storage.save(f"reports/{export.pk}-{export.filename}", File(spool))
+    except ValidationError as exc:
+        _finish(export_id, status=ReportExport.Status.FAILED, error=exc.message[:500])
+    except Exception as exc:  # the worker must record the failure, whatever it was
+        _finish(export_id, status=ReportExport.Status.FAILED, error=type(exc).__name__)
+        raise
+    else:
+        _finish(export_id, status=ReportExport.Status.READY, file=stored, row_count=count)
+    return ReportExport.objects.get(pk=export_id)
+
+
+@use_case
+def _finish(export_id: int, *, status: str, error: str = "", file: str = "",
+            row_count: int | None = None) -> None:
+    ReportExport.objects.filter(pk=export_id).update(
+        status=status, error=error, file=file, row_count=row_count, finished_at=clock.now()
+    )
