@@ -69,7 +69,8 @@ WSGI_APPLICATION = "tuition.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The portal's templates come first so its allauth overrides win over allauth's own.
+        "DIRS": [Path(__file__).resolve().parents[2] / "portal" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -78,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "tuition.core.context_processors.branding",
+                "tuition.portal.context.navigation",
             ],
         },
     },

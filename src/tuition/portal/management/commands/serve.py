@@ -69,6 +69,7 @@ class Command(BaseCommand):
         while True:
             for child in children:
                 if child.poll() is not None:
-                    self.stderr.write(f"{child.args[2:4]} stopped (exit {child.returncode}); stopping.")
+                    self.stderr.write(
+                        f"{child.args[2:4]} stopped (exit {child.returncode}); stopping.")
                     stop()
             time.sleep(0.5)
