@@ -33,6 +33,7 @@ from tuition.core.errors import (
     IdempotencyKeyReusedError,
     ValidationError,
 )
+from tuition.core.faults import fault_point
 from tuition.core.models import IdempotencyRecord
 from tuition.core.transactions import use_case
 
@@ -47,6 +48,11 @@ CLAIM_SECONDS = 60
 def retention() -> timedelta:
     hours = settings.TUITION.get("IDEMPOTENCY_RETENTION_HOURS", 24)
     return timedelta(hours=max(24, hours))
+
+
+def claim_seconds() -> int:
+    """How long a claim holds before a retry may take over the request of a dead worker."""
+    return int(settings.TUITION.get("IDEMPOTENCY_CLAIM_SECONDS", CLAIM_SECONDS))
 
 
 def fingerprint(method: str, path: str, data: Any) -> str:
@@ -85,12 +91,13 @@ def claim(*, scope: str, key: str, request_fingerprint: str) -> IdempotencyRecor
         IdempotencyKeyInProgressError: a request with this key is running now.
     """
     now = clock.now()
+    lease = timedelta(seconds=claim_seconds())
     try:
         with transaction.atomic():
             return IdempotencyRecord.objects.create(
                 scope=scope, key=key, request_fingerprint=request_fingerprint,
                 status=IdempotencyRecord.Status.IN_PROGRESS, created_at=now,
-                locked_until=now + timedelta(seconds=CLAIM_SECONDS),
+                locked_until=now + lease,
             )
     except IntegrityError:
         pass
@@ -102,7 +109,7 @@ def claim(*, scope: str, key: str, request_fingerprint: str) -> IdempotencyRecor
     # A claim past its lock belongs to a worker that died: take it over, once.
     taken = IdempotencyRecord.objects.filter(
         pk=record.pk, status=IdempotencyRecord.Status.IN_PROGRESS, locked_until__lte=now
-    ).update(locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+    ).update(locked_until=now + lease)
     if taken != 1:
         raise IdempotencyKeyInProgressError()
     record.refresh_from_db()
@@ -113,6 +120,16 @@ def release(record: IdempotencyRecord) -> None:
     IdempotencyRecord.objects.filter(
         pk=record.pk, status=IdempotencyRecord.Status.IN_PROGRESS
     ).delete()
+
+
+def _completed_meanwhile(record: IdempotencyRecord) -> HttpResponse | None:
+    """The first answer, when another attempt with this key (one that took over a claim thought
+    dead) completed while this one ran: a refusal caused by that attempt's own effect (e.g.
+    `already_registered`) must not hide its success."""
+    done = IdempotencyRecord.objects.filter(
+        pk=record.pk, status=IdempotencyRecord.Status.COMPLETED
+    ).first()
+    return replay(done) if done is not None else None
 
 
 @use_case
@@ -183,14 +200,19 @@ def idempotent(
                 with transaction.atomic():
                     return _run_and_complete(record_id=record.pk, run=lambda: handler(
                         view, request, *args, **kwargs))
-            return _run_and_complete(
+            response = _run_and_complete(
                 record_id=record.pk, run=lambda: handler(view, request, *args, **kwargs)
             )
+            fault_point("after_commit_before_response")
+            return response
         except _Refused as refused:
             release(record)
-            return refused.response
+            return _completed_meanwhile(record) or refused.response
         except DomainError as error:
             release(record)
+            first = _completed_meanwhile(record)
+            if first is not None:
+                return first
             if after_refusal is not None:
                 after_refusal(view, request, error)
             raise

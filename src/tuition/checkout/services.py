@@ -36,6 +36,7 @@ from tuition.codes.selectors import find_code
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR
 from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
@@ -326,6 +327,7 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
             "account_name": TrainingAccount.objects.values_list("name", flat=True).get(
                 pk=plan.account_id),
         })
+    fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
 

@@ -31,6 +31,7 @@ from django.utils.html import strip_tags
 from standardwebhooks import Webhook
 
 from tuition.core import clock
+from tuition.core.faults import fault_point
 
 from .models import DeliveryStatus, EmailDelivery, NotificationEvent, WebhookDelivery
 from .ssrf import UnsafeWebhookUrlError, check_webhook_url
@@ -227,6 +228,7 @@ def send_emails(delivery_ids: Sequence[int]) -> None:
                     connection = None
                 _mark_failed(EmailDelivery, pk, attempt, f"{type(exc).__name__}: {exc}")
                 continue
+            fault_point("mid_notification_delivery")
             _mark_sent(EmailDelivery, pk, attempt, message_id=message_id_for(delivery))
     finally:
         if connection is not None:
@@ -298,6 +300,7 @@ def send_webhooks(delivery_ids: Sequence[int]) -> None:
             except httpx.HTTPError as exc:
                 _mark_failed(WebhookDelivery, pk, attempt, f"{type(exc).__name__}: {exc}")
                 continue
+            fault_point("mid_notification_delivery")
             excerpt = response.text[:1000] if response.content else ""
             if 200 <= response.status_code < 300:
                 _mark_sent(
