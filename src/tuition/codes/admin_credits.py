@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportMixin
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.accounts.models import TrainingAccount
@@ -40,6 +41,7 @@ from tuition.ledger.models import Lot, Unit
 
 from . import selectors
 from . import services as codes
+from .admin_import import CreditResource
 from .models import RedemptionCode
 
 SOON_DAYS = 30
@@ -242,7 +244,8 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lot)
-class CreditAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
+class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin):
+    resource_classes = [CreditResource]
     list_display = ["code_column", "value_column", "scope_column", "owner_column",
                     "remaining_column", "expires_at", "status_column"]
     list_display_links = ["code_column"]
@@ -253,6 +256,20 @@ class CreditAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     list_select_related = ["account", "unit", "code"]
     actions = ["deactivate_credits", "activate_credits", "delete_selected"]
     list_per_page = 50
+
+    # --- import and export (admin_import) --------------------------------------------------
+
+    def has_import_permission(self, request):  # type: ignore[no-untyped-def]
+        return self.has_add_permission(request)
+
+    def has_export_permission(self, request):  # type: ignore[no-untyped-def]
+        return self.has_view_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_import_resource_kwargs(request, **kwargs), "request": request}
+
+    def get_export_resource_kwargs(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_export_resource_kwargs(request, **kwargs), "request": request}
 
     # --- list -----------------------------------------------------------------------------
 
