@@ -14,9 +14,13 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
 from _common import drop_database, setup_django, table, throwaway_database, timed_workers
+
+# bench/http.py must not shadow the standard library's http module once Django is imported.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 
 DB_NAME = "tuition_bench_ledger"
 HISTORY = 100_000

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import connection
+from django.db.models import Count, F, Q, Sum
 
 from tuition.accounts.models import Membership, TrainingAccount, User
-from tuition.accounts.services import get_or_create_user
+from tuition.accounts.services import get_or_create_user, normalize_email
 from tuition.catalog.models import Activity, Group, RefillPrice, Session
 from tuition.catalog.selectors import Item, price_in_unit
 from tuition.codes import limiter, text
@@ -42,7 +43,7 @@ from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet
 from tuition.ledger.models import Lot, Unit
-from tuition.ledger.selectors import ItemRef, lot_covers, usable_lots
+from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
 from tuition.notifications import events
 
 from .errors import (
@@ -163,6 +164,7 @@ class _Plan:
     code: RedemptionCode | None = None
     coupon: Coupon | None = None
     account_id: int | None = None
+    account_name: str = ""
     lot_ids: list[int] | None = None
 
 
@@ -185,6 +187,9 @@ def learner_for(email: str, name: str = "") -> User:
     Raises:
         ValidationError: not an email address.
     """
+    known = User.objects.filter(email=normalize_email(email)).first()
+    if known is not None and (known.name or not name):
+        return known  # the common case: one read, no transaction
     try:
         with transaction.atomic():
             return get_or_create_user(email=email, name=name)
@@ -324,8 +329,7 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
             "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
             "order_number": order.number, "learner_email": learner.email,
             "item_title": plan.item.title,
-            "account_name": TrainingAccount.objects.values_list("name", flat=True).get(
-                pk=plan.account_id),
+            "account_name": plan.account_name,
         })
     fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
@@ -502,17 +506,22 @@ def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Sess
             raise NotInScopeError()
         available = lot.remaining
     else:
-        live = usable_lots(account_id=account_id, unit_id=unit.pk, at=at)
-        if not live.exists():
-            if Lot.objects.filter(account_id=account_id, unit=unit, status=Lot.Status.ACTIVE,
-                                  deleted_at__isnull=True, remaining__gt=0,
-                                  expires_at__lte=at).exists():
+        # One query tells the three outcomes apart: nothing live (expired or empty), nothing
+        # live for this item, or how much the item may spend.
+        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        pool = Lot.objects.filter(account_id=account_id, unit=unit, status=Lot.Status.ACTIVE,
+                                  deleted_at__isnull=True, remaining__gt=0).aggregate(
+            live=Count("id", filter=unexpired),
+            expired=Count("id", filter=~unexpired),
+            in_scope=Sum("remaining", filter=unexpired & in_scope_of(ref)),
+        )
+        if not pool["live"]:
+            if pool["expired"]:
                 raise CodeExpiredError()
             raise InsufficientBalanceError()
-        in_scope = usable_lots(account_id=account_id, unit_id=unit.pk, at=at, item=ref)
-        if not in_scope.exists():
+        if not pool["in_scope"]:
             raise NotInScopeError()
-        available = sum(in_scope.values_list("remaining", flat=True))
+        available = pool["in_scope"]
     if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
         code.refresh_from_db(fields=["spent"])
         available = min(available, code.cap - code.spent)
@@ -520,7 +529,7 @@ def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Sess
         raise InsufficientBalanceError()
     method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
     return _Plan(learner, item, session, unit, price, 0, price, method, code=code,
-                 account_id=account_id, lot_ids=lot_ids)
+                 account_id=account_id, account_name=account.name, lot_ids=lot_ids)
 
 
 # --- writes shared by checkout and the after-checkout services -------------------------------
@@ -581,12 +590,17 @@ def _order_number(at: datetime) -> str:
 def next_number(kind: str, year: int) -> int:
     """The next number of a gap-free yearly sequence. The UPDATE holds the counter's row lock
     until commit, so a rolled-back transaction gives its number back."""
-    counters = DocumentCounter.objects.filter(kind=kind, year=year)
-    if counters.update(last=F("last") + 1) == 0:
-        DocumentCounter.objects.bulk_create([DocumentCounter(kind=kind, year=year, last=0)],
-                                            ignore_conflicts=True)
-        counters.update(last=F("last") + 1)
-    return counters.values_list("last", flat=True).get()
+    table = DocumentCounter._meta.db_table
+    sql = f"UPDATE {table} SET last = last + 1 WHERE kind = %s AND year = %s RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [kind, year])
+        row = cursor.fetchone()
+        if row is None:  # the first number of the year
+            DocumentCounter.objects.bulk_create(
+                [DocumentCounter(kind=kind, year=year, last=0)], ignore_conflicts=True)
+            cursor.execute(sql, [kind, year])
+            row = cursor.fetchone()
+    return row[0]
 
 
 _PREFIX = {Invoice: "INV", Receipt: "R"}

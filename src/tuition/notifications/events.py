@@ -92,7 +92,8 @@ def record_many(events: Sequence[PendingEvent]) -> int:
             raise ValueError(f"Unknown notification kind {event.kind!r}.")
     if not events:
         return 0
-    with transaction.atomic():
+    # Part of the caller's transaction: no savepoint of its own unless duplicates can clash.
+    with transaction.atomic(savepoint=False):
         now = clock.now()
         keys = [e.dedupe_key for e in events if e.dedupe_key]
         seen = (
@@ -124,9 +125,11 @@ def record_many(events: Sequence[PendingEvent]) -> int:
             for e in fresh
         ]
         try:
-            # A savepoint, so a concurrent recorder of the same key does not spoil the caller's
-            # transaction: we then fall back to one at a time and skip the duplicates.
-            with transaction.atomic():
+            # With dedupe keys, a savepoint, so a concurrent recorder of the same key does not
+            # spoil the caller's transaction: we then fall back to one at a time and skip the
+            # duplicates. Without keys nothing can clash, and the savepoint would only cost
+            # two more round trips inside the caller's lock window.
+            with transaction.atomic(savepoint=bool(keys)):
                 created = NotificationEvent.objects.bulk_create(rows)
         except IntegrityError:
             created = []
