@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from tuition.accounts.models import Membership, TrainingAccount, User
