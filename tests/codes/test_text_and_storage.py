@@ -54,7 +54,14 @@ def test_a_code_is_stored_as_digest_and_sealed_copy_never_in_the_clear():
 
 def test_a_tampered_sealed_copy_does_not_open():
     sealed = crypto.seal("ABCD-EFGH")
-    middle = len(sealed) // 2  # a whole symbol inside the tag, not a padding bit
+    middle = len(sealed) // 2  # a whole symbol inside the token, not a padding bit
     broken = sealed[:middle] + ("A" if sealed[middle] != "A" else "B") + sealed[middle + 1:]
     assert crypto.unseal(sealed) == "ABCD-EFGH"
     assert crypto.unseal(broken) is None
+
+
+def test_a_sealed_copy_made_under_another_secret_key_does_not_open(settings):
+    sealed = crypto.seal("ABCD-EFGH")
+    settings.SECRET_KEY = "another-installation"
+    assert crypto.unseal(sealed) is None
+    assert "ABCD" not in sealed
