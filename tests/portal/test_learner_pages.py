@@ -1,0 +1,182 @@
+"""Learner pages: catalog, checkout with inline errors, My learning and its actions."""
+
+from django.urls import reverse
+
+from tuition.checkout.models import Booking, Order, Registration
+from tuition.ledger.models import Lot, Transfer
+
+
+def _checkout_url(team):
+    return reverse("portal:checkout", args=["activity", team["course"].pk])
+
+
+def test_home_shows_the_catalog_with_prices(team, client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Cloud Fundamentals" in response.content and b"$300.00" in response.content
+
+
+def test_item_page_lists_sessions_with_seats_left(team, client):
+    response = client.get(reverse("portal:item", args=["activity", team["course"].pk]))
+    assert response.status_code == 200
+    assert response.content.count(b"?session=") == 2
+
+
+def test_unknown_item_is_404(team, client):
+    assert client.get(reverse("portal:item", args=["activity", 999999])).status_code == 404
+    assert client.get(reverse("portal:item", args=["bundle", 1])).status_code == 404
+
+
+def test_checkout_by_code_enrolls_and_shows_receipt_and_invoice(team, login):
+    client = login(team["stranger"])
+    response = client.post(_checkout_url(team), {"method": "training_credit",
+                                                 "code": "acme pool",
+                                                 "session": team["first"].pk})
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:order", args=[order.number])
+
+    page = client.get(response["Location"]).content.decode()
+    assert order.receipt.number in page and order.invoice.number in page
+    assert Booking.objects.get().session == team["first"]
+
+
+def test_insufficient_balance_shows_the_message_and_writes_nothing(team, login):
+    # given a course dearer than the account's 500.00
+    from tests.factories import make_activity
+
+    dear = make_activity(title="Expensive", price=90000)
+    transfers = Transfer.objects.count()
+
+    # when a learner pays with the pool code
+    response = login(team["stranger"]).post(
+        reverse("portal:checkout", args=["activity", dear.pk]),
+        {"method": "training_credit", "code": "ACME-POOL"})
+
+    # then the SPEC message is shown next to the code, and nothing is charged or written
+    assert response.status_code == 422
+    assert b"aria-invalid=\"true\"" in response.content
+    assert b"balance" in response.content.lower()
+    assert b"500.00" not in response.content  # the balance is never shown to a learner
+    assert not Order.objects.exists() and not Registration.objects.exists()
+    assert Transfer.objects.count() == transfers
+    assert Lot.objects.get(pk=team["credit"].lot.pk).remaining == 50000
+
+
+def test_unknown_code_shows_code_not_found(team, login):
+    response = login(team["stranger"]).post(
+        _checkout_url(team), {"method": "training_credit", "code": "NOPE-NOPE",
+                              "session": team["first"].pk})
+    assert response.status_code == 422
+    assert b"This code does not exist." in response.content
+
+
+def test_dated_course_without_a_session_asks_for_one(team, login):
+    response = login(team["stranger"]).post(_checkout_url(team), {"method": "card"})
+    assert response.status_code in (409, 422)
+    assert b"Choose a date" in response.content
+    assert not Order.objects.exists()
+
+
+def test_apply_shows_the_quote(team, login):
+    response = login(team["stranger"]).post(
+        reverse("portal:quote", args=["activity", team["course"].pk]),
+        {"method": "training_credit", "code": "ACME-POOL", "session": team["first"].pk},
+        headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b"Code applied" in response.content and b"$300.00" in response.content
+
+
+def test_apply_shows_the_spec_error_inline(team, login):
+    response = login(team["stranger"]).post(
+        reverse("portal:quote", args=["activity", team["course"].pk]),
+        {"method": "training_credit", "code": "WRONG", "session": team["first"].pk},
+        headers={"HX-Request": "true"})
+    assert b'data-code="code_not_found"' in response.content
+    assert b"This code does not exist." in response.content
+
+
+def test_card_checkout_with_the_sandbox_card(team, login):
+    response = login(team["stranger"]).post(
+        _checkout_url(team), {"method": "card", "card_number": "4242424242424242",
+                              "session": team["second"].pk})
+    assert response.status_code == 302
+    assert Order.objects.get().method == Order.Method.CARD
+
+
+def _enrolled(team, login):
+    client = login(team["member"])
+    client.post(_checkout_url(team), {"method": "training_credit", "code": "ACME-POOL",
+                                      "session": team["first"].pk})
+    return client, Registration.objects.get()
+
+
+def test_my_learning_lists_the_registration_with_its_date(team, login):
+    client, registration = _enrolled(team, login)
+    page = client.get(reverse("portal:learning")).content.decode()
+    assert "Cloud Fundamentals" in page and "Find another time" in page
+    assert registration.order.receipt.number in page
+
+
+def test_find_another_time_moves_the_booking_without_charging(team, login):
+    client, registration = _enrolled(team, login)
+    transfers = Transfer.objects.count()
+    url = reverse("portal:sessions", args=[registration.pk, team["course"].pk])
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, {"session": team["second"].pk})
+
+    assert response.status_code == 302
+    assert registration.bookings.get(status=Booking.Status.ACTIVE).session == team["second"]
+    assert Transfer.objects.count() == transfers
+
+
+def test_unenroll_keeps_the_registration_and_a_new_date_can_be_booked(team, login):
+    client, registration = _enrolled(team, login)
+    client.post(reverse("portal:unenroll", args=[registration.pk, team["course"].pk]))
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.ACTIVE
+    assert not registration.bookings.filter(status=Booking.Status.ACTIVE).exists()
+
+    client.post(reverse("portal:sessions", args=[registration.pk, team["course"].pk]),
+                {"session": team["second"].pk})
+    assert registration.bookings.get(status=Booking.Status.ACTIVE).session == team["second"]
+
+
+def test_another_learners_registration_is_not_found(team, login, client):
+    _, registration = _enrolled(team, login)
+    client.logout()
+    other = login(team["stranger"])
+    url = reverse("portal:sessions", args=[registration.pk, team["course"].pk])
+    assert other.get(url).status_code == 404
+    assert other.post(reverse("portal:unenroll",
+                              args=[registration.pk, team["course"].pk])).status_code == 404
+    assert other.post(reverse("portal:cancel", args=[registration.pk])).status_code == 404
+    assert other.get(reverse("portal:order",
+                             args=[registration.order.number])).status_code == 404
+
+
+def test_learner_cancels_within_the_refund_window(team, login):
+    client, registration = _enrolled(team, login)
+    client.post(reverse("portal:cancel", args=[registration.pk]))
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED and registration.refunded
+    assert Lot.objects.get(pk=team["credit"].lot.pk).remaining == 50000
+
+
+def test_pages_carry_no_inline_script_or_style(team, login):
+    client, _ = _enrolled(team, login)
+    for url in ["/", reverse("portal:learning"), _checkout_url(team),
+                reverse("portal:item", args=["activity", team["course"].pk])]:
+        body = client.get(url).content.decode()
+        assert " style=" not in body and "onclick" not in body
+        assert "<script>" not in body
+
+
+def test_sign_in_page_uses_the_product_layout_and_shows_form_errors(team, client):
+    page = client.get(reverse("account_login")).content.decode()
+    assert "portal/portal.css" in page and "htmx-config" in page
+    response = client.post(reverse("account_login"),
+                           {"login": "olga@acme.test", "password": "wrong"})
+    assert response.status_code == 200
+    assert "not correct" in response.content.decode()
