@@ -14,6 +14,8 @@ from tuition.ledger.models import Lot, Unit
 DEMO_PASSWORD = "tuition-demo"  # noqa: S105 - published demo credentials, demo data only
 DEMO_LOGINS = [
     ("admin@northwind.test", "provider staff (admin)"),
+    ("cora@northwind.test", "staff: commerce manager (credits, codes, coupons)"),
+    ("vic@northwind.test", "staff: viewer (read-only admin, codes masked)"),
     ("olga@acme.test", "owner of Acme Corp"),
     ("ana@acme.test", "member of Acme Corp (may see the balance)"),
     ("ben@acme.test", "member of Acme Corp"),
@@ -42,6 +44,20 @@ def _people() -> None:
                         ("ben@acme.test", "Ben Brown"), ("gary@globex.test", "Gary Globex"),
                         ("lena@learner.test", "Lena Learner")]:
         User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
+    _staff_roles()
+
+
+def _staff_roles() -> None:
+    from django.contrib.auth.models import Group
+
+    from tuition.accounts.admin_roles import COMMERCE_MANAGER, VIEWER, ensure_staff_roles
+
+    ensure_staff_roles()
+    for email, name, role in [("cora@northwind.test", "Cora Commerce", COMMERCE_MANAGER),
+                              ("vic@northwind.test", "Vic Viewer", VIEWER)]:
+        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name,
+                                        is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
 
 
 def _ledger() -> None:
