@@ -5,6 +5,7 @@ from tuition.accounts import api as accounts
 from tuition.checkout import api as checkout
 from tuition.codes import api as codes
 from tuition.ledger import api as ledger
+from tuition.reports import api as reports
 
 v1 = [
     path("units", ledger.UnitListView.as_view(), name="units"),
@@ -46,6 +47,15 @@ v1 = [
     path("transactions", ledger.TransactionListView.as_view(), name="transactions"),
     path("transactions/<str:transfer_id>", ledger.TransactionDetailView.as_view(),
          name="transaction"),
+    path("reports/types", reports.ReportTypesView.as_view(), name="report-types"),
+    path("reports/run", reports.ReportRunView.as_view(), name="report-run"),
+    path("reports/exports/<str:export_id>", reports.ReportExportView.as_view(),
+         name="report-export"),
+    path("reports/exports/<str:export_id>/download", reports.ReportExportDownloadView.as_view(),
+         name="report-export-download"),
+    path("reports/saved", reports.SavedReportListView.as_view(), name="reports-saved"),
+    path("reports/saved/<str:report_id>", reports.SavedReportDetailView.as_view(),
+         name="report-saved"),
 ]
 
 urlpatterns = [
