@@ -15,9 +15,7 @@ from . import services as catalog
 from .models import Activity, Group, RefillPrice, Session
 
 _PRICE_HELP = "USD list price, e.g. 300.00."
-_TOKEN_HELP = (  # noqa: S105 - help text
-    "Prices in token types, e.g. TT=3, LAB=1.5 (empty: none)."
-)
+_PRICES_IN_TOKENS_HELP = "Prices in token types, e.g. TT=3, LAB=1.5 (empty: none)."
 
 
 def parse_token_prices(text: str) -> dict[Unit, int]:
@@ -44,7 +42,7 @@ def format_token_prices(obj: Activity | Group) -> str:
 
 class _ItemForm(ServiceForm):
     price = forms.CharField(help_text=_PRICE_HELP)
-    token_prices = forms.CharField(required=False, help_text=_TOKEN_HELP)
+    token_prices = forms.CharField(required=False, help_text=_PRICES_IN_TOKENS_HELP)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
