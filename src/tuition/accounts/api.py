@@ -1,5 +1,6 @@
 """REST endpoints of training accounts: accounts, members, balances."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -7,12 +8,15 @@ from rest_framework.response import Response
 from tuition.api.access import account_for, visible_accounts, visible_object
 from tuition.api.base import AmountOut, ApiView, IdOut, errors, page_of
 from tuition.api.fields import (
+    AwareDateTimeField,
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
     StrictSerializer,
 )
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
+from tuition.api.selectors import usage_by_member
+from tuition.core.amounts import format_amount
 from tuition.ledger.selectors import get_balances
 
 from . import services
@@ -170,3 +174,57 @@ class BalancesView(ApiView):
         account = account_for(self.caller(), account_id, balance=True)
         return Response(BalanceOut(get_balances(account_id=account.pk), many=True).data)
 
+
+
+# Usage by team member (what each person redeemed from the account)
+
+
+class UsageOut(serializers.Serializer):
+    email = serializers.EmailField(source="learner__email")
+    name = serializers.CharField(source="learner__name")
+    is_member = serializers.SerializerMethodField()
+    unit = serializers.CharField(source="unit__code")
+    redemptions = serializers.IntegerField()
+    refunded = serializers.IntegerField()
+    spent = serializers.SerializerMethodField()
+    last_at = serializers.DateTimeField()
+
+    def get_is_member(self, row: dict) -> bool:
+        return row["learner_id"] in self.context["members"]
+
+    def get_spent(self, row: dict) -> str:
+        return format_amount(row["spent"] or 0, decimals=row["unit__decimals"])
+
+
+class UsageView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ}
+
+    @extend_schema(
+        operation_id="accounts_usage",
+        parameters=[OpenApiParameter("unit", str),
+                    OpenApiParameter("from", OpenApiTypes.DATETIME,
+                                     description="From this instant (ISO 8601 with offset)."),
+                    OpenApiParameter("to", OpenApiTypes.DATETIME,
+                                     description="Before this instant.")],
+        responses={200: page_of(UsageOut, "UsagePage"), **errors(404)},
+    )
+    def get(self, request, account_id):  # type: ignore[no-untyped-def]
+        account = account_for(self.caller(), account_id)
+        bounds = _UsageFilter(data={k: v for k, v in request.query_params.items()
+                                    if k in ("from", "to")})
+        bounds.is_valid(raise_exception=True)
+        rows = usage_by_member(account_id=account.pk, unit_code=request.query_params.get("unit"),
+                               since=bounds.validated_data.get("from"),
+                               until=bounds.validated_data.get("to"))
+        members = set(account.memberships.values_list("user_id", flat=True))
+        return self.paginated(rows, UsageOut, members=members)
+
+
+class _UsageFilter(serializers.Serializer):
+    from_ = AwareDateTimeField(required=False)
+    to = AwareDateTimeField(required=False)
+
+    def get_fields(self):  # type: ignore[no-untyped-def]
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

@@ -2,9 +2,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from tuition.accounts import api as accounts
+from tuition.catalog import api as catalog
 from tuition.checkout import api as checkout
 from tuition.codes import api as codes
 from tuition.ledger import api as ledger
+from tuition.notifications import api as notifications
 from tuition.reports import api as reports
 
 v1 = [
@@ -56,6 +58,27 @@ v1 = [
     path("reports/saved", reports.SavedReportListView.as_view(), name="reports-saved"),
     path("reports/saved/<str:report_id>", reports.SavedReportDetailView.as_view(),
          name="report-saved"),
+    path("accounts/<str:account_id>/usage", accounts.UsageView.as_view(), name="account-usage"),
+    path("codes", codes.CodeListView.as_view(), name="codes"),
+    path("codes/<str:code_id>", codes.CodeDetailView.as_view(), name="code"),
+    path("codes/<str:code_id>/rotate", codes.CodeRotateView.as_view(), name="code-rotate"),
+    path("coupons", codes.CouponListView.as_view(), name="coupons"),
+    path("coupons/<str:coupon_id>", codes.CouponDetailView.as_view(), name="coupon"),
+    path("activities", catalog.ActivityListView.as_view(), name="activities"),
+    path("activities/<str:activity_id>", catalog.ActivityDetailView.as_view(), name="activity"),
+    path("groups", catalog.GroupListView.as_view(), name="groups"),
+    path("groups/<str:group_id>", catalog.GroupDetailView.as_view(), name="group"),
+    path("sessions", catalog.SessionListView.as_view(), name="sessions"),
+    path("sessions/<str:session_id>", catalog.SessionDetailView.as_view(), name="session"),
+    path("webhooks", notifications.WebhookListView.as_view(), name="webhooks"),
+    path("webhooks/<str:subscription_id>", notifications.WebhookDetailView.as_view(),
+         name="webhook"),
+    path("webhooks/<str:subscription_id>/rotate-secret",
+         notifications.WebhookRotateSecretView.as_view(), name="webhook-rotate-secret"),
+    path("webhooks/<str:subscription_id>/deliveries",
+         notifications.WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
+    path("webhooks/<str:subscription_id>/deliveries/<str:delivery_id>/resend",
+         notifications.WebhookResendView.as_view(), name="webhook-delivery-resend"),
 ]
 
 urlpatterns = [

@@ -16,16 +16,18 @@ from tuition.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
+    StrictIntegerField,
     StrictSerializer,
 )
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
-from tuition.core.amounts import parse_amount
+from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import ValidationError
 from tuition.ledger.models import Lot, Unit
 from tuition.ledger.selectors import visible_lots
 
 from . import selectors, services
+from .models import Coupon, RedemptionCode, ScopeKind
 
 
 class ScopeIn(StrictSerializer):
@@ -251,3 +253,317 @@ class CreditHistoryView(ApiView):
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# Pool and per-member codes of an account (owners manage them; a credit's own code follows the
+# credit, and a coupon's code follows the coupon, so neither is listed here)
+
+_ACCOUNT_CODE_KINDS = [RedemptionCode.Kind.POOL, RedemptionCode.Kind.MEMBER]
+
+
+class CodeIn(StrictSerializer):
+    account = IdField()
+    kind = serializers.ChoiceField(choices=_ACCOUNT_CODE_KINDS)
+    unit = StrictCharField(max_length=16, required=False, default="USD")
+    member_email = StrictEmailField(required=False, help_text="For a per-member code.")
+    cap = AmountField(required=False, allow_null=True,
+                      help_text="Most a per-member code may spend, in the code's unit.")
+    code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True,
+                           help_text="Blank: generated.")
+    label = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class CodePatchIn(StrictSerializer):
+    status = serializers.ChoiceField(choices=RedemptionCode.Status.values)
+
+
+class RotateIn(StrictSerializer):
+    code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True,
+                           help_text="The new text; blank: generated.")
+
+
+class CodeOut(serializers.Serializer):
+    id = IdOut()
+    account = IdOut(source="account_id")
+    kind = serializers.CharField()
+    unit = serializers.CharField(source="unit.code")
+    code = serializers.SerializerMethodField()
+    hint = serializers.CharField()
+    member = serializers.SerializerMethodField()
+    cap = serializers.SerializerMethodField()
+    spent = AmountOut()
+    label = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_code(self, code: RedemptionCode) -> str | None:
+        shown = self.context.get("code_text")
+        if shown:
+            return shown
+        who: Caller | None = self.context.get("who")
+        if who is not None and (who.is_provider or selectors.can_see_code(who.user, code)):
+            return selectors.reveal_code(code)
+        return None
+
+    def get_member(self, code: RedemptionCode) -> str | None:
+        return code.member.email if code.member_id else None
+
+    def get_cap(self, code: RedemptionCode) -> str | None:
+        return None if code.cap is None else code.unit.format(code.cap)
+
+
+def _account_codes(who: Caller):  # type: ignore[no-untyped-def]
+    codes = RedemptionCode.objects.filter(
+        kind__in=_ACCOUNT_CODE_KINDS, deleted_at__isnull=True
+    ).select_related("unit", "member")
+    if not who.is_provider:
+        codes = codes.filter(account__in=visible_accounts(who).values("pk"))
+    return codes.order_by("-created_at", "-id")
+
+
+def _code_out(code_id: int, who: Caller, **context: Any) -> dict[str, Any]:
+    code = RedemptionCode.objects.select_related("unit", "member").get(pk=code_id)
+    return CodeOut(code, context={"who": who, **context}).data
+
+
+class CodeListView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
+
+    @extend_schema(operation_id="codes_list",
+                   parameters=[OpenApiParameter("account", str),
+                               OpenApiParameter("kind", str, enum=_ACCOUNT_CODE_KINDS),
+                               OpenApiParameter("status", str,
+                                                enum=RedemptionCode.Status.values)],
+                   responses={200: page_of(CodeOut, "CodePage"), **errors(404)})
+    def get(self, request):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        codes = _account_codes(who)
+        if (account := request.query_params.get("account")) is not None:
+            codes = codes.filter(account=account_for(who, account))
+        if (kind := request.query_params.get("kind")) is not None:
+            codes = codes.filter(kind=kind)
+        if (wanted := request.query_params.get("status")) is not None:
+            codes = codes.filter(status=wanted)
+        return self.paginated(codes, CodeOut, who=who)
+
+    @extend_schema(operation_id="codes_create", request=CodeIn,
+                   responses={201: CodeOut, **errors(404, 409, 422)})
+    def post(self, request):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        data = CodeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        account = account_for(who, values["account"])
+        unit = _unit(values["unit"])
+        requested = values.get("code") or None
+        if values["kind"] == RedemptionCode.Kind.POOL:
+            if values.get("member_email") or values.get("cap") is not None:
+                raise ValidationError("A pool code has no member and no cap.",
+                                      details={"field": "kind"})
+            new = services.create_pool_code(account_id=account.pk, unit=unit, actor=who.actor,
+                                            code=requested, label=values["label"])
+        else:
+            if not values.get("member_email"):
+                raise ValidationError("A per-member code needs member_email.",
+                                      details={"field": "member_email"})
+            cap = values.get("cap")
+            new = services.create_member_code(
+                account_id=account.pk, unit=unit, member_email=values["member_email"],
+                actor=who.actor, code=requested,
+                cap=None if cap is None else parse_amount(cap, decimals=unit.decimals,
+                                                          field="cap"))
+        return Response(_code_out(new.code.pk, who, code_text=new.code_text),
+                        status=status.HTTP_201_CREATED)
+
+
+class CodeDetailView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ, "PATCH": SCOPE_CREDITS_WRITE,
+              "DELETE": SCOPE_CREDITS_WRITE}
+
+    @extend_schema(operation_id="codes_retrieve", responses={200: CodeOut, **errors(404)})
+    def get(self, request, code_id):  # type: ignore[no-untyped-def]
+        code = visible_object(_account_codes(self.caller()), code_id, what="code")
+        return Response(CodeOut(code, context={"who": self.caller()}).data)
+
+    @extend_schema(operation_id="codes_update", request=CodePatchIn,
+                   responses={200: CodeOut, **errors(404)})
+    def patch(self, request, code_id):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        code = visible_object(_account_codes(who), code_id, what="code")
+        data = CodePatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_code_status(code_id=code.pk, status=data.validated_data["status"],
+                                 actor=who.actor)
+        return Response(_code_out(code.pk, who))
+
+    @extend_schema(operation_id="codes_destroy", responses={204: None, **errors(404)})
+    def delete(self, request, code_id):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        code = visible_object(_account_codes(who), code_id, what="code")
+        services.delete_code(code_id=code.pk, actor=who.actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CodeRotateView(ApiView):
+    scopes = {"POST": SCOPE_CREDITS_WRITE}
+
+    @extend_schema(operation_id="codes_rotate", request=RotateIn,
+                   responses={200: CodeOut, **errors(404, 409, 422)})
+    def post(self, request, code_id):  # type: ignore[no-untyped-def]
+        who = self.caller()
+        code = visible_object(_account_codes(who), code_id, what="code")
+        data = RotateIn(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        new = services.rotate_code(code_id=code.pk, actor=who.actor,
+                                   new_code=data.validated_data.get("code") or None)
+        return Response(_code_out(code.pk, who, code_text=new.code_text))
+
+
+# Coupons (provider staff and integrations only)
+
+
+class CouponScopeIn(StrictSerializer):
+    kind = serializers.ChoiceField(choices=ScopeKind.values)
+    all = StrictBooleanField(required=False, default=True)
+    items = serializers.ListField(child=IdField(), required=False, default=list, max_length=500)
+
+
+class CouponIn(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    percent_off = AmountField(required=False, allow_null=True,
+                              help_text='Percent off the card price, e.g. "10" or "12.5".')
+    amount_off = AmountField(required=False, allow_null=True, help_text="USD off, e.g. \"25.00\".")
+    scope = CouponScopeIn(required=False)
+    valid_from = AwareDateTimeField(required=False, allow_null=True)
+    valid_until = AwareDateTimeField(required=False, allow_null=True)
+    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1,
+                                  max_value=2**31 - 1)
+    once_per_learner = StrictBooleanField(required=False, default=False)
+    status = serializers.ChoiceField(choices=Coupon.Status.values, required=False,
+                                     default="active")
+    notes = StrictCharField(max_length=5000, required=False, default="", allow_blank=True)
+    code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+
+
+class CouponPatchIn(StrictSerializer):
+    name = StrictCharField(max_length=200, required=False)
+    scope = CouponScopeIn(required=False)
+    valid_from = AwareDateTimeField(required=False, allow_null=True)
+    valid_until = AwareDateTimeField(required=False, allow_null=True)
+    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1,
+                                  max_value=2**31 - 1)
+    once_per_learner = StrictBooleanField(required=False)
+    status = serializers.ChoiceField(choices=Coupon.Status.values, required=False)
+    notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
+
+
+class CouponOut(serializers.Serializer):
+    id = IdOut()
+    name = serializers.CharField()
+    code = serializers.SerializerMethodField()
+    hint = serializers.CharField(source="code.hint")
+    percent_off = serializers.SerializerMethodField()
+    amount_off = serializers.SerializerMethodField()
+    scope = serializers.SerializerMethodField()
+    valid_from = serializers.DateTimeField(allow_null=True)
+    valid_until = serializers.DateTimeField(allow_null=True)
+    max_uses = serializers.IntegerField(allow_null=True)
+    uses = serializers.IntegerField()
+    once_per_learner = serializers.BooleanField()
+    status = serializers.CharField()
+    notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_code(self, coupon: Coupon) -> str | None:
+        return self.context.get("code_text") or selectors.reveal_code(coupon.code)
+
+    def get_percent_off(self, coupon: Coupon) -> str | None:
+        bp = coupon.percent_off_bp
+        return None if bp is None else format_amount(bp, decimals=2)
+
+    def get_amount_off(self, coupon: Coupon) -> str | None:
+        return None if coupon.amount_off is None else format_amount(coupon.amount_off,
+                                                                    decimals=2)
+
+    def get_scope(self, coupon: Coupon) -> dict[str, Any]:
+        items = sorted(coupon.scope_items.values_list("item_kind", "item_id"))
+        return {"kind": coupon.scope_kind, "all": coupon.scope_all,
+                "items": [{"kind": k, "id": str(i)} for k, i in items]}
+
+
+def _coupon_scope(values: dict[str, Any]) -> dict[str, Any]:
+    scope = values.pop("scope", None)
+    if scope is None:
+        return {}
+    return {"scope_kind": scope["kind"], "scope_all": scope["all"],
+            "scope_items": scope["items"]}
+
+
+def _coupons():  # type: ignore[no-untyped-def]
+    return selectors.visible_coupons().order_by("-created_at", "-id")
+
+
+class CouponListView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
+    provider_only = "*"
+
+    @extend_schema(operation_id="coupons_list",
+                   parameters=[OpenApiParameter("status", str, enum=Coupon.Status.values)],
+                   responses={200: page_of(CouponOut, "CouponPage"), **errors()})
+    def get(self, request):  # type: ignore[no-untyped-def]
+        coupons = _coupons()
+        if (wanted := request.query_params.get("status")) is not None:
+            coupons = coupons.filter(status=wanted)
+        return self.paginated(coupons, CouponOut)
+
+    @extend_schema(operation_id="coupons_create", request=CouponIn,
+                   responses={201: CouponOut, **errors(409, 422)})
+    def post(self, request):  # type: ignore[no-untyped-def]
+        data = CouponIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        percent, amount = values.pop("percent_off", None), values.pop("amount_off", None)
+        new = _create_coupon(values, percent, amount, self.caller().actor)
+        coupon = _coupons().get(pk=new.coupon.pk)
+        return Response(CouponOut(coupon, context={"code_text": new.code_text}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+def _create_coupon(values: dict[str, Any], percent: Any, amount: Any,
+                   actor: str) -> services.NewCoupon:
+    scope = _coupon_scope(values)
+    code = values.pop("code", None) or None
+    return services.create_coupon(
+        **values, **scope, code=code, actor=actor,
+        percent_off_bp=None if percent is None else parse_amount(
+            percent, decimals=2, field="percent_off"),
+        amount_off=None if amount is None else parse_amount(
+            amount, decimals=2, field="amount_off"),
+    )
+
+
+class CouponDetailView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ, "PATCH": SCOPE_CREDITS_WRITE,
+              "DELETE": SCOPE_CREDITS_WRITE}
+    provider_only = "*"
+
+    @extend_schema(operation_id="coupons_retrieve", responses={200: CouponOut, **errors(404)})
+    def get(self, request, coupon_id):  # type: ignore[no-untyped-def]
+        return Response(CouponOut(visible_object(_coupons(), coupon_id, what="coupon")).data)
+
+    @extend_schema(operation_id="coupons_update", request=CouponPatchIn,
+                   responses={200: CouponOut, **errors(404, 409)})
+    def patch(self, request, coupon_id):  # type: ignore[no-untyped-def]
+        coupon = visible_object(_coupons(), coupon_id, what="coupon")
+        data = CouponPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        services.update_coupon(coupon_id=coupon.pk, actor=self.caller().actor,
+                               **_coupon_scope(values), **values)
+        return Response(CouponOut(_coupons().get(pk=coupon.pk)).data)
+
+    @extend_schema(operation_id="coupons_destroy", responses={204: None, **errors(404)})
+    def delete(self, request, coupon_id):  # type: ignore[no-untyped-def]
+        coupon = visible_object(_coupons(), coupon_id, what="coupon")
+        services.delete_coupon(coupon_id=coupon.pk, actor=self.caller().actor)
+        return Response(status=status.HTTP_204_NO_CONTENT)
