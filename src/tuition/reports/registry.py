@@ -10,6 +10,7 @@ exact Decimal (from minor units) so spreadsheets receive numbers, never text.
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from tuition.checkout.models import ItemKind, Order
@@ -115,17 +116,18 @@ class ReportDefinition:
 
 def text(key: str, label: str, source: str | None = None) -> Column:
     name = source or key
-    return Column(key, label, TEXT, lambda r: r[name], (name,))
+    return Column(key, label, TEXT, itemgetter(name), (name,))
 
 
 def integer(key: str, label: str, source: str | None = None) -> Column:
+    """An int column: its getter must return an int or None."""
     name = source or key
-    return Column(key, label, INT, lambda r: r[name], (name,))
+    return Column(key, label, INT, itemgetter(name), (name,))
 
 
 def moment(key: str, label: str, source: str | None = None) -> Column:
     name = source or key
-    return Column(key, label, DATE, lambda r: r[name], (name,))
+    return Column(key, label, DATE, itemgetter(name), (name,))
 
 
 def amount(key: str, label: str, source: str | None = None, *,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from .registry import AMOUNT, DATE, INT, Column, Row
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_TRIGGER_OR_BLANK = frozenset("=+-@\u00a0\x7f" + "".join(chr(i) for i in range(33)))
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LEADING_BLANK = re.compile(r"^[\x00-\x20\x7f\u00a0]+")
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -30,7 +31,11 @@ def safe_text(value: Any) -> str:
     """Text for a spreadsheet cell: never read as a formula, no illegal characters."""
     if value is None:
         return ""
-    text = str(value)
+    text = value if type(value) is str else str(value)
+    # Fast path for the usual cell: starts with a visible, harmless character and holds no
+    # control character (isprintable is False for every character below 0x20).
+    if text and text[0] not in _TRIGGER_OR_BLANK and text.isprintable():
+        return text
     if text and (
         text[0] in FORMULA_TRIGGERS
         or (_LEADING_BLANK.match(text) and _LEADING_BLANK.sub("", text)[:1] in FORMULA_TRIGGERS)
@@ -49,31 +54,50 @@ def content_disposition(name: str, extension: str) -> str:
     return f'attachment; filename="{safe_filename(name, extension)}"'
 
 
-def _number(value: Any) -> Any:
+def _number(value: Any) -> Any:  # XLSX only
     """Numbers stay numbers; anything else that reached a numeric column becomes safe text."""
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return value
     return safe_text(value)
 
 
+_TEXT_CACHE_SIZE = 10_000
+
+
 def _csv_cell(column: Column) -> Any:
+    """How one column becomes a CSV cell. Amount and int getters return Decimal, int or None,
+    which the csv module writes as plain numbers (None as empty): no wrapper needed."""
     get = column.get
     if column.kind in (AMOUNT, INT):
-        def cell(row: Row) -> Any:
-            value = get(row)
-            return "" if value is None else _number(value)
-    elif column.kind == DATE:
-        def cell(row: Row) -> Any:
+        return get
+    if column.kind == DATE:
+        zone = timezone.get_current_timezone()
+
+        def date_cell(row: Row) -> Any:
             value = get(row)
             if value is None:
                 return ""
             if isinstance(value, datetime):
-                return timezone.localtime(value).isoformat()
+                return value.astimezone(zone).isoformat()
             return safe_text(value)
-    else:
-        def cell(row: Row) -> Any:
-            return safe_text(get(row))
-    return cell
+
+        return date_cell
+    # Text columns repeat the same few values (kinds, units, accounts, actors): remember them.
+    cache: dict[Any, str] = {}
+
+    def text_cell(row: Row) -> str:
+        value = get(row)
+        try:
+            return cache[value]
+        except KeyError:
+            text = safe_text(value)
+            if len(cache) < _TEXT_CACHE_SIZE:
+                cache[value] = text
+            return text
+        except TypeError:  # an unhashable value
+            return safe_text(value)
+
+    return text_cell
 
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Row],
