@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres bench bench-expiry lint clean
+.PHONY: install run test test-sqlite test-postgres bench bench-expiry bench-reports lint clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,9 @@ bench: install
 
 bench-expiry: install
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/expiry.py
+
+bench-reports: install
+	BENCH_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/reports.py
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench
