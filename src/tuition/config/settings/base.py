@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets several serializers share get one stable name in the document.
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": ["course", "certification", "event"],
+        "ActiveStatusEnum": ["active", "inactive"],
+    },
 }
 
 # Uploads and request bodies: a JSON body larger than this is refused with 413.
