@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres bench bench-expiry bench-reports lint clean
+.PHONY: install run test test-sqlite test-postgres bench bench-expiry bench-reports soak lint clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,12 @@ bench-expiry: install
 
 bench-reports: install
 	BENCH_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/reports.py
+
+# Checkouts over HTTP while processes are SIGKILLed at the fault points and a throwaway
+# PostgreSQL cluster (never the shared server) restarts; prints the proofs. SOAK_ARGS to tune.
+SOAK_ARGS ?=
+soak: install
+	$(VENV)/bin/python bench/soak.py $(SOAK_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

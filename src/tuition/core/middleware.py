@@ -6,14 +6,15 @@ while the server is restarting or unreachable: API key and session look-ups, the
 claim, selectors behind read endpoints, page views. Their `OperationalError` / `InterfaceError`
 ("connection refused", "server closed the connection unexpectedly", "terminating connection due
 to administrator command") reaches this middleware, which answers like the service would:
-the SPEC §4 envelope under /api/, a short page elsewhere. The broken connection is dropped so the
-process's next request connects afresh. See docs/decisions/0007-fault-points-and-outages.md.
+the SPEC §4 envelope under /api/, a short page elsewhere. Django drops the broken connection
+when the request finishes (`close_old_connections`), so the next request connects afresh.
+See docs/decisions/0007-fault-points-and-outages.md.
 """
 
 import logging
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .errors import ServiceBusyError
@@ -60,9 +61,4 @@ class DatabaseOutageMiddleware:
             return None
         logger.warning("Database unavailable during %s %s: %s", request.method, request.path,
                        exception)
-        for conn in connections.all(initialized_only=True):
-            try:
-                conn.close_if_unusable_or_obsolete()
-            except Exception:  # a dead connection may fail to close; it is gone anyway
-                logger.debug("Closing a broken connection failed", exc_info=True)
         return outage_response(request)
