@@ -9,8 +9,8 @@ from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAd
 
 from . import services as accounts
 from .admin_roles import on_post_migrate
-from .admin_services import update_account
 from .models import Membership, TrainingAccount, User
+from .services import update_account
 
 # Staff roles exist after every migrate and test-database flush (see admin_roles).
 post_migrate.connect(on_post_migrate, dispatch_uid="tuition.accounts.staff_roles")

@@ -5,8 +5,8 @@ from django.contrib import admin
 
 from tuition.core.admin_support import HistoryAdmin, ReadOnlyAdmin, ServiceForm, ServiceModelAdmin
 
-from .admin_services import update_token_type
 from .models import Entry, Transfer, Unit
+from .services import create_token_type, update_token_type
 
 
 class TokenTypeForm(ServiceForm):
@@ -17,7 +17,6 @@ class TokenTypeForm(ServiceForm):
     def apply(self, *, actor: str) -> Unit:
         data = self.cleaned_data
         if self.instance.pk is None:
-            from tuition.api.services import create_token_type
 
             unit = create_token_type(code=data["code"], name=data["name"],
                                      decimals=data.get("decimals") or 0,

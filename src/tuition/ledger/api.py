@@ -14,9 +14,9 @@ from tuition.api.fields import (
 )
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_ADMIN, SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
-from tuition.api.services import create_token_type
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import NotFoundError
+from tuition.ledger.services import create_token_type
 
 from . import services
 from .models import Entry, Transfer, Unit

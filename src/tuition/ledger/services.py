@@ -442,6 +442,73 @@ def _expire_batch(
     return transfers
 
 
+# Token types: units other than the built-in USD.
+
+
+@use_case
+def create_token_type(
+    *, code: str, name: str, decimals: int = 0, expiry_days: int | None = 365, actor: str
+) -> Unit:
+    """Add a token type (a unit other than the built-in USD).
+
+    Raises:
+        ValidationError: a bad or taken code, an empty name, decimals outside 0-6.
+    """
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16 or not code.isascii() or not code.replace("_", "").isalnum():
+        raise ValidationError("code must be 1 to 16 letters or digits.", details={"field": "code"})
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+    if not 0 <= decimals <= 6:
+        raise ValidationError("decimals must be between 0 and 6.", details={"field": "decimals"})
+    if expiry_days is not None and not 1 <= expiry_days <= 36500:
+        raise ValidationError("expiry_days must be between 1 and 36500.",
+                              details={"field": "expiry_days"})
+    if Unit.objects.filter(code__iexact=code).exists():
+        raise ValidationError("A unit with this code exists.", details={"field": "code"})
+    unit = Unit(code=code, name=name, decimals=decimals, expiry_days=expiry_days)
+    unit._change_reason = f"created by {actor}"  # type: ignore[attr-defined]
+    unit.save()
+    return unit
+
+
+@use_case
+def update_token_type(*, unit_id: int, actor: str, name: str | None = None,
+                      expiry_days: object = ...,
+                      is_active: bool | None = None) -> Unit:
+    """Rename a token type, change its default expiry for refills and API issues, or retire it.
+    Its code and decimals never change: existing amounts are stored in its minor unit.
+
+    Raises:
+        NotFoundError: no such token type, or it is the built-in USD.
+        ValidationError: an empty name, an expiry outside 1-36500 days.
+    """
+    unit = Unit.objects.select_for_update().filter(pk=unit_id, is_builtin=False).first()
+    if unit is None:
+        raise NotFoundError("No such token type.")
+    fields = []
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+        if name != unit.name:
+            unit.name, fields = name, [*fields, "name"]
+    if expiry_days is not ...:
+        if expiry_days is not None and not (isinstance(expiry_days, int)
+                                            and 1 <= expiry_days <= 36500):
+            raise ValidationError("expiry_days must be between 1 and 36500.",
+                                  details={"field": "expiry_days"})
+        if expiry_days != unit.expiry_days:
+            unit.expiry_days, fields = expiry_days, [*fields, "expiry_days"]  # type: ignore[assignment]
+    if is_active is not None and is_active != unit.is_active:
+        unit.is_active, fields = is_active, [*fields, "is_active"]
+    if fields:
+        unit._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]
+        unit.save(update_fields=fields)
+    return unit
+
+
 def expiry_by_policy(unit: Unit, at: datetime) -> datetime | None:
     """When value issued now in this unit expires: by default one year later."""
     if unit.expiry_days is None:
