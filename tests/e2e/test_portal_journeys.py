@@ -125,8 +125,9 @@ def test_insufficient_balance_shows_the_error_and_charges_nothing(
 
 def test_a_non_owner_cannot_open_the_account_pages(page: Page, live_server, acme, sign_in):
     sign_in(page, live_server, acme["member"])
-    for path in ["", "usage/", "codes/", "members/", "refill/", "statement.csv"]:
-        response = page.goto(f"{live_server.url}/manage/{acme['account'].pk}/{path}")
+    for path in ["manage/{}/", "manage/{}/usage/", "manage/{}/codes/", "manage/{}/members/",
+                 "manage/{}/refill/", "reports/accounts/{}/statement"]:
+        response = page.goto(f"{live_server.url}/{path.format(acme['account'].pk)}")
         assert response is not None and response.status == 404, path
     expect(page.get_by_role("link", name="Owner view")).to_have_count(0)
 

@@ -35,6 +35,4 @@ urlpatterns = [
     path("manage/<int:account_id>/codes/<int:code_id>/rotate/", views.code_rotate,
          name="code_rotate"),
     path("manage/<int:account_id>/book/", views.account_book, name="book"),
-    path("manage/<int:account_id>/statement.csv", views.statement_csv, name="statement"),
-    path("manage/<int:account_id>/usage.csv", views.usage_csv, name="usage_csv"),
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +22,6 @@ from tuition.ledger.selectors import get_balances
 
 from . import charts, forms, selectors
 from . import services as portal
-from .exports import stream_csv
 
 
 def _actor(request: HttpRequest) -> str:
@@ -516,35 +515,3 @@ def account_book(request: HttpRequest, account_id: int) -> HttpResponse:
                    activities=activities, chosen=chosen, results=results,
                    sessions=selectors.sessions_of(chosen.pk) if chosen and chosen.is_dated
                    else [])
-
-
-# --- downloads ----------------------------------------------------------------------------
-
-
-@login_required
-def statement_csv(request: HttpRequest, account_id: int) -> StreamingHttpResponse:
-    account = _owned(request, account_id)
-    header = ["date", "kind", "unit", "amount", "order", "learner", "reason", "transfer_id"]
-    rows = (
-        [row.transfer.created_at.isoformat(), row.transfer.kind, row.transfer.unit.code,
-         row.transfer.unit.format(row.lot_amount),
-         getattr(getattr(row.transfer, "order", None), "number", ""),
-         row.transfer.metadata.get("learner", ""), row.transfer.reason, row.transfer.pk]
-        for row in selectors.transaction_rows(account.pk)
-    )
-    return _csv_response(stream_csv(header, rows), f"statement-{account.pk}.csv")
-
-
-@login_required
-def usage_csv(request: HttpRequest, account_id: int) -> StreamingHttpResponse:
-    account = _owned(request, account_id)
-    header = ["email", "name", "member", "unit", "redemptions", "spent"]
-    rows = ([u.email, u.name, "yes" if u.is_member else "no", u.unit.code, u.redemptions,
-             u.unit.format(u.spent)] for u in selectors.usage_by_member(account.pk))
-    return _csv_response(stream_csv(header, rows), f"usage-{account.pk}.csv")
-
-
-def _csv_response(lines: Any, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
