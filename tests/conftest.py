@@ -3,6 +3,8 @@ import os
 import pytest
 from django.db import connection
 
+from tests.api_support import api, make_key, owner_of, session_api  # noqa: F401 - shared fixtures
+
 
 def pytest_report_header(config):
     from django.conf import settings

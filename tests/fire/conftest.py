@@ -1,1 +1,0 @@
-from tests.api.conftest import api, make_key  # noqa: F401 - the API fixtures, shared

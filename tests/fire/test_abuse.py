@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from tests.api.conftest import error_code
+from tests.api_support import error_code
 from tests.concurrency.parallel import run_in_parallel
 from tests.factories import AccountFactory, make_activity, make_credit
 from tuition.checkout import services as checkout

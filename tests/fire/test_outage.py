@@ -7,7 +7,7 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from django.test import Client, RequestFactory
 
-from tests.api.conftest import Api, error_code
+from tests.api_support import Api, error_code
 from tuition.api.authentication import ApiKeyAuthentication
 from tuition.checkout.models import Order
 from tuition.core.errors import ServiceBusyError

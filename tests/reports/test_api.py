@@ -5,10 +5,8 @@ import io
 
 import pytest
 
-from tests.api.conftest import Api, error_code
+from tests.api_support import Api, error_code
 from tuition.reports.models import SavedReport
-
-pytest_plugins = ["tests.api.conftest"]
 
 
 def rows_of(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
