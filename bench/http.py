@@ -192,10 +192,11 @@ def main() -> None:
 
         def checkout(index: int):
             counter = iter(range(10**9))
+            run = uuid.uuid4().hex[:8]  # a fresh learner per request, across warm-up and run
 
             def make():  # type: ignore[no-untyped-def]
                 n = next(counter)
-                body = {"learner": {"email": f"learner-{index}-{n}@bench.test"},
+                body = {"learner": {"email": f"learner-{run}-{index}-{n}@bench.test"},
                         "item": {"activity": fixture["activity"]},
                         "payment": {"method": "code", "code": fixture["code"]}}
                 return ("POST", "/api/v1/checkout",

@@ -517,3 +517,56 @@ def test_webhooks_need_the_admin_scope_and_the_provider(make_key, session_api, o
     _, owner = owner_of()
     response = session_api(owner).post("webhooks", {"url": "https://example.test"})
     assert response.status_code == 403 and not WebhookSubscription.objects.exists()
+
+
+# Authentication and key scopes ----------------------------------------------------------------
+
+NEW_OPERATIONS = [
+    ("GET", "codes"), ("POST", "codes"), ("GET", "codes/1"), ("PATCH", "codes/1"),
+    ("DELETE", "codes/1"), ("POST", "codes/1/rotate"), ("GET", "coupons"), ("POST", "coupons"),
+    ("GET", "coupons/1"), ("PATCH", "coupons/1"), ("DELETE", "coupons/1"),
+    ("GET", "activities"), ("POST", "activities"), ("GET", "activities/1"),
+    ("PATCH", "activities/1"), ("GET", "groups"), ("POST", "groups"), ("GET", "groups/1"),
+    ("PATCH", "groups/1"), ("GET", "sessions"), ("POST", "sessions"), ("GET", "sessions/1"),
+    ("PATCH", "sessions/1"), ("GET", "accounts/1/usage"), ("GET", "webhooks"),
+    ("POST", "webhooks"), ("GET", "webhooks/1"), ("PATCH", "webhooks/1"),
+    ("DELETE", "webhooks/1"), ("POST", "webhooks/1/rotate-secret"),
+    ("GET", "webhooks/1/deliveries"), ("POST", "webhooks/1/deliveries/1/resend"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), NEW_OPERATIONS)
+def test_every_new_operation_needs_authentication(client, method, path):
+    from .conftest import Api
+
+    response = Api(client).call(method, path, None if method in ("GET", "DELETE") else {})
+    assert response.status_code == 401 and error_code(response) == "not_authenticated"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "activities", {"title": "x"}), ("PATCH", "activities/{activity}", {"title": "x"}),
+    ("POST", "groups", {"title": "x"}), ("POST", "sessions", {}),
+    ("POST", "coupons", {"name": "x", "amount_off": "5"}),
+    ("POST", "codes", {"kind": "pool"}), ("PATCH", "codes/{code}", {"status": "inactive"}),
+    ("DELETE", "codes/{code}", None), ("POST", "codes/{code}/rotate", {}),
+])
+def test_writes_need_their_key_scope(make_key, owner_of, method, path, body):
+    from django.test import Client
+
+    from .conftest import Api
+
+    account, _ = owner_of()
+    activity = _course()
+    from tuition.codes.services import create_pool_code
+
+    code = create_pool_code(account_id=account.pk, unit=usd(), actor="t").code
+    before = (Activity.objects.count(), Group.objects.count(), Coupon.objects.count(),
+              list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")))
+    reader = Api(Client(), make_key("credits:read", "checkout", "reports"))
+    if body is not None and "kind" in body:
+        body = {**body, "account": str(account.pk)}
+    response = reader.call(method, path.format(activity=activity.pk, code=code.pk), body)
+    assert response.status_code == 403 and error_code(response) == "permission_denied"
+    assert (Activity.objects.count(), Group.objects.count(), Coupon.objects.count(),
+            list(RedemptionCode.objects.values_list("pk", "status", "digest",
+                                                    "deleted_at"))) == before
