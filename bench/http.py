@@ -11,7 +11,8 @@ port; then runs, one after another:
             lock the wallet row, update the lot, insert entries, commit;
   trivial   16 HTTP clients calling GET /api/v1/units (authentication + one query);
   checkout  16 HTTP clients calling POST /api/v1/checkout with a new Idempotency-Key and a
-            new learner each time, all paying with the same pool code (one hot wallet).
+            new learner each time, all paying with the same pool code (one hot wallet);
+  spread    the same, with the pool codes of 64 accounts taken in turn (many wallets).
 Clients are processes in a closed loop (send, wait for the answer, send again). It prints
 requests per second, p50 and p99 latency, and the ratios checkout/raw and checkout/trivial.
 """
@@ -31,6 +32,7 @@ import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from typing import Any  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_common", _HERE / "_common.py")
 assert _spec and _spec.loader
@@ -50,7 +52,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare() -> dict[str, str]:
+SPREAD_ACCOUNTS = 64
+
+
+def prepare() -> dict[str, Any]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -67,8 +72,15 @@ def prepare() -> dict[str, str]:
     pool = create_pool_code(account_id=account.pk, unit=usd, actor="bench")
     activity = create_activity(title="Bench course", price=PRICE_CENTS, actor="bench")
     _, key = create_api_key(name="bench", scopes=["admin"], actor="bench")
+    # Many accounts, for checkouts that do not all wait for one wallet's lock.
+    spread = []
+    for number in range(SPREAD_ACCOUNTS):
+        other = create_account(name=f"Account {number}", actor="bench")
+        create_credit(account_id=other.pk, unit=usd, redeemable_value=10**12, expires_at=None,
+                      actor="bench")
+        spread.append(create_pool_code(account_id=other.pk, unit=usd, actor="bench").code_text)
     return {"key": key, "code": pool.code_text, "activity": str(activity.pk),
-            "account": str(account.pk)}
+            "account": str(account.pk), "spread_codes": spread}
 
 
 def raw_loop(database_url: str):
@@ -102,8 +114,9 @@ def raw_loop(database_url: str):
 
 def http_clients(  # type: ignore[no-untyped-def]
     base: str, clients: int, seconds: float, request_factory
-) -> tuple[int, float, list[float], int]:
-    """Run `clients` processes in a closed loop; returns (ok, elapsed, latencies, failures)."""
+) -> tuple[int, float, list[float], int, float]:
+    """Run `clients` processes in a closed loop; returns (ok, elapsed, latencies, failures,
+    CPU seconds the clients themselves used)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -111,25 +124,43 @@ def http_clients(  # type: ignore[no-untyped-def]
     results = context.SimpleQueue()
 
     def run(index: int) -> None:
-        import httpx
+        # The standard library's client, not httpx: the load generator shares the machine's
+        # CPUs with the server, and every millisecond it spends per request is taken from the
+        # figures measured.
+        import http.client
+        import json
+        from urllib.parse import urlsplit
 
+        target = urlsplit(base)
         latencies: list[float] = []
         failures = 0
-        with httpx.Client(base_url=base, timeout=30) as client:
-            make_request = request_factory(index)
-            barrier.wait()
-            deadline = time.perf_counter() + seconds
-            while time.perf_counter() < deadline:
-                method, path, kwargs, expected = make_request()
-                started = time.perf_counter()
-                response = client.request(method, path, **kwargs)
-                latencies.append(time.perf_counter() - started)
-                if response.status_code != expected:
-                    failures += 1
-                    if failures <= 3:
-                        print(f"  client {index}: {response.status_code} {response.text[:200]}",
-                              file=sys.stderr)
-        results.put((latencies, failures))
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        make_request = request_factory(index)
+        barrier.wait()
+        deadline = time.perf_counter() + seconds
+        cpu = time.process_time()
+        while time.perf_counter() < deadline:
+            method, path, kwargs, expected = make_request()
+            headers = dict(kwargs.get("headers", {}))
+            body = None
+            if "json" in kwargs:
+                body = json.dumps(kwargs["json"]).encode()
+                headers["Content-Type"] = "application/json"
+            started = time.perf_counter()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            latencies.append(time.perf_counter() - started)
+            if response.will_close:
+                connection.close()  # a sync worker closes after each answer: reconnect
+            if response.status != expected:
+                failures += 1
+                if failures <= 3:
+                    print(f"  client {index}: {response.status} {content[:200]!r}",
+                          file=sys.stderr)
+        client_cpu = time.process_time() - cpu
+        connection.close()
+        results.put((latencies, failures, client_cpu))
         os._exit(0)
 
     processes = [context.Process(target=run, args=(i,)) for i in range(clients)]
@@ -139,14 +170,16 @@ def http_clients(  # type: ignore[no-untyped-def]
     started = time.perf_counter()
     latencies: list[float] = []
     failures = 0
+    client_cpu = 0.0
     for _ in processes:
-        done, failed = results.get()
+        done, failed, cpu = results.get()
         latencies += done
         failures += failed
+        client_cpu += cpu
     elapsed = time.perf_counter() - started
     for process in processes:
         process.join()
-    return len(latencies) - failures, elapsed, latencies, failures
+    return len(latencies) - failures, elapsed, latencies, failures, client_cpu
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -190,15 +223,17 @@ def main() -> None:
         def trivial(_index: int):
             return lambda: ("GET", "/api/v1/units", {"headers": headers}, 200)
 
-        def checkout(index: int):
+        def checkout(index: int, *, spread: bool = False):
             counter = iter(range(10**9))
             run = uuid.uuid4().hex[:8]  # a fresh learner per request, across warm-up and run
+            codes = fixture["spread_codes"]
 
             def make():  # type: ignore[no-untyped-def]
                 n = next(counter)
+                code = codes[(index + n * args.clients) % len(codes)] if spread else fixture["code"]
                 body = {"learner": {"email": f"learner-{run}-{index}-{n}@bench.test"},
                         "item": {"activity": fixture["activity"]},
-                        "payment": {"method": "code", "code": fixture["code"]}}
+                        "payment": {"method": "code", "code": code}}
                 return ("POST", "/api/v1/checkout",
                         {"headers": {**headers, "Idempotency-Key": str(uuid.uuid4())},
                          "json": body}, 201)
@@ -212,24 +247,36 @@ def main() -> None:
 
         raw_done, raw_elapsed = timed_workers(raw_loop(database_url), args.clients, args.seconds)
         raw_rate = raw_done / raw_elapsed
-        rows = [["raw SQL (lock, update, insert)", f"{raw_rate:,.0f}", "-", "-", "0"]]
+        rows = [["raw SQL (lock, update, insert)", f"{raw_rate:,.0f}", "-", "-", "0", "-"]]
         rates = {}
+
+        def checkout_spread(index: int):
+            return checkout(index, spread=True)
+
         for name, factory in [("GET /api/v1/units (trivial)", trivial),
-                              ("POST /api/v1/checkout (hot account)", checkout)]:
-            ok, elapsed, latencies, failures = http_clients(base, args.clients, args.seconds,
-                                                            factory)
+                              ("POST /api/v1/checkout (hot account)", checkout),
+                              (f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)",
+                               checkout_spread)]:
+            ok, elapsed, latencies, failures, client_cpu = http_clients(
+                base, args.clients, args.seconds, factory)
             rates[name] = ok / elapsed
             rows.append([name, f"{rates[name]:,.0f}", f"{percentile(latencies, 0.5) * 1000:.1f}",
-                         f"{percentile(latencies, 0.99) * 1000:.1f}", str(failures)])
+                         f"{percentile(latencies, 0.99) * 1000:.1f}", str(failures),
+                         f"{client_cpu / max(len(latencies), 1) * 1000:.2f}"])
         checkout_rate = rates["POST /api/v1/checkout (hot account)"]
         trivial_rate = rates["GET /api/v1/units (trivial)"]
         print(f"\n{args.clients} clients, {args.seconds:g} s each, gunicorn {args.workers} "
               f"workers x {args.threads} threads, {os.cpu_count()} CPUs, PostgreSQL, "
               f"load average {load_before:.1f} before the run (other work on the machine "
               f"skews every figure)\n")
-        print(table(["operation", "per second", "p50 ms", "p99 ms", "failures"], rows))
+        print(table(["operation", "per second", "p50 ms", "p99 ms", "failures",
+                     "client CPU ms/request"], rows))
         print(f"\ncheckout / raw database: {checkout_rate / raw_rate:.1%}   (target >= 25%)")
         print(f"checkout / trivial endpoint: {checkout_rate / trivial_rate:.1%}")
+        spread_rate = rates[f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)"]
+        print(f"checkout over {SPREAD_ACCOUNTS} accounts / hot account: "
+              f"{spread_rate / checkout_rate:.1f}x   (above 1: the hot wallet's lock is the limit; "
+              "about 1: CPU is)")
         _verify(database_url)
     finally:
         if server is not None:
