@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
+from tuition.notifications import events, personal
 
 from .models import Membership, TrainingAccount, User
 
@@ -81,6 +82,7 @@ def create_account(
             role=Membership.Role.OWNER,
             can_view_balance=True,
             notify=True,
+            invite=not is_personal,
             actor=actor,
         )
     return account
@@ -94,9 +96,11 @@ def add_member(
     role: str = Membership.Role.MEMBER,
     can_view_balance: bool = False,
     notify: bool = False,
+    invite: bool = True,
     actor: str,
 ) -> Membership:
-    """Add a person to an account, or update their role if they are on it already.
+    """Add a person to an account, or update their role if they are on it already. A person
+    new to the account is told by email (`member.invited`) unless `invite` is False.
 
     Raises:
         ValidationError: a bad email or role.
@@ -104,7 +108,7 @@ def add_member(
     if role not in Membership.Role.values:
         raise ValidationError("role must be 'owner' or 'member'.", details={"field": "role"})
     user = get_or_create_user(email=email)
-    membership, _ = Membership.objects.update_or_create(
+    membership, created = Membership.objects.update_or_create(
         account=account,
         user=user,
         defaults={
@@ -113,6 +117,8 @@ def add_member(
             "notify": notify,
         },
     )
+    if created and invite:
+        events.record_many([personal.member_invited(account=account, user=user, role=role)])
     return membership
 
 

@@ -43,7 +43,7 @@ from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet
 from tuition.ledger.models import Lot, Unit
 from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
-from tuition.notifications import events
+from tuition.notifications import events, personal
 
 from .errors import (
     AlreadyRegisteredError,
@@ -322,14 +322,20 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
                                                session=plan.session, created_at=at))
     invoice = _issue_document(Invoice, order, at)
     receipt = _issue_document(Receipt, order, at) if status == Order.Status.PAID else None
+    # The learner's confirmation and the account's redemption notice: one insert of both.
+    notices = [personal.registration_confirmed(
+        order=order, registration=registration, learner=learner, session=plan.session,
+        invoice_number=invoice.number, receipt_number=receipt.number,
+        account_name=plan.account_name)] if receipt is not None else []
     if transfer is not None:
-        events.record(events.CREDIT_REDEEMED, account_id=plan.account_id, data={
+        notices.append(events.pending(events.CREDIT_REDEEMED, account_id=plan.account_id, data={
             "unit": plan.unit.code, "amount": plan.unit.format(plan.payable),
             "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
             "order_number": order.number, "learner_email": learner.email,
             "item_title": plan.item.title,
             "account_name": plan.account_name,
-        })
+        }))
+    events.record_many(notices)
     fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
@@ -662,8 +668,12 @@ def book_session(*, registration_id: int, session_id: int, actor: str,
         raise NotFoundError("No such session.", details={"field": "session"})
     at = clock.now()
     _take_seat(session.pk, at)
-    return Booking.objects.create(registration=registration, activity=activity, session=session,
-                                  created_at=at)
+    booking = Booking.objects.create(registration=registration, activity=activity,
+                                     session=session, created_at=at)
+    events.record_many([personal.booking_changed(
+        change="booked", registration=registration, booking=booking, activity=activity,
+        learner=learner or registration.learner, session=session)])
+    return booking
 
 
 @use_case
@@ -696,8 +706,13 @@ def reschedule_booking(*, registration_id: int, session_id: int, actor: str,
     _take_seat(target.pk, at)
     _free_seat(current.session_id)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.MOVED, ended_at=at)
-    return Booking.objects.create(registration=registration, activity=activity, session=target,
-                                  created_at=at)
+    booking = Booking.objects.create(registration=registration, activity=activity,
+                                     session=target, created_at=at)
+    events.record_many([personal.booking_changed(
+        change="moved", registration=registration, booking=booking, activity=activity,
+        learner=learner or registration.learner, session=target,
+        previous_session=sessions[current.session_id])])
+    return booking
 
 
 @use_case
@@ -724,6 +739,9 @@ def unenroll_from_session(*, registration_id: int, actor: str, learner: User | N
     _free_seat(session.pk)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.CANCELLED, ended_at=at)
     current.refresh_from_db()
+    events.record_many([personal.booking_changed(
+        change="unenrolled", registration=registration, booking=current, activity=activity,
+        learner=learner or registration.learner, session=session)])
     return current
 
 
@@ -785,6 +803,8 @@ def cancel_registration(*, registration_id: int, actor: str, refund: bool | None
     registration.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
     if pending:
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
+    events.record_many([personal.registration_cancelled(
+        registration=registration, learner=learner or registration.learner, by_staff=by_staff)])
     return registration
 
 
@@ -828,7 +848,14 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
     order.status, order.paid_at = Order.Status.PAID, at
     order.payment_reference = (reference or order.payment_reference)[:200]
     order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
-    _issue_document(Receipt, order, at)
+    receipt = _issue_document(Receipt, order, at)
+    registration = Registration.objects.filter(order=order).first()
+    if registration is not None and registration.status == Registration.Status.ACTIVE:
+        events.record_many([personal.registration_confirmed(
+            order=order, registration=registration, learner=order.learner, session=order.session,
+            invoice_number=Invoice.objects.filter(order=order).values_list(
+                "number", flat=True).first(),
+            receipt_number=receipt.number, account_name="")])
     return order
 
 

@@ -46,6 +46,10 @@ SUBJECTS = {
     "credit.expiring_soon": "{account_name}: {unit} credit expires soon",
     "balance.low": "{account_name}: {unit} balance is low",
     "refill.purchased": "{account_name}: refill purchased",
+    "registration.confirmed": "You are registered: {item_title}",
+    "booking.changed": "Your booking changed: {item_title}",
+    "registration.cancelled": "Registration cancelled: {item_title}",
+    "member.invited": "You were added to {account_name}",
 }
 
 
@@ -174,17 +178,43 @@ def message_id_for(delivery: EmailDelivery) -> str:
     return f"<tuition.notification.{delivery.event_id}.{delivery.pk}@{domain}>"
 
 
+def site_links(data: dict) -> dict[str, str]:
+    """Absolute links for emails (the worker has no request to build them from)."""
+    from django.urls import NoReverseMatch, reverse
+
+    base = str(settings.TUITION.get("SITE_URL") or "http://localhost:8000").rstrip("/")
+    links = {}
+    for name, view, kwargs in (
+        ("learning", "portal:learning", {}),
+        ("sign_in", "account_login", {}),
+        ("set_password", "account_reset_password", {}),
+        ("order", "portal:order", {"number": data.get("order_number")}),
+    ):
+        if any(not v for v in kwargs.values()):
+            continue
+        try:
+            links[name] = base + reverse(view, kwargs=kwargs or None)
+        except NoReverseMatch:  # an installation without that page
+            continue
+    return links
+
+
 def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMultiAlternatives:
+    from .events import PERSONAL_KINDS
+
     provider = settings.TUITION["PROVIDER_NAME"]
     data = dict(event.data)
     data.setdefault("account_name", "")
     data.setdefault("unit", "")
+    personal = event.kind in PERSONAL_KINDS
     context = {
         "kind": event.kind,
         "data": data,
         "provider_name": provider,
         "show_balance": delivery.show_balance,
         "event": event,
+        "personal": personal,
+        "links": site_links(data) if personal else {},
     }
     fields = _Blank({k: v for k, v in data.items() if isinstance(v, str | int)}, provider=provider)
     subject = SUBJECTS.get(event.kind, "Notification from {provider}").format_map(fields)
@@ -243,7 +273,11 @@ def webhook_payload(event: NotificationEvent) -> str:
     body = {
         "type": event.kind,
         "timestamp": event.created_at.isoformat(),
-        "data": {"event_id": str(event.pk), "account_id": str(event.account_id), **event.data},
+        "data": {
+            "event_id": str(event.pk),
+            "account_id": str(event.account_id) if event.account_id is not None else None,
+            **event.data,
+        },
     }
     return json.dumps(body, separators=(",", ":"), sort_keys=True, default=str)
 

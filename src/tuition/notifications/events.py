@@ -10,6 +10,18 @@ back. Delivery happens later, outside any transaction, in the worker.
 Recipients: the account's owners, and members who opted in (`Membership.notify`). Members who
 may not see the balance get no `balance.low` notice and see no balance figures in the others.
 
+Personal events (`PERSONAL_KINDS`) are about one person rather than an account: a learner's own
+registration and bookings, a person added to an account. They name their recipients
+(`recipients=[Person(...)]`) instead of fanning out to the account, never show balance figures,
+and may have no account at all (card and coupon orders): `account_id=None`. Recording one costs
+the event insert, the email delivery insert, the subscription read and the task, with no read
+of memberships. Webhook subscriptions receive them like any other kind (an integrating LMS
+wants to hear about enrolments); an account-scoped subscription hears those of its account.
+
+Dependency direction: this module imports only Django and `tuition.core` at import time (models
+and selectors are imported inside the functions), so services of other apps, `accounts`
+included, may import it without an import cycle.
+
 Event data (JSON-safe; amounts are decimal strings in the unit's precision, times ISO 8601 with
 offset, ids strings). Every kind carries `account_name` and `unit` (the unit code) where a unit
 applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
@@ -21,6 +33,23 @@ applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
     credit.expiring_soon   lot_id, amount (value at stake), expires_at, days (the threshold)
     balance.low            available, threshold
     refill.purchased       lot_id, amount, price?, expires_at?, order_number?
+
+Personal kinds (no `unit`; `account_name` only where an account applies):
+
+    registration.confirmed registration_id, order_id, order_number, item_kind, item_id,
+                           item_title, learner_email, learner_name?, amount, unit, method,
+                           invoice_number?, receipt_number?, account_id?, account_name?,
+                           session? (see below)
+    booking.changed        change ("booked" | "moved" | "unenrolled"), registration_id,
+                           booking_id, order_number, activity_id, item_title, learner_email,
+                           session (the booked, new or left session), previous_session? (moved)
+    registration.cancelled registration_id, order_number, item_title, learner_email,
+                           refunded (bool), refund_amount?, unit?, by_staff (bool)
+    member.invited         account_id, account_name, email, role ("owner" | "member"),
+                           has_password (bool: sign in, or set a password first)
+
+A session is {id, starts_at, ends_at (ISO 8601 in the session's time zone), timezone,
+location, when (the date and time spelled out for people, in that time zone)}.
 """
 
 from collections.abc import Sequence
@@ -39,6 +68,12 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
+# Personal kinds: sent to the people named when recording, not to the account's people.
+REGISTRATION_CONFIRMED = "registration.confirmed"
+BOOKING_CHANGED = "booking.changed"
+REGISTRATION_CANCELLED = "registration.cancelled"
+MEMBER_INVITED = "member.invited"
+PERSONAL_KINDS = {REGISTRATION_CONFIRMED, BOOKING_CHANGED, REGISTRATION_CANCELLED, MEMBER_INVITED}
 KINDS = [
     CREDIT_ISSUED,
     CREDIT_REDEEMED,
@@ -47,6 +82,10 @@ KINDS = [
     CREDIT_EXPIRING_SOON,
     BALANCE_LOW,
     REFILL_PURCHASED,
+    REGISTRATION_CONFIRMED,
+    BOOKING_CHANGED,
+    REGISTRATION_CANCELLED,
+    MEMBER_INVITED,
 ]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.
@@ -54,26 +93,62 @@ BALANCE_ONLY_KINDS = {BALANCE_LOW}
 
 
 @dataclass(frozen=True)
+class Person:
+    """A named recipient of a personal event (a user with an email address)."""
+
+    user_id: int
+    email: str
+
+
+def person(user: Any) -> Person:
+    """The recipient for a user object (anything with `pk` and `email`)."""
+    return Person(user.pk, user.email)
+
+
+@dataclass(frozen=True)
 class PendingEvent:
     kind: str
-    account_id: int
+    account_id: int | None
     data: dict[str, Any]
     dedupe_key: str | None = None
+    # Personal events name their recipients; account events leave this None (fan-out).
+    recipients: tuple[Person, ...] | None = None
 
 
 def record(
-    kind: str, *, account_id: int, data: dict[str, Any], dedupe_key: str | None = None
+    kind: str,
+    *,
+    account_id: int | None,
+    data: dict[str, Any],
+    dedupe_key: str | None = None,
+    recipients: Sequence[Person] | None = None,
 ) -> None:
-    """Record an event for an account inside the caller's transaction.
+    """Record an event inside the caller's transaction.
 
     `data` is JSON-safe (amounts as decimal strings with their unit). `dedupe_key`, when given,
     makes a second record with the same key a no-op (e.g. one expiring-soon reminder per lot
-    and threshold).
+    and threshold). `recipients` is for personal kinds: exactly these people get the email,
+    and `account_id` may be None.
 
     Raises:
-        ValueError: an unknown kind (a programming error, not a user's).
+        ValueError: an unknown kind, a personal kind without recipients, or an account kind
+            without an account (programming errors, not a user's).
     """
-    record_many([PendingEvent(kind, account_id, data, dedupe_key)])
+    record_many([pending(kind, account_id=account_id, data=data, dedupe_key=dedupe_key,
+                         recipients=recipients)])
+
+
+def pending(
+    kind: str,
+    *,
+    account_id: int | None,
+    data: dict[str, Any],
+    dedupe_key: str | None = None,
+    recipients: Sequence[Person] | None = None,
+) -> PendingEvent:
+    """An event to pass to `record_many` with others (one insert for all of them)."""
+    return PendingEvent(kind, account_id, data, dedupe_key,
+                        tuple(recipients) if recipients is not None else None)
 
 
 def record_many(events: Sequence[PendingEvent]) -> int:
@@ -82,7 +157,8 @@ def record_many(events: Sequence[PendingEvent]) -> int:
     Returns how many were new (the rest were duplicates by `dedupe_key`).
 
     Raises:
-        ValueError: an unknown kind.
+        ValueError: an unknown kind, a personal kind without recipients, an account kind
+            without an account.
     """
     from .models import EmailDelivery, NotificationEvent, WebhookDelivery
     from .selectors import active_subscriptions, recipients_by_account
@@ -90,6 +166,10 @@ def record_many(events: Sequence[PendingEvent]) -> int:
     for event in events:
         if event.kind not in KINDS:
             raise ValueError(f"Unknown notification kind {event.kind!r}.")
+        if event.kind in PERSONAL_KINDS and event.recipients is None:
+            raise ValueError(f"{event.kind} is personal: name its recipients.")
+        if event.recipients is None and event.account_id is None:
+            raise ValueError(f"{event.kind} needs an account.")
     if not events:
         return 0
     # Part of the caller's transaction: no savepoint of its own unless duplicates can clash.
@@ -143,29 +223,43 @@ def record_many(events: Sequence[PendingEvent]) -> int:
         if not created:
             return 0
 
-        recipients = recipients_by_account({e.account_id for e in created})
+        # bulk_create and save() return the very row objects built above.
+        named = {id(row): e.recipients for row, e in zip(rows, fresh, strict=True)}
+        fan_out = {row.account_id for row in created
+                   if named[id(row)] is None and row.account_id is not None}
+        # Personal events name their people: no membership read for them.
+        recipients = recipients_by_account(fan_out) if fan_out else {}
         subscriptions = active_subscriptions()
         emails: list[EmailDelivery] = []
         hooks: list[WebhookDelivery] = []
-        for event in created:
-            for person in recipients.get(event.account_id, []):
-                if event.kind in BALANCE_ONLY_KINDS and not person.show_balance:
-                    continue
+        for saved in created:
+            people = named[id(saved)]
+            if people is not None:
+                # One email per person, whoever was named twice.
+                targets = [(user_id, email, False) for user_id, email in
+                           {p.user_id: p.email for p in people if p.email}.items()]
+            else:
+                targets = [
+                    (r.user_id, r.email, r.show_balance)
+                    for r in recipients.get(saved.account_id or 0, [])
+                    if r.show_balance or saved.kind not in BALANCE_ONLY_KINDS
+                ]
+            for user_id, email, show_balance in targets:
                 emails.append(
                     EmailDelivery(
-                        event=event,
-                        user_id=person.user_id,
-                        email=person.email,
-                        show_balance=person.show_balance,
+                        event=saved,
+                        user_id=user_id,
+                        email=email,
+                        show_balance=show_balance,
                         next_attempt_at=now,
                         created_at=now,
                     )
                 )
             for sub in subscriptions:
-                if sub.wants(event.kind) and sub.account_id in (None, event.account_id):
+                if sub.wants(saved.kind) and sub.account_id in (None, saved.account_id):
                     hooks.append(
                         WebhookDelivery(
-                            event=event, subscription=sub, next_attempt_at=now, created_at=now
+                            event=saved, subscription=sub, next_attempt_at=now, created_at=now
                         )
                     )
         emails = EmailDelivery.objects.bulk_create(emails)

@@ -10,11 +10,17 @@ from django.db.models import Q
 
 
 class NotificationEvent(models.Model):
-    """One thing an account's people (and integrating systems) should hear about."""
+    """One thing an account's people, or one named person (personal kinds), and integrating
+    systems should hear about."""
 
     kind = models.CharField(max_length=64, db_index=True)
+    # Empty for a personal event with no account (a learner's card or coupon order).
     account = models.ForeignKey(
-        "accounts.TrainingAccount", on_delete=models.CASCADE, related_name="notification_events"
+        "accounts.TrainingAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_events",
     )
     data = models.JSONField(default=dict)
     # "At most once" in the database itself: a second record with the same key is a no-op.

@@ -233,6 +233,8 @@ X_FRAME_OPTIONS = "DENY"
 # Product settings.
 TUITION = {
     "PROVIDER_NAME": env.str("TUITION_PROVIDER_NAME", default="Northwind Training"),
+    # Where people reach the site: the links in emails (My learning, sign in, set a password).
+    "SITE_URL": env.str("TUITION_SITE_URL", default="http://localhost:8000"),
     "COMMERCE_ENABLED": env.bool("TUITION_COMMERCE_ENABLED", default=True),
     "DEFAULT_EXPIRY_DAYS": env.int("TUITION_DEFAULT_EXPIRY_DAYS", default=365),
     "SERVICE_RETRY_ATTEMPTS": env.int("TUITION_SERVICE_RETRY_ATTEMPTS", default=5),

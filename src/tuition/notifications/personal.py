@@ -1,0 +1,148 @@
+"""Personal events: what one person hears about their own registration, bookings and
+memberships (see `events` for the kinds and their data).
+
+Each function builds the event from objects the calling service already holds, reading
+nothing from the database (unless noted), so recording it inside a checkout adds no query
+beyond the inserts. Objects are taken by their attributes: this module imports no other app.
+"""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from . import events
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _spelled(start: datetime, end: datetime, zone_name: str) -> str:
+    """The date and time for people, in the session's own zone, e.g.
+    Sunday 10 January 2027, 09:00\u201317:00 (Europe/Berlin)."""
+    day = f"{start:%A} {start.day} {start:%B %Y}"
+    if end.date() == start.date():
+        span = f"{start:%H:%M}\u2013{end:%H:%M}"
+    else:
+        span = f"{start:%H:%M} \u2013 {end:%A} {end.day} {end:%B %Y}, {end:%H:%M}"
+    return f"{day}, {span} ({zone_name})"
+
+
+def session_info(session: Any) -> dict[str, Any]:
+    """A session as event data: times in its own time zone, and spelled out for people."""
+    zone = _zone(session.timezone)
+    start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    return {
+        "id": str(session.pk),
+        "starts_at": start.isoformat(),
+        "ends_at": end.isoformat(),
+        "timezone": str(zone),
+        "location": session.location or "",
+        "when": _spelled(start, end, str(zone)),
+    }
+
+
+def _learner(learner: Any) -> dict[str, Any]:
+    data = {"learner_email": learner.email}
+    if getattr(learner, "name", ""):
+        data["learner_name"] = learner.name
+    return data
+
+
+def registration_confirmed(
+    *,
+    order: Any,
+    registration: Any,
+    learner: Any,
+    session: Any | None = None,
+    invoice_number: str | None = None,
+    receipt_number: str | None = None,
+    account_name: str = "",
+) -> events.PendingEvent:
+    """The learner's paid registration (and booking, for a dated activity)."""
+    data: dict[str, Any] = {
+        "registration_id": str(registration.pk),
+        "order_id": str(order.pk),
+        "order_number": order.number,
+        "item_kind": registration.item_kind,
+        "item_id": str(registration.activity_id or registration.group_id),
+        "item_title": order.title,
+        "amount": order.unit.format(order.charged),
+        "unit": order.unit.code,
+        "method": order.method,
+        "invoice_number": invoice_number,
+        "receipt_number": receipt_number,
+        **_learner(learner),
+    }
+    if order.account_id is not None:
+        data["account_id"] = str(order.account_id)
+        data["account_name"] = account_name
+    if session is not None:
+        data["session"] = session_info(session)
+    return events.pending(events.REGISTRATION_CONFIRMED, account_id=order.account_id,
+                          data=data, recipients=[events.person(learner)])
+
+
+def booking_changed(
+    *,
+    change: str,
+    registration: Any,
+    booking: Any,
+    activity: Any,
+    learner: Any,
+    session: Any,
+    previous_session: Any | None = None,
+) -> events.PendingEvent:
+    """A booking made after checkout ("booked"), moved to another date ("moved"), or left
+    ("unenrolled"). `registration.order` should already be loaded (it is, under its lock)."""
+    order = registration.order
+    data: dict[str, Any] = {
+        "change": change,
+        "registration_id": str(registration.pk),
+        "booking_id": str(booking.pk),
+        "order_number": order.number,
+        "activity_id": str(activity.pk),
+        "item_title": activity.title,
+        "session": session_info(session),
+        **_learner(learner),
+    }
+    if previous_session is not None:
+        data["previous_session"] = session_info(previous_session)
+    return events.pending(events.BOOKING_CHANGED, account_id=order.account_id, data=data,
+                          recipients=[events.person(learner)])
+
+
+def registration_cancelled(
+    *, registration: Any, learner: Any, by_staff: bool
+) -> events.PendingEvent:
+    """The learner's registration ended; says whether (and how much) was refunded."""
+    order = registration.order
+    data: dict[str, Any] = {
+        "registration_id": str(registration.pk),
+        "order_number": order.number,
+        "item_title": order.title,
+        "refunded": bool(registration.refunded),
+        "by_staff": by_staff,
+        **_learner(learner),
+    }
+    if registration.refunded:
+        data["refund_amount"] = order.unit.format(order.charged)
+        data["unit"] = order.unit.code
+    return events.pending(events.REGISTRATION_CANCELLED, account_id=order.account_id,
+                          data=data, recipients=[events.person(learner)])
+
+
+def member_invited(*, account: Any, user: Any, role: str) -> events.PendingEvent:
+    """A person was added to a training account (a new membership, not a change of role)."""
+    data = {
+        "account_id": str(account.pk),
+        "account_name": account.name,
+        "email": user.email,
+        "role": role,
+        "has_password": user.has_usable_password(),
+    }
+    return events.pending(events.MEMBER_INVITED, account_id=account.pk, data=data,
+                          recipients=[events.person(user)])
