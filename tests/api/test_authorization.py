@@ -3,6 +3,7 @@ for a missing id gives, on every account-scoped endpoint, and nothing of B is wr
 
 import pytest
 
+from tests.api_support import error_code
 from tests.factories import MembershipFactory, UserFactory, issue, usd
 from tuition.catalog import services as catalog
 from tuition.checkout import services as checkout
@@ -10,8 +11,6 @@ from tuition.checkout.models import Booking, Order, Registration
 from tuition.codes.models import RedemptionCode
 from tuition.codes.services import create_pool_code
 from tuition.ledger.models import Lot, Transfer
-
-from .conftest import error_code
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.api_support import Api, error_code
 from tests.factories import AccountFactory, MembershipFactory, UserFactory, issue, usd
 from tuition.catalog import services as catalog
 from tuition.catalog.models import Activity, Group, Session, TokenPrice
@@ -18,8 +19,6 @@ from tuition.notifications.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-
-from .conftest import error_code
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +148,6 @@ def test_a_credit_code_is_not_managed_as_an_account_code(api, owner_of):
 def test_codes_need_the_right_key_scope(make_key, owner_of):
     from django.test import Client
 
-    from .conftest import Api
 
     account, _ = owner_of()
     reader = Api(Client(), make_key("credits:read"))
@@ -508,7 +506,6 @@ def test_webhook_deliveries_and_resend(api, monkeypatch):
 def test_webhooks_need_the_admin_scope_and_the_provider(make_key, session_api, owner_of):
     from django.test import Client
 
-    from .conftest import Api
 
     reader = Api(Client(), make_key("credits:read", "credits:write"))
     response = reader.post("webhooks", {"url": "https://example.test"})
@@ -537,7 +534,6 @@ NEW_OPERATIONS = [
 
 @pytest.mark.parametrize(("method", "path"), NEW_OPERATIONS)
 def test_every_new_operation_needs_authentication(client, method, path):
-    from .conftest import Api
 
     response = Api(client).call(method, path, None if method in ("GET", "DELETE") else {})
     assert response.status_code == 401 and error_code(response) == "not_authenticated"
@@ -553,7 +549,6 @@ def test_every_new_operation_needs_authentication(client, method, path):
 def test_writes_need_their_key_scope(make_key, owner_of, method, path, body):
     from django.test import Client
 
-    from .conftest import Api
 
     account, _ = owner_of()
     activity = _course()
