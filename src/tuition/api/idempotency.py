@@ -12,10 +12,12 @@ Keys belong to one caller (an API key, or a signed-in person), never shared betw
 and are kept at least 24 hours (`tuition prune-idempotency-keys`).
 """
 
+import contextlib
 import functools
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -187,16 +189,17 @@ def replay(record: IdempotencyRecord) -> HttpResponse:
 def idempotent(
     handler: Callable[..., Response] | None = None,
     *,
-    after_refusal: Callable[..., None] | None = None,
+    around: Callable[[Any, Any], AbstractContextManager[Any]] | None = None,
 ) -> Any:
     """Wrap a view method that moves value (see the module docstring).
 
-    `after_refusal(view, request, error)` runs once a refused attempt has been rolled back:
-    for bookkeeping the service keeps outside its own transaction (failed code entries), which
-    the rollback of the shared transaction took away.
+    `around(view, request)` is a context manager entered outside the transaction (after the
+    key is claimed, not on a replay), for bookkeeping that must commit on its own whatever the
+    transaction does (failed code entries). What it yields is handed to the view as
+    `request.around_value`.
     """
     if handler is None:
-        return functools.partial(idempotent, after_refusal=after_refusal)
+        return functools.partial(idempotent, around=around)
 
     @functools.wraps(handler)
     def wrapper(view: Any, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -209,34 +212,42 @@ def idempotent(
         )
         if record.status == IdempotencyRecord.Status.COMPLETED:
             return replay(record)
-        try:
-            if connection.in_atomic_block:
-                # Only under a test's transaction: keep a failed attempt from leaving rows.
-                with transaction.atomic():
-                    return _run_and_complete(record_id=record.pk, run=lambda: handler(
-                        view, request, *args, **kwargs))
-            response = _run_and_complete(
-                record_id=record.pk, run=lambda: handler(view, request, *args, **kwargs)
-            )
-            fault_point("after_commit_before_response")
-            return response
-        except _Refused as refused:
-            release(record)
-            return _completed_meanwhile(record) or refused.response
-        except DomainError as error:
-            release(record)
-            first = _completed_meanwhile(record)
-            if first is not None:
-                return first
-            if after_refusal is not None:
-                after_refusal(view, request, error)
-            raise
-        except BaseException:
-            release(record)
-            raise
+        with contextlib.ExitStack() as stack:
+            try:
+                request.around_value = (
+                    stack.enter_context(around(view, request)) if around else None
+                )
+            except BaseException:
+                release(record)  # refused before any work: the key is free for a retry
+                raise
+            return _attempt(record, lambda: handler(view, request, *args, **kwargs))
 
     wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _attempt(record: IdempotencyRecord, run: Callable[[], Response]) -> HttpResponse:
+    """Run the work in the transaction that completes the record; on refusal free the key."""
+    try:
+        if connection.in_atomic_block:
+            # Only under a test's transaction: keep a failed attempt from leaving rows.
+            with transaction.atomic():
+                return _run_and_complete(record_id=record.pk, run=run)
+        response = _run_and_complete(record_id=record.pk, run=run)
+        fault_point("after_commit_before_response")
+        return response
+    except _Refused as refused:
+        release(record)
+        return _completed_meanwhile(record) or refused.response
+    except DomainError:
+        release(record)
+        first = _completed_meanwhile(record)
+        if first is not None:
+            return first
+        raise
+    except BaseException:
+        release(record)
+        raise
 
 
 def prune(*, now: Any = None) -> int:

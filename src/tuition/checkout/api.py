@@ -28,7 +28,6 @@ from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
 from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import (
-    DomainError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -162,15 +161,11 @@ class QuoteView(ApiView):
         return Response(services.quote(**arguments).as_dict())
 
 
-def _count_failed_code_entry(view: ApiView, request: Any, error: DomainError) -> None:
-    # The refused checkout rolled back with the idempotency record; a quote of the same
-    # request counts the failed code entry again (it writes nothing else).
-    try:
-        arguments = _arguments(view, request)
-        arguments.pop("learner_name")
-        services.quote(**arguments)
-    except DomainError:
-        pass
+def _counted_code_entry(view: ApiView, request: Any) -> Any:
+    # Counted around the idempotency transaction, so a refused code stays counted.
+    arguments = _arguments(view, request)
+    return services.counted_code_entry(learner_email=arguments["learner_email"],
+                                       payment=arguments["payment"], ip=arguments["ip"])
 
 
 class CheckoutView(ApiView):
@@ -179,9 +174,9 @@ class CheckoutView(ApiView):
     @extend_schema(operation_id="checkout_create", request=CheckoutIn,
                    parameters=[IDEMPOTENCY_HEADER],
                    responses={201: CheckoutOut, **errors(404, 409, 422, 429)})
-    @idempotent(after_refusal=_count_failed_code_entry)
+    @idempotent(around=_counted_code_entry)
     def post(self, request):  # type: ignore[no-untyped-def]
-        result = services.checkout(**_arguments(self, request))
+        result = services.checkout(**_arguments(self, request), code_entry=request.around_value)
         return Response(result.as_dict(), status=status.HTTP_201_CREATED)
 
 

@@ -9,6 +9,8 @@ all of it back. Failed code entries are counted (codes.limiter) after the rollba
 
 import math
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,12 +170,50 @@ class _Plan:
 
 
 @dataclass
-class _Attempt:
-    """What the limiter needs to know about a code entry, filled in while it is resolved."""
+class CodeEntry:
+    """One code entered at checkout, as the attempt limiter sees it (SPEC rule 27): counted
+    against the learner and the IP before the code is checked, and against the account that
+    owns the code once that is known."""
 
     keys: list[limiter.Key] = field(default_factory=list)
     entered_code: bool = False
     account_id: int | None = None
+
+
+@contextmanager
+def counted_code_entry(*, learner_email: str, payment: PaymentChoice,
+                       ip: str | None = None) -> Iterator[CodeEntry]:
+    """Count the code entry of a quote or checkout around the work that checks it.
+
+    The learner's and the IP's attempt is taken (and committed) before the code is looked
+    at, so parallel guesses cannot overrun the limit; it is given back when the entry was not a
+    failed code, and confirmed (locking the key out at its limit) when it was. Run it outside
+    any transaction: `checkout` and `quote` do; an interface that wraps checkout in a
+    transaction of its own (the API's idempotency) runs it around that transaction and passes
+    the entry in.
+
+    Raises:
+        TooManyAttemptsError: the learner or the IP is locked out (nothing else is checked).
+        ValidationError: not an email address.
+    """
+    entry = CodeEntry()
+    entered = payment.code if payment.method == "code" else payment.coupon
+    if entered:
+        learner = learner_for(learner_email)
+        entry.entered_code = True
+        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip)
+        limiter.reserve(entry.keys)
+    try:
+        yield entry
+    except _CODE_FAILURES:
+        limiter.settle_failure(entry.keys)
+        if entry.account_id is not None:
+            limiter.record_failure(limiter.keys_for(account_id=entry.account_id))
+        raise
+    except BaseException:
+        limiter.release(entry.keys)
+        raise
+    limiter.release(entry.keys)
 
 
 # --- quote and checkout ----------------------------------------------------------------------
@@ -213,14 +253,10 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    learner = learner_for(learner_email)
-    attempt = _Attempt()
-    try:
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as attempt:
+        learner = learner_for(learner_email)
         plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
-                     session_id=session_id, payment=payment, attempt=attempt, ip=ip)
-    except _CODE_FAILURES:
-        _record_failure(attempt)
-        raise
+                     session_id=session_id, payment=payment, attempt=attempt)
     return Quote(item_kind=plan.item.kind, item_id=plan.item.pk, title=plan.item.title,
                  list_price=plan.item.list_price, unit=plan.unit, price=plan.price,
                  discount=plan.discount, payable=plan.payable, method=plan.method)
@@ -236,6 +272,7 @@ def checkout(
     session_id: int | None = None,
     learner_name: str = "",
     ip: str | None = None,
+    code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
 
@@ -251,27 +288,28 @@ def checkout(
         AlreadyRegisteredError: rule 16.
         PaymentDeclinedError: the card was refused.
     """
-    learner = learner_for(learner_email, learner_name)
-    attempt = _Attempt()
-    try:
+    if code_entry is not None:  # counted by the caller, around its own transaction
+        learner = learner_for(learner_email, learner_name)
         return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
-                         session_id=session_id, payment=payment, actor=actor, ip=ip,
-                         attempt=attempt)
-    except _CODE_FAILURES:
-        _record_failure(attempt)
-        raise
+                         session_id=session_id, payment=payment, actor=actor,
+                         attempt=code_entry)
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as entry:
+        learner = learner_for(learner_email, learner_name)
+        return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
+                         session_id=session_id, payment=payment, actor=actor,
+                         attempt=entry)
 
 
 @use_case
 def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
-              session_id: int | None, payment: PaymentChoice, actor: str, ip: str | None,
-              attempt: _Attempt) -> CheckoutResult:
+              session_id: int | None, payment: PaymentChoice, actor: str,
+              attempt: CodeEntry) -> CheckoutResult:
     # Resolve the code once to learn which wallet to lock, then decide everything under it.
-    wallet = _wallet_of(payment, learner=learner, ip=ip, attempt=attempt)
+    wallet = _wallet_of(payment)
     if wallet is not None:
         lock_wallet(*wallet)
     plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
-                 session_id=session_id, payment=payment, attempt=attempt, ip=ip)
+                 session_id=session_id, payment=payment, attempt=attempt)
     at = clock.now()
     if plan.session is not None:
         _take_seat(plan.session.pk, at)
@@ -340,20 +378,9 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
 
-def _record_failure(attempt: _Attempt) -> None:
-    if not attempt.entered_code:
-        return
-    keys = list(attempt.keys)
-    if attempt.account_id is not None:
-        keys += limiter.keys_for(account_id=attempt.account_id)
-    limiter.record_failure(keys)
-
-
-def _wallet_of(payment: PaymentChoice, *, learner: User, ip: str | None,
-               attempt: _Attempt) -> tuple[int, int] | None:
+def _wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
     if payment.method != "code" or not payment.code:
         return None
-    _start_attempt(attempt, learner=learner, ip=ip)
     code = find_code(payment.code)
     if code is None or code.kind == RedemptionCode.Kind.COUPON:
         return None
@@ -362,16 +389,8 @@ def _wallet_of(payment: PaymentChoice, *, learner: User, ip: str | None,
     return code.account_id, code.unit_id
 
 
-def _start_attempt(attempt: _Attempt, *, learner: User, ip: str | None) -> None:
-    if not attempt.entered_code:
-        attempt.entered_code = True
-        attempt.keys = limiter.keys_for(learner_id=learner.pk, ip=ip)
-        limiter.ensure_not_locked(attempt.keys)
-
-
 def _plan(*, learner: User, activity_id: int | None, group_id: int | None,
-          session_id: int | None, payment: PaymentChoice, attempt: _Attempt,
-          ip: str | None) -> _Plan:
+          session_id: int | None, payment: PaymentChoice, attempt: CodeEntry) -> _Plan:
     """Check everything a checkout needs and work out what it costs; writes nothing."""
     at = clock.now()
     if payment.method not in ("code", "card"):
@@ -394,7 +413,6 @@ def _plan(*, learner: User, activity_id: int | None, group_id: int | None,
         usd = Unit.objects.get(code=Unit.USD)
         return _Plan(learner, item, session, usd, item.list_price, 0, item.list_price,
                      Order.Method.CARD)
-    _start_attempt(attempt, learner=learner, ip=ip)
     code = find_code(entered)
     if code is None:
         raise CodeNotFoundError()
@@ -479,7 +497,7 @@ def _coupon_covers(coupon: Coupon, item: Item) -> bool:
 
 
 def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Session | None,
-               at: datetime, attempt: _Attempt) -> _Plan:
+               at: datetime, attempt: CodeEntry) -> _Plan:
     lot = code.lot
     account_id = lot.account_id if lot is not None else code.account_id
     attempt.account_id = account_id

@@ -7,7 +7,10 @@ refused with `too_many_attempts` and a retry time, even a valid code, and nothin
 
 Counters live in the database (one row per key) and change only by single conditional UPDATE
 statements (and an INSERT ... ON CONFLICT DO NOTHING for a first failure), so concurrent
-failures are all counted, on every web process. See docs/decisions/0006-attempt-limits.md.
+failures are all counted, on every web process. Per learner and per IP an entry is counted
+before the code is checked (`reserve`), then confirmed (`settle_failure`) or given back
+(`release`), so parallel guesses cannot overrun the limit. See
+docs/decisions/0006-attempt-limits.md.
 """
 
 import math
@@ -99,6 +102,74 @@ def record_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
                 Q(locked_until__isnull=True) | Q(locked_until__lte=at),
                 scope=scope, key=key, failures__gte=config[scope],
             ).update(locked_until=locked_until, failures=0, window_started_at=at)
+
+
+def reserve(keys: Iterable[Key], *, at: datetime | None = None) -> None:
+    """Count a code entry against each key BEFORE the code is checked.
+
+    Counting first is what keeps parallel guesses within the limit: each entry takes one of the
+    key's remaining attempts with a conditional UPDATE, so fifty simultaneous guesses cannot all
+    see "nine failures so far". The caller gives the attempt back with `release` when the entry
+    turns out valid, or confirms it with `settle_failure`. Must run outside any transaction, so
+    the count is committed before the code is looked at.
+
+    Raises:
+        TooManyAttemptsError: a key is locked out, or has no attempt left in its window.
+    """
+    keys = list(keys)
+    if not keys:
+        return
+    at = at or clock.now()
+    config = limits()
+    window_start = at - timedelta(seconds=config["window_seconds"])
+    unlocked = Q(locked_until__isnull=True) | Q(locked_until__lte=at)
+    refused = False
+    with transaction.atomic():
+        for scope, key in keys:
+            AttemptCounter.objects.bulk_create(
+                [AttemptCounter(scope=scope, key=key, failures=0, window_started_at=at)],
+                ignore_conflicts=True,
+            )
+            counter = AttemptCounter.objects.filter(unlocked, scope=scope, key=key)
+            counter.filter(window_started_at__lte=window_start).update(
+                failures=0, window_started_at=at
+            )
+            if not counter.filter(failures__lt=config[scope]).update(failures=F("failures") + 1):
+                refused = True
+                break
+        if refused:
+            transaction.set_rollback(True)  # give back what this entry took from other keys
+    if refused:
+        ensure_not_locked(keys, at=at)
+        # Not locked yet: the last attempts are still being checked. Ask to come back shortly.
+        raise TooManyAttemptsError(retry_after=5)
+
+
+def settle_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
+    """Confirm reserved attempts as failures: keys that reached their limit are locked out."""
+    keys = list(keys)
+    if not keys:
+        return
+    at = at or clock.now()
+    config = limits()
+    locked_until = at + timedelta(seconds=config["lockout_seconds"])
+    with transaction.atomic():
+        for scope, key in keys:
+            AttemptCounter.objects.filter(
+                Q(locked_until__isnull=True) | Q(locked_until__lte=at),
+                scope=scope, key=key, failures__gte=config[scope],
+            ).update(locked_until=locked_until, failures=0, window_started_at=at)
+
+
+def release(keys: Iterable[Key]) -> None:
+    """Give back reserved attempts of an entry that was not a failed code."""
+    keys = list(keys)
+    if not keys:
+        return
+    match = Q(pk__in=[])
+    for scope, key in keys:
+        match |= Q(scope=scope, key=key)
+    AttemptCounter.objects.filter(match, failures__gt=0).update(failures=F("failures") - 1)
 
 
 def clear(keys: Iterable[Key]) -> None:
