@@ -34,7 +34,7 @@ from tuition.codes.errors import (
     OneCodeOnlyError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
-from tuition.codes.selectors import find_code
+from tuition.codes.selectors import find_code, wallet_of_code
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR
 from tuition.core.errors import NotFoundError, ValidationError
@@ -381,12 +381,7 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
 def _wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
     if payment.method != "code" or not payment.code:
         return None
-    code = find_code(payment.code)
-    if code is None or code.kind == RedemptionCode.Kind.COUPON:
-        return None
-    if code.kind == RedemptionCode.Kind.LOT:
-        return code.lot.account_id, code.lot.unit_id
-    return code.account_id, code.unit_id
+    return wallet_of_code(payment.code)
 
 
 def _plan(*, learner: User, activity_id: int | None, group_id: int | None,
