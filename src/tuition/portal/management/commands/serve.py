@@ -36,16 +36,20 @@ class Command(BaseCommand):
         python = sys.executable
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get(
             "DJANGO_SETTINGS_MODULE", "tuition.config.settings.base")}
-        commands = [[
+        web = [
             python, "-m", "gunicorn", "tuition.config.wsgi:application",
             "--bind", f"{options['host']}:{options['port']}",
             "--workers", str(options["workers"]), "--threads", "4",
             "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "5",
-        ]]
-        if not options["no_worker"]:
-            commands.append([python, "-m", "tuition", "db_worker"])
-            commands.append([python, "-m", "tuition", "run_periodic"])
-        children = [subprocess.Popen(cmd, env=env) for cmd in commands]  # noqa: S603
+        ]
+        # The worker and the periodic runner exit when the database goes away; they are
+        # restarted here (a process manager does it in production). The web server is not:
+        # if it stops, everything stops.
+        helpers = [] if options["no_worker"] else [
+            [python, "-m", "tuition", "db_worker"],
+            [python, "-m", "tuition", "run_periodic"],
+        ]
+        children = [subprocess.Popen(cmd, env=env) for cmd in [web, *helpers]]  # noqa: S603
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Tuition is running at {url} (Ctrl-C stops it)."))
@@ -67,9 +71,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         while True:
-            for child in children:
+            if children[0].poll() is not None:
+                self.stderr.write(f"The web server stopped (exit {children[0].returncode}).")
+                stop()
+            for index, child in enumerate(children[1:], start=1):
                 if child.poll() is not None:
-                    self.stderr.write(
-                        f"{child.args[2:4]} stopped (exit {child.returncode}); stopping.")
-                    stop()
+                    self.stderr.write(f"{' '.join(child.args[3:])} stopped "
+                                      f"(exit {child.returncode}); starting it again.")
+                    time.sleep(2)
+                    children[index] = subprocess.Popen(child.args, env=env)  # noqa: S603
             time.sleep(0.5)
