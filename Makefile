@@ -8,7 +8,8 @@ UV := .tools/bin/uv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres bench bench-expiry bench-reports soak lint clean
+.PHONY: install run test test-sqlite test-postgres bench bench-checkout bench-http bench-expiry \
+	bench-reports soak lint clean
 
 install: $(VENV)/.installed
 
@@ -37,7 +38,13 @@ test-postgres: install
 	fi
 
 bench: install
-	$(VENV)/bin/python bench/ledger.py
+	BENCH_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/ledger.py
+
+bench-checkout: install
+	BENCH_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/checkout.py
+
+bench-http: install
+	BENCH_DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/http.py
 
 bench-expiry: install
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(VENV)/bin/python bench/expiry.py

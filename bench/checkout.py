@@ -64,29 +64,47 @@ def raw_checkout(database_url: str, spread: bool, shape: str):
             wallet = ((n * 16 + index) % ACCOUNTS) + 1 if spread else 1
             with conn.transaction():
                 conn.execute("SELECT id FROM raw_wallet WHERE id = %s FOR UPDATE", (wallet,))
-                conn.execute("UPDATE raw_lot SET remaining = remaining - 100 "
-                             "WHERE id = %s AND remaining >= 100", (wallet,))
+                conn.execute(
+                    "UPDATE raw_lot SET remaining = remaining - 100 "
+                    "WHERE id = %s AND remaining >= 100",
+                    (wallet,),
+                )
                 (transfer,) = conn.execute(
                     "INSERT INTO raw_transfer (wallet_id, amount) VALUES (%s, 100) RETURNING id",
-                    (wallet,)).fetchone()
-                conn.execute("INSERT INTO raw_entry (transfer_id, lot_id, amount) "
-                             "VALUES (%s, %s, -100), (%s, NULL, 100)", (transfer, wallet, transfer))
+                    (wallet,),
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO raw_entry (transfer_id, lot_id, amount) "
+                    "VALUES (%s, %s, -100), (%s, NULL, 100)",
+                    (transfer, wallet, transfer),
+                )
                 (learner,) = conn.execute(
                     "INSERT INTO raw_learner (email) VALUES (%s) RETURNING id",
-                    (f"{shape}{index}-{n}@bench.test",)).fetchone()
+                    (f"{shape}{index}-{n}@bench.test",),
+                ).fetchone()
                 (order,) = conn.execute(
                     "INSERT INTO raw_order (learner_id, transfer_id, charged, number) "
                     "VALUES (%s, %s, 100, %s) RETURNING id",
-                    (learner, transfer, f"{shape}-{index}-{n}")).fetchone()
-                conn.execute("INSERT INTO raw_registration (order_id, learner_id, item_id) "
-                             "VALUES (%s, %s, 1)", (order, learner))
+                    (learner, transfer, f"{shape}-{index}-{n}"),
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO raw_registration (order_id, learner_id, item_id) "
+                    "VALUES (%s, %s, 1)",
+                    (order, learner),
+                )
                 for kind in ("invoice", "receipt"):
-                    (seq,) = conn.execute("UPDATE raw_counter SET last = last + 1 WHERE kind = %s "
-                                          "RETURNING last", (kind,)).fetchone()
-                    conn.execute("INSERT INTO raw_document (kind, seq, order_id) "
-                                 "VALUES (%s, %s, %s)", (kind, seq, order))
-                conn.execute("INSERT INTO raw_event (kind, data) VALUES ('credit.redeemed', "
-                             "'{\"amount\": \"1.00\"}')")
+                    (seq,) = conn.execute(
+                        "UPDATE raw_counter SET last = last + 1 WHERE kind = %s RETURNING last",
+                        (kind,),
+                    ).fetchone()
+                    conn.execute(
+                        "INSERT INTO raw_document (kind, seq, order_id) VALUES (%s, %s, %s)",
+                        (kind, seq, order),
+                    )
+                conn.execute(
+                    "INSERT INTO raw_event (kind, data) VALUES ('credit.redeemed', "
+                    '\'{"amount": "1.00"}\')'
+                )
 
         return once
 
@@ -105,9 +123,11 @@ def tuition_checkout(activity_id: int, codes: list[str], shape: str):
             code = codes[(n * 16 + index) % len(codes)]
             try:
                 checkout.checkout(
-                    learner_email=f"{shape}{index}-{n}@bench.test", activity_id=activity_id,
+                    learner_email=f"{shape}{index}-{n}@bench.test",
+                    activity_id=activity_id,
                     payment=checkout.PaymentChoice(method="code", code=code),
-                    actor=f"bench:{index}")
+                    actor=f"bench:{index}",
+                )
             except Exception as exc:
                 print(f"    worker {index} stopped: {exc!r}", file=sys.stderr, flush=True)
                 raise
@@ -120,8 +140,11 @@ def tuition_checkout(activity_id: int, codes: list[str], shape: str):
 def measure(label: str, make, workers: int, seconds: float) -> float:
     done, elapsed = timed_workers(make, workers, seconds)
     rate = done / elapsed
-    print(f"  {label:<16} {workers:>2} workers: {done:>6} checkouts in {elapsed:4.1f} s = "
-          f"{rate:7.0f}/s", flush=True)
+    print(
+        f"  {label:<16} {workers:>2} workers: {done:>6} checkouts in {elapsed:4.1f} s = "
+        f"{rate:7.0f}/s",
+        flush=True,
+    )
     return rate
 
 
@@ -150,37 +173,57 @@ def main() -> None:
         unit = Unit.objects.get(code="USD")
         activity = catalog.create_activity(title="Bench course", price=100, actor="bench")
         accounts = TrainingAccount.objects.bulk_create(
-            [TrainingAccount(name=f"Bench {i}") for i in range(ACCOUNTS)])
+            [TrainingAccount(name=f"Bench {i}") for i in range(ACCOUNTS)]
+        )
         pool_codes = []
         for account in accounts:
-            ledger.issue_credit(account_id=account.pk, unit=unit, redeemable_value=10**15,
-                                expires_at=None, actor="bench")
-            pool_codes.append(codes.create_pool_code(account_id=account.pk, unit=unit,
-                                                     actor="bench").code_text)
+            ledger.issue_credit(
+                account_id=account.pk,
+                unit=unit,
+                redeemable_value=10**15,
+                expires_at=None,
+                actor="bench",
+            )
+            pool_codes.append(
+                codes.create_pool_code(account_id=account.pk, unit=unit, actor="bench").code_text
+            )
         connection.cursor().execute("ANALYZE")
 
         rows = []
         for shape, spread in (("hot", False), ("spread", True)):
             print(f"Shape: {shape}", flush=True)
             for workers in worker_counts:
-                raw = measure(f"raw {shape}", raw_checkout(url, spread, f"{shape}{workers}"),
-                              workers, args.seconds)
-                ours = measure(f"tuition {shape}",
-                               tuition_checkout(activity.pk,
-                                                pool_codes if spread else pool_codes[:1],
-                                                f"{shape}{workers}"),
-                               workers, args.seconds)
+                raw = measure(
+                    f"raw {shape}",
+                    raw_checkout(url, spread, f"{shape}{workers}"),
+                    workers,
+                    args.seconds,
+                )
+                ours = measure(
+                    f"tuition {shape}",
+                    tuition_checkout(
+                        activity.pk, pool_codes if spread else pool_codes[:1], f"{shape}{workers}"
+                    ),
+                    workers,
+                    args.seconds,
+                )
                 rows.append([shape, workers, f"{raw:.0f}", f"{ours:.0f}", f"{ours / raw:.0%}"])
 
         from importlib import import_module
 
-        problems = [p for module in ("tuition.ledger.verify", "tuition.checkout.verify")
-                    for check in import_module(module).CHECKS for p in check()]
+        problems = [
+            p
+            for module in ("tuition.ledger.verify", "tuition.checkout.verify")
+            for check in import_module(module).CHECKS
+            for p in check()
+        ]
         print("\ninvariants after the run:", "all hold" if not problems else problems[:5])
         print("Checkouts per second (PostgreSQL, same machine, same run)")
         print(table(["shape", "workers", "raw", "tuition", "ratio"], rows))
-        print("Receipts and invoices are numbered gap-free per year, so every checkout (raw and "
-              "tuition alike) queues briefly on the two counter rows.")
+        print(
+            "Receipts and invoices are numbered gap-free per year, so every checkout (raw and "
+            "tuition alike) queues briefly on the two counter rows."
+        )
     finally:
         from django.db import connections
 

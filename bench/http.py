@@ -40,7 +40,10 @@ _common = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_common)
 ROOT, drop_database, setup_django = _common.ROOT, _common.drop_database, _common.setup_django
 table, throwaway_database, timed_workers = (
-    _common.table, _common.throwaway_database, _common.timed_workers)
+    _common.table,
+    _common.throwaway_database,
+    _common.timed_workers,
+)
 
 DB_NAME = "tuition_bench_http"
 PRICE_CENTS = 100
@@ -67,8 +70,9 @@ def prepare() -> dict[str, Any]:
 
     usd = Unit.objects.get(code="USD")
     account = create_account(name="Hot account", owners=["owner@bench.test"], actor="bench")
-    create_credit(account_id=account.pk, unit=usd, redeemable_value=10**14, expires_at=None,
-                  actor="bench")
+    create_credit(
+        account_id=account.pk, unit=usd, redeemable_value=10**14, expires_at=None, actor="bench"
+    )
     pool = create_pool_code(account_id=account.pk, unit=usd, actor="bench")
     activity = create_activity(title="Bench course", price=PRICE_CENTS, actor="bench")
     _, key = create_api_key(name="bench", scopes=["admin"], actor="bench")
@@ -76,11 +80,17 @@ def prepare() -> dict[str, Any]:
     spread = []
     for number in range(SPREAD_ACCOUNTS):
         other = create_account(name=f"Account {number}", actor="bench")
-        create_credit(account_id=other.pk, unit=usd, redeemable_value=10**12, expires_at=None,
-                      actor="bench")
+        create_credit(
+            account_id=other.pk, unit=usd, redeemable_value=10**12, expires_at=None, actor="bench"
+        )
         spread.append(create_pool_code(account_id=other.pk, unit=usd, actor="bench").code_text)
-    return {"key": key, "code": pool.code_text, "activity": str(activity.pk),
-            "account": str(account.pk), "spread_codes": spread}
+    return {
+        "key": key,
+        "code": pool.code_text,
+        "activity": str(activity.pk),
+        "account": str(account.pk),
+        "spread_codes": spread,
+    }
 
 
 def raw_loop(database_url: str):
@@ -103,8 +113,10 @@ def raw_loop(database_url: str):
         def redeem() -> None:
             with conn.transaction():
                 conn.execute("SELECT id FROM raw_wallet WHERE id = 1 FOR UPDATE")
-                conn.execute("UPDATE raw_lot SET remaining = remaining - 100 "
-                             "WHERE id = 1 AND remaining >= 100")
+                conn.execute(
+                    "UPDATE raw_lot SET remaining = remaining - 100 "
+                    "WHERE id = 1 AND remaining >= 100"
+                )
                 conn.execute("INSERT INTO raw_entry (lot_id, amount) VALUES (1, -100), (NULL, 100)")
 
         return redeem
@@ -156,8 +168,7 @@ def http_clients(  # type: ignore[no-untyped-def]
             if response.status != expected:
                 failures += 1
                 if failures <= 3:
-                    print(f"  client {index}: {response.status} {content[:200]!r}",
-                          file=sys.stderr)
+                    print(f"  client {index}: {response.status} {content[:200]!r}", file=sys.stderr)
         client_cpu = time.process_time() - cpu
         connection.close()
         results.put((latencies, failures, client_cpu))
@@ -192,8 +203,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per gunicorn worker (more than 1: gthread, keep-alive)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (more than 1: gthread, keep-alive)",
+    )
     args = parser.parse_args()
 
     database_url = throwaway_database(DB_NAME)
@@ -205,16 +220,31 @@ def main() -> None:
 
         connections.close_all()
         port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url,
-               "DJANGO_SETTINGS_MODULE": "tuition.config.settings.base", "LOG_LEVEL": "ERROR",
-               "CONN_MAX_AGE": "600"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "tuition.config.settings.base",
+            "LOG_LEVEL": "ERROR",
+            "CONN_MAX_AGE": "600",
+        }
         server = subprocess.Popen(
             # --preload: the application is imported once and forked, so every worker starts
             # warm and the first requests measured do not pay for imports.
-            [str(ROOT / ".venv/bin/gunicorn"), "tuition.config.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", str(args.workers), "--threads", str(args.threads), "--preload",
-             "--log-level", "warning"],
-            env=env, cwd=ROOT,
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "tuition.config.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(args.workers),
+                "--threads",
+                str(args.threads),
+                "--preload",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
         )
         base = f"http://127.0.0.1:{port}"
         _wait_for(base)
@@ -231,12 +261,17 @@ def main() -> None:
             def make():  # type: ignore[no-untyped-def]
                 n = next(counter)
                 code = codes[(index + n * args.clients) % len(codes)] if spread else fixture["code"]
-                body = {"learner": {"email": f"learner-{run}-{index}-{n}@bench.test"},
-                        "item": {"activity": fixture["activity"]},
-                        "payment": {"method": "code", "code": code}}
-                return ("POST", "/api/v1/checkout",
-                        {"headers": {**headers, "Idempotency-Key": str(uuid.uuid4())},
-                         "json": body}, 201)
+                body = {
+                    "learner": {"email": f"learner-{run}-{index}-{n}@bench.test"},
+                    "item": {"activity": fixture["activity"]},
+                    "payment": {"method": "code", "code": code},
+                }
+                return (
+                    "POST",
+                    "/api/v1/checkout",
+                    {"headers": {**headers, "Idempotency-Key": str(uuid.uuid4())}, "json": body},
+                    201,
+                )
 
             return make
 
@@ -253,30 +288,54 @@ def main() -> None:
         def checkout_spread(index: int):
             return checkout(index, spread=True)
 
-        for name, factory in [("GET /api/v1/units (trivial)", trivial),
-                              ("POST /api/v1/checkout (hot account)", checkout),
-                              (f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)",
-                               checkout_spread)]:
+        for name, factory in [
+            ("GET /api/v1/units (trivial)", trivial),
+            ("POST /api/v1/checkout (hot account)", checkout),
+            (f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)", checkout_spread),
+        ]:
             ok, elapsed, latencies, failures, client_cpu = http_clients(
-                base, args.clients, args.seconds, factory)
+                base, args.clients, args.seconds, factory
+            )
             rates[name] = ok / elapsed
-            rows.append([name, f"{rates[name]:,.0f}", f"{percentile(latencies, 0.5) * 1000:.1f}",
-                         f"{percentile(latencies, 0.99) * 1000:.1f}", str(failures),
-                         f"{client_cpu / max(len(latencies), 1) * 1000:.2f}"])
+            rows.append(
+                [
+                    name,
+                    f"{rates[name]:,.0f}",
+                    f"{percentile(latencies, 0.5) * 1000:.1f}",
+                    f"{percentile(latencies, 0.99) * 1000:.1f}",
+                    str(failures),
+                    f"{client_cpu / max(len(latencies), 1) * 1000:.2f}",
+                ]
+            )
         checkout_rate = rates["POST /api/v1/checkout (hot account)"]
         trivial_rate = rates["GET /api/v1/units (trivial)"]
-        print(f"\n{args.clients} clients, {args.seconds:g} s each, gunicorn {args.workers} "
-              f"workers x {args.threads} threads, {os.cpu_count()} CPUs, PostgreSQL, "
-              f"load average {load_before:.1f} before the run (other work on the machine "
-              f"skews every figure)\n")
-        print(table(["operation", "per second", "p50 ms", "p99 ms", "failures",
-                     "client CPU ms/request"], rows))
+        print(
+            f"\n{args.clients} clients, {args.seconds:g} s each, gunicorn {args.workers} "
+            f"workers x {args.threads} threads, {os.cpu_count()} CPUs, PostgreSQL, "
+            f"load average {load_before:.1f} before the run (other work on the machine "
+            f"skews every figure)\n"
+        )
+        print(
+            table(
+                [
+                    "operation",
+                    "per second",
+                    "p50 ms",
+                    "p99 ms",
+                    "failures",
+                    "client CPU ms/request",
+                ],
+                rows,
+            )
+        )
         print(f"\ncheckout / raw database: {checkout_rate / raw_rate:.1%}   (target >= 25%)")
         print(f"checkout / trivial endpoint: {checkout_rate / trivial_rate:.1%}")
         spread_rate = rates[f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)"]
-        print(f"checkout over {SPREAD_ACCOUNTS} accounts / hot account: "
-              f"{spread_rate / checkout_rate:.1f}x   (above 1: the hot wallet's lock is the limit; "
-              "about 1: CPU is)")
+        print(
+            f"checkout over {SPREAD_ACCOUNTS} accounts / hot account: "
+            f"{spread_rate / checkout_rate:.1f}x   (above 1: the hot wallet's lock is the limit; "
+            "about 1: CPU is)"
+        )
         _verify(database_url)
     finally:
         if server is not None:

@@ -17,7 +17,13 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from _common import drop_database, setup_django, table, throwaway_database, timed_workers
+from _common import (  # noqa: E402 - found through the path set just above
+    drop_database,
+    setup_django,
+    table,
+    throwaway_database,
+    timed_workers,
+)
 
 # bench/http.py must not shadow the standard library's http module once Django is imported.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]

@@ -28,8 +28,17 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-COLUMNS = ["date", "transfer_id", "kind", "account", "unit", "lot_id", "system_account",
-           "amount", "actor"]
+COLUMNS = [
+    "date",
+    "transfer_id",
+    "kind",
+    "account",
+    "unit",
+    "lot_id",
+    "system_account",
+    "amount",
+    "actor",
+]
 LOTS = 1000
 TARGET_ROWS_PER_S = 50_000
 TARGET_MB = 200
@@ -45,16 +54,21 @@ def _fill(connection, rows: int) -> None:  # type: ignore[no-untyped-def]
     def series(n: int, body: str) -> str:
         if pg:
             return body.replace("{SERIES}", f"generate_series(1, {n}) AS s(n)")
-        return (f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) "
-                + body.replace("{SERIES}", "s"))
+        return (
+            f"WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) "
+            + body.replace("{SERIES}", "s")
+        )
 
     with connection.cursor() as c:
-        c.execute(f"INSERT INTO accounts_trainingaccount (name, redeemer_policy, is_personal, "
-                  f"low_balance_threshold, created_at) VALUES ('Bench Co', 'anyone', false, "
-                  f"'{{}}', {now})" if pg else
-                  f"INSERT INTO accounts_trainingaccount (name, redeemer_policy, is_personal, "
-                  f"low_balance_threshold, created_at) VALUES ('Bench Co', 'anyone', 0, "
-                  f"'{{}}', {now})")
+        c.execute(
+            f"INSERT INTO accounts_trainingaccount (name, redeemer_policy, is_personal, "
+            f"low_balance_threshold, created_at) VALUES ('Bench Co', 'anyone', false, "
+            f"'{{}}', {now})"
+            if pg
+            else f"INSERT INTO accounts_trainingaccount (name, redeemer_policy, is_personal, "
+            f"low_balance_threshold, created_at) VALUES ('Bench Co', 'anyone', 0, "
+            f"'{{}}', {now})"
+        )
         c.execute("SELECT max(id) FROM accounts_trainingaccount")
         account = c.fetchone()[0]
         c.execute("SELECT id FROM ledger_unit WHERE code = 'USD'")
@@ -62,22 +76,32 @@ def _fill(connection, rows: int) -> None:  # type: ignore[no-untyped-def]
         c.execute(
             "INSERT INTO ledger_lot (account_id, unit_id, redeemable_value, remaining, "
             "external_id, status, notes, scope_kind, scope_all, source, created_at, created_by) "
-            + series(LOTS, f"SELECT {account}, {unit}, 100000000, 100000000, '', 'active', '', "
-                           f"'activity', {t}, 'admin', {now}, 'bench' FROM {{SERIES}}"))
+            + series(
+                LOTS,
+                f"SELECT {account}, {unit}, 100000000, 100000000, '', 'active', '', "
+                f"'activity', {t}, 'admin', {now}, 'bench' FROM {{SERIES}}",
+            )
+        )
         c.execute("SELECT min(id) FROM ledger_lot")
         first_lot = c.fetchone()[0]
         c.execute(
             "INSERT INTO ledger_transfer (kind, unit_id, account_id, amount, created_at, actor, "
             "reason, metadata) "
-            + series(transfers, f"SELECT 'issue', {unit}, {account}, 1000 + n % 500, {now}, "
-                                f"'api-key:bench', '', '{{}}' FROM {{SERIES}}"))
+            + series(
+                transfers,
+                f"SELECT 'issue', {unit}, {account}, 1000 + n % 500, {now}, "
+                f"'api-key:bench', '', '{{}}' FROM {{SERIES}}",
+            )
+        )
         c.execute("SELECT min(id) FROM ledger_transfer")
         first = c.fetchone()[0]
         c.execute(
             "INSERT INTO ledger_entry (transfer_id, lot_id, system_account, amount) "
             "SELECT id, NULL, 'issuance', -amount FROM ledger_transfer WHERE id >= %s "
             "UNION ALL SELECT id, %s + (id %% %s), NULL, amount FROM ledger_transfer "
-            "WHERE id >= %s ORDER BY 1", [first, first_lot, LOTS, first])
+            "WHERE id >= %s ORDER BY 1",
+            [first, first_lot, LOTS, first],
+        )
         if pg:
             c.execute("ANALYZE")
 
@@ -116,8 +140,17 @@ def child_export(out_path: str) -> None:
         writers.write_csv(spec.columns, runner.rows(spec), out, progress)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": count, "seconds": elapsed, "peak_kb": peak,
-                      "start_kb": rss_start, "bytes": os.path.getsize(out_path)}))
+    print(
+        json.dumps(
+            {
+                "rows": count,
+                "seconds": elapsed,
+                "peak_kb": peak,
+                "start_kb": rss_start,
+                "bytes": os.path.getsize(out_path),
+            }
+        )
+    )
 
 
 def child_raw() -> None:
@@ -131,8 +164,12 @@ def child_raw() -> None:
 
     spec = runner.prepare(report_type="ledger", columns=COLUMNS, filters={})
     needed = sorted({f for c in spec.columns for f in c.fields})
-    sql, params = (spec.report.source.__globals__["entries_queryset"](spec.filters)
-                   .order_by("id").values(*needed).query.sql_with_params())
+    sql, params = (
+        spec.report.source.__globals__["entries_queryset"](spec.filters)
+        .order_by("id")
+        .values(*needed)
+        .query.sql_with_params()
+    )
     started = time.perf_counter()
     count = 0
     with transaction.atomic():
@@ -144,15 +181,26 @@ def child_raw() -> None:
             count += len(batch)
         cursor.close()
     elapsed = time.perf_counter() - started
-    print(json.dumps({"rows": count, "seconds": elapsed,
-                      "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    print(
+        json.dumps(
+            {
+                "rows": count,
+                "seconds": elapsed,
+                "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
 
 
 def _child(database_url: str, *args: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url,
-           "DJANGO_SETTINGS_MODULE": "tuition.config.settings.base"}
-    out = subprocess.run([sys.executable, __file__, *args], env=env, cwd=ROOT,
-                         capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "tuition.config.settings.base",
+    }
+    out = subprocess.run(
+        [sys.executable, __file__, *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
     if out.returncode:
         sys.stderr.write(out.stderr[-3000:])
         raise SystemExit(f"{args[1]} failed")
@@ -163,15 +211,23 @@ def _child(database_url: str, *args: str) -> dict:
 def run_one(label: str, database_url: str, rows: int, workdir: str) -> list[tuple]:
     started = time.perf_counter()
     _child(database_url, "--phase", "setup", "--rows", str(rows))
-    print(f"  {label}: {rows:,} rows written in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    print(
+        f"  {label}: {rows:,} rows written in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     raw = _child(database_url, "--phase", "raw")
     export = _child(database_url, "--phase", "export", "--out", f"{workdir}/{label}.csv")
     assert export["rows"] == rows, export
     return [
         (label, "raw SELECT (driver only)", raw["rows"], raw["seconds"], raw["peak_kb"], None),
-        (label, "CSV export (registry + csv)", export["rows"], export["seconds"],
-         export["peak_kb"], export["bytes"]),
+        (
+            label,
+            "CSV export (registry + csv)",
+            export["rows"],
+            export["seconds"],
+            export["peak_kb"],
+            export["bytes"],
+        ),
     ]
 
 
@@ -200,13 +256,16 @@ def main() -> None:
             finally:
                 drop_database(name)
         if args.only in (None, "sqlite"):
-            results += run_one("sqlite", f"sqlite:///{workdir}/bench.sqlite3", args.rows,
-                               workdir)
+            results += run_one("sqlite", f"sqlite:///{workdir}/bench.sqlite3", args.rows, workdir)
 
-    print(f"\nLedger export, {args.rows:,} rows (target: >= {TARGET_ROWS_PER_S:,} rows/s, "
-          f"<= {TARGET_MB} MB peak RSS)\n")
-    header = f"{'database':<11} {'path':<29} {'rows':>10} {'seconds':>8} {'rows/s':>10} " \
-             f"{'peak MB':>8} {'file MB':>8}  verdict"
+    print(
+        f"\nLedger export, {args.rows:,} rows (target: >= {TARGET_ROWS_PER_S:,} rows/s, "
+        f"<= {TARGET_MB} MB peak RSS)\n"
+    )
+    header = (
+        f"{'database':<11} {'path':<29} {'rows':>10} {'seconds':>8} {'rows/s':>10} "
+        f"{'peak MB':>8} {'file MB':>8}  verdict"
+    )
     print(header)
     print("-" * len(header))
     for label, path, rows, seconds, peak_kb, size in results:
@@ -217,8 +276,10 @@ def main() -> None:
             ok = rate >= TARGET_ROWS_PER_S and peak_mb <= TARGET_MB
             verdict = "meets target" if ok else "MISSES target"
         size_text = f"{size / 2**20:8.1f}" if size else f"{'':>8}"
-        print(f"{label:<11} {path:<29} {rows:>10,} {seconds:>8.2f} {rate:>10,.0f} "
-              f"{peak_mb:>8.1f} {size_text}  {verdict}")
+        print(
+            f"{label:<11} {path:<29} {rows:>10,} {seconds:>8.2f} {rate:>10,.0f} "
+            f"{peak_mb:>8.1f} {size_text}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -94,8 +94,9 @@ class Supervised:
     def _loop(self) -> None:
         with open(self.log, "ab") as out:
             while not self._stop.is_set():
-                self._proc = subprocess.Popen(self.argv, env=self.env, cwd=ROOT, stdout=out,
-                                              stderr=out)
+                self._proc = subprocess.Popen(
+                    self.argv, env=self.env, cwd=ROOT, stdout=out, stderr=out
+                )
                 code = self._proc.wait()
                 if self._stop.is_set():
                     break
@@ -225,8 +226,16 @@ def _attempt(client: httpx.Client, url: str, api_key: str, job: Job, tally: Tall
     return None
 
 
-def run_load(jobs: list[Job], *, base_url: str, api_key: str, clients: int, deadline: float,
-             tally: Tally, progress: "Progress") -> None:
+def run_load(
+    jobs: list[Job],
+    *,
+    base_url: str,
+    api_key: str,
+    clients: int,
+    deadline: float,
+    tally: Tally,
+    progress: "Progress",
+) -> None:
     scheduler = Scheduler(jobs)
     url = f"{base_url}/api/v1/checkout"
 
@@ -289,20 +298,35 @@ def prepare(database_url: str, smtp_port: int, home: Path) -> dict:
     usd = Unit.objects.get(code="USD")
     codes = []
     for n in range(ACCOUNTS):
-        account = create_account(name=f"Soak account {n}", owners=[f"owner{n}@soak.test"],
-                                 actor="soak")
-        create_credit(account_id=account.pk, unit=usd, redeemable_value=CREDIT_CENTS,
-                      expires_at=None, actor="soak")
+        account = create_account(
+            name=f"Soak account {n}", owners=[f"owner{n}@soak.test"], actor="soak"
+        )
+        create_credit(
+            account_id=account.pk,
+            unit=usd,
+            redeemable_value=CREDIT_CENTS,
+            expires_at=None,
+            actor="soak",
+        )
         codes.append(create_pool_code(account_id=account.pk, unit=usd, actor="soak").code_text)
     course = create_activity(title="Soak course", price=PRICES[0], actor="soak")
     workshop = create_activity(title="Soak workshop", price=PRICES[1], actor="soak")
     starts = clock.now() + timedelta(days=60)
-    session = create_session(activity_id=workshop.pk, starts_at=starts,
-                             ends_at=starts + timedelta(hours=6),
-                             capacity=100_000, actor="soak")
+    session = create_session(
+        activity_id=workshop.pk,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=6),
+        capacity=100_000,
+        actor="soak",
+    )
     _, key = create_api_key(name="soak", scopes=["admin"], actor="soak")
-    return {"key": key, "codes": codes, "course": str(course.pk), "workshop": str(workshop.pk),
-            "session": str(session.pk)}
+    return {
+        "key": key,
+        "codes": codes,
+        "course": str(course.pk),
+        "workshop": str(workshop.pk),
+        "session": str(session.pk),
+    }
 
 
 def _base_env(database_url: str, smtp_port: int, home: Path) -> dict[str, str]:
@@ -342,8 +366,12 @@ def wait_http(url: str, api_key: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url, headers={"Authorization": f"Api-Key {api_key}"},
-                         timeout=5).status_code == 200:
+            if (
+                httpx.get(
+                    url, headers={"Authorization": f"Api-Key {api_key}"}, timeout=5
+                ).status_code
+                == 200
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -386,8 +414,12 @@ def prove(jobs: list[Job], sink: Sink, env: dict[str, str]) -> dict:
     )
     emails = [job.body["learner"]["email"] for job in jobs]
     per_learner = Counter(
-        dict(Order.objects.filter(learner__email__in=emails).values_list("learner__email")
-             .annotate(n=Count("pk")).values_list("learner__email", "n"))
+        dict(
+            Order.objects.filter(learner__email__in=emails)
+            .values_list("learner__email")
+            .annotate(n=Count("pk"))
+            .values_list("learner__email", "n")
+        )
     )
     redeems = Transfer.objects.filter(kind="redeem")
     orders_with_debit = Order.objects.filter(transfer__isnull=False)
@@ -399,8 +431,14 @@ def prove(jobs: list[Job], sink: Sink, env: dict[str, str]) -> dict:
     # Keyed by the Message-ID every attempt of a delivery carries (stored only once sent).
     deliveries = {message_id_for(d): d.status for d in EmailDelivery.objects.all()}
     received = Counter(sink.message_ids)
-    verify = subprocess.run([PYTHON, "-m", "tuition", "verify"], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    verify = subprocess.run(
+        [PYTHON, "-m", "tuition", "verify"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return {
         "acknowledged": len(acknowledged),
         "lost": len(acknowledged - existing),
@@ -412,9 +450,11 @@ def prove(jobs: list[Job], sink: Sink, env: dict[str, str]) -> dict:
         "redeem_transfers": debited,
         "orders_without_debit": Order.objects.filter(transfer__isnull=True).count(),
         "bookings_without_debit": Booking.objects.filter(
-            registration__order__transfer__isnull=True).count(),
+            registration__order__transfer__isnull=True
+        ).count(),
         "registrations_without_order_debit": Registration.objects.filter(
-            order__transfer__isnull=True).count(),
+            order__transfer__isnull=True
+        ).count(),
         "debits_match_lots": charged == spent,
         "redeemed_events": NotificationEvent.objects.filter(kind=CREDIT_REDEEMED).count(),
         "email_deliveries": len(deliveries),
@@ -451,26 +491,64 @@ def soak(args: argparse.Namespace) -> dict:
         controller.start()
         env = {**os.environ, **_base_env(cluster.url, smtp_port, home)}
         web_port = soak_cluster.free_port()
-        web_env = {**env, "TUITION_FAULT": "after_entries_before_commit,"
-                   "after_commit_before_response",
-                   "TUITION_FAULT_PROBABILITY": str(args.web_fault_probability)}
+        web_env = {
+            **env,
+            "TUITION_FAULT": "after_entries_before_commit,after_commit_before_response",
+            "TUITION_FAULT_PROBABILITY": str(args.web_fault_probability),
+        }
         web_log = open(home / "gunicorn.log", "ab")  # noqa: SIM115 - lives as long as gunicorn
         web = subprocess.Popen(
-            [str(Path(PYTHON).parent / "gunicorn"), "tuition.config.wsgi",
-             "-b", f"127.0.0.1:{web_port}", "-w", str(args.web_workers), "--preload",
-             "--timeout", "30", "--graceful-timeout", "5", "--log-level", "warning"],
-            env=web_env, cwd=ROOT, stdout=web_log, stderr=web_log,
+            [
+                str(Path(PYTHON).parent / "gunicorn"),
+                "tuition.config.wsgi",
+                "-b",
+                f"127.0.0.1:{web_port}",
+                "-w",
+                str(args.web_workers),
+                "--preload",
+                "--timeout",
+                "30",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+            env=web_env,
+            cwd=ROOT,
+            stdout=web_log,
+            stderr=web_log,
         )
         base_url = f"http://127.0.0.1:{web_port}"
         wait_http(f"{base_url}/api/v1/units", data["key"], 60)
-        worker_env = {**env, "TUITION_FAULT": "mid_notification_delivery",
-                      "TUITION_FAULT_PROBABILITY": str(args.worker_fault_probability)}
+        worker_env = {
+            **env,
+            "TUITION_FAULT": "mid_notification_delivery",
+            "TUITION_FAULT_PROBABILITY": str(args.worker_fault_probability),
+        }
         helpers = [
-            Supervised("worker", [PYTHON, "-m", "tuition", "db_worker", "--interval", "0.1",
-                                  "--no-startup-delay", "--no-reload", "--verbosity", "0"],
-                       worker_env, home / "worker.log"),
-            Supervised("periodic", [PYTHON, "-m", "tuition", "run_periodic", "--verbosity",
-                                    "0"], env, home / "periodic.log"),
+            Supervised(
+                "worker",
+                [
+                    PYTHON,
+                    "-m",
+                    "tuition",
+                    "db_worker",
+                    "--interval",
+                    "0.1",
+                    "--no-startup-delay",
+                    "--no-reload",
+                    "--verbosity",
+                    "0",
+                ],
+                worker_env,
+                home / "worker.log",
+            ),
+            Supervised(
+                "periodic",
+                [PYTHON, "-m", "tuition", "run_periodic", "--verbosity", "0"],
+                env,
+                home / "periodic.log",
+            ),
         ]
         for helper in helpers:
             helper.start()
@@ -492,8 +570,15 @@ def soak(args: argparse.Namespace) -> dict:
         chaos = threading.Thread(target=nemesis, daemon=True)
         load_started = time.monotonic()
         chaos.start()
-        run_load(jobs, base_url=base_url, api_key=data["key"], clients=args.clients,
-                 deadline=deadline, tally=tally, progress=progress)
+        run_load(
+            jobs,
+            base_url=base_url,
+            api_key=data["key"],
+            clients=args.clients,
+            deadline=deadline,
+            tally=tally,
+            progress=progress,
+        )
         load_seconds = time.monotonic() - load_started
         chaos.join(120)
         web.send_signal(signal.SIGTERM)
@@ -547,16 +632,27 @@ def soak(args: argparse.Namespace) -> dict:
 
 def ok(s: dict, args: argparse.Namespace) -> bool:
     return (
-        s["lost"] == 0 and s["undecided"] == 0 and not s["refused"] and s["double_debits"] == 0
-        and s["orders"] == s["requests"] and s["redeem_transfers"] == s["requests"]
-        and s["orders_without_debit"] == 0 and s["bookings_without_debit"] == 0
-        and s["registrations_without_order_debit"] == 0 and s["debits_match_lots"]
+        s["lost"] == 0
+        and s["undecided"] == 0
+        and not s["refused"]
+        and s["double_debits"] == 0
+        and s["orders"] == s["requests"]
+        and s["redeem_transfers"] == s["requests"]
+        and s["orders_without_debit"] == 0
+        and s["bookings_without_debit"] == 0
+        and s["registrations_without_order_debit"] == 0
+        and s["debits_match_lots"]
         and s["redeemed_events"] == s["requests"]
-        and s["verify_ok"] and s["http_5xx_not_503"] == 0 and s["503_without_retry_after"] == 0
-        and s["notifications_drained"] and s["emails_unsent"] == 0
-        and s["emails_missing_at_sink"] == 0 and s["emails_unknown_at_sink"] == 0
+        and s["verify_ok"]
+        and s["http_5xx_not_503"] == 0
+        and s["503_without_retry_after"] == 0
+        and s["notifications_drained"]
+        and s["emails_unsent"] == 0
+        and s["emails_missing_at_sink"] == 0
+        and s["emails_unknown_at_sink"] == 0
         and s["emails_repeated_at_sink"] <= s["kills_by_point"].get("mid_notification_delivery", 0)
-        and s["kills"] >= args.min_kills and s["pg_restarts"] == args.pg_restarts
+        and s["kills"] >= args.min_kills
+        and s["pg_restarts"] == args.pg_restarts
     )
 
 
@@ -572,14 +668,18 @@ def print_table(s: dict) -> None:
         ("bookings without debit", s["bookings_without_debit"]),
         ("redeem transfers / orders", f"{s['redeem_transfers']} / {s['orders']}"),
         ("5xx other than 503", s["http_5xx_not_503"]),
-        ("503 (all with Retry-After)",
-         f"{s['http_503']} ({'yes' if not s['503_without_retry_after'] else 'NO'})"),
+        (
+            "503 (all with Retry-After)",
+            f"{s['http_503']} ({'yes' if not s['503_without_retry_after'] else 'NO'})",
+        ),
         ("no answer (connection cut)", s["unanswered"]),
         ("kills (SIGKILL at fault points)", s["kills"]),
         *((f"  {k}", v) for k, v in sorted(s["kills_by_point"].items())),
         ("PostgreSQL immediate restarts", s["pg_restarts"]),
-        ("email deliveries / missing at sink",
-         f"{s['email_deliveries']} / {s['emails_missing_at_sink']}"),
+        (
+            "email deliveries / missing at sink",
+            f"{s['email_deliveries']} / {s['emails_missing_at_sink']}",
+        ),
         ("raw repeats at sink (same Message-ID)", s["emails_repeated_at_sink"]),
         ("tuition verify", "clean" if s["verify_ok"] else "FAILED"),
         ("load / total seconds", f"{s['load_seconds']} / {s['total_seconds']}"),
@@ -604,8 +704,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-fault-probability", type=float, default=0.03)
     parser.add_argument("--pg-restarts", type=int, default=3)
     parser.add_argument("--min-kills", type=int, default=50)
-    parser.add_argument("--max-seconds", type=float, default=600,
-                        help="give up on requests still undecided after this long")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=600,
+        help="give up on requests still undecided after this long",
+    )
     parser.add_argument("--drain-seconds", type=float, default=300)
     parser.add_argument("--json", type=Path, help="also write the summary here")
     parser.add_argument("--keep", action="store_true", help="keep the cluster folder and logs")

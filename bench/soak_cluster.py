@@ -42,8 +42,9 @@ class Cluster:
         command = [str(a) for a in argv]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=check, timeout=timeout, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+        subprocess.run(
+            command, check=check, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
 
     def create(self) -> None:
         self.sockets.mkdir(parents=True, exist_ok=True)
@@ -56,32 +57,75 @@ class Cluster:
             os.chown(self.log, user.pw_uid, user.pw_gid)
             self.data.mkdir()
             os.chown(self.data, user.pw_uid, user.pw_gid)
-        self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--no-sync")
+        self._run(
+            PG_BIN / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        )
         self.start()
-        self._run(PG_BIN / "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "tuition")
+        self._run(
+            PG_BIN / "createdb",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "tuition",
+        )
 
     def _options(self) -> str:
         # Crash safety stays on (fsync, full_page_writes): an immediate restart must recover
         # every acknowledged commit from the WAL, which is the point of the exercise.
-        return (f"-p {self.port} -c listen_addresses=127.0.0.1 "
-                f"-c unix_socket_directories={self.sockets} -c max_connections=200 "
-                "-c shared_buffers=64MB")
+        return (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.sockets} -c max_connections=200 "
+            "-c shared_buffers=64MB"
+        )
 
     def start(self) -> None:
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-o", self._options(),
-                  "-w", "-t", "60", "start")
+        self._run(
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.log,
+            "-o",
+            self._options(),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def restart_immediate(self) -> None:
         """Kill the server without a checkpoint (like a crash) and start it again."""
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-o", self._options(),
-                  "-m", "immediate", "-w", "-t", "60", "restart")
+        self._run(
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.log,
+            "-o",
+            self._options(),
+            "-m",
+            "immediate",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        )
 
     def stop(self) -> None:
         if self.data.exists():
-            self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop",
-                      check=False)
+            self._run(
+                PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop", check=False
+            )
 
     def destroy(self) -> None:
         self.stop()

@@ -20,9 +20,17 @@ class Api:
         self.client = client
         self.key = key
 
-    def call(self, method: str, path: str, body: Any = None, *, raw: str | bytes | None = None,
-             content_type: str = "application/json", idempotency_key: str | None = None,
-             headers: dict[str, str] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: str | bytes | None = None,
+        content_type: str = "application/json",
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         headers = dict(headers or {})
         if self.key:
             headers["Authorization"] = f"Api-Key {self.key}"
@@ -89,8 +97,9 @@ def owner_of():
     def make(**account_fields: Any):  # type: ignore[no-untyped-def]
         account = AccountFactory(**account_fields)
         owner = UserFactory()
-        MembershipFactory(account=account, user=owner, role=Membership.Role.OWNER,
-                          can_view_balance=True)
+        MembershipFactory(
+            account=account, user=owner, role=Membership.Role.OWNER, can_view_balance=True
+        )
         return account, owner
 
     return make

@@ -53,7 +53,9 @@ def usd() -> Unit:
     return unit
 
 
-def issue(account, amount: int, *, unit: Unit | None = None, days: int | None = 365, **kwargs) -> Lot:
+def issue(
+    account, amount: int, *, unit: Unit | None = None, days: int | None = 365, **kwargs
+) -> Lot:
     """Issue `amount` minor units into `account`, expiring in `days` (None: never)."""
     expires_at = None if days is None else clock.now() + timedelta(days=days)
     return ledger.issue_credit(
@@ -79,17 +81,28 @@ def make_session(activity, *, capacity: int = 10, days: int = 30, **kwargs):
     from tuition.catalog import services as catalog
 
     starts_at = clock.now() + timedelta(days=days)
-    return catalog.create_session(activity_id=activity.pk, starts_at=starts_at,
-                                  ends_at=starts_at + timedelta(hours=8), capacity=capacity,
-                                  actor="test", **kwargs)
+    return catalog.create_session(
+        activity_id=activity.pk,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=8),
+        capacity=capacity,
+        actor="test",
+        **kwargs,
+    )
 
 
-def make_credit(account, amount: int, *, unit: Unit | None = None, days: int | None = 365,
-                **kwargs):
+def make_credit(
+    account, amount: int, *, unit: Unit | None = None, days: int | None = 365, **kwargs
+):
     """A credit with its own code (IssuedCredit: .lot, .code, .code_text)."""
     from tuition.codes import services as codes
 
     expires_at = None if days is None else clock.now() + timedelta(days=days)
-    return codes.create_credit(account_id=account.pk, unit=unit or usd(),
-                               redeemable_value=amount, expires_at=expires_at, actor="test",
-                               **kwargs)
+    return codes.create_credit(
+        account_id=account.pk,
+        unit=unit or usd(),
+        redeemable_value=amount,
+        expires_at=expires_at,
+        actor="test",
+        **kwargs,
+    )

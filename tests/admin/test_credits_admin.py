@@ -16,10 +16,19 @@ ADD = reverse("admin:ledger_lot_add")
 
 def _add_payload(account, **overrides):  # type: ignore[no-untyped-def]
     data = {
-        "account": account.pk, "owner_email": "", "unit": usd().pk,
-        "redeemable_value": "150.00", "purchase_price": "120.00", "external_id": "pi_1",
-        "expires_at_0": "", "expires_at_1": "", "status": "active", "notes": "Q4 deal",
-        "scope_kind": "activity", "scope_all": "on", "code": "",
+        "account": account.pk,
+        "owner_email": "",
+        "unit": usd().pk,
+        "redeemable_value": "150.00",
+        "purchase_price": "120.00",
+        "external_id": "pi_1",
+        "expires_at_0": "",
+        "expires_at_1": "",
+        "status": "active",
+        "notes": "Q4 deal",
+        "scope_kind": "activity",
+        "scope_all": "on",
+        "code": "",
     }
     data.update(overrides)
     return data
@@ -45,8 +54,9 @@ def test_a_credit_created_with_a_blank_code_gets_a_generated_code(as_manager, ac
 
 def test_a_credit_for_an_owner_email_goes_to_a_personal_account(as_manager, account):
     # given
-    payload = _add_payload(account, owner_email="pat@solo.test", code="WELCOME-PAT",
-                           scope_kind="group")
+    payload = _add_payload(
+        account, owner_email="pat@solo.test", code="WELCOME-PAT", scope_kind="group"
+    )
     payload["account"] = ""
     from tuition.catalog import services as catalog
 
@@ -83,11 +93,18 @@ def test_editing_a_credit_goes_through_the_service_and_shows_its_history(as_mana
     url = reverse("admin:ledger_lot_change", args=[lot.pk])
     new_expiry = (clock.now() + timedelta(days=90)).astimezone()
     # when
-    response = as_manager.post(url, {
-        "status": "inactive", "expires_at_0": new_expiry.strftime("%Y-%m-%d"),
-        "expires_at_1": new_expiry.strftime("%H:%M:%S"), "external_id": "crm-9",
-        "notes": "changed", "purchase_price": "", "scope_all": "on",
-    })
+    response = as_manager.post(
+        url,
+        {
+            "status": "inactive",
+            "expires_at_0": new_expiry.strftime("%Y-%m-%d"),
+            "expires_at_1": new_expiry.strftime("%H:%M:%S"),
+            "external_id": "crm-9",
+            "notes": "changed",
+            "purchase_price": "",
+            "scope_all": "on",
+        },
+    )
     # then
     assert response.status_code == 302
     lot.refresh_from_db()
@@ -112,10 +129,12 @@ def test_bulk_deactivate_then_filter_then_activate(as_manager, account):
     inactive = as_manager.get(CHANGELIST, {"state": "inactive"})
     as_manager.post(CHANGELIST, {"action": "activate_credits", "_selected_action": [a.pk]})
     # then
-    assert [x.pk for x in inactive.context["cl"].result_list] == sorted([a.pk, b.pk],
-                                                                      reverse=True)
+    assert [x.pk for x in inactive.context["cl"].result_list] == sorted([a.pk, b.pk], reverse=True)
     assert dict(Lot.objects.values_list("pk", "status")) == {
-        a.pk: "active", b.pk: "inactive", c.pk: "active"}
+        a.pk: "active",
+        b.pk: "inactive",
+        c.pk: "active",
+    }
     assert a.history.filter(status="inactive").exists()
 
 
@@ -148,7 +167,11 @@ def test_filters_by_expiry(as_manager, account):
         return {x.pk for x in page.context["cl"].result_list}
 
     assert (ids("soon"), ids("later"), ids("never"), ids("expired")) == (
-        {soon.pk}, {later.pk}, {never.pk}, set())
+        {soon.pk},
+        {later.pk},
+        {never.pk},
+        set(),
+    )
 
 
 def test_search_by_code_external_id_and_owner_email(as_manager, account):
@@ -198,12 +221,15 @@ def test_a_viewer_cannot_change_anything(as_viewer, account):
     assert as_viewer.get(ADD).status_code == 403
     assert as_viewer.post(ADD, _add_payload(account)).status_code == 403
     as_viewer.post(CHANGELIST, {"action": "deactivate_credits", "_selected_action": [lot.pk]})
-    as_viewer.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [lot.pk],
-                                "post": "yes"})
-    change = as_viewer.post(reverse("admin:ledger_lot_change", args=[lot.pk]),
-                            {"status": "inactive"})
-    adjust = as_viewer.post(reverse("admin:ledger_lot_adjust", args=[lot.pk]),
-                            {"amount": "5", "reason": "x"})
+    as_viewer.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [lot.pk], "post": "yes"}
+    )
+    change = as_viewer.post(
+        reverse("admin:ledger_lot_change", args=[lot.pk]), {"status": "inactive"}
+    )
+    adjust = as_viewer.post(
+        reverse("admin:ledger_lot_adjust", args=[lot.pk]), {"amount": "5", "reason": "x"}
+    )
     lot.refresh_from_db()
     assert change.status_code == 403 and adjust.status_code == 403
     assert (lot.status, lot.deleted_at, lot.remaining) == ("active", None, 1000)
@@ -217,8 +243,9 @@ def test_ledger_rows_are_read_only(as_superuser, account):
     assert as_superuser.get(reverse("admin:ledger_transfer_add")).status_code == 403
     page = as_superuser.get(reverse("admin:ledger_transfer_change", args=[transfer.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
-    delete = as_superuser.post(reverse("admin:ledger_transfer_delete", args=[transfer.pk]),
-                               {"post": "yes"})
+    delete = as_superuser.post(
+        reverse("admin:ledger_transfer_delete", args=[transfer.pk]), {"post": "yes"}
+    )
     assert delete.status_code == 403 and Transfer.objects.count() == 1
 
 
@@ -239,8 +266,13 @@ def test_commerce_switch_hides_the_discounts_area(as_superuser, account, setting
 
 def test_the_changelist_shows_value_scope_owner_remaining_expiry_status(as_manager, account):
     activity = make_activity()
-    make_credit(account, 15000, scope=__import__("tuition.codes.services", fromlist=["x"])
-                .ScopeInput(kind="activity", all=False, items=[activity.pk]))
+    make_credit(
+        account,
+        15000,
+        scope=__import__("tuition.codes.services", fromlist=["x"]).ScopeInput(
+            kind="activity", all=False, items=[activity.pk]
+        ),
+    )
     page = as_manager.get(CHANGELIST).content.decode()
     for text in ("150.00 USD", "1 chosen activity", "Acme Corp", "Active"):
         assert text in page

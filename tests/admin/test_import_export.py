@@ -63,15 +63,30 @@ def test_a_bad_row_is_shown_in_the_preview_and_nothing_is_written(as_manager, ac
 
 
 def test_export_escapes_formulas_and_masks_codes_for_viewers(client, manager, viewer, account):
-    issued = make_credit(account, 1000, notes="=HYPERLINK(\"http://evil\")")
+    issued = make_credit(account, 1000, notes='=HYPERLINK("http://evil")')
     client.force_login(viewer)
-    masked = client.post(EXPORT, {"format": "0", "resource": "0",
-                                  **{f"lotresource_{f}": "on" for f in ("id", "code", "notes")},
-                                  "creditresource_id": "on", "creditresource_code": "on",
-                                  "creditresource_notes": "on"})
+    masked = client.post(
+        EXPORT,
+        {
+            "format": "0",
+            "resource": "0",
+            **{f"lotresource_{f}": "on" for f in ("id", "code", "notes")},
+            "creditresource_id": "on",
+            "creditresource_code": "on",
+            "creditresource_notes": "on",
+        },
+    )
     client.force_login(manager)
-    clear = client.post(EXPORT, {"format": "0", "resource": "0", "creditresource_id": "on",
-                                 "creditresource_code": "on", "creditresource_notes": "on"})
+    clear = client.post(
+        EXPORT,
+        {
+            "format": "0",
+            "resource": "0",
+            "creditresource_id": "on",
+            "creditresource_code": "on",
+            "creditresource_notes": "on",
+        },
+    )
     masked_text, clear_text = masked.content.decode(), clear.content.decode()
     assert masked.status_code == 200 and clear.status_code == 200, masked_text[:1000]
     assert "'=HYPERLINK" in clear_text and not re.search(r"(^|,)=HYPERLINK", clear_text)

@@ -10,12 +10,23 @@ pytestmark = pytest.mark.django_db
 def test_roles_exist_after_migrate_and_have_the_right_permissions():
     # post_migrate made them; running again changes nothing
     ensure_staff_roles()
-    manager = set(Group.objects.get(name=COMMERCE_MANAGER).permissions.values_list(
-        "content_type__app_label", "codename"))
-    viewer = set(Group.objects.get(name=VIEWER).permissions.values_list(
-        "content_type__app_label", "codename"))
-    assert {("ledger", "change_lot"), ("codes", "add_coupon"), ("codes", "delete_coupon"),
-            ("codes", "change_redemptioncode"), ("checkout", "view_order")} <= manager
+    manager = set(
+        Group.objects.get(name=COMMERCE_MANAGER).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    viewer = set(
+        Group.objects.get(name=VIEWER).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    )
+    assert {
+        ("ledger", "change_lot"),
+        ("codes", "add_coupon"),
+        ("codes", "delete_coupon"),
+        ("codes", "change_redemptioncode"),
+        ("checkout", "view_order"),
+    } <= manager
     assert ("ledger", "view_lot") in viewer
     assert all(codename.startswith("view_") for _, codename in viewer)
 

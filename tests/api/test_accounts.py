@@ -11,8 +11,15 @@ pytestmark = pytest.mark.django_db
 
 def test_create_an_account_with_owners(api):
     # when
-    response = api.post("accounts", {"name": "Acme", "external_id": "crm-42",
-                                     "owners": ["Olga@Acme.test"], "redeemers": "members"})
+    response = api.post(
+        "accounts",
+        {
+            "name": "Acme",
+            "external_id": "crm-42",
+            "owners": ["Olga@Acme.test"],
+            "redeemers": "members",
+        },
+    )
     # then
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -52,8 +59,10 @@ def test_retrieve_an_account_and_a_missing_one(api):
 def test_members_add_list_update_remove(api):
     account = AccountFactory()
     # when
-    response = api.post(f"accounts/{account.pk}/members",
-                        {"email": "ana@acme.test", "role": "member", "can_view_balance": False})
+    response = api.post(
+        f"accounts/{account.pk}/members",
+        {"email": "ana@acme.test", "role": "member", "can_view_balance": False},
+    )
     # then
     assert response.status_code == 201
     member_id = response.json()["id"]
@@ -61,8 +70,7 @@ def test_members_add_list_update_remove(api):
     listed = api.get(f"accounts/{account.pk}/members").json()["results"]
     assert [m["email"] for m in listed] == ["ana@acme.test"]
     # adding again updates the same membership
-    again = api.post(f"accounts/{account.pk}/members",
-                     {"email": "ANA@acme.test", "role": "owner"})
+    again = api.post(f"accounts/{account.pk}/members", {"email": "ANA@acme.test", "role": "owner"})
     assert again.json()["id"] == member_id and again.json()["role"] == "owner"
     assert api.get(f"accounts/{account.pk}/members/{member_id}").json()["role"] == "owner"
     # the last owner stays
@@ -75,10 +83,15 @@ def test_members_add_list_update_remove(api):
     assert response.status_code == 404 and error_code(response) == "not_found"
 
 
-@pytest.mark.parametrize("body", [
-    {"email": "nope"}, {"email": "a@b.test", "role": "boss"},
-    {"email": "a@b.test", "can_view_balance": "yes"}, {"email": "a@b.test", "x": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "nope"},
+        {"email": "a@b.test", "role": "boss"},
+        {"email": "a@b.test", "can_view_balance": "yes"},
+        {"email": "a@b.test", "x": 1},
+    ],
+)
 def test_members_refuse_bad_input(api, body):
     account = AccountFactory()
     response = api.post(f"accounts/{account.pk}/members", body)
@@ -104,8 +117,9 @@ def test_balances_per_unit_with_lots(api):
 
 
 def test_units_list_create_and_retrieve(api):
-    response = api.post("units", {"code": "lt", "name": "Lab Token", "decimals": 1,
-                                  "expiry_days": None})
+    response = api.post(
+        "units", {"code": "lt", "name": "Lab Token", "decimals": 1, "expiry_days": None}
+    )
     assert response.status_code == 201
     assert response.json()["code"] == "LT" and response.json()["expiry_days"] is None
     assert Unit.objects.get(code="LT").decimals == 1
@@ -122,7 +136,9 @@ def test_transactions_with_entries(api):
     assert transfer["kind"] == "issue" and transfer["amount"] == "50.00"
     assert transfer["unit"] == "USD" and transfer["account"] == str(account.pk)
     assert {(e["lot"], e["system_account"], e["amount"]) for e in transfer["entries"]} == {
-        (str(lot.pk), None, "50.00"), (None, "issuance", "-50.00")}
+        (str(lot.pk), None, "50.00"),
+        (None, "issuance", "-50.00"),
+    }
     assert api.get(f"transactions/{transfer['id']}").json() == transfer
     assert api.get(f"transactions?lot={lot.pk}").json()["count"] == 1
     assert api.get("transactions?kind=redeem").json()["count"] == 0
@@ -142,9 +158,24 @@ def test_adjust_a_credit_up_and_down(api):
     assert api.get(f"credits/{lot.pk}/adjustments").json()["count"] == 1
 
 
-@pytest.mark.parametrize("amount", [
-    "0", 0, "1.234", "1e3", 1.5, None, "", True, "NaN", "Infinity", 10**30, str(10**30), [],
-])
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "0",
+        0,
+        "1.234",
+        "1e3",
+        1.5,
+        None,
+        "",
+        True,
+        "NaN",
+        "Infinity",
+        10**30,
+        str(10**30),
+        [],
+    ],
+)
 def test_adjustments_refuse_bad_amounts_and_write_nothing(api, amount):
     account = AccountFactory()
     lot = issue(account, 5000)
@@ -196,7 +227,10 @@ def test_session_writes_need_the_csrf_token(owner_of):
     account, owner = owner_of()
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
-    response = client.post(f"/api/v1/accounts/{account.pk}/members", data={"email": "a@b.test"},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/accounts/{account.pk}/members",
+        data={"email": "a@b.test"},
+        content_type="application/json",
+    )
     assert response.status_code == 403 and error_code(response) == "permission_denied"
     assert account.memberships.count() == 1

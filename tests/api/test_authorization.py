@@ -54,8 +54,12 @@ def _objects_of_b(owner_of):  # type: ignore[no-untyped-def]
     pool = create_pool_code(account_id=account_b.pk, unit=usd(), actor="test")
     course = catalog.create_activity(title="Course", price=1000, actor="test")
     bought = checkout.checkout(
-        learner_email="learner-of-b@b.test", learner_name="", activity_id=course.pk,
-        payment=checkout.PaymentChoice(method="code", code=pool.code_text), actor="test")
+        learner_email="learner-of-b@b.test",
+        learner_name="",
+        activity_id=course.pk,
+        payment=checkout.PaymentChoice(method="code", code=pool.code_text),
+        actor="test",
+    )
     return {
         "account": account_b.pk,
         "lot": lot.pk,
@@ -74,10 +78,13 @@ def _fill(body, objects):  # type: ignore[no-untyped-def]
 
 
 def _state():  # type: ignore[no-untyped-def]
-    return (list(Lot.objects.values_list("pk", "remaining", "status")),
-            list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")),
-            list(Registration.objects.values_list("pk", "status")),
-            list(Booking.objects.values_list("pk", "status")), Order.objects.count())
+    return (
+        list(Lot.objects.values_list("pk", "remaining", "status")),
+        list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")),
+        list(Registration.objects.values_list("pk", "status")),
+        list(Booking.objects.values_list("pk", "status")),
+        Order.objects.count(),
+    )
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
@@ -91,10 +98,12 @@ def test_owner_of_a_gets_not_found_for_b_identical_to_a_missing_id(
     before = _state()
     missing_ids = {k: MISSING for k in objects_b}
     # when
-    foreign = api.call(method, path.format(**objects_b), _fill(body, objects_b),
-                       idempotency_key="k1")
-    missing = api.call(method, path.format(**missing_ids), _fill(body, missing_ids),
-                       idempotency_key="k2")
+    foreign = api.call(
+        method, path.format(**objects_b), _fill(body, objects_b), idempotency_key="k1"
+    )
+    missing = api.call(
+        method, path.format(**missing_ids), _fill(body, missing_ids), idempotency_key="k2"
+    )
     # then
     assert foreign.status_code == 404 and error_code(foreign) == "not_found"
     assert foreign.content == missing.content and missing.status_code == 404
@@ -110,8 +119,9 @@ def test_a_member_without_balance_rights_gets_not_found_too(
     member = UserFactory()
     MembershipFactory(account_id=objects_b["account"], user=member, can_view_balance=False)
     before = _state()
-    response = session_api(member).call(method, path.format(**objects_b),
-                                        _fill(body, objects_b), idempotency_key="k1")
+    response = session_api(member).call(
+        method, path.format(**objects_b), _fill(body, objects_b), idempotency_key="k1"
+    )
     assert response.status_code == 404 and error_code(response) == "not_found"
     assert _state() == before
 

@@ -29,14 +29,19 @@ MISSING = "987654321"
 REAL_TRANSACTIONS = pytest.mark.django_db(transaction=True)
 
 
-
 def _course(price: int = 30000, **kwargs):  # type: ignore[no-untyped-def]
     return catalog.create_activity(title="Cloud Fundamentals", price=price, actor="t", **kwargs)
 
 
 def _checkout(api, code: str, item, email: str = "ana@acme.test"):  # type: ignore[no-untyped-def]
-    return api.post("checkout", {"learner": {"email": email}, "item": {"activity": str(item.pk)},
-                                 "payment": {"method": "code", "code": code}})
+    return api.post(
+        "checkout",
+        {
+            "learner": {"email": email},
+            "item": {"activity": str(item.pk)},
+            "payment": {"method": "code", "code": code},
+        },
+    )
 
 
 # Codes ----------------------------------------------------------------------------------------
@@ -67,31 +72,48 @@ def test_member_code_with_a_cap_and_custom_text(api, owner_of):
     account, _ = owner_of()
     member = UserFactory(email="ana@acme.test")
     MembershipFactory(account=account, user=member)
-    response = api.post("codes", {"account": str(account.pk), "kind": "member",
-                                  "member_email": "ANA@acme.test", "cap": "250.00",
-                                  "code": "ana-training-2027"})
+    response = api.post(
+        "codes",
+        {
+            "account": str(account.pk),
+            "kind": "member",
+            "member_email": "ANA@acme.test",
+            "cap": "250.00",
+            "code": "ana-training-2027",
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["member"] == "ana@acme.test" and body["cap"] == "250.00"
     assert body["spent"] == "0.00" and body["code"] == "ANA-TRAINING-2027"
     assert RedemptionCode.objects.get(pk=body["id"]).cap == 25000
     # the same text again is taken
-    again = api.post("codes", {"account": str(account.pk), "kind": "pool",
-                               "code": "ana training 2027"})
+    again = api.post(
+        "codes", {"account": str(account.pk), "kind": "pool", "code": "ana training 2027"}
+    )
     assert again.status_code == 400 and again.json()["error"]["details"]["field"] == "code"
     assert RedemptionCode.objects.count() == 1
 
 
-@pytest.mark.parametrize("fields", [
-    {"kind": "lot"}, {"kind": "coupon"}, {"kind": "pool", "unit": "NOPE"},
-    {"kind": "pool", "cap": "5"}, {"kind": "pool", "member_email": "x@y.test"},
-    {"kind": "member"}, {"kind": "member", "member_email": "stranger@y.test"},
-    {"kind": "member", "member_email": "ana@acme.test", "cap": "0"},
-    {"kind": "member", "member_email": "ana@acme.test", "cap": "1.001"},
-    {"kind": "member", "member_email": "ana@acme.test", "cap": 2.5},
-    {"kind": "pool", "code": "é"}, {"kind": "pool", "code": 12},
-    {"kind": "pool", "spent": "1"}, {"kind": "pool", "account": "abc"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"kind": "lot"},
+        {"kind": "coupon"},
+        {"kind": "pool", "unit": "NOPE"},
+        {"kind": "pool", "cap": "5"},
+        {"kind": "pool", "member_email": "x@y.test"},
+        {"kind": "member"},
+        {"kind": "member", "member_email": "stranger@y.test"},
+        {"kind": "member", "member_email": "ana@acme.test", "cap": "0"},
+        {"kind": "member", "member_email": "ana@acme.test", "cap": "1.001"},
+        {"kind": "member", "member_email": "ana@acme.test", "cap": 2.5},
+        {"kind": "pool", "code": "é"},
+        {"kind": "pool", "code": 12},
+        {"kind": "pool", "spent": "1"},
+        {"kind": "pool", "account": "abc"},
+    ],
+)
 def test_code_creation_refuses_bad_input_and_writes_nothing(api, owner_of, fields):
     account, _ = owner_of()
     MembershipFactory(account=account, user=UserFactory(email="ana@acme.test"))
@@ -137,8 +159,7 @@ def test_deactivate_rotate_and_delete_a_code(api, owner_of):
 def test_a_credit_code_is_not_managed_as_an_account_code(api, owner_of):
     account, _ = owner_of()
     lot = issue(account, 100)
-    credit_code = api.post("credits", {"account": str(account.pk),
-                                       "redeemable_value": "5"}).json()
+    credit_code = api.post("credits", {"account": str(account.pk), "redeemable_value": "5"}).json()
     lot_code = RedemptionCode.objects.get(lot_id=credit_code["id"])
     assert lot.pk != lot_code.lot_id
     assert error_code(api.get(f"codes/{lot_code.pk}")) == "not_found"
@@ -147,7 +168,6 @@ def test_a_credit_code_is_not_managed_as_an_account_code(api, owner_of):
 
 def test_codes_need_the_right_key_scope(make_key, owner_of):
     from django.test import Client
-
 
     account, _ = owner_of()
     reader = Api(Client(), make_key("credits:read"))
@@ -165,8 +185,7 @@ def test_a_member_never_sees_the_accounts_codes(api, session_api, owner_of):
     me = session_api(member)
     assert me.get("codes").json()["count"] == 0
     assert error_code(me.get(f"codes/{created['id']}")) == "not_found"
-    assert error_code(me.post("codes", {"account": str(account.pk),
-                                        "kind": "pool"})) == "not_found"
+    assert error_code(me.post("codes", {"account": str(account.pk), "kind": "pool"})) == "not_found"
     assert RedemptionCode.objects.count() == 1
 
 
@@ -175,10 +194,17 @@ def test_a_member_never_sees_the_accounts_codes(api, session_api, owner_of):
 
 def test_coupon_crud(api):
     course = _course()
-    response = api.post("coupons", {"name": "Spring", "percent_off": "10", "code": "SPRING10",
-                                    "max_uses": 5, "once_per_learner": True,
-                                    "scope": {"kind": "activity", "all": False,
-                                              "items": [str(course.pk)]}})
+    response = api.post(
+        "coupons",
+        {
+            "name": "Spring",
+            "percent_off": "10",
+            "code": "SPRING10",
+            "max_uses": 5,
+            "once_per_learner": True,
+            "scope": {"kind": "activity", "all": False, "items": [str(course.pk)]},
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     coupon = Coupon.objects.get(pk=body["id"])
@@ -186,9 +212,14 @@ def test_coupon_crud(api):
     assert body["code"] == "SPRING10" and body["amount_off"] is None
     assert body["scope"]["items"] == [{"kind": "activity", "id": str(course.pk)}]
     # it discounts a card checkout
-    quote = api.post("checkout/quote", {"learner": {"email": "ana@acme.test"},
-                                        "item": {"activity": str(course.pk)},
-                                        "payment": {"method": "card", "coupon": "spring10"}})
+    quote = api.post(
+        "checkout/quote",
+        {
+            "learner": {"email": "ana@acme.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "card", "coupon": "spring10"},
+        },
+    )
     assert quote.json()["payable"]["amount"] == "270.00"
     # edit
     response = api.patch(f"coupons/{coupon.pk}", {"status": "inactive", "max_uses": 9})
@@ -213,20 +244,32 @@ def test_a_fixed_amount_coupon(api):
     assert Coupon.objects.get().amount_off == 5000
 
 
-@pytest.mark.parametrize("fields", [
-    {}, {"name": "x"}, {"name": "x", "percent_off": "10", "amount_off": "5"},
-    {"name": "x", "percent_off": "0"}, {"name": "x", "percent_off": "100.01"},
-    {"name": "x", "percent_off": "10.001"}, {"name": "x", "amount_off": 1.5},
-    {"name": "x", "amount_off": "NaN"}, {"name": "", "amount_off": "5"},
-    {"name": "x", "amount_off": "5", "max_uses": 0},
-    {"name": "x", "amount_off": "5", "valid_from": "2027-01-02T00:00:00Z",
-     "valid_until": "2027-01-01T00:00:00Z"},
-    {"name": "x", "amount_off": "5", "valid_until": "2027-01-01T00:00:00"},
-    {"name": "x", "amount_off": "5", "scope": {"kind": "activity", "all": False}},
-    {"name": "x", "amount_off": "5", "scope": {"kind": "any", "all": False, "items": ["1"]}},
-    {"name": "x", "amount_off": "5", "uses": 3},
-    {"name": "x", "amount_off": "5", "code": "bad code ✓"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"name": "x"},
+        {"name": "x", "percent_off": "10", "amount_off": "5"},
+        {"name": "x", "percent_off": "0"},
+        {"name": "x", "percent_off": "100.01"},
+        {"name": "x", "percent_off": "10.001"},
+        {"name": "x", "amount_off": 1.5},
+        {"name": "x", "amount_off": "NaN"},
+        {"name": "", "amount_off": "5"},
+        {"name": "x", "amount_off": "5", "max_uses": 0},
+        {
+            "name": "x",
+            "amount_off": "5",
+            "valid_from": "2027-01-02T00:00:00Z",
+            "valid_until": "2027-01-01T00:00:00Z",
+        },
+        {"name": "x", "amount_off": "5", "valid_until": "2027-01-01T00:00:00"},
+        {"name": "x", "amount_off": "5", "scope": {"kind": "activity", "all": False}},
+        {"name": "x", "amount_off": "5", "scope": {"kind": "any", "all": False, "items": ["1"]}},
+        {"name": "x", "amount_off": "5", "uses": 3},
+        {"name": "x", "amount_off": "5", "code": "bad code ✓"},
+    ],
+)
 @REAL_TRANSACTIONS
 def test_coupon_creation_refuses_bad_input_and_writes_nothing(api, fields):
     response = api.post("coupons", fields)
@@ -249,9 +292,12 @@ def test_coupons_are_for_the_provider_only(session_api, owner_of, api):
     coupon = api.post("coupons", {"name": "x", "amount_off": "5"}).json()
     _, owner = owner_of()
     me = session_api(owner)
-    for response in (me.get("coupons"), me.get(f"coupons/{coupon['id']}"),
-                     me.post("coupons", {"name": "y", "amount_off": "5"}),
-                     me.delete(f"coupons/{coupon['id']}")):
+    for response in (
+        me.get("coupons"),
+        me.get(f"coupons/{coupon['id']}"),
+        me.post("coupons", {"name": "y", "amount_off": "5"}),
+        me.delete(f"coupons/{coupon['id']}"),
+    ):
         assert response.status_code == 403 and error_code(response) == "permission_denied"
     assert Coupon.objects.filter(deleted_at__isnull=True).count() == 1
 
@@ -265,9 +311,16 @@ def tokens(db):  # type: ignore[no-untyped-def]
 
 
 def test_create_and_edit_an_activity_with_token_prices(api, tokens):
-    response = api.post("activities", {"title": "Cloud Fundamentals", "price": "300.00",
-                                       "token_prices": [{"unit": "tt", "amount": "3"}],
-                                       "refund_window_days": 14, "kind": "certification"})
+    response = api.post(
+        "activities",
+        {
+            "title": "Cloud Fundamentals",
+            "price": "300.00",
+            "token_prices": [{"unit": "tt", "amount": "3"}],
+            "refund_window_days": 14,
+            "kind": "certification",
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     activity = Activity.objects.get(pk=body["id"])
@@ -275,8 +328,9 @@ def test_create_and_edit_an_activity_with_token_prices(api, tokens):
     assert body["token_prices"] == [{"unit": "TT", "amount": "3"}]
     assert TokenPrice.objects.get().amount == 3 and body["is_dated"] is False
     # edit
-    response = api.patch(f"activities/{activity.pk}", {"price": "250", "token_prices": [],
-                                                       "is_published": False})
+    response = api.patch(
+        f"activities/{activity.pk}", {"price": "250", "token_prices": [], "is_published": False}
+    )
     assert response.status_code == 200 and response.json()["price"] == "250.00"
     assert not TokenPrice.objects.exists() and not Activity.objects.get().is_published
     assert api.get(f"activities/{activity.pk}").json()["title"] == "Cloud Fundamentals"
@@ -284,16 +338,28 @@ def test_create_and_edit_an_activity_with_token_prices(api, tokens):
     assert error_code(api.get(f"activities/{MISSING}")) == "not_found"
 
 
-@pytest.mark.parametrize("fields", [
-    {}, {"title": ""}, {"title": "x", "price": "-1"}, {"title": "x", "price": "1.001"},
-    {"title": "x", "price": 3.5}, {"title": "x", "kind": "party"},
-    {"title": "x", "refund_window_days": -1}, {"title": "x", "refund_window_days": "3"},
-    {"title": "x", "token_prices": [{"unit": "USD", "amount": "3"}]},
-    {"title": "x", "token_prices": [{"unit": "NOPE", "amount": "3"}]},
-    {"title": "x", "token_prices": [{"unit": "TT", "amount": "1.5"}]},
-    {"title": "x", "token_prices": [{"unit": "TT", "amount": "1"}, {"unit": "tt", "amount": "2"}]},
-    {"title": "x", "is_dated": True}, {"title": 5},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"title": ""},
+        {"title": "x", "price": "-1"},
+        {"title": "x", "price": "1.001"},
+        {"title": "x", "price": 3.5},
+        {"title": "x", "kind": "party"},
+        {"title": "x", "refund_window_days": -1},
+        {"title": "x", "refund_window_days": "3"},
+        {"title": "x", "token_prices": [{"unit": "USD", "amount": "3"}]},
+        {"title": "x", "token_prices": [{"unit": "NOPE", "amount": "3"}]},
+        {"title": "x", "token_prices": [{"unit": "TT", "amount": "1.5"}]},
+        {
+            "title": "x",
+            "token_prices": [{"unit": "TT", "amount": "1"}, {"unit": "tt", "amount": "2"}],
+        },
+        {"title": "x", "is_dated": True},
+        {"title": 5},
+    ],
+)
 @REAL_TRANSACTIONS
 def test_activity_creation_refuses_bad_input_and_writes_nothing(api, tokens, fields):
     response = api.post("activities", fields)
@@ -315,9 +381,15 @@ def test_learners_read_the_published_catalog_but_never_write(session_api, api):
 
 def test_groups(api, tokens):
     a, b = _course(), _course()
-    response = api.post("groups", {"title": "Cloud Path", "price": "800.00",
-                                   "activities": [str(a.pk), str(b.pk)],
-                                   "token_prices": [{"unit": "TT", "amount": "8"}]})
+    response = api.post(
+        "groups",
+        {
+            "title": "Cloud Path",
+            "price": "800.00",
+            "activities": [str(a.pk), str(b.pk)],
+            "token_prices": [{"unit": "TT", "amount": "8"}],
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["activities"] == [str(a.pk), str(b.pk)] and body["price"] == "800.00"
@@ -338,10 +410,17 @@ def test_groups(api, tokens):
 def test_sessions(api, session_api):
     course = _course()
     start = clock.now() + timedelta(days=30)
-    response = api.post("sessions", {"activity": str(course.pk), "starts_at": start.isoformat(),
-                                     "ends_at": (start + timedelta(hours=8)).isoformat(),
-                                     "timezone": "Europe/Berlin", "capacity": 12,
-                                     "location": "Online"})
+    response = api.post(
+        "sessions",
+        {
+            "activity": str(course.pk),
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=8)).isoformat(),
+            "timezone": "Europe/Berlin",
+            "capacity": 12,
+            "location": "Online",
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["seats_left"] == 12 and body["booked"] == 0
@@ -357,21 +436,34 @@ def test_sessions(api, session_api):
     assert response.status_code == 400 and Session.objects.get().ends_at > start
     assert api.patch(f"sessions/{session_id}", {"is_cancelled": True}).status_code == 200
     assert error_code(learner.get(f"sessions/{session_id}")) == "not_found"
-    assert error_code(learner.patch(f"sessions/{session_id}", {"capacity": 1})) \
-        == "permission_denied"
+    assert (
+        error_code(learner.patch(f"sessions/{session_id}", {"capacity": 1})) == "permission_denied"
+    )
     assert error_code(api.patch(f"sessions/{MISSING}", {"capacity": 1})) == "not_found"
 
 
-@pytest.mark.parametrize("fields", [
-    {}, {"activity": MISSING}, {"ends_at": "START"}, {"timezone": "Mars/Olympus"},
-    {"capacity": 0}, {"capacity": "3"}, {"starts_at": "2027-01-10T09:00:00"},
-    {"booked": 3},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"activity": MISSING},
+        {"ends_at": "START"},
+        {"timezone": "Mars/Olympus"},
+        {"capacity": 0},
+        {"capacity": "3"},
+        {"starts_at": "2027-01-10T09:00:00"},
+        {"booked": 3},
+    ],
+)
 def test_session_creation_refuses_bad_input_and_writes_nothing(api, fields):
     course = _course()
     start = clock.now() + timedelta(days=3)
-    body = {"activity": str(course.pk), "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=1)).isoformat(), "capacity": 5}
+    body = {
+        "activity": str(course.pk),
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "capacity": 5,
+    }
     if fields:
         body.update({k: (start.isoformat() if v == "START" else v) for k, v in fields.items()})
     else:
@@ -400,9 +492,9 @@ def test_usage_by_team_member(api, session_api, owner_of):
     # then
     assert response.status_code == 200
     rows = response.json()["results"]
-    assert [(r["email"], r["unit"], r["spent"], r["redemptions"], r["is_member"])
-            for r in rows] == [("ana@acme.test", "USD", "500.00", 2, True),
-                               ("bo@acme.test", "USD", "200.00", 1, False)]
+    assert [
+        (r["email"], r["unit"], r["spent"], r["redemptions"], r["is_member"]) for r in rows
+    ] == [("ana@acme.test", "USD", "500.00", 2, True), ("bo@acme.test", "USD", "200.00", 1, False)]
     assert bo.pk and api.get(f"accounts/{account.pk}/usage?unit=TT").json()["count"] == 0
     future = (clock.now() + timedelta(days=1)).isoformat().replace("+00:00", "Z")
     assert api.get(f"accounts/{account.pk}/usage?from={future}").json()["count"] == 0
@@ -415,9 +507,15 @@ def test_usage_by_team_member(api, session_api, owner_of):
 
 def test_webhook_subscription_lifecycle(api):
     account = AccountFactory()
-    response = api.post("webhooks", {"url": "https://hooks.example.test/tuition",
-                                     "event_kinds": ["credit.issued", "credit.redeemed"],
-                                     "account": str(account.pk), "description": "CRM"})
+    response = api.post(
+        "webhooks",
+        {
+            "url": "https://hooks.example.test/tuition",
+            "event_kinds": ["credit.issued", "credit.redeemed"],
+            "account": str(account.pk),
+            "description": "CRM",
+        },
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["secret"].startswith("whsec_") and body["account"] == str(account.pk)
@@ -430,8 +528,7 @@ def test_webhook_subscription_lifecycle(api):
     assert api.get(f"webhooks?account={account.pk}").json()["count"] == 1
     assert api.get(f"webhooks?account={MISSING}").json()["count"] == 0
     # edit
-    response = api.patch(f"webhooks/{subscription.pk}", {"is_active": False,
-                                                         "event_kinds": []})
+    response = api.patch(f"webhooks/{subscription.pk}", {"is_active": False, "event_kinds": []})
     assert response.status_code == 200 and response.json()["event_kinds"] == []
     assert not WebhookSubscription.objects.get().is_active
     assert api.patch(f"webhooks/{subscription.pk}", {"event_kinds": ["x"]}).status_code == 400
@@ -442,21 +539,30 @@ def test_webhook_subscription_lifecycle(api):
     assert WebhookSubscription.objects.get().previous_secret == body["secret"]
     # delete
     assert api.delete(f"webhooks/{subscription.pk}").status_code == 204
-    for response in (api.get(f"webhooks/{subscription.pk}"),
-                     api.delete(f"webhooks/{subscription.pk}"),
-                     api.post(f"webhooks/{subscription.pk}/rotate-secret", {}),
-                     api.get(f"webhooks/{subscription.pk}/deliveries")):
+    for response in (
+        api.get(f"webhooks/{subscription.pk}"),
+        api.delete(f"webhooks/{subscription.pk}"),
+        api.post(f"webhooks/{subscription.pk}/rotate-secret", {}),
+        api.get(f"webhooks/{subscription.pk}/deliveries"),
+    ):
         assert response.status_code == 404 and error_code(response) == "not_found"
     assert api.get("webhooks").json()["count"] == 0
 
 
-@pytest.mark.parametrize("fields", [
-    {}, {"url": ""}, {"url": "ftp://hooks.example.test"}, {"url": "https://u:p@example.test"},
-    {"url": "https://example.test", "event_kinds": ["nope"]},
-    {"url": "https://example.test", "event_kinds": "credit.issued"},
-    {"url": "https://example.test", "account": MISSING},
-    {"url": "https://example.test", "secret": "mine"}, {"url": 5},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"url": ""},
+        {"url": "ftp://hooks.example.test"},
+        {"url": "https://u:p@example.test"},
+        {"url": "https://example.test", "event_kinds": ["nope"]},
+        {"url": "https://example.test", "event_kinds": "credit.issued"},
+        {"url": "https://example.test", "account": MISSING},
+        {"url": "https://example.test", "secret": "mine"},
+        {"url": 5},
+    ],
+)
 def test_webhook_creation_refuses_bad_input_and_writes_nothing(api, fields):
     response = api.post("webhooks", fields)
     assert response.status_code == 400 and error_code(response) == "validation_error"
@@ -474,20 +580,32 @@ def test_webhook_deliveries_and_resend(api, monkeypatch):
     from tuition.notifications import services as notification_services
 
     sent: list[list[int]] = []
-    monkeypatch.setattr(notification_services, "enqueue_sending",
-                        lambda webhook_ids=(), **_: sent.append(list(webhook_ids)))
+    monkeypatch.setattr(
+        notification_services,
+        "enqueue_sending",
+        lambda webhook_ids=(), **_: sent.append(list(webhook_ids)),
+    )
     account = AccountFactory()
     subscription = WebhookSubscription.objects.create(
-        url="https://hooks.example.test", secret="whsec_x", created_at=clock.now())
-    event = NotificationEvent.objects.create(kind="credit.issued", account=account, data={},
-                                             created_at=clock.now())
+        url="https://hooks.example.test", secret="whsec_x", created_at=clock.now()
+    )
+    event = NotificationEvent.objects.create(
+        kind="credit.issued", account=account, data={}, created_at=clock.now()
+    )
     delivery = WebhookDelivery.objects.create(
-        event=event, subscription=subscription, status=DeliveryStatus.DEAD, attempts=8,
-        next_attempt_at=clock.now(), created_at=clock.now(), last_error="HTTP 500")
+        event=event,
+        subscription=subscription,
+        status=DeliveryStatus.DEAD,
+        attempts=8,
+        next_attempt_at=clock.now(),
+        created_at=clock.now(),
+        last_error="HTTP 500",
+    )
     # the log
     listed = api.get(f"webhooks/{subscription.pk}/deliveries").json()["results"]
     assert [(d["id"], d["status"], d["event_kind"]) for d in listed] == [
-        (str(delivery.pk), "dead", "credit.issued")]
+        (str(delivery.pk), "dead", "credit.issued")
+    ]
     assert api.get(f"webhooks/{subscription.pk}/deliveries?status=sent").json()["count"] == 0
     # resend
     response = api.post(f"webhooks/{subscription.pk}/deliveries/{delivery.pk}/resend")
@@ -495,17 +613,19 @@ def test_webhook_deliveries_and_resend(api, monkeypatch):
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.attempts == 0 and sent == [[delivery.pk]]
     # a delivery of another subscription is not found through this one
-    other = WebhookSubscription.objects.create(url="https://x.test", secret="whsec_y",
-                                               created_at=clock.now())
+    other = WebhookSubscription.objects.create(
+        url="https://x.test", secret="whsec_y", created_at=clock.now()
+    )
     response = api.post(f"webhooks/{other.pk}/deliveries/{delivery.pk}/resend")
     assert response.status_code == 404 and error_code(response) == "not_found"
-    assert error_code(api.post(f"webhooks/{subscription.pk}/deliveries/{MISSING}/resend")) \
+    assert (
+        error_code(api.post(f"webhooks/{subscription.pk}/deliveries/{MISSING}/resend"))
         == "not_found"
+    )
 
 
 def test_webhooks_need_the_admin_scope_and_the_provider(make_key, session_api, owner_of):
     from django.test import Client
-
 
     reader = Api(Client(), make_key("credits:read", "credits:write"))
     response = reader.post("webhooks", {"url": "https://example.test"})
@@ -519,16 +639,38 @@ def test_webhooks_need_the_admin_scope_and_the_provider(make_key, session_api, o
 # Authentication and key scopes ----------------------------------------------------------------
 
 NEW_OPERATIONS = [
-    ("GET", "codes"), ("POST", "codes"), ("GET", "codes/1"), ("PATCH", "codes/1"),
-    ("DELETE", "codes/1"), ("POST", "codes/1/rotate"), ("GET", "coupons"), ("POST", "coupons"),
-    ("GET", "coupons/1"), ("PATCH", "coupons/1"), ("DELETE", "coupons/1"),
-    ("GET", "activities"), ("POST", "activities"), ("GET", "activities/1"),
-    ("PATCH", "activities/1"), ("GET", "groups"), ("POST", "groups"), ("GET", "groups/1"),
-    ("PATCH", "groups/1"), ("GET", "sessions"), ("POST", "sessions"), ("GET", "sessions/1"),
-    ("PATCH", "sessions/1"), ("GET", "accounts/1/usage"), ("GET", "webhooks"),
-    ("POST", "webhooks"), ("GET", "webhooks/1"), ("PATCH", "webhooks/1"),
-    ("DELETE", "webhooks/1"), ("POST", "webhooks/1/rotate-secret"),
-    ("GET", "webhooks/1/deliveries"), ("POST", "webhooks/1/deliveries/1/resend"),
+    ("GET", "codes"),
+    ("POST", "codes"),
+    ("GET", "codes/1"),
+    ("PATCH", "codes/1"),
+    ("DELETE", "codes/1"),
+    ("POST", "codes/1/rotate"),
+    ("GET", "coupons"),
+    ("POST", "coupons"),
+    ("GET", "coupons/1"),
+    ("PATCH", "coupons/1"),
+    ("DELETE", "coupons/1"),
+    ("GET", "activities"),
+    ("POST", "activities"),
+    ("GET", "activities/1"),
+    ("PATCH", "activities/1"),
+    ("GET", "groups"),
+    ("POST", "groups"),
+    ("GET", "groups/1"),
+    ("PATCH", "groups/1"),
+    ("GET", "sessions"),
+    ("POST", "sessions"),
+    ("GET", "sessions/1"),
+    ("PATCH", "sessions/1"),
+    ("GET", "accounts/1/usage"),
+    ("GET", "webhooks"),
+    ("POST", "webhooks"),
+    ("GET", "webhooks/1"),
+    ("PATCH", "webhooks/1"),
+    ("DELETE", "webhooks/1"),
+    ("POST", "webhooks/1/rotate-secret"),
+    ("GET", "webhooks/1/deliveries"),
+    ("POST", "webhooks/1/deliveries/1/resend"),
 ]
 
 
@@ -539,29 +681,42 @@ def test_every_new_operation_needs_authentication(client, method, path):
     assert response.status_code == 401 and error_code(response) == "not_authenticated"
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "activities", {"title": "x"}), ("PATCH", "activities/{activity}", {"title": "x"}),
-    ("POST", "groups", {"title": "x"}), ("POST", "sessions", {}),
-    ("POST", "coupons", {"name": "x", "amount_off": "5"}),
-    ("POST", "codes", {"kind": "pool"}), ("PATCH", "codes/{code}", {"status": "inactive"}),
-    ("DELETE", "codes/{code}", None), ("POST", "codes/{code}/rotate", {}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "activities", {"title": "x"}),
+        ("PATCH", "activities/{activity}", {"title": "x"}),
+        ("POST", "groups", {"title": "x"}),
+        ("POST", "sessions", {}),
+        ("POST", "coupons", {"name": "x", "amount_off": "5"}),
+        ("POST", "codes", {"kind": "pool"}),
+        ("PATCH", "codes/{code}", {"status": "inactive"}),
+        ("DELETE", "codes/{code}", None),
+        ("POST", "codes/{code}/rotate", {}),
+    ],
+)
 def test_writes_need_their_key_scope(make_key, owner_of, method, path, body):
     from django.test import Client
-
 
     account, _ = owner_of()
     activity = _course()
     from tuition.codes.services import create_pool_code
 
     code = create_pool_code(account_id=account.pk, unit=usd(), actor="t").code
-    before = (Activity.objects.count(), Group.objects.count(), Coupon.objects.count(),
-              list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")))
+    before = (
+        Activity.objects.count(),
+        Group.objects.count(),
+        Coupon.objects.count(),
+        list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")),
+    )
     reader = Api(Client(), make_key("credits:read", "checkout", "reports"))
     if body is not None and "kind" in body:
         body = {**body, "account": str(account.pk)}
     response = reader.call(method, path.format(activity=activity.pk, code=code.pk), body)
     assert response.status_code == 403 and error_code(response) == "permission_denied"
-    assert (Activity.objects.count(), Group.objects.count(), Coupon.objects.count(),
-            list(RedemptionCode.objects.values_list("pk", "status", "digest",
-                                                    "deleted_at"))) == before
+    assert (
+        Activity.objects.count(),
+        Group.objects.count(),
+        Coupon.objects.count(),
+        list(RedemptionCode.objects.values_list("pk", "status", "digest", "deleted_at")),
+    ) == before

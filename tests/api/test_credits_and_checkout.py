@@ -12,17 +12,24 @@ pytestmark = pytest.mark.django_db
 
 
 def _credit(api, account, value="500.00", **fields):  # type: ignore[no-untyped-def]
-    response = api.post("credits", {"account": str(account.pk), "unit": "USD",
-                                    "redeemable_value": value, **fields})
+    response = api.post(
+        "credits", {"account": str(account.pk), "unit": "USD", "redeemable_value": value, **fields}
+    )
     assert response.status_code == 201, response.json()
     return response.json()
 
 
 def test_create_a_credit_shows_its_code_once_and_issues_value(api):
     account = AccountFactory()
-    body = _credit(api, account, purchase_price="450.00", external_id="pi_123",
-                   expires_at="2099-11-21T00:00:00Z", notes="Q4 deal",
-                   scope={"kind": "activity", "all": True})
+    body = _credit(
+        api,
+        account,
+        purchase_price="450.00",
+        external_id="pi_123",
+        expires_at="2099-11-21T00:00:00Z",
+        notes="Q4 deal",
+        scope={"kind": "activity", "all": True},
+    )
     assert body["remaining"] == "500.00" and body["purchase_price"] == "450.00"
     assert len(body["code"].replace("-", "")) >= 16 and body["source"] == "api"
     lot = Lot.objects.get(pk=body["id"])
@@ -38,16 +45,23 @@ def test_a_credit_for_an_owner_email_goes_to_a_personal_account(api):
     assert lot.account.is_personal
 
 
-@pytest.mark.parametrize("fields", [
-    {"redeemable_value": "0"}, {"redeemable_value": "1.001"}, {"redeemable_value": 1.5},
-    {"redeemable_value": "NaN"}, {"redeemable_value": str(10**30)},
-    {"redeemable_value": "5", "unit": "NOPE"}, {"redeemable_value": "5", "remaining": "5"},
-    {"redeemable_value": "5", "expires_at": "2099-01-01T00:00:00"},
-    {"redeemable_value": "5", "expires_at": "2023-02-29T00:00:00Z"},
-    {"redeemable_value": "5", "expires_at": "2020-01-01T00:00:00Z"},
-    {"redeemable_value": "5", "scope": {"kind": "everything"}},
-    {"redeemable_value": "5", "scope": {"kind": "activity", "all": False, "items": []}},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"redeemable_value": "0"},
+        {"redeemable_value": "1.001"},
+        {"redeemable_value": 1.5},
+        {"redeemable_value": "NaN"},
+        {"redeemable_value": str(10**30)},
+        {"redeemable_value": "5", "unit": "NOPE"},
+        {"redeemable_value": "5", "remaining": "5"},
+        {"redeemable_value": "5", "expires_at": "2099-01-01T00:00:00"},
+        {"redeemable_value": "5", "expires_at": "2023-02-29T00:00:00Z"},
+        {"redeemable_value": "5", "expires_at": "2020-01-01T00:00:00Z"},
+        {"redeemable_value": "5", "scope": {"kind": "everything"}},
+        {"redeemable_value": "5", "scope": {"kind": "activity", "all": False, "items": []}},
+    ],
+)
 def test_credit_creation_refuses_bad_input_and_writes_nothing(api, fields):
     account = AccountFactory()
     response = api.post("credits", {"account": str(account.pk), **fields})
@@ -67,8 +81,10 @@ def test_credit_creation_replays(api):
     second = api.post("credits", body, key="C-1")
     assert second.content == first.content and second["Idempotent-Replayed"] == "true"
     assert Lot.objects.count() == 1
-    assert error_code(api.post("credits", {**body, "redeemable_value": "50.00"},
-                               key="C-1")) == "idempotency_key_reused"
+    assert (
+        error_code(api.post("credits", {**body, "redeemable_value": "50.00"}, key="C-1"))
+        == "idempotency_key_reused"
+    )
 
 
 def test_edit_bulk_history_and_delete(api):
@@ -107,8 +123,10 @@ def test_owner_sees_own_credits_but_not_the_code_and_cannot_issue(session_api, o
     assert listed[0]["code"] != mine["code"]  # a hint, not the code
     assert error_code(me.get(f"credits/{theirs['id']}")) == "not_found"
     assert error_code(me.get(f"credits/{theirs['id']}/history")) == "not_found"
-    assert error_code(me.post("credits", {"account": str(account.pk),
-                                          "redeemable_value": "1"})) == "permission_denied"
+    assert (
+        error_code(me.post("credits", {"account": str(account.pk), "redeemable_value": "1"}))
+        == "permission_denied"
+    )
     assert error_code(me.patch(f"credits/{mine['id']}", {"notes": "x"})) == "permission_denied"
 
 
@@ -118,17 +136,28 @@ def course():
 
 
 def _checkout(api, code, item, **extra):  # type: ignore[no-untyped-def]
-    return api.post("checkout", {"learner": {"email": "ana@acme.test", "name": "Ana"},
-                                 "item": {"activity": str(item.pk)},
-                                 "payment": {"method": "code", "code": code}, **extra})
+    return api.post(
+        "checkout",
+        {
+            "learner": {"email": "ana@acme.test", "name": "Ana"},
+            "item": {"activity": str(item.pk)},
+            "payment": {"method": "code", "code": code},
+            **extra,
+        },
+    )
 
 
 def test_quote_then_checkout_with_a_credit_code(api, course):
     account = AccountFactory()
     code = _credit(api, account, value="350.00")["code"]
-    quote = api.post("checkout/quote", {"learner": {"email": "ana@acme.test"},
-                                        "item": {"activity": str(course.pk)},
-                                        "payment": {"method": "code", "code": code.lower()}})
+    quote = api.post(
+        "checkout/quote",
+        {
+            "learner": {"email": "ana@acme.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "code", "code": code.lower()},
+        },
+    )
     assert quote.status_code == 200 and quote.json()["payable"]["amount"] == "300.00"
     response = _checkout(api, code, course)
     assert response.status_code == 201, response.json()
@@ -159,10 +188,14 @@ def test_checkout_refusals_write_nothing(api, course):
     assert response.status_code == 422 and error_code(response) == "code_not_found"
     response = _checkout(api, code, course, session="987654")
     assert response.status_code in (400, 404, 422)
-    response = api.post("checkout", {"learner": {"email": "ana@acme.test"},
-                                     "item": {"activity": str(course.pk)},
-                                     "payment": {"method": "code", "code": code,
-                                                 "coupon": "SPRING10"}})
+    response = api.post(
+        "checkout",
+        {
+            "learner": {"email": "ana@acme.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "code", "code": code, "coupon": "SPRING10"},
+        },
+    )
     assert response.status_code == 422 and error_code(response) == "one_code_only"
     assert not Order.objects.exists() and Lot.objects.get().remaining == 10000
     assert list(IdempotencyRecord.objects.values_list("status", flat=True)) == ["completed"]
@@ -178,11 +211,23 @@ def test_failed_code_entries_are_counted_even_though_the_attempt_rolled_back(api
 def test_checkout_replays_and_does_not_charge_twice(api, course):
     code = _credit(api, AccountFactory(), value="600.00")["code"]
     first = api.post(
-        "checkout", {"learner": {"email": "ana@acme.test"}, "item": {"activity": str(course.pk)},
-                     "payment": {"method": "code", "code": code}}, key="CO-1")
+        "checkout",
+        {
+            "learner": {"email": "ana@acme.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "code", "code": code},
+        },
+        key="CO-1",
+    )
     second = api.post(
-        "checkout", {"learner": {"email": "ana@acme.test"}, "item": {"activity": str(course.pk)},
-                     "payment": {"method": "code", "code": code}}, key="CO-1")
+        "checkout",
+        {
+            "learner": {"email": "ana@acme.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "code", "code": code},
+        },
+        key="CO-1",
+    )
     assert first.status_code == 201 and second.content == first.content
     assert Lot.objects.get().remaining == 30000 and Order.objects.count() == 1
 
@@ -193,11 +238,20 @@ def test_dated_activity_reschedule_unenroll_and_cancel_with_refund(api, course):
     from tuition.core import clock
 
     start = clock.now() + timedelta(days=30)
-    first = catalog.create_session(activity_id=course.pk, starts_at=start,
-                                   ends_at=start + timedelta(hours=8), capacity=2, actor="t")
-    later = catalog.create_session(activity_id=course.pk, starts_at=start + timedelta(days=7),
-                                   ends_at=start + timedelta(days=7, hours=8), capacity=2,
-                                   actor="t")
+    first = catalog.create_session(
+        activity_id=course.pk,
+        starts_at=start,
+        ends_at=start + timedelta(hours=8),
+        capacity=2,
+        actor="t",
+    )
+    later = catalog.create_session(
+        activity_id=course.pk,
+        starts_at=start + timedelta(days=7),
+        ends_at=start + timedelta(days=7, hours=8),
+        capacity=2,
+        actor="t",
+    )
     code = _credit(api, AccountFactory(), value="300.00")["code"]
     missing = _checkout(api, code, course)
     assert error_code(missing) == "session_required"
@@ -243,12 +297,17 @@ def test_a_person_checks_out_only_for_themselves(session_api, course, api):
     code = _credit(api, AccountFactory(), value="300.00")["code"]
     person = UserFactory()
     response = session_api(person).post(
-        "checkout", {"learner": {"email": "someone@else.test"},
-                     "item": {"activity": str(course.pk)},
-                     "payment": {"method": "code", "code": code}})
+        "checkout",
+        {
+            "learner": {"email": "someone@else.test"},
+            "item": {"activity": str(course.pk)},
+            "payment": {"method": "code", "code": code},
+        },
+    )
     assert error_code(response) == "permission_denied"
     response = session_api(person).post(
-        "checkout", {"item": {"activity": str(course.pk)},
-                     "payment": {"method": "code", "code": code}})
+        "checkout",
+        {"item": {"activity": str(course.pk)}, "payment": {"method": "code", "code": code}},
+    )
     assert response.status_code == 201
     assert Order.objects.get().learner == person

@@ -45,15 +45,17 @@ def test_key_order_and_whitespace_do_not_change_the_fingerprint(api):
     lot = issue(AccountFactory(), 5000)
     path = f"credits/{lot.pk}/adjustments"
     api.call("POST", path, raw='{"amount": "1.00", "reason": "x"}', idempotency_key="K")
-    response = api.call("POST", path, raw='{ "reason":"x","amount":"1.00" }',
-                        idempotency_key="K")
+    response = api.call("POST", path, raw='{ "reason":"x","amount":"1.00" }', idempotency_key="K")
     assert response.status_code == 201 and response["Idempotent-Replayed"] == "true"
 
 
-@pytest.mark.parametrize("other", [
-    {"amount": "100.00", "reason": "goodwill"},
-    {"amount": "10.00", "reason": "other"},
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"amount": "100.00", "reason": "goodwill"},
+        {"amount": "10.00", "reason": "other"},
+    ],
+)
 def test_the_same_key_with_another_body_is_refused(api, other):
     lot = issue(AccountFactory(), 5000)
     api.post(f"credits/{lot.pk}/adjustments", {"amount": "10.00", "reason": "goodwill"}, key="K")
@@ -76,8 +78,12 @@ def test_the_same_key_on_another_path_is_refused(api):
 def test_duplicate_json_keys_never_reach_the_fingerprint(api):
     lot = issue(AccountFactory(), 5000)
     path = f"credits/{lot.pk}/adjustments"
-    response = api.call("POST", path, raw='{"amount": "1.00", "amount": "1000.00", "reason": "x"}',
-                        idempotency_key="K")
+    response = api.call(
+        "POST",
+        path,
+        raw='{"amount": "1.00", "amount": "1000.00", "reason": "x"}',
+        idempotency_key="K",
+    )
     assert response.status_code == 400 and error_code(response) == "validation_error"
     assert not IdempotencyRecord.objects.exists()
 
@@ -112,7 +118,8 @@ def test_a_replay_after_the_state_changed_still_returns_the_first_answer(api):
     replay = api.post(f"credits/{lot.pk}/adjustments", body, key="K")
     assert replay.status_code == 201 and replay.content == first.content
     assert error_code(api.post(f"credits/{lot.pk}/adjustments", body, key="K2")) == (
-        "validation_error")
+        "validation_error"
+    )
 
 
 def test_keys_are_scoped_per_caller(make_key):
@@ -132,8 +139,7 @@ def test_a_key_in_progress_is_a_conflict_and_a_dead_claim_is_taken_over(api):
     body = {"amount": "10.00", "reason": "x"}
     api.post(f"credits/{lot.pk}/adjustments", body, key="K")
     # a worker that claimed a key and died before finishing
-    IdempotencyRecord.objects.update(status="in_progress", response_body=None,
-                                     response_status=None)
+    IdempotencyRecord.objects.update(status="in_progress", response_body=None, response_status=None)
     response = api.post(f"credits/{lot.pk}/adjustments", body, key="K")
     assert response.status_code == 409 and error_code(response) == "idempotency_key_in_progress"
     with time_machine.travel(clock.now() + timedelta(minutes=5)):
@@ -153,8 +159,7 @@ def test_prune_keeps_keys_for_at_least_a_day(api):
         call_command("prune_idempotency_keys")
         assert not IdempotencyRecord.objects.exists()
         # beyond retention the key is new again
-        assert "Idempotent-Replayed" not in api.post(f"credits/{lot.pk}/adjustments", body,
-                                                     key="K")
+        assert "Idempotent-Replayed" not in api.post(f"credits/{lot.pk}/adjustments", body, key="K")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -30,8 +30,13 @@ def test_no_operation_answers_with_a_server_error(live_server, api_key):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def fuzz(case):  # type: ignore[no-untyped-def]
             response = case.call(base_url=live_server.url, headers=headers)
             case.validate_response(response, checks=[not_a_server_error])

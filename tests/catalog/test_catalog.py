@@ -27,12 +27,18 @@ def test_a_first_session_makes_the_activity_dated_and_sessions_are_validated():
     assert activity.is_dated
     start = clock.now() + timedelta(days=1)
     with pytest.raises(ValidationError):
-        catalog.create_session(activity_id=activity.pk, starts_at=start, ends_at=start,
-                               capacity=5, actor="s")
+        catalog.create_session(
+            activity_id=activity.pk, starts_at=start, ends_at=start, capacity=5, actor="s"
+        )
     with pytest.raises(ValidationError):
-        catalog.create_session(activity_id=activity.pk, starts_at=start,
-                               ends_at=start + timedelta(hours=1), capacity=5,
-                               timezone="Mars/Olympus", actor="s")
+        catalog.create_session(
+            activity_id=activity.pk,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            capacity=5,
+            timezone="Mars/Olympus",
+            actor="s",
+        )
 
 
 def test_groups_hold_activities_and_refuse_unknown_ones():

@@ -31,8 +31,9 @@ def pay(code: str) -> PaymentChoice:
 
 
 def buy(item, payment, email="ana@acme.test", **kwargs):
-    return checkout.checkout(learner_email=email, activity_id=item.pk, payment=payment,
-                             actor="test", **kwargs)
+    return checkout.checkout(
+        learner_email=email, activity_id=item.pk, payment=payment, actor="test", **kwargs
+    )
 
 
 def refused(code: str, fn, *args, **kwargs):
@@ -54,7 +55,11 @@ def test_checkout_with_a_credit_code_debits_and_writes_everything(course, credit
     # then
     order = result.order
     assert (order.method, order.charged, order.list_price, order.status) == (
-        "training_credit", 30000, 30000, "paid")
+        "training_credit",
+        30000,
+        30000,
+        "paid",
+    )
     assert order.transfer.kind == "redeem" and order.transfer.amount == 30000
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 20000
     assert result.registration.status == "active" and result.booking is None
@@ -66,8 +71,12 @@ def test_checkout_with_a_credit_code_debits_and_writes_everything(course, credit
 
 
 def test_quote_shows_the_price_and_writes_nothing(course, credit):
-    quote = checkout.quote(learner_email="ana@acme.test", activity_id=course.pk,
-                           payment=pay(credit.code_text), actor="test")
+    quote = checkout.quote(
+        learner_email="ana@acme.test",
+        activity_id=course.pk,
+        payment=pay(credit.code_text),
+        actor="test",
+    )
     assert (quote.price, quote.payable, quote.method) == (30000, 30000, "training_credit")
     assert quote.as_dict()["payable"] == {"amount": "300.00", "unit": "USD"}
     nothing_written()
@@ -78,7 +87,10 @@ def test_tokens_pay_the_token_price(course, acme):
     issued = make_credit(acme, 5, unit=tokens)
     result = buy(course, pay(issued.code_text))
     assert (result.order.method, result.order.charged, result.order.unit.code) == (
-        "tokens", 3, "TT")
+        "tokens",
+        3,
+        "TT",
+    )
     assert Lot.objects.get(pk=issued.lot.pk).remaining == 2
 
 
@@ -141,8 +153,9 @@ def test_member_codes_only_work_for_their_member_and_within_the_cap(course, acme
     make_credit(acme, 100000)
     accounts.add_member(account=acme, email="ana@acme.test", actor="owner")
     accounts.add_member(account=acme, email="ben@acme.test", actor="owner")
-    member = codes.create_member_code(account_id=acme.pk, unit=usd(), member_email="ana@acme.test",
-                                      cap=50000, actor="owner")
+    member = codes.create_member_code(
+        account_id=acme.pk, unit=usd(), member_email="ana@acme.test", cap=50000, actor="owner"
+    )
     refused("not_eligible", buy, course, pay(member.code_text), email="ben@acme.test")
     buy(course, pay(member.code_text))
     second = make_activity(title="Second")
@@ -152,10 +165,18 @@ def test_member_codes_only_work_for_their_member_and_within_the_cap(course, acme
 
 
 def test_one_code_only(course, credit):
-    refused("one_code_only", buy, course,
-            PaymentChoice(method="code", code=credit.code_text, coupon="SPRING10"))
-    refused("one_code_only", buy, course,
-            PaymentChoice(method="code", code=credit.code_text, extra_codes=("OTHER-CODE",)))
+    refused(
+        "one_code_only",
+        buy,
+        course,
+        PaymentChoice(method="code", code=credit.code_text, coupon="SPRING10"),
+    )
+    refused(
+        "one_code_only",
+        buy,
+        course,
+        PaymentChoice(method="code", code=credit.code_text, extra_codes=("OTHER-CODE",)),
+    )
     refused("one_code_only", buy, course, PaymentChoice(method="card", coupon=credit.code_text))
     nothing_written()
 
@@ -169,12 +190,24 @@ def test_dated_activity_needs_an_upcoming_session_with_a_free_seat(course, credi
     session.refresh_from_db()
     assert session.booked == 1
     # a full session takes no money
-    refused("session_full", buy, course, pay(credit.code_text), email="ben@acme.test",
-            session_id=session.pk)
+    refused(
+        "session_full",
+        buy,
+        course,
+        pay(credit.code_text),
+        email="ben@acme.test",
+        session_id=session.pk,
+    )
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 20000
     with time_machine.travel(session.starts_at, tick=False):
-        refused("session_started", buy, course, pay(credit.code_text), email="cy@acme.test",
-                session_id=session.pk)
+        refused(
+            "session_started",
+            buy,
+            course,
+            pay(credit.code_text),
+            email="cy@acme.test",
+            session_id=session.pk,
+        )
 
 
 def test_already_registered_is_not_charged_again(course, credit):
@@ -187,21 +220,30 @@ def test_already_registered_is_not_charged_again(course, credit):
 def test_group_checkout_registers_for_the_group(acme):
     a = make_activity(title="A")
     b = make_activity(title="B")
-    group = catalog.create_group(title="Path", price=50000, activity_ids=[a.pk, b.pk],
-                                 actor="staff")
+    group = catalog.create_group(
+        title="Path", price=50000, activity_ids=[a.pk, b.pk], actor="staff"
+    )
     issued = make_credit(acme, 50000, scope=codes.ScopeInput("group"))
-    result = checkout.checkout(learner_email="ana@acme.test", group_id=group.pk,
-                               payment=pay(issued.code_text), actor="test")
+    result = checkout.checkout(
+        learner_email="ana@acme.test",
+        group_id=group.pk,
+        payment=pay(issued.code_text),
+        actor="test",
+    )
     assert result.registration.group_id == group.pk and result.order.charged == 50000
 
 
 def test_card_with_a_coupon_discounts_and_a_free_coupon_enrolls(course):
     codes.create_coupon(name="Spring", percent_off_bp=1000, code="SPRING10", actor="staff")
-    codes.create_coupon(name="Free", percent_off_bp=10000, code="FREE-2026", actor="staff",
-                        once_per_learner=True)
+    codes.create_coupon(
+        name="Free", percent_off_bp=10000, code="FREE-2026", actor="staff", once_per_learner=True
+    )
     result = buy(course, PaymentChoice(method="card", coupon="spring10"))
     assert (result.order.discount, result.order.charged, result.order.method) == (
-        3000, 27000, "card")
+        3000,
+        27000,
+        "card",
+    )
     other = make_activity(title="Other")
     free = buy(other, PaymentChoice(method="code", code="free-2026"))
     assert (free.order.charged, free.order.method, free.receipt is not None) == (0, "coupon", True)
@@ -211,19 +253,29 @@ def test_card_with_a_coupon_discounts_and_a_free_coupon_enrolls(course):
 
 def test_coupon_window_and_max_uses(course):
     now = clock.now()
-    codes.create_coupon(name="Later", amount_off=1000, code="LATER-1", actor="s",
-                        valid_from=now + timedelta(days=1))
+    codes.create_coupon(
+        name="Later", amount_off=1000, code="LATER-1", actor="s", valid_from=now + timedelta(days=1)
+    )
     codes.create_coupon(name="Once", amount_off=1000, code="ONCE-ONLY", actor="s", max_uses=1)
     refused("code_inactive", buy, course, PaymentChoice(method="card", coupon="LATER-1"))
     buy(course, PaymentChoice(method="card", coupon="ONCE-ONLY"))
     other = make_activity(title="Other")
-    refused("code_inactive", buy, other, PaymentChoice(method="card", coupon="ONCE-ONLY"),
-            email="ben@acme.test")
+    refused(
+        "code_inactive",
+        buy,
+        other,
+        PaymentChoice(method="card", coupon="ONCE-ONLY"),
+        email="ben@acme.test",
+    )
 
 
 def test_card_declined_writes_nothing(course):
-    refused("payment_declined", buy, course,
-            PaymentChoice(method="card", card_number="4000 0000 0000 0002"))
+    refused(
+        "payment_declined",
+        buy,
+        course,
+        PaymentChoice(method="card", card_number="4000 0000 0000 0002"),
+    )
     nothing_written()
 
 

@@ -20,9 +20,14 @@ def test_create_credit_issues_a_lot_with_a_generated_code_and_records_the_event(
     # given
     account = AccountFactory()
     # when
-    issued = codes.create_credit(account_id=account.pk, unit=usd(), redeemable_value=50000,
-                                 purchase_price=45000, actor="staff@x.test",
-                                 scope=codes.ScopeInput(kind="activity", all=False, items=[7]))
+    issued = codes.create_credit(
+        account_id=account.pk,
+        unit=usd(),
+        redeemable_value=50000,
+        purchase_price=45000,
+        actor="staff@x.test",
+        scope=codes.ScopeInput(kind="activity", all=False, items=[7]),
+    )
     # then
     assert issued.lot.remaining == 50000 and issued.lot.scope_item_ids() == [7]
     assert issued.code.kind == RedemptionCode.Kind.LOT and issued.code.lot_id == issued.lot.pk
@@ -32,8 +37,9 @@ def test_create_credit_issues_a_lot_with_a_generated_code_and_records_the_event(
 
 
 def test_create_credit_for_an_owner_email_makes_a_personal_account():
-    issued = codes.create_credit(owner_email="pat@solo.test", unit=usd(), redeemable_value=100,
-                                 actor="staff")
+    issued = codes.create_credit(
+        owner_email="pat@solo.test", unit=usd(), redeemable_value=100, actor="staff"
+    )
     assert issued.lot.account.is_personal
     assert issued.lot.account.memberships.get().user.email == "pat@solo.test"
 
@@ -65,9 +71,14 @@ def test_update_credit_changes_status_expiry_scope_list_and_notes_with_history()
     issued = make_credit(account, 1000, scope=codes.ScopeInput("activity", False, [1]))
     new_expiry = clock.now() + timedelta(days=10)
     # when
-    lot = codes.update_credit(lot_id=issued.lot.pk, actor="staff", status="inactive",
-                              expires_at=new_expiry, notes="moved",
-                              scope=codes.ScopeInput("activity", False, [1, 2]))
+    lot = codes.update_credit(
+        lot_id=issued.lot.pk,
+        actor="staff",
+        status="inactive",
+        expires_at=new_expiry,
+        notes="moved",
+        scope=codes.ScopeInput("activity", False, [1, 2]),
+    )
     # then
     lot.refresh_from_db()
     assert lot.status == "inactive" and lot.expires_at == new_expiry and lot.notes == "moved"
@@ -80,8 +91,9 @@ def test_the_scope_kind_of_a_credit_never_changes():
     account = AccountFactory()
     issued = make_credit(account, 1000)
     with pytest.raises(ScopeKindImmutableError) as exc:
-        codes.update_credit(lot_id=issued.lot.pk, actor="staff",
-                            scope=codes.ScopeInput(kind="group"))
+        codes.update_credit(
+            lot_id=issued.lot.pk, actor="staff", scope=codes.ScopeInput(kind="group")
+        )
     assert exc.value.code == "scope_kind_immutable"
     assert Lot.objects.get(pk=issued.lot.pk).scope_kind == "activity"
 
@@ -119,14 +131,21 @@ def test_member_codes_need_a_member_and_a_positive_cap():
     account = AccountFactory()
     outsider = UserFactory()
     with pytest.raises(ValidationError):
-        codes.create_member_code(account_id=account.pk, unit=usd(), member_email=outsider.email,
-                                 actor="owner")
+        codes.create_member_code(
+            account_id=account.pk, unit=usd(), member_email=outsider.email, actor="owner"
+        )
     accounts.add_member(account=account, email="m@x.test", actor="owner")
     with pytest.raises(ValidationError):
-        codes.create_member_code(account_id=account.pk, unit=usd(), member_email="m@x.test",
-                                 cap=0, actor="owner")
-    new = codes.create_member_code(account_id=account.pk, unit=TokenUnitFactory(),
-                                   member_email="m@x.test", cap=5, actor="owner")
+        codes.create_member_code(
+            account_id=account.pk, unit=usd(), member_email="m@x.test", cap=0, actor="owner"
+        )
+    new = codes.create_member_code(
+        account_id=account.pk,
+        unit=TokenUnitFactory(),
+        member_email="m@x.test",
+        cap=5,
+        actor="owner",
+    )
     assert new.code.kind == "member" and new.code.cap == 5 and new.code.member.email == "m@x.test"
 
 

@@ -18,8 +18,10 @@ def test_generated_codes_are_16_crockford_symbols_in_groups_of_four():
         assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", code)
 
 
-@pytest.mark.parametrize("typed", ["abcd-efgh-jkmn-pq00", " ABCD EFGH JKMN PQOO ",
-                                   "abcdefghjkmnpqoo", "ABCD--EFGH-JKMN-PQ0o"])
+@pytest.mark.parametrize(
+    "typed",
+    ["abcd-efgh-jkmn-pq00", " ABCD EFGH JKMN PQOO ", "abcdefghjkmnpqoo", "ABCD--EFGH-JKMN-PQ0o"],
+)
 def test_normalization_ignores_case_spaces_hyphens_and_maps_o_to_zero(typed):
     assert text.normalize_code(typed) == "ABCDEFGHJKMNPQ00"
 
@@ -28,9 +30,22 @@ def test_normalization_maps_i_and_l_to_one():
     assert text.normalize_code("il1I-L") == "11111"
 
 
-@pytest.mark.parametrize("bad", ["\u0410BCD-EFGH", "\uff21\uff22\uff23\uff241234",
-                                 "ABCD\x00EFGH", "ABCD\tEF", "A" * 65, "", "   ", "ABC_DEF",
-                                 "ABC!DEF", 1234, None])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "\u0410BCD-EFGH",
+        "\uff21\uff22\uff23\uff241234",
+        "ABCD\x00EFGH",
+        "ABCD\tEF",
+        "A" * 65,
+        "",
+        "   ",
+        "ABC_DEF",
+        "ABC!DEF",
+        1234,
+        None,
+    ],
+)
 def test_normalization_refuses_lookalikes_control_chars_and_overlong_input(bad):
     with pytest.raises(ValidationError) as exc:
         text.normalize_code(bad)
@@ -55,7 +70,7 @@ def test_a_code_is_stored_as_digest_and_sealed_copy_never_in_the_clear():
 def test_a_tampered_sealed_copy_does_not_open():
     sealed = crypto.seal("ABCD-EFGH")
     middle = len(sealed) // 2  # a whole symbol inside the token, not a padding bit
-    broken = sealed[:middle] + ("A" if sealed[middle] != "A" else "B") + sealed[middle + 1:]
+    broken = sealed[:middle] + ("A" if sealed[middle] != "A" else "B") + sealed[middle + 1 :]
     assert crypto.unseal(sealed) == "ABCD-EFGH"
     assert crypto.unseal(broken) is None
 

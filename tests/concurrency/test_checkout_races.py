@@ -34,8 +34,12 @@ def test_20_learners_race_for_5_seats_exactly_5_book_and_pay():
     # when
     outcomes = run_in_parallel(
         lambda i: checkout.checkout(
-            learner_email=f"learner{i}@race.test", activity_id=course.pk, session_id=session.pk,
-            payment=PaymentChoice(method="code", code=pool.code_text), actor=f"w{i}"),
+            learner_email=f"learner{i}@race.test",
+            activity_id=course.pk,
+            session_id=session.pk,
+            payment=PaymentChoice(method="code", code=pool.code_text),
+            actor=f"w{i}",
+        ),
         20,
     )
 
@@ -57,8 +61,11 @@ def test_50_learners_race_on_a_code_worth_10_redemptions():
 
     outcomes = run_in_parallel(
         lambda i: checkout.checkout(
-            learner_email=f"learner{i}@race.test", activity_id=course.pk,
-            payment=PaymentChoice(method="code", code=issued.code_text), actor=f"w{i}"),
+            learner_email=f"learner{i}@race.test",
+            activity_id=course.pk,
+            payment=PaymentChoice(method="code", code=issued.code_text),
+            actor=f"w{i}",
+        ),
         50,
     )
 
@@ -78,8 +85,12 @@ def test_one_learner_double_submitting_registers_and_pays_once():
 
     outcomes = run_in_parallel(
         lambda i: checkout.checkout(
-            learner_email="ana@race.test", activity_id=course.pk, session_id=session.pk,
-            payment=PaymentChoice(method="code", code=issued.code_text), actor=f"w{i}"),
+            learner_email="ana@race.test",
+            activity_id=course.pk,
+            session_id=session.pk,
+            payment=PaymentChoice(method="code", code=issued.code_text),
+            actor=f"w{i}",
+        ),
         8,
     )
 
@@ -96,8 +107,11 @@ def test_one_learner_double_submitting_by_card_registers_once():
 
     outcomes = run_in_parallel(
         lambda i: checkout.checkout(
-            learner_email="ben@race.test", activity_id=course.pk,
-            payment=PaymentChoice(method="card"), actor=f"w{i}"),
+            learner_email="ben@race.test",
+            activity_id=course.pk,
+            payment=PaymentChoice(method="card"),
+            actor=f"w{i}",
+        ),
         8,
     )
 

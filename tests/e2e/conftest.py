@@ -26,8 +26,13 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -46,9 +51,15 @@ def sign_in():  # type: ignore[no-untyped-def]
     def _sign_in(page, live_server, user):  # type: ignore[no-untyped-def]
         client = Client()
         client.force_login(user)
-        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                                   "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                                   "url": live_server.url}])
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
         return page
 
     return _sign_in
@@ -65,9 +76,14 @@ def axe_violations():  # type: ignore[no-untyped-def]
         page.add_script_tag(path=str(AXE_SCRIPT))
         result = page.evaluate("async () => await axe.run(document)")
         return [
-            {"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in impacts
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in result["violations"]
+            if v["impact"] in impacts
         ]
 
     return _run
@@ -86,6 +102,10 @@ def axe_page(browser):  # type: ignore[no-untyped-def]
 def csp_violations(page):  # type: ignore[no-untyped-def]
     """Console messages about Content Security Policy violations on `page`."""
     found: list[str] = []
-    page.on("console", lambda message: found.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     return found

@@ -19,15 +19,24 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _login(page: Page, live_server, role: str | None) -> None:  # type: ignore[no-untyped-def]
     ensure_staff_roles()
-    user = UserFactory(email=f"{(role or 'root').split()[0].lower()}@northwind.test",
-                       is_staff=True, is_superuser=role is None)
+    user = UserFactory(
+        email=f"{(role or 'root').split()[0].lower()}@northwind.test",
+        is_staff=True,
+        is_superuser=role is None,
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
-                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
 
 
 @pytest.fixture
@@ -45,8 +54,9 @@ def _select_rows(page: Page, codes: list[str]) -> None:
         page.locator("#result_list tr", has_text=code).locator("input.action-select").check()
 
 
-def test_create_a_credit_with_a_blank_code_and_see_the_generated_code(page: Page, live_server,
-                                                                      account):
+def test_create_a_credit_with_a_blank_code_and_see_the_generated_code(
+    page: Page, live_server, account
+):
     _login(page, live_server, COMMERCE_MANAGER)
     page.goto(_credits(live_server, "add/"))
     page.select_option("#id_account", label="Acme Corp")
@@ -82,7 +92,10 @@ def test_bulk_deactivate_two_find_them_and_reactivate_one(page: Page, live_serve
     page.click("button[name=index]")
     expect(page.locator(".messagelist")).to_contain_text("1 credit(s) activated")
     assert dict(Lot.objects.values_list("pk", "status")) == {
-        one.lot.pk: "active", two.lot.pk: "inactive", three.lot.pk: "active"}
+        one.lot.pk: "active",
+        two.lot.pk: "inactive",
+        three.lot.pk: "active",
+    }
 
 
 def test_edit_one_and_see_its_change_history(page: Page, live_server, account):
@@ -114,8 +127,12 @@ def test_delete_one_and_its_code_is_refused_at_checkout(page: Page, live_server,
     expect(page.locator("#result_list, .paginator").first).not_to_contain_text(issued.code_text)
 
     with pytest.raises(CodeInactiveError):
-        checkout(learner_email="ana@acme.test", activity_id=activity.pk, actor="test",
-                 payment=PaymentChoice(method="code", code=issued.code_text))
+        checkout(
+            learner_email="ana@acme.test",
+            activity_id=activity.pk,
+            actor="test",
+            payment=PaymentChoice(method="code", code=issued.code_text),
+        )
     issued.lot.refresh_from_db()
     assert issued.lot.deleted_at is not None and issued.lot.remaining == 0
 
@@ -125,7 +142,8 @@ def test_a_viewer_cannot_change_anything(page: Page, live_server, account):
     _login(page, live_server, VIEWER)
     page.goto(_credits(live_server))
     expect(page.locator("#result_list")).to_contain_text(
-        f"{issued.code_text[:4]}-••••-••••-{issued.code_text[-4:]}")
+        f"{issued.code_text[:4]}-••••-••••-{issued.code_text[-4:]}"
+    )
     expect(page.locator("#result_list")).not_to_contain_text(issued.code_text)
     expect(page.locator("select[name=action]")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("Add", re.I))).to_have_count(0)

@@ -34,18 +34,26 @@ def acme():  # type: ignore[no-untyped-def]
     owner = UserFactory(email="olga@acme.test", name="Olga Owner")
     owner.set_password(PASSWORD)
     owner.save()
-    MembershipFactory(account=account, user=owner, role=Membership.Role.OWNER,
-                      can_view_balance=True)
+    MembershipFactory(
+        account=account, user=owner, role=Membership.Role.OWNER, can_view_balance=True
+    )
     member = UserFactory(email="ben@acme.test", name="Ben Brown")
     MembershipFactory(account=account, user=member)
     make_credit(account, 50000)
     codes.create_pool_code(account_id=account.pk, unit=unit, code="ACME-TEAM", actor="test")
-    course = make_activity(title="Cloud Fundamentals", price=30000, is_dated=True,
-                           refund_window_days=14)
+    course = make_activity(
+        title="Cloud Fundamentals", price=30000, is_dated=True, refund_window_days=14
+    )
     first = make_session(course, days=10, capacity=5, location="Berlin")
     second = make_session(course, days=40, capacity=5, location="Online")
-    return {"account": account, "owner": owner, "member": member, "course": course,
-            "first": first, "second": second}
+    return {
+        "account": account,
+        "owner": owner,
+        "member": member,
+        "course": course,
+        "first": first,
+        "second": second,
+    }
 
 
 def test_owner_signs_in_and_buys_a_refill(page: Page, live_server, acme, csp_violations):
@@ -73,7 +81,8 @@ def test_owner_signs_in_and_buys_a_refill(page: Page, live_server, acme, csp_vio
 
 
 def test_member_redeems_the_account_code_for_a_dated_course_and_moves_it(
-        page: Page, live_server, acme, sign_in, csp_violations):
+    page: Page, live_server, acme, sign_in, csp_violations
+):
     sign_in(page, live_server, acme["member"])
 
     # when the member picks the first date and pays with the account's code
@@ -106,7 +115,8 @@ def test_member_redeems_the_account_code_for_a_dated_course_and_moves_it(
 
 
 def test_insufficient_balance_shows_the_error_and_charges_nothing(
-        page: Page, live_server, acme, sign_in):
+    page: Page, live_server, acme, sign_in
+):
     dear = make_activity(title="Expensive Bootcamp", price=90000)
     sign_in(page, live_server, acme["member"])
 
@@ -125,31 +135,54 @@ def test_insufficient_balance_shows_the_error_and_charges_nothing(
 
 def test_a_non_owner_cannot_open_the_account_pages(page: Page, live_server, acme, sign_in):
     sign_in(page, live_server, acme["member"])
-    for path in ["manage/{}/", "manage/{}/usage/", "manage/{}/codes/", "manage/{}/members/",
-                 "manage/{}/refill/", "reports/accounts/{}/statement"]:
+    for path in [
+        "manage/{}/",
+        "manage/{}/usage/",
+        "manage/{}/codes/",
+        "manage/{}/members/",
+        "manage/{}/refill/",
+        "reports/accounts/{}/statement",
+    ]:
         response = page.goto(f"{live_server.url}/{path.format(acme['account'].pk)}")
         assert response is not None and response.status == 404, path
     expect(page.get_by_role("link", name="Owner view")).to_have_count(0)
 
 
-def test_every_page_has_no_serious_accessibility_violation(axe_page: Page, live_server, acme,
-                                                           sign_in, axe_violations):
+def test_every_page_has_no_serious_accessibility_violation(
+    axe_page: Page, live_server, acme, sign_in, axe_violations
+):
     from tuition.checkout import services as checkout
 
-    result = checkout.checkout(learner_email=acme["owner"].email, actor="test",
-                               activity_id=acme["course"].pk, session_id=acme["first"].pk,
-                               payment=checkout.PaymentChoice(method="code", code="ACME-TEAM"))
+    result = checkout.checkout(
+        learner_email=acme["owner"].email,
+        actor="test",
+        activity_id=acme["course"].pk,
+        session_id=acme["first"].pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TEAM"),
+    )
     account, course = acme["account"].pk, acme["course"].pk
-    public = ["/", "/catalog/", f"/catalog/activity/{course}/", "/accounts/login/",
-              "/accounts/signup/", "/accounts/password/reset/"]
+    public = [
+        "/",
+        "/catalog/",
+        f"/catalog/activity/{course}/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+    ]
     signed_in = [
         f"/checkout/activity/{course}/",
         f"/checkout/activity/{course}/?session={acme['second'].pk}",
-        f"/orders/{result.order.number}/", f"/orders/{result.order.number}/receipt/",
-        "/learning/", f"/learning/{result.registration.pk}/activity/{course}/sessions/",
-        f"/manage/{account}/", f"/manage/{account}/transactions/", f"/manage/{account}/usage/",
-        f"/manage/{account}/refill/", f"/manage/{account}/members/",
-        f"/manage/{account}/codes/", f"/manage/{account}/book/?activity={course}",
+        f"/orders/{result.order.number}/",
+        f"/orders/{result.order.number}/receipt/",
+        "/learning/",
+        f"/learning/{result.registration.pk}/activity/{course}/sessions/",
+        f"/manage/{account}/",
+        f"/manage/{account}/transactions/",
+        f"/manage/{account}/usage/",
+        f"/manage/{account}/refill/",
+        f"/manage/{account}/members/",
+        f"/manage/{account}/codes/",
+        f"/manage/{account}/book/?activity={course}",
     ]
     problems = {}
     for path in public:

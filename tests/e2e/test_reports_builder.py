@@ -20,8 +20,10 @@ def staff_page(page: Page, live_server, sign_in):  # type: ignore[no-untyped-def
     staff = UserFactory(email="staff@provider.test", is_staff=True, is_superuser=True)
     sign_in(page, live_server, staff)
     violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text)
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.csp_violations = violations  # type: ignore[attr-defined]
     return page
 
@@ -43,14 +45,32 @@ def test_reorder_columns_preview_and_download(staff_page: Page, live_server):  #
     page.get_by_role("button", name="Add Reason").click()
     page.get_by_role("button", name="Move Kind down").click()
     keys = [chosen.nth(i).get_attribute("data-key") for i in range(chosen.count())]
-    assert keys == ["amount", "date", "transfer_id", "account", "kind", "unit", "lot_id",
-                    "system_account", "reason"]
+    assert keys == [
+        "amount",
+        "date",
+        "transfer_id",
+        "account",
+        "kind",
+        "unit",
+        "lot_id",
+        "system_account",
+        "reason",
+    ]
 
     # preview shows the same order
     page.get_by_role("button", name="Preview").click()
     headers = page.locator("#preview-table thead th").all_inner_texts()
-    assert headers == ["Amount", "Date", "Transfer ID", "Account", "Kind", "Unit", "Credit ID",
-                       "System account", "Reason"]
+    assert headers == [
+        "Amount",
+        "Date",
+        "Transfer ID",
+        "Account",
+        "Kind",
+        "Unit",
+        "Credit ID",
+        "System account",
+        "Reason",
+    ]
     expect(page.locator("#preview-table tbody tr")).to_have_count(4)
 
     # download: the file has the header in the chosen order

@@ -27,8 +27,11 @@ IP_LIMIT = DEFAULT_LIMITS[AttemptCounter.Scope.IP]  # 30
 
 
 def _body(activity, code: str, email: str = "guesser@example.test") -> dict:
-    return {"learner": {"email": email}, "item": {"activity": str(activity.pk)},
-            "payment": {"method": "code", "code": code}}
+    return {
+        "learner": {"email": email},
+        "item": {"activity": str(activity.pk)},
+        "payment": {"method": "code", "code": code},
+    }
 
 
 def _guess(n: int) -> str:
@@ -73,9 +76,13 @@ def test_guesses_spread_over_learners_lock_their_ip_out():
 
     def attempt(code: str, email: str) -> str:
         try:
-            checkout.checkout(learner_email=email, activity_id=activity.pk, actor="page",
-                              ip="192.0.2.7", payment=checkout.PaymentChoice(method="code",
-                                                                             code=code))
+            checkout.checkout(
+                learner_email=email,
+                activity_id=activity.pk,
+                actor="page",
+                ip="192.0.2.7",
+                payment=checkout.PaymentChoice(method="code", code=code),
+            )
         except DomainError as error:
             return error.code
         return "ok"
@@ -117,7 +124,10 @@ def test_fifty_parallel_guesses_look_at_no_more_codes_than_the_limit():
     # when: 50 wrong guesses by one learner hit the database together
     def guess(index: int) -> object:
         return checkout.checkout(
-            learner_email=learner.email, activity_id=activity.pk, actor="test", ip="10.0.0.9",
+            learner_email=learner.email,
+            activity_id=activity.pk,
+            actor="test",
+            ip="10.0.0.9",
             payment=checkout.PaymentChoice(method="code", code=_guess(index)),
         )
 
@@ -159,11 +169,19 @@ def test_a_valid_code_gives_its_reserved_attempt_back():
     learner = checkout.learner_for("honest@example.test")
     for index in range(LEARNER_LIMIT - 1):
         with pytest.raises(DomainError):
-            checkout.checkout(learner_email=learner.email, activity_id=activity.pk, actor="t",
-                              payment=checkout.PaymentChoice(method="code", code=_guess(index)))
+            checkout.checkout(
+                learner_email=learner.email,
+                activity_id=activity.pk,
+                actor="t",
+                payment=checkout.PaymentChoice(method="code", code=_guess(index)),
+            )
 
-    checkout.checkout(learner_email=learner.email, activity_id=activity.pk, actor="t",
-                      payment=checkout.PaymentChoice(method="code", code=credit.code_text))
+    checkout.checkout(
+        learner_email=learner.email,
+        activity_id=activity.pk,
+        actor="t",
+        payment=checkout.PaymentChoice(method="code", code=credit.code_text),
+    )
 
     counter = AttemptCounter.objects.get(scope="learner", key=str(learner.pk))
     assert counter.failures == LEARNER_LIMIT - 1 and counter.locked_until is None
@@ -196,27 +214,56 @@ def _deep(levels: int) -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("raw", "content_type", "status", "code"), [
-    ("x" * (300 * 1024), "application/json", 413, "payload_too_large"),
-    ('{"learner": {"email": "a@example.test"}, "pad": "' + "x" * (300 * 1024) + '"}',
-     "application/json", 413, "payload_too_large"),
-    ("learner=a@example.test", "application/x-www-form-urlencoded", 415,
-     "unsupported_media_type"),
-    ("<checkout/>", "text/xml", 415, "unsupported_media_type"),
-    (_deep(40), "application/json", 400, "validation_error"),
-    (_deep(20_000), "application/json", 400, "validation_error"),
-    ('{"payment": {"method": "code", "code": "A"}, "payment": {"method": "card"}}',
-     "application/json", 400, "validation_error"),
-    ('{"item": NaN}', "application/json", 400, "validation_error"),
-    ("\xff\xfe", "application/json", 400, "validation_error"),
-], ids=["huge-garbage", "huge-json", "form", "xml", "deep-40", "deep-20000", "duplicate-keys",
-        "nan", "not-utf8"])
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "code"),
+    [
+        ("x" * (300 * 1024), "application/json", 413, "payload_too_large"),
+        (
+            '{"learner": {"email": "a@example.test"}, "pad": "' + "x" * (300 * 1024) + '"}',
+            "application/json",
+            413,
+            "payload_too_large",
+        ),
+        (
+            "learner=a@example.test",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
+        ("<checkout/>", "text/xml", 415, "unsupported_media_type"),
+        (_deep(40), "application/json", 400, "validation_error"),
+        (_deep(20_000), "application/json", 400, "validation_error"),
+        (
+            '{"payment": {"method": "code", "code": "A"}, "payment": {"method": "card"}}',
+            "application/json",
+            400,
+            "validation_error",
+        ),
+        ('{"item": NaN}', "application/json", 400, "validation_error"),
+        ("\xff\xfe", "application/json", 400, "validation_error"),
+    ],
+    ids=[
+        "huge-garbage",
+        "huge-json",
+        "form",
+        "xml",
+        "deep-40",
+        "deep-20000",
+        "duplicate-keys",
+        "nan",
+        "not-utf8",
+    ],
+)
 def test_hostile_bodies_get_a_clear_4xx_and_write_nothing(api, raw, content_type, status, code):
     credit = make_credit(AccountFactory(), 50000)
 
-    response = api.call("POST", "checkout", raw=raw.encode("latin-1", "replace")
-                        if raw.startswith("\xff") else raw, content_type=content_type,
-                        idempotency_key=str(uuid.uuid4()))
+    response = api.call(
+        "POST",
+        "checkout",
+        raw=raw.encode("latin-1", "replace") if raw.startswith("\xff") else raw,
+        content_type=content_type,
+        idempotency_key=str(uuid.uuid4()),
+    )
 
     assert response.status_code == status, response.content[:300]
     assert error_code(response) == code
@@ -224,13 +271,17 @@ def test_hostile_bodies_get_a_clear_4xx_and_write_nothing(api, raw, content_type
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("swap", [
-    ("A", "\u0410"),  # Cyrillic capital A
-    ("E", "\u0415"),  # Cyrillic capital IE
-    ("C", "\u0421"),  # Cyrillic capital ES
-    ("0", "\uff10"),  # fullwidth digit zero
-    ("-", "\u2010"),  # hyphen look-alike
-], ids=["cyrillic-a", "cyrillic-e", "cyrillic-c", "fullwidth-0", "unicode-hyphen"])
+@pytest.mark.parametrize(
+    "swap",
+    [
+        ("A", "\u0410"),  # Cyrillic capital A
+        ("E", "\u0415"),  # Cyrillic capital IE
+        ("C", "\u0421"),  # Cyrillic capital ES
+        ("0", "\uff10"),  # fullwidth digit zero
+        ("-", "\u2010"),  # hyphen look-alike
+    ],
+    ids=["cyrillic-a", "cyrillic-e", "cyrillic-c", "fullwidth-0", "unicode-hyphen"],
+)
 def test_look_alike_characters_in_a_real_code_are_refused(api, swap):
     # given: a real, funded code, with one character swapped for a look-alike
     activity = make_activity(price=1000)

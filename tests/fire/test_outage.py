@@ -38,9 +38,11 @@ def test_an_api_request_during_an_outage_is_a_503_envelope_with_retry_after(monk
     api = Api(Client(raise_request_exception=False), "tk_whatever.secret")
 
     # when
-    response = api.post("checkout", {"item": {"activity": "1"},
-                                     "payment": {"method": "code", "code": "X"}},
-                        key=str(uuid.uuid4()))
+    response = api.post(
+        "checkout",
+        {"item": {"activity": "1"}, "payment": {"method": "code", "code": "X"}},
+        key=str(uuid.uuid4()),
+    )
 
     # then
     assert response.status_code == 503

@@ -24,13 +24,37 @@ def test_checkouts_survive_kills_and_a_database_restart(tmp_path):
 
     # when: the short soak runs (it makes and destroys its own cluster)
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "soak.py"), "--requests", "60", "--clients", "8",
-         "--web-fault-probability", "0.2", "--worker-fault-probability", "0.1",
-         "--pg-restarts", "1", "--min-kills", "10", "--max-seconds", "240",
-         "--drain-seconds", "120", "--json", str(summary_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={k: v for k, v in os.environ.items()
-             if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")},
+        [
+            sys.executable,
+            str(ROOT / "bench" / "soak.py"),
+            "--requests",
+            "60",
+            "--clients",
+            "8",
+            "--web-fault-probability",
+            "0.2",
+            "--worker-fault-probability",
+            "0.1",
+            "--pg-restarts",
+            "1",
+            "--min-kills",
+            "10",
+            "--max-seconds",
+            "240",
+            "--drain-seconds",
+            "120",
+            "--json",
+            str(summary_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+        },
     )
 
     # then: every proof holds

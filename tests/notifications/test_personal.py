@@ -42,8 +42,12 @@ def frozen_clock():
 @pytest.fixture
 def acme(db, drain):
     account = AccountFactory(name="Acme")
-    MembershipFactory(account=account, user=UserFactory(email="olga@acme.test"),
-                      role=Membership.Role.OWNER, can_view_balance=True)
+    MembershipFactory(
+        account=account,
+        user=UserFactory(email="olga@acme.test"),
+        role=Membership.Role.OWNER,
+        can_view_balance=True,
+    )
     account.code_text = make_credit(account, 100000).code_text
     drain()
     mail.outbox.clear()  # the owner's credit.issued notice
@@ -53,17 +57,32 @@ def acme(db, drain):
 @pytest.fixture
 def course(db):
     usd()
-    activity = make_activity(title="Cloud Fundamentals", price=30000, is_dated=True,
-                             learner_can_cancel=True, refund_window_days=14)
+    activity = make_activity(
+        title="Cloud Fundamentals",
+        price=30000,
+        is_dated=True,
+        learner_can_cancel=True,
+        refund_window_days=14,
+    )
     # 09:00-17:00 in Berlin (UTC+1 in January).
-    catalog.create_session(activity_id=activity.pk,
-                           starts_at=datetime(2027, 1, 10, 8, 0, tzinfo=UTC),
-                           ends_at=datetime(2027, 1, 10, 16, 0, tzinfo=UTC), capacity=10,
-                           timezone="Europe/Berlin", location="Berlin, Room 4", actor="test")
-    catalog.create_session(activity_id=activity.pk,
-                           starts_at=datetime(2027, 2, 3, 14, 0, tzinfo=UTC),
-                           ends_at=datetime(2027, 2, 3, 22, 0, tzinfo=UTC), capacity=10,
-                           timezone="America/New_York", location="Online", actor="test")
+    catalog.create_session(
+        activity_id=activity.pk,
+        starts_at=datetime(2027, 1, 10, 8, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 10, 16, 0, tzinfo=UTC),
+        capacity=10,
+        timezone="Europe/Berlin",
+        location="Berlin, Room 4",
+        actor="test",
+    )
+    catalog.create_session(
+        activity_id=activity.pk,
+        starts_at=datetime(2027, 2, 3, 14, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 2, 3, 22, 0, tzinfo=UTC),
+        capacity=10,
+        timezone="America/New_York",
+        location="Online",
+        actor="test",
+    )
     return activity
 
 
@@ -84,15 +103,20 @@ def test_a_code_checkout_emails_the_learner_once_with_the_booking(acme, course, 
     first, _second = _sessions(course)
     learner_code = _code(acme)
     # when
-    result = checkout.checkout(learner_email="ana@acme.test", activity_id=course.pk,
-                               session_id=first.pk, actor="test",
-                               payment=PaymentChoice(method="code", code=learner_code))
+    result = checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=learner_code),
+    )
     drain()
     # then one confirmation, to the learner only; the owner hears of the redemption as before
     event = NotificationEvent.objects.get(kind=events.REGISTRATION_CONFIRMED)
     assert event.account_id == acme.pk
     assert list(EmailDelivery.objects.filter(event=event).values_list("email", flat=True)) == [
-        "ana@acme.test"]
+        "ana@acme.test"
+    ]
     (message,) = _to("ana@acme.test")
     assert [m.to for m in _to("olga@acme.test")] == [["olga@acme.test"]]
     assert message.subject.endswith("You are registered: Cloud Fundamentals")
@@ -112,9 +136,13 @@ def test_a_code_checkout_emails_the_learner_once_with_the_booking(acme, course, 
 def test_a_card_checkout_has_no_account_and_still_reaches_the_learner(course, drain):
     # when
     first, _ = _sessions(course)
-    result = checkout.checkout(learner_email="lena@learner.test", activity_id=course.pk,
-                               session_id=first.pk, actor="test",
-                               payment=PaymentChoice(method="card"))
+    result = checkout.checkout(
+        learner_email="lena@learner.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="card"),
+    )
     drain()
     # then
     event = NotificationEvent.objects.get()
@@ -127,9 +155,13 @@ def test_a_card_checkout_has_no_account_and_still_reaches_the_learner(course, dr
 def test_an_invoice_order_confirms_when_it_is_marked_paid(course, drain):
     # given an order awaiting payment: nothing to confirm yet
     first, _ = _sessions(course)
-    result = checkout.checkout(learner_email="lena@learner.test", activity_id=course.pk,
-                               session_id=first.pk, actor="test",
-                               payment=PaymentChoice(method="card", provider="invoice"))
+    result = checkout.checkout(
+        learner_email="lena@learner.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="card", provider="invoice"),
+    )
     drain()
     assert not mail.outbox
     # when staff mark it paid
@@ -151,9 +183,13 @@ def test_a_checkout_rolled_back_at_the_last_moment_tells_nobody(acme, course, mo
     first, _ = _sessions(course)
     # when
     with pytest.raises(RuntimeError):
-        checkout.checkout(learner_email="ana@acme.test", activity_id=course.pk,
-                          session_id=first.pk, actor="test",
-                          payment=PaymentChoice(method="code", code=_code(acme)))
+        checkout.checkout(
+            learner_email="ana@acme.test",
+            activity_id=course.pk,
+            session_id=first.pk,
+            actor="test",
+            payment=PaymentChoice(method="code", code=_code(acme)),
+        )
     # then no event and no email delivery survived the rollback
     assert not NotificationEvent.objects.exclude(kind=events.CREDIT_ISSUED).exists()
     assert not EmailDelivery.objects.filter(email="ana@acme.test").exists()
@@ -162,9 +198,13 @@ def test_a_checkout_rolled_back_at_the_last_moment_tells_nobody(acme, course, mo
 def test_find_another_time_unenroll_and_cancel_each_tell_the_learner(acme, course, drain):
     # given a booked learner
     first, second = _sessions(course)
-    result = checkout.checkout(learner_email="ana@acme.test", activity_id=course.pk,
-                               session_id=first.pk, actor="test",
-                               payment=PaymentChoice(method="code", code=_code(acme)))
+    result = checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=_code(acme)),
+    )
     drain()
     mail.outbox.clear()
     registration = result.registration.pk
@@ -183,8 +223,10 @@ def test_find_another_time_unenroll_and_cancel_each_tell_the_learner(acme, cours
     assert "You left the session" in left and "America/New_York" in left
     assert "You are booked for" in booked and "Berlin, Room 4" in booked
     assert "was cancelled" in cancelled and "300.00 USD was refunded" in cancelled
-    changes = [e.data["change"] for e in NotificationEvent.objects.filter(
-        kind=events.BOOKING_CHANGED).order_by("pk")]
+    changes = [
+        e.data["change"]
+        for e in NotificationEvent.objects.filter(kind=events.BOOKING_CHANGED).order_by("pk")
+    ]
     assert changes == ["moved", "unenrolled", "booked"]
 
 
@@ -196,8 +238,14 @@ def test_team_booking_emails_each_member_once(acme, course, drain):
     ana = MembershipFactory(account=acme, user=UserFactory(email="ana@acme.test"))
     ben = MembershipFactory(account=acme, user=UserFactory(email="ben@acme.test"))
     # when the owner books both
-    results = book_for_team(account_id=acme.pk, activity_id=course.pk, session_id=first.pk,
-                            member_ids=[ana.pk, ben.pk], unit=usd(), actor="owner")
+    results = book_for_team(
+        account_id=acme.pk,
+        activity_id=course.pk,
+        session_id=first.pk,
+        member_ids=[ana.pk, ben.pk],
+        unit=usd(),
+        actor="owner",
+    )
     drain()
     # then each member gets exactly one confirmation of their own order
     assert all(r.error is None for r in results)
@@ -225,8 +273,7 @@ def test_inviting_by_email_tells_the_new_member_once(acme, client, drain):
     assert event.data["has_password"] is False and event.account_id == acme.pk
     # when the same person is invited again, or their settings change
     client.post(url, {"email": "new@acme.test"})
-    accounts.add_member(account=acme, email="new@acme.test", can_view_balance=True,
-                        actor="owner")
+    accounts.add_member(account=acme, email="new@acme.test", can_view_balance=True, actor="owner")
     drain()
     # then nothing more is sent
     assert len(mail.outbox) == 1
@@ -253,20 +300,31 @@ def test_new_account_owners_are_told_but_personal_accounts_are_not(db, drain):
 def test_a_webhook_subscription_receives_registration_confirmed(acme, course, httpserver, drain):
     # given an integrating LMS listening for registrations
     httpserver.expect_request("/lms", method="POST").respond_with_data("ok")
-    subscription = create_subscription(url=httpserver.url_for("/lms"), actor="test",
-                                       event_kinds=[events.REGISTRATION_CONFIRMED])
+    subscription = create_subscription(
+        url=httpserver.url_for("/lms"), actor="test", event_kinds=[events.REGISTRATION_CONFIRMED]
+    )
     first, _ = _sessions(course)
     # when a learner checks out (by code) and another by card
-    by_code = checkout.checkout(learner_email="ana@acme.test", activity_id=course.pk,
-                                session_id=first.pk, actor="test",
-                                payment=PaymentChoice(method="code", code=_code(acme)))
-    by_card = checkout.checkout(learner_email="lena@learner.test", activity_id=course.pk,
-                                session_id=first.pk, actor="test",
-                                payment=PaymentChoice(method="card"))
+    by_code = checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=_code(acme)),
+    )
+    by_card = checkout.checkout(
+        learner_email="lena@learner.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="card"),
+    )
     drain()
     # then both arrive, signed, with the registration's details
-    payloads = [Webhook(subscription.secret).verify(request.get_data(), dict(request.headers))
-                for request, _ in httpserver.log]
+    payloads = [
+        Webhook(subscription.secret).verify(request.get_data(), dict(request.headers))
+        for request, _ in httpserver.log
+    ]
     assert [p["type"] for p in payloads] == [events.REGISTRATION_CONFIRMED] * 2
     code_payload, card_payload = payloads
     assert code_payload["data"]["order_number"] == by_code.order.number
@@ -279,17 +337,20 @@ def test_a_webhook_subscription_receives_registration_confirmed(acme, course, ht
     assert WebhookDelivery.objects.filter(status="sent").count() == 2
 
 
-def test_an_account_scoped_subscription_hears_only_its_accounts_registrations(
-        acme, course, drain):
+def test_an_account_scoped_subscription_hears_only_its_accounts_registrations(acme, course, drain):
     # given a subscription of another account
     other = AccountFactory(name="Globex")
     create_subscription(url="http://127.0.0.1:9/x", actor="test", account_id=other.pk)
     mine = create_subscription(url="http://127.0.0.1:9/y", actor="test", account_id=acme.pk)
     first, _ = _sessions(course)
     # when
-    checkout.checkout(learner_email="ana@acme.test", activity_id=course.pk,
-                      session_id=first.pk, actor="test",
-                      payment=PaymentChoice(method="code", code=_code(acme)))
+    checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=_code(acme)),
+    )
     # then
     kinds = set(WebhookDelivery.objects.values_list("subscription_id", "event__kind"))
     assert kinds == {(mine.pk, events.REGISTRATION_CONFIRMED), (mine.pk, events.CREDIT_REDEEMED)}
@@ -306,17 +367,25 @@ def test_record_refuses_personal_kinds_without_recipients_and_account_kinds_with
 def test_a_person_named_twice_gets_one_email(db):
     user = UserFactory(email="ana@acme.test")
     with transaction.atomic():
-        events.record(events.MEMBER_INVITED, account_id=None, data={"account_name": "Acme"},
-                      recipients=[events.person(user), events.person(user)])
+        events.record(
+            events.MEMBER_INVITED,
+            account_id=None,
+            data={"account_name": "Acme"},
+            recipients=[events.person(user), events.person(user)],
+        )
     assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["ana@acme.test"]
 
 
 def test_a_real_smtp_server_receives_the_learners_confirmation(course, smtp_receiver, drain):
     # when
     first, _ = _sessions(course)
-    result = checkout.checkout(learner_email="lena@learner.test", activity_id=course.pk,
-                               session_id=first.pk, actor="test",
-                               payment=PaymentChoice(method="card"))
+    result = checkout.checkout(
+        learner_email="lena@learner.test",
+        activity_id=course.pk,
+        session_id=first.pk,
+        actor="test",
+        payment=PaymentChoice(method="card"),
+    )
     drain()
     # then exactly one message, to the learner, in text and HTML
     (message,) = smtp_receiver.messages

@@ -1,6 +1,5 @@
 """Owner pages: who may open them (SPEC rule 26), and what their forms do."""
 
-
 import pytest
 from django.urls import reverse
 
@@ -9,9 +8,17 @@ from tuition.checkout.models import Order, Registration
 from tuition.codes.models import RedemptionCode
 from tuition.ledger.models import Lot
 
-ACCOUNT_PAGES = ["portal:account", "portal:transactions", "portal:usage", "portal:refill",
-                 "portal:members", "portal:codes", "portal:book", "reports:account-statement",
-                 "reports:account-usage"]
+ACCOUNT_PAGES = [
+    "portal:account",
+    "portal:transactions",
+    "portal:usage",
+    "portal:refill",
+    "portal:members",
+    "portal:codes",
+    "portal:book",
+    "reports:account-statement",
+    "reports:account-usage",
+]
 
 
 @pytest.mark.parametrize("page", ACCOUNT_PAGES)
@@ -53,8 +60,13 @@ def test_owner_buys_a_refill_by_card(team, login):
     # when the owner buys 200.00 of credits with the sandbox card
     response = login(team["owner"]).post(
         reverse("portal:refill", args=[team["account"].pk]),
-        {"unit": "USD", "amount": "200.00", "payment": "sandbox",
-         "card_number": "4242 4242 4242 4242"})
+        {
+            "unit": "USD",
+            "amount": "200.00",
+            "payment": "sandbox",
+            "card_number": "4242 4242 4242 4242",
+        },
+    )
 
     # then the order page follows and a purchase lot of 200.00 exists
     order = Order.objects.get(item_kind="refill")
@@ -67,7 +79,8 @@ def test_owner_buys_a_refill_by_card(team, login):
 def test_refill_with_a_bad_amount_shows_the_message_and_buys_nothing(team, login):
     response = login(team["owner"]).post(
         reverse("portal:refill", args=[team["account"].pk]),
-        {"unit": "USD", "amount": "12.345", "payment": "sandbox"})
+        {"unit": "USD", "amount": "12.345", "payment": "sandbox"},
+    )
     assert response.status_code == 400
     assert b"amount has more than 2 decimal places." in response.content
     assert not Order.objects.exists()
@@ -76,7 +89,8 @@ def test_refill_with_a_bad_amount_shows_the_message_and_buys_nothing(team, login
 def test_declined_refill_card_shows_the_message(team, login):
     response = login(team["owner"]).post(
         reverse("portal:refill", args=[team["account"].pk]),
-        {"unit": "USD", "amount": "50", "payment": "sandbox", "card_number": "4000000000000002"})
+        {"unit": "USD", "amount": "50", "payment": "sandbox", "card_number": "4000000000000002"},
+    )
     assert response.status_code == 422
     assert b"The card payment was declined." in response.content
     assert not Lot.objects.filter(source=Lot.Source.PURCHASE).exists()
@@ -90,8 +104,9 @@ def test_owner_invites_allows_and_removes_a_member(team, login):
     added = Membership.objects.get(account=team["account"], user__email="new@acme.test")
     assert not added.can_view_balance
 
-    client.post(reverse("portal:member_balance", args=[team["account"].pk, added.pk]),
-                {"allow": "1"})
+    client.post(
+        reverse("portal:member_balance", args=[team["account"].pk, added.pk]), {"allow": "1"}
+    )
     added.refresh_from_db()
     assert added.can_view_balance
 
@@ -101,7 +116,8 @@ def test_owner_invites_allows_and_removes_a_member(team, login):
 
 def test_inviting_a_bad_email_shows_the_error(team, login):
     response = login(team["owner"]).post(
-        reverse("portal:members", args=[team["account"].pk]), {"email": "not-an-email"})
+        reverse("portal:members", args=[team["account"].pk]), {"email": "not-an-email"}
+    )
     assert response.status_code == 400
     assert b"Enter a valid email address." in response.content
 
@@ -124,14 +140,16 @@ def test_codes_of_another_account_are_not_found(team, login):
     other = AccountFactory(name="Other")
     MembershipFactory(account=other, user=team["stranger"], role=Membership.Role.OWNER)
     response = login(team["stranger"]).get(
-        reverse("portal:code_reveal", args=[other.pk, team["pool"].code.pk]))
+        reverse("portal:code_reveal", args=[other.pk, team["pool"].code.pk])
+    )
     assert response.status_code == 404
 
 
 def test_member_code_with_a_cap(team, login):
     response = login(team["owner"]).post(
         reverse("portal:codes", args=[team["account"].pk]),
-        {"which": "member", "member": str(team["member"].pk), "unit": "USD", "cap": "150"})
+        {"which": "member", "member": str(team["member"].pk), "unit": "USD", "cap": "150"},
+    )
     assert response.status_code == 201
     code = RedemptionCode.objects.get(kind=RedemptionCode.Kind.MEMBER)
     assert code.cap == 15000 and code.member == team["member"]
@@ -140,7 +158,8 @@ def test_member_code_with_a_cap(team, login):
 def test_member_code_with_a_bad_cap_shows_the_error(team, login):
     response = login(team["owner"]).post(
         reverse("portal:codes", args=[team["account"].pk]),
-        {"which": "member", "member": str(team["member"].pk), "unit": "USD", "cap": "-1"})
+        {"which": "member", "member": str(team["member"].pk), "unit": "USD", "cap": "-1"},
+    )
     assert response.status_code == 400
     assert b"cap must not be negative." in response.content
     assert not RedemptionCode.objects.filter(kind=RedemptionCode.Kind.MEMBER).exists()
@@ -156,16 +175,23 @@ def test_owner_books_two_members_into_a_session(team, login):
     # when the owner books them into the first session, paid from the pool
     response = login(team["owner"]).post(
         reverse("portal:book", args=[team["account"].pk]),
-        {"activity": str(team["course"].pk), "session": str(team["first"].pk), "unit": "USD",
-         "members": [str(m.pk) for m in memberships]})
+        {
+            "activity": str(team["course"].pk),
+            "session": str(team["first"].pk),
+            "unit": "USD",
+            "members": [str(m.pk) for m in memberships],
+        },
+    )
 
     # then each has a registration and a booking of their own, paid from the account
     assert response.status_code == 200
     registrations = Registration.objects.filter(activity=team["course"])
     assert {r.learner.email for r in registrations} == {"ana@acme.test", "ben@acme.test"}
     assert all(r.bookings.get().session == team["first"] for r in registrations)
-    assert sum(Lot.objects.filter(account=team["account"]).values_list("remaining",
-                                                                      flat=True)) == 10000
+    assert (
+        sum(Lot.objects.filter(account=team["account"]).values_list("remaining", flat=True))
+        == 10000
+    )
     assert Order.objects.filter(account=team["account"], charged=30000).count() == 2
     team["first"].refresh_from_db()
     assert team["first"].booked == 2
@@ -173,12 +199,18 @@ def test_owner_books_two_members_into_a_session(team, login):
 
 def test_team_booking_reports_who_could_not_be_booked(team, login):
     # given only 500.00: the second booking of 300.00 cannot be paid
-    memberships = list(Membership.objects.filter(user__in=[team["viewer"], team["member"]])
-                       .order_by("pk"))
+    memberships = list(
+        Membership.objects.filter(user__in=[team["viewer"], team["member"]]).order_by("pk")
+    )
     response = login(team["owner"]).post(
         reverse("portal:book", args=[team["account"].pk]),
-        {"activity": str(team["course"].pk), "session": str(team["first"].pk), "unit": "USD",
-         "members": [str(m.pk) for m in memberships]})
+        {
+            "activity": str(team["course"].pk),
+            "session": str(team["first"].pk),
+            "unit": "USD",
+            "members": [str(m.pk) for m in memberships],
+        },
+    )
     assert b"Not booked" in response.content
     assert Registration.objects.count() == 1
 
@@ -193,9 +225,13 @@ def test_the_owner_pages_link_the_statement_and_usage_downloads(team, login):
 def test_usage_page_draws_the_charts(team, login):
     from tuition.checkout import services as checkout
 
-    checkout.checkout(learner_email=team["member"].email, activity_id=team["course"].pk,
-                      session_id=team["first"].pk, actor="test",
-                      payment=checkout.PaymentChoice(method="code", code="ACME-POOL"))
+    checkout.checkout(
+        learner_email=team["member"].email,
+        activity_id=team["course"].pk,
+        session_id=team["first"].pk,
+        actor="test",
+        payment=checkout.PaymentChoice(method="code", code="ACME-POOL"),
+    )
     response = login(team["owner"]).get(reverse("portal:usage", args=[team["account"].pk]))
     assert response.content.count(b"<svg") == 2
     assert b"ben@acme.test" in response.content

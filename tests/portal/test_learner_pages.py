@@ -29,9 +29,10 @@ def test_unknown_item_is_404(team, client):
 
 def test_checkout_by_code_enrolls_and_shows_receipt_and_invoice(team, login):
     client = login(team["stranger"])
-    response = client.post(_checkout_url(team), {"method": "training_credit",
-                                                 "code": "acme pool",
-                                                 "session": team["first"].pk})
+    response = client.post(
+        _checkout_url(team),
+        {"method": "training_credit", "code": "acme pool", "session": team["first"].pk},
+    )
     order = Order.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:order", args=[order.number])
@@ -51,11 +52,12 @@ def test_insufficient_balance_shows_the_message_and_writes_nothing(team, login):
     # when a learner pays with the pool code
     response = login(team["stranger"]).post(
         reverse("portal:checkout", args=["activity", dear.pk]),
-        {"method": "training_credit", "code": "ACME-POOL"})
+        {"method": "training_credit", "code": "ACME-POOL"},
+    )
 
     # then the SPEC message is shown next to the code, and nothing is charged or written
     assert response.status_code == 422
-    assert b"aria-invalid=\"true\"" in response.content
+    assert b'aria-invalid="true"' in response.content
     assert b"balance" in response.content.lower()
     assert b"500.00" not in response.content  # the balance is never shown to a learner
     assert not Order.objects.exists() and not Registration.objects.exists()
@@ -65,8 +67,9 @@ def test_insufficient_balance_shows_the_message_and_writes_nothing(team, login):
 
 def test_unknown_code_shows_code_not_found(team, login):
     response = login(team["stranger"]).post(
-        _checkout_url(team), {"method": "training_credit", "code": "NOPE-NOPE",
-                              "session": team["first"].pk})
+        _checkout_url(team),
+        {"method": "training_credit", "code": "NOPE-NOPE", "session": team["first"].pk},
+    )
     assert response.status_code == 422
     assert b"This code does not exist." in response.content
 
@@ -82,7 +85,8 @@ def test_apply_shows_the_quote(team, login):
     response = login(team["stranger"]).post(
         reverse("portal:quote", args=["activity", team["course"].pk]),
         {"method": "training_credit", "code": "ACME-POOL", "session": team["first"].pk},
-        headers={"HX-Request": "true"})
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 200
     assert b"Code applied" in response.content and b"$300.00" in response.content
 
@@ -91,23 +95,27 @@ def test_apply_shows_the_spec_error_inline(team, login):
     response = login(team["stranger"]).post(
         reverse("portal:quote", args=["activity", team["course"].pk]),
         {"method": "training_credit", "code": "WRONG", "session": team["first"].pk},
-        headers={"HX-Request": "true"})
+        headers={"HX-Request": "true"},
+    )
     assert b'data-code="code_not_found"' in response.content
     assert b"This code does not exist." in response.content
 
 
 def test_card_checkout_with_the_sandbox_card(team, login):
     response = login(team["stranger"]).post(
-        _checkout_url(team), {"method": "card", "card_number": "4242424242424242",
-                              "session": team["second"].pk})
+        _checkout_url(team),
+        {"method": "card", "card_number": "4242424242424242", "session": team["second"].pk},
+    )
     assert response.status_code == 302
     assert Order.objects.get().method == Order.Method.CARD
 
 
 def _enrolled(team, login):
     client = login(team["member"])
-    client.post(_checkout_url(team), {"method": "training_credit", "code": "ACME-POOL",
-                                      "session": team["first"].pk})
+    client.post(
+        _checkout_url(team),
+        {"method": "training_credit", "code": "ACME-POOL", "session": team["first"].pk},
+    )
     return client, Registration.objects.get()
 
 
@@ -138,8 +146,10 @@ def test_unenroll_keeps_the_registration_and_a_new_date_can_be_booked(team, logi
     assert registration.status == Registration.Status.ACTIVE
     assert not registration.bookings.filter(status=Booking.Status.ACTIVE).exists()
 
-    client.post(reverse("portal:sessions", args=[registration.pk, team["course"].pk]),
-                {"session": team["second"].pk})
+    client.post(
+        reverse("portal:sessions", args=[registration.pk, team["course"].pk]),
+        {"session": team["second"].pk},
+    )
     assert registration.bookings.get(status=Booking.Status.ACTIVE).session == team["second"]
 
 
@@ -149,11 +159,14 @@ def test_another_learners_registration_is_not_found(team, login, client):
     other = login(team["stranger"])
     url = reverse("portal:sessions", args=[registration.pk, team["course"].pk])
     assert other.get(url).status_code == 404
-    assert other.post(reverse("portal:unenroll",
-                              args=[registration.pk, team["course"].pk])).status_code == 404
+    assert (
+        other.post(
+            reverse("portal:unenroll", args=[registration.pk, team["course"].pk])
+        ).status_code
+        == 404
+    )
     assert other.post(reverse("portal:cancel", args=[registration.pk])).status_code == 404
-    assert other.get(reverse("portal:order",
-                             args=[registration.order.number])).status_code == 404
+    assert other.get(reverse("portal:order", args=[registration.order.number])).status_code == 404
 
 
 def test_learner_cancels_within_the_refund_window(team, login):
@@ -166,8 +179,12 @@ def test_learner_cancels_within_the_refund_window(team, login):
 
 def test_pages_carry_no_inline_script_or_style(team, login):
     client, _ = _enrolled(team, login)
-    for url in ["/", reverse("portal:learning"), _checkout_url(team),
-                reverse("portal:item", args=["activity", team["course"].pk])]:
+    for url in [
+        "/",
+        reverse("portal:learning"),
+        _checkout_url(team),
+        reverse("portal:item", args=["activity", team["course"].pk]),
+    ]:
         body = client.get(url).content.decode()
         assert " style=" not in body and "onclick" not in body
         assert "<script>" not in body
@@ -176,7 +193,8 @@ def test_pages_carry_no_inline_script_or_style(team, login):
 def test_sign_in_page_uses_the_product_layout_and_shows_form_errors(team, client):
     page = client.get(reverse("account_login")).content.decode()
     assert "portal/portal.css" in page and "htmx-config" in page
-    response = client.post(reverse("account_login"),
-                           {"login": "olga@acme.test", "password": "wrong"})
+    response = client.post(
+        reverse("account_login"), {"login": "olga@acme.test", "password": "wrong"}
+    )
     assert response.status_code == 200
     assert "not correct" in response.content.decode()

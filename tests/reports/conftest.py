@@ -63,30 +63,50 @@ def world(db) -> World:
     orders = {}
     with _at(1):
         orders["cloud"] = checkout.checkout(
-            learner_email="ana@acme.test", payment=PaymentChoice(method="code", code="CREDIT-AAAA"),
-            activity_id=cloud.pk, actor="test").order
+            learner_email="ana@acme.test",
+            payment=PaymentChoice(method="code", code="CREDIT-AAAA"),
+            activity_id=cloud.pk,
+            actor="test",
+        ).order
     with _at(2):
         orders["card"] = checkout.checkout(
             learner_email="bob@else.test",
             payment=PaymentChoice(method="card", coupon="SPRING10", card_number="4242424242424242"),
-            activity_id=cloud.pk, actor="test").order
+            activity_id=cloud.pk,
+            actor="test",
+        ).order
     with _at(3):
         orders["data"] = checkout.checkout(
-            learner_email="ana@acme.test", payment=PaymentChoice(method="code", code="TOKENS-CCCC"),
-            activity_id=data.pk, actor="test").order
+            learner_email="ana@acme.test",
+            payment=PaymentChoice(method="code", code="TOKENS-CCCC"),
+            activity_id=data.pk,
+            actor="test",
+        ).order
     with _at(4):
         result = checkout.checkout(
-            learner_email="carl@else.test", payment=PaymentChoice(method="code", code="ACME-POOL"),
-            activity_id=ops.pk, actor="test")
+            learner_email="carl@else.test",
+            payment=PaymentChoice(method="code", code="ACME-POOL"),
+            activity_id=ops.pk,
+            actor="test",
+        )
         orders["ops"] = result.order
     with _at(5):
-        checkout.cancel_registration(registration_id=result.registration.pk, actor="staff",
-                                     refund=True, by_staff=True)
+        checkout.cancel_registration(
+            registration_id=result.registration.pk, actor="staff", refund=True, by_staff=True
+        )
     for order in orders.values():
         order.refresh_from_db()
-    return World(acme=acme, beta=beta, owner=owner, ana=ana,
-                 lots={"a": a.lot, "b": b.lot, "c": c.lot, "d": d.lot},
-                 codes={"a": a.code_text}, orders=orders, usd=dollars, tt=tokens)
+    return World(
+        acme=acme,
+        beta=beta,
+        owner=owner,
+        ana=ana,
+        lots={"a": a.lot, "b": b.lot, "c": c.lot, "d": d.lot},
+        codes={"a": a.code_text},
+        orders=orders,
+        usd=dollars,
+        tt=tokens,
+    )
 
 
 @pytest.fixture

@@ -26,10 +26,16 @@ def test_types_list_columns_per_report(make_key, client):
 
 def test_run_streams_the_csv_with_the_chosen_columns(world, make_key, client):
     api = Api(client, make_key("reports"))
-    response = api.post("reports/run", {"type": "purchases",
-                                        "columns": ["amount", "learner_email", "unit"],
-                                        "filters": {"from": "2026-03-01", "unit": "USD"},
-                                        "format": "csv"}, key=None)
+    response = api.post(
+        "reports/run",
+        {
+            "type": "purchases",
+            "columns": ["amount", "learner_email", "unit"],
+            "filters": {"from": "2026-03-01", "unit": "USD"},
+            "format": "csv",
+        },
+        key=None,
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert response["Content-Disposition"].startswith('attachment; filename="purchases-')
@@ -45,8 +51,9 @@ def test_run_xlsx_returns_a_workbook(world, make_key, client):
     from openpyxl import load_workbook
 
     api = Api(client, make_key("reports"))
-    response = api.post("reports/run", {"type": "ledger", "columns": ["kind", "amount"],
-                                        "format": "xlsx"}, key=None)
+    response = api.post(
+        "reports/run", {"type": "ledger", "columns": ["kind", "amount"], "format": "xlsx"}, key=None
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     values = list(sheet.values)
@@ -75,15 +82,18 @@ def test_a_staff_session_may_run_reports(world, staff, session_api):
     assert len(rows_of(response)) == 4
 
 
-@pytest.mark.parametrize("body", [
-    {"type": "ledger", "columns": ["amount", "no_such_column"]},
-    {"type": "ledger", "filters": {"status": "paid"}},
-    {"type": "ledger", "filters": {"from": "yesterday"}},
-    {"type": "ledger", "format": "pdf"},
-    {"type": "statement"},
-    {"type": "ledger", "colour": "red"},
-    {"type": "ledger", "filters": {"account": {"id": 1}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "ledger", "columns": ["amount", "no_such_column"]},
+        {"type": "ledger", "filters": {"status": "paid"}},
+        {"type": "ledger", "filters": {"from": "yesterday"}},
+        {"type": "ledger", "format": "pdf"},
+        {"type": "statement"},
+        {"type": "ledger", "colour": "red"},
+        {"type": "ledger", "filters": {"account": {"id": 1}}},
+    ],
+)
 def test_bad_run_requests_are_validation_errors(db, make_key, client, body):
     api = Api(client, make_key("reports"))
     response = api.post("reports/run", body, key=None)
@@ -94,9 +104,16 @@ def test_bad_run_requests_are_validation_errors(db, make_key, client, body):
 def test_saved_definitions_crud(db, make_key, client):
     api = Api(client, make_key("reports"))
     # create
-    created = api.post("reports/saved", {"name": "Monthly ledger", "type": "ledger",
-                                         "columns": ["date", "amount"],
-                                         "filters": {"from": "2026-01-01"}}, key=None)
+    created = api.post(
+        "reports/saved",
+        {
+            "name": "Monthly ledger",
+            "type": "ledger",
+            "columns": ["date", "amount"],
+            "filters": {"from": "2026-01-01"},
+        },
+        key=None,
+    )
     assert created.status_code == 201, created.content
     saved_id = created.json()["id"]
     assert SavedReport.objects.get(pk=saved_id).columns == ["date", "amount"]

@@ -32,8 +32,17 @@ def test_owner_downloads_their_statement(world):
     response = logged_in(world.owner).get(url, {"from": "2026-03-03"})
     assert response.status_code == 200
     rows = body_rows(response)
-    assert rows[0] == ["Date", "Transaction", "Kind", "Unit", "Description", "Order", "Learner",
-                       "Amount", "Balance"]
+    assert rows[0] == [
+        "Date",
+        "Transaction",
+        "Kind",
+        "Unit",
+        "Description",
+        "Order",
+        "Learner",
+        "Amount",
+        "Balance",
+    ]
     assert [r[2] for r in rows[1:]] == ["opening", "opening", "redeem", "redeem", "reverse"]
     assert rows[-1][7:] == ["150.00", "300.00"]
     disposition = response["Content-Disposition"]
@@ -76,7 +85,8 @@ def test_filename_with_crlf_and_quotes_in_the_account_name(world):
     world.acme.name = 'Evil "Co"\r\nX-Injected: 1'
     world.acme.save()
     response = logged_in(world.owner).get(
-        reverse("reports:account-statement", args=[world.acme.pk]))
+        reverse("reports:account-statement", args=[world.acme.pk])
+    )
     disposition = response["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition
     assert disposition.startswith('attachment; filename="Evil-Co-X-Injected-1-statement-')
@@ -107,30 +117,43 @@ def test_builder_reorders_columns_and_downloads(world, staff):
 
 
 def test_builder_shows_a_bad_filter_as_an_error(world, staff):
-    page = logged_in(staff).get(reverse("reports:builder"),
-                                {"type": "ledger", "columns": ["kind"], "from": "soon",
-                                 "preview": "1"})
+    page = logged_in(staff).get(
+        reverse("reports:builder"),
+        {"type": "ledger", "columns": ["kind"], "from": "soon", "preview": "1"},
+    )
     assert page.status_code == 400
     assert b"must be a date" in page.content
 
 
 def test_builder_saves_and_deletes_a_definition(world, staff):
     client = logged_in(staff)
-    response = client.post(reverse("reports:save"), {
-        "type": "purchases", "columns": ["amount", "number"], "status": "paid",
-        "name": "Paid orders"})
+    response = client.post(
+        reverse("reports:save"),
+        {
+            "type": "purchases",
+            "columns": ["amount", "number"],
+            "status": "paid",
+            "name": "Paid orders",
+        },
+    )
     assert response.status_code == 302
     saved = SavedReport.objects.get()
     assert (saved.name, saved.report_type, saved.columns, saved.filters, saved.owner) == (
-        "Paid orders", "purchases", ["amount", "number"], {"status": "paid"}, staff)
+        "Paid orders",
+        "purchases",
+        ["amount", "number"],
+        {"status": "paid"},
+        staff,
+    )
     page = client.get(reverse("reports:builder"))
     assert b"Paid orders" in page.content
     client.post(reverse("reports:delete-saved", args=[saved.pk]))
     assert not SavedReport.objects.exists()
 
 
-def test_large_xlsx_is_built_by_the_worker(world, staff, settings, tmp_path,
-                                           django_capture_on_commit_callbacks):
+def test_large_xlsx_is_built_by_the_worker(
+    world, staff, settings, tmp_path, django_capture_on_commit_callbacks
+):
     # given: tasks run in-process and any XLSX over 3 rows goes to the worker
     settings.MEDIA_ROOT = str(tmp_path)
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
@@ -138,13 +161,15 @@ def test_large_xlsx_is_built_by_the_worker(world, staff, settings, tmp_path,
     client = logged_in(staff)
     # when
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(reverse("reports:builder"),
-                              {"type": "ledger", "columns": ["kind", "amount"],
-                               "download": "xlsx"})
+        response = client.get(
+            reverse("reports:builder"),
+            {"type": "ledger", "columns": ["kind", "amount"], "download": "xlsx"},
+        )
     # then: a ready export, offered for download
     export = ReportExport.objects.get()
-    assert response.status_code == 302 and response.url == reverse("reports:export",
-                                                                   args=[export.pk])
+    assert response.status_code == 302 and response.url == reverse(
+        "reports:export", args=[export.pk]
+    )
     assert (export.status, export.row_count) == ("ready", 16)
     status_page = client.get(response.url)
     assert b"Download" in status_page.content
@@ -156,8 +181,9 @@ def test_large_xlsx_is_built_by_the_worker(world, staff, settings, tmp_path,
 def test_an_export_is_built_once(world, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
-    export = services.request_export(report_type="usage", columns=None, filters={},
-                                     format="csv", actor="test")
+    export = services.request_export(
+        report_type="usage", columns=None, filters={}, format="csv", actor="test"
+    )
     assert ReportExport.objects.get().status == "pending"
     services.build_export(export_id=export.pk, actor="test")
     services.build_export(export_id=export.pk, actor="test")
@@ -168,11 +194,25 @@ def test_an_export_is_built_once(world, settings, tmp_path):
 
 def test_command_line_export(world, tmp_path):
     out = tmp_path / "ledger.csv"
-    call_command("report", "ledger", "--columns", "kind,amount,unit", "--account",
-                 str(world.beta.pk), "--unit", "USD", "--from", "2026-01-01", "--output",
-                 str(out))
+    call_command(
+        "report",
+        "ledger",
+        "--columns",
+        "kind,amount,unit",
+        "--account",
+        str(world.beta.pk),
+        "--unit",
+        "USD",
+        "--from",
+        "2026-01-01",
+        "--output",
+        str(out),
+    )
     assert list(csv.reader(out.open(newline=""))) == [
-        ["Kind", "Amount", "Unit"], ["issue", "50.00", "USD"], ["issue", "-50.00", "USD"]]
+        ["Kind", "Amount", "Unit"],
+        ["issue", "50.00", "USD"],
+        ["issue", "-50.00", "USD"],
+    ]
     xlsx = tmp_path / "liability.xlsx"
     call_command("report", "liability", "--at", "2026-03-02", "--output", str(xlsx))
     values = list(load_workbook(xlsx).active.values)

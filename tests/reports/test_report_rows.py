@@ -23,18 +23,71 @@ def run(report_type, columns, **filters):  # type: ignore[no-untyped-def]
 def test_codes_report_lists_every_code_created(world):
     # when
     with time_machine.travel(T0 + timedelta(days=6), tick=False):
-        rows = run("codes", ["code", "type", "status", "account", "unit", "redeemable_value",
-                             "remaining", "purchase_price", "coupon", "coupon_discount"])
+        rows = run(
+            "codes",
+            [
+                "code",
+                "type",
+                "status",
+                "account",
+                "unit",
+                "redeemable_value",
+                "remaining",
+                "purchase_price",
+                "coupon",
+                "coupon_discount",
+            ],
+        )
     # then: four credits, a coupon and a pool code, oldest first
     assert rows == [
-        ["CREDIT-AAAA", "One credit", "active", "Acme", "USD", Decimal("500.00"),
-         Decimal("200.00"), None, None, ""],
-        ["CREDIT-BBBB", "One credit", "active", "Acme", "USD", Decimal("100.00"),
-         Decimal("100.00"), Decimal("90.00"), None, ""],
-        ["TOKENS-CCCC", "One credit", "active", "Acme", "TT", Decimal("5"), Decimal("3"), None,
-         None, ""],
-        ["CREDIT-DDDD", "One credit", "active", "Beta", "USD", Decimal("50.00"),
-         Decimal("50.00"), None, None, ""],
+        [
+            "CREDIT-AAAA",
+            "One credit",
+            "active",
+            "Acme",
+            "USD",
+            Decimal("500.00"),
+            Decimal("200.00"),
+            None,
+            None,
+            "",
+        ],
+        [
+            "CREDIT-BBBB",
+            "One credit",
+            "active",
+            "Acme",
+            "USD",
+            Decimal("100.00"),
+            Decimal("100.00"),
+            Decimal("90.00"),
+            None,
+            "",
+        ],
+        [
+            "TOKENS-CCCC",
+            "One credit",
+            "active",
+            "Acme",
+            "TT",
+            Decimal("5"),
+            Decimal("3"),
+            None,
+            None,
+            "",
+        ],
+        [
+            "CREDIT-DDDD",
+            "One credit",
+            "active",
+            "Beta",
+            "USD",
+            Decimal("50.00"),
+            Decimal("50.00"),
+            None,
+            None,
+            "",
+        ],
         ["SPRING10", "Coupon", "active", None, "USD", None, None, None, "Spring", "10 %"],
         ["ACME-POOL", "Account pool", "active", "Acme", "USD", None, None, None, None, ""],
     ]
@@ -49,20 +102,73 @@ def test_codes_report_filters_by_account_unit_and_status(world):
 
 
 def test_purchases_report_has_every_order(world):
-    rows = run("purchases", ["number", "learner_email", "account", "title", "method", "status",
-                             "list_price", "unit", "discount", "amount", "refunded"])
+    rows = run(
+        "purchases",
+        [
+            "number",
+            "learner_email",
+            "account",
+            "title",
+            "method",
+            "status",
+            "list_price",
+            "unit",
+            "discount",
+            "amount",
+            "refunded",
+        ],
+    )
     numbers = [o.number for o in world.orders.values()]
     assert [r[0] for r in rows] == numbers
     assert [r[1:] for r in rows] == [
-        ["ana@acme.test", "Acme", "Cloud", "Training credit", "Paid", Decimal("300.00"), "USD",
-         Decimal("0.00"), Decimal("300.00"), "no"],
-        ["bob@else.test", None, "Cloud", "Card", "Paid", Decimal("300.00"), "USD",
-         Decimal("30.00"), Decimal("270.00"), "no"],
-        ["ana@acme.test", "Acme", "Data", "Tokens", "Paid", Decimal("200.00"), "TT",
-         Decimal("0"), Decimal("2"), "no"],
-        ["carl@else.test", "Acme", "Ops", "Training credit",
-         world.orders["ops"].get_status_display(),
-         Decimal("150.00"), "USD", Decimal("0.00"), Decimal("150.00"), "yes"],
+        [
+            "ana@acme.test",
+            "Acme",
+            "Cloud",
+            "Training credit",
+            "Paid",
+            Decimal("300.00"),
+            "USD",
+            Decimal("0.00"),
+            Decimal("300.00"),
+            "no",
+        ],
+        [
+            "bob@else.test",
+            None,
+            "Cloud",
+            "Card",
+            "Paid",
+            Decimal("300.00"),
+            "USD",
+            Decimal("30.00"),
+            Decimal("270.00"),
+            "no",
+        ],
+        [
+            "ana@acme.test",
+            "Acme",
+            "Data",
+            "Tokens",
+            "Paid",
+            Decimal("200.00"),
+            "TT",
+            Decimal("0"),
+            Decimal("2"),
+            "no",
+        ],
+        [
+            "carl@else.test",
+            "Acme",
+            "Ops",
+            "Training credit",
+            world.orders["ops"].get_status_display(),
+            Decimal("150.00"),
+            "USD",
+            Decimal("0.00"),
+            Decimal("150.00"),
+            "yes",
+        ],
     ]
 
 
@@ -75,14 +181,31 @@ def test_purchases_report_filters_by_date_method_unit_and_item(world):
 
 
 def test_usage_report_is_spend_per_member_per_account_and_unit(world):
-    rows = run("usage", ["account", "member_email", "role", "unit", "orders", "spent",
-                         "refunded", "net"])
+    rows = run(
+        "usage", ["account", "member_email", "role", "unit", "orders", "spent", "refunded", "net"]
+    )
     assert rows == [
         ["Acme", "ana@acme.test", "member", "TT", 1, Decimal("2"), Decimal("0"), Decimal("2")],
-        ["Acme", "ana@acme.test", "member", "USD", 1, Decimal("300.00"), Decimal("0.00"),
-         Decimal("300.00")],
-        ["Acme", "carl@else.test", "not a member", "USD", 1, Decimal("150.00"),
-         Decimal("150.00"), Decimal("0.00")],
+        [
+            "Acme",
+            "ana@acme.test",
+            "member",
+            "USD",
+            1,
+            Decimal("300.00"),
+            Decimal("0.00"),
+            Decimal("300.00"),
+        ],
+        [
+            "Acme",
+            "carl@else.test",
+            "not a member",
+            "USD",
+            1,
+            Decimal("150.00"),
+            Decimal("150.00"),
+            Decimal("0.00"),
+        ],
     ]
 
 
@@ -103,8 +226,18 @@ def test_ledger_report_lists_every_entry_and_sums_to_zero(world):
     assert len(run("ledger", ["kind"], account=str(world.beta.pk))) == 2
 
 
-LIABILITY_COLUMNS = ["account", "unit", "outstanding", "lots", "expiring_30", "expiring_90",
-                     "expiring_365", "expiring_later", "never_expires", "expired_unswept"]
+LIABILITY_COLUMNS = [
+    "account",
+    "unit",
+    "outstanding",
+    "lots",
+    "expiring_30",
+    "expiring_90",
+    "expiring_365",
+    "expiring_later",
+    "never_expires",
+    "expired_unswept",
+]
 
 
 def test_liability_at_a_date_buckets_what_expires_when(world):
@@ -112,20 +245,67 @@ def test_liability_at_a_date_buckets_what_expires_when(world):
     # (never), D 50.00 (399 days); the token redemption (day 3) has not happened yet
     rows = run("liability", LIABILITY_COLUMNS, at=(T0 + timedelta(days=1)).date().isoformat())
     assert rows == [
-        ["Acme", "TT", Decimal("5"), 1, Decimal("0"), Decimal("0"), Decimal("0"), Decimal("0"),
-         Decimal("5"), Decimal("0")],
-        ["Acme", "USD", Decimal("300.00"), 2, Decimal("200.00"), Decimal("0.00"),
-         Decimal("100.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00")],
-        ["Beta", "USD", Decimal("50.00"), 1, Decimal("0.00"), Decimal("0.00"), Decimal("0.00"),
-         Decimal("50.00"), Decimal("0.00"), Decimal("0.00")],
+        [
+            "Acme",
+            "TT",
+            Decimal("5"),
+            1,
+            Decimal("0"),
+            Decimal("0"),
+            Decimal("0"),
+            Decimal("0"),
+            Decimal("5"),
+            Decimal("0"),
+        ],
+        [
+            "Acme",
+            "USD",
+            Decimal("300.00"),
+            2,
+            Decimal("200.00"),
+            Decimal("0.00"),
+            Decimal("100.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+        ],
+        [
+            "Beta",
+            "USD",
+            Decimal("50.00"),
+            1,
+            Decimal("0.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+            Decimal("50.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+        ],
     ]
 
 
 def test_liability_leaves_out_expired_lots_even_before_the_sweep(world):
-    rows = run("liability", LIABILITY_COLUMNS, at=(T0 + timedelta(days=25)).date().isoformat(),
-               account=str(world.acme.pk), unit="USD")
-    assert rows == [["Acme", "USD", Decimal("100.00"), 1, Decimal("0.00"), Decimal("0.00"),
-                     Decimal("100.00"), Decimal("0.00"), Decimal("0.00"), Decimal("200.00")]]
+    rows = run(
+        "liability",
+        LIABILITY_COLUMNS,
+        at=(T0 + timedelta(days=25)).date().isoformat(),
+        account=str(world.acme.pk),
+        unit="USD",
+    )
+    assert rows == [
+        [
+            "Acme",
+            "USD",
+            Decimal("100.00"),
+            1,
+            Decimal("0.00"),
+            Decimal("0.00"),
+            Decimal("100.00"),
+            Decimal("0.00"),
+            Decimal("0.00"),
+            Decimal("200.00"),
+        ]
+    ]
 
 
 @pytest.mark.parametrize("days", [0.5, 1, 3.5, 4.5, 6, 21, 250, 500])
@@ -179,29 +359,38 @@ def test_usage_rows_for_one_account(world):
     assert rows == []
     rows = list(account_usage_rows(world.acme.pk))
     assert [(r["member_email"], r["unit"], r["net"]) for r in rows] == [
-        ("ana@acme.test", "TT", Decimal("2")), ("ana@acme.test", "USD", Decimal("300.00")),
-        ("carl@else.test", "USD", Decimal("0.00"))]
+        ("ana@acme.test", "TT", Decimal("2")),
+        ("ana@acme.test", "USD", Decimal("300.00")),
+        ("carl@else.test", "USD", Decimal("0.00")),
+    ]
 
 
-@pytest.mark.parametrize("bad", [
-    {"columns": ["nope"]},
-    {"columns": ["date", "date"]},
-    {"columns": "date"},
-    {"filters": {"colour": "red"}},
-    {"filters": {"at": "2026-01-01"}},
-    {"filters": {"from": "2026-02-30"}},
-    {"filters": {"from": "2026-03-02", "to": "2026-03-01"}},
-    {"filters": {"from": "2026-01-01T00:00:00"}},
-    {"filters": {"account": "x1"}},
-    {"filters": {"unit": "NOPE"}},
-    {"filters": {"status": "gone"}},
-    {"filters": {"item": "course:1"}},
-    {"format": "pdf"},
-    {"type": "secret"},
-    {"type": "statement"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"columns": ["nope"]},
+        {"columns": ["date", "date"]},
+        {"columns": "date"},
+        {"filters": {"colour": "red"}},
+        {"filters": {"at": "2026-01-01"}},
+        {"filters": {"from": "2026-02-30"}},
+        {"filters": {"from": "2026-03-02", "to": "2026-03-01"}},
+        {"filters": {"from": "2026-01-01T00:00:00"}},
+        {"filters": {"account": "x1"}},
+        {"filters": {"unit": "NOPE"}},
+        {"filters": {"status": "gone"}},
+        {"filters": {"item": "course:1"}},
+        {"format": "pdf"},
+        {"type": "secret"},
+        {"type": "statement"},
+    ],
+)
 def test_bad_requests_are_validation_errors(db, bad):
     request = {"type": "purchases", "columns": None, "filters": {}, "format": "csv", **bad}
     with pytest.raises(ValidationError):
-        runner.prepare(report_type=request["type"], columns=request["columns"],
-                       filters=request["filters"], format=request["format"])
+        runner.prepare(
+            report_type=request["type"],
+            columns=request["columns"],
+            filters=request["filters"],
+            format=request["format"],
+        )

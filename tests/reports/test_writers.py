@@ -11,8 +11,18 @@ from openpyxl import load_workbook
 from tuition.reports import writers
 from tuition.reports.registry import AMOUNT, DATE, INT, TEXT, Column
 
-PAYLOADS = ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
-            "\x00=1", ' =1+1', 'comma, "quote"\r\nnew line', "=cmd|' /C calc'!A0"]
+PAYLOADS = [
+    '=HYPERLINK("http://x","click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\x00=1",
+    " =1+1",
+    'comma, "quote"\r\nnew line',
+    "=cmd|' /C calc'!A0",
+]
 
 
 def columns() -> list[Column]:
@@ -26,8 +36,10 @@ def columns() -> list[Column]:
 
 def rows() -> list[dict]:
     at = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
-    return [{"name": p, "amount": Decimal("-12.50") if i % 2 else Decimal("300.00"), "n": -i,
-             "at": at} for i, p in enumerate(PAYLOADS)]
+    return [
+        {"name": p, "amount": Decimal("-12.50") if i % 2 else Decimal("300.00"), "n": -i, "at": at}
+        for i, p in enumerate(PAYLOADS)
+    ]
 
 
 @pytest.mark.parametrize("payload", [*PAYLOADS[:8], PAYLOADS[9]])
@@ -77,16 +89,19 @@ def test_xlsx_cells_are_safe_and_amounts_numeric(db, tmp_path):
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ('Acme "Corp"\r\nSet-Cookie: x=1', "Acme-Corp-Set-Cookie-x-1.csv"),
-    ("../../etc/passwd", "etc-passwd.csv"),
-    ("C:\\Windows\\system32", "C-Windows-system32.csv"),
-    ("Ünïcödé; filename=evil.exe", "n-c-d-filename-evil.exe.csv"),
-    ("", "report.csv"),
-    ("...", "report.csv"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ('Acme "Corp"\r\nSet-Cookie: x=1', "Acme-Corp-Set-Cookie-x-1.csv"),
+        ("../../etc/passwd", "etc-passwd.csv"),
+        ("C:\\Windows\\system32", "C-Windows-system32.csv"),
+        ("Ünïcödé; filename=evil.exe", "n-c-d-filename-evil.exe.csv"),
+        ("", "report.csv"),
+        ("...", "report.csv"),
+    ],
+)
 def test_file_names_are_sanitized(name, expected):
     assert writers.safe_filename(name, "csv") == expected
     header = writers.content_disposition(name, "csv")
     assert header == f'attachment; filename="{expected}"'
-    assert not any(ch in header[len('attachment; filename="'):-1] for ch in '"\r\n/\\;')
+    assert not any(ch in header[len('attachment; filename="') : -1] for ch in '"\r\n/\\;')

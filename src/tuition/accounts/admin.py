@@ -48,16 +48,24 @@ class MembershipInline(admin.TabularInline):
 
 class AccountForm(ServiceForm):
     owner_emails = forms.CharField(
-        required=False, label="Owners", help_text="New account: owners' emails, comma separated.")
-    add_email = forms.EmailField(required=False, label="Add a person",
-                                 help_text="Adds (or updates) this person on the account.")
-    add_role = forms.ChoiceField(choices=Membership.Role.choices, required=False,
-                                 initial=Membership.Role.MEMBER)
+        required=False, label="Owners", help_text="New account: owners' emails, comma separated."
+    )
+    add_email = forms.EmailField(
+        required=False,
+        label="Add a person",
+        help_text="Adds (or updates) this person on the account.",
+    )
+    add_role = forms.ChoiceField(
+        choices=Membership.Role.choices, required=False, initial=Membership.Role.MEMBER
+    )
     add_can_view_balance = forms.BooleanField(required=False, label="May see the balance")
     add_notify = forms.BooleanField(required=False, label="Receives notifications")
     remove_members = forms.ModelMultipleChoiceField(
-        queryset=Membership.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple, help_text="Take these people off the account.")
+        queryset=Membership.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Take these people off the account.",
+    )
 
     class Meta:
         model = TrainingAccount
@@ -67,24 +75,36 @@ class AccountForm(ServiceForm):
         super().__init__(*args, **kwargs)
         if "remove_members" in self.fields and self.instance.pk:
             self.fields["remove_members"].queryset = Membership.objects.filter(
-                account=self.instance).select_related("user")
+                account=self.instance
+            ).select_related("user")
 
     def apply(self, *, actor: str) -> TrainingAccount:
         data = self.cleaned_data
         if self.instance.pk is None:
             owners = [e.strip() for e in (data.get("owner_emails") or "").split(",") if e.strip()]
             account = accounts.create_account(
-                name=data["name"], owners=owners, external_id=data.get("external_id") or None,
-                redeemer_policy=data["redeemer_policy"], actor=actor)
+                name=data["name"],
+                owners=owners,
+                external_id=data.get("external_id") or None,
+                redeemer_policy=data["redeemer_policy"],
+                actor=actor,
+            )
         else:
-            changes = {k: data[k] for k in ("name", "external_id", "redeemer_policy")
-                       if k in self.changed_data}
+            changes = {
+                k: data[k]
+                for k in ("name", "external_id", "redeemer_policy")
+                if k in self.changed_data
+            }
             account = update_account(account_id=self.instance.pk, actor=actor, **changes)
         if data.get("add_email"):
-            accounts.add_member(account=account, email=data["add_email"],
-                                role=data.get("add_role") or Membership.Role.MEMBER,
-                                can_view_balance=data.get("add_can_view_balance", False),
-                                notify=data.get("add_notify", False), actor=actor)
+            accounts.add_member(
+                account=account,
+                email=data["add_email"],
+                role=data.get("add_role") or Membership.Role.MEMBER,
+                can_view_balance=data.get("add_can_view_balance", False),
+                notify=data.get("add_notify", False),
+                actor=actor,
+            )
         for membership in data.get("remove_members") or []:
             accounts.remove_member(membership=membership, actor=actor)
         return account
@@ -102,8 +122,21 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
         main = (None, {"fields": ["name", "external_id", "redeemer_policy"]})
         if obj is None:
             return [main, ("Owners", {"fields": ["owner_emails"]})]
-        return [main, ("Members", {"fields": ["add_email", "add_role", "add_can_view_balance",
-                                              "add_notify", "remove_members"]})]
+        return [
+            main,
+            (
+                "Members",
+                {
+                    "fields": [
+                        "add_email",
+                        "add_role",
+                        "add_can_view_balance",
+                        "add_notify",
+                        "remove_members",
+                    ]
+                },
+            ),
+        ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [] if obj is None else ["is_personal"]

@@ -19,8 +19,16 @@ COMMERCE_MANAGER = "Commerce manager"
 VIEWER = "Viewer"
 
 # Apps whose models staff work with in the admin.
-_STAFF_APPS = ("accounts", "ledger", "catalog", "codes", "checkout", "notifications", "reports",
-               "api")
+_STAFF_APPS = (
+    "accounts",
+    "ledger",
+    "catalog",
+    "codes",
+    "checkout",
+    "notifications",
+    "reports",
+    "api",
+)
 _MANAGED = [("ledger", "lot"), ("codes", "redemptioncode"), ("codes", "coupon")]
 CODE_PERMISSION = "codes.change_redemptioncode"
 
@@ -29,15 +37,22 @@ def ensure_staff_roles() -> None:
     """Create or refresh the staff groups and their permissions."""
     from django.contrib.auth.models import Group, Permission
 
-    views = list(Permission.objects.filter(content_type__app_label__in=_STAFF_APPS,
-                                           codename__startswith="view_"))
+    views = list(
+        Permission.objects.filter(
+            content_type__app_label__in=_STAFF_APPS, codename__startswith="view_"
+        )
+    )
     viewer, _ = Group.objects.get_or_create(name=VIEWER)
     viewer.permissions.set(views)
     managed = []
     for app_label, model in _MANAGED:
-        managed += list(Permission.objects.filter(
-            content_type__app_label=app_label, content_type__model=model,
-            codename__in=[f"{verb}_{model}" for verb in ("add", "change", "delete", "view")]))
+        managed += list(
+            Permission.objects.filter(
+                content_type__app_label=app_label,
+                content_type__model=model,
+                codename__in=[f"{verb}_{model}" for verb in ("add", "change", "delete", "view")],
+            )
+        )
     manager, _ = Group.objects.get_or_create(name=COMMERCE_MANAGER)
     manager.permissions.set({*views, *managed})
 

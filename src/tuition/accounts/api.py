@@ -27,12 +27,13 @@ from .models import Membership, TrainingAccount
 
 class AccountIn(StrictSerializer):
     name = StrictCharField(max_length=200)
-    external_id = StrictCharField(max_length=200, required=False, allow_null=True,
-                                  allow_blank=True)
-    owners = serializers.ListField(child=StrictEmailField(), required=False,
-                                   max_length=50, default=list)
-    redeemers = serializers.ChoiceField(choices=TrainingAccount.RedeemerPolicy.values,
-                                        required=False, default="anyone")
+    external_id = StrictCharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    owners = serializers.ListField(
+        child=StrictEmailField(), required=False, max_length=50, default=list
+    )
+    redeemers = serializers.ChoiceField(
+        choices=TrainingAccount.RedeemerPolicy.values, required=False, default="anyone"
+    )
 
 
 class AccountOut(serializers.Serializer):
@@ -60,8 +61,9 @@ class AccountListView(ApiView):
             accounts = accounts.filter(external_id=external_id)
         return self.paginated(accounts, AccountOut)
 
-    @extend_schema(operation_id="accounts_create", request=AccountIn,
-                   responses={201: AccountOut, **errors()})
+    @extend_schema(
+        operation_id="accounts_create", request=AccountIn, responses={201: AccountOut, **errors()}
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = AccountIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,8 +91,7 @@ class AccountDetailView(ApiView):
 
 class MemberIn(StrictSerializer):
     email = StrictEmailField()
-    role = serializers.ChoiceField(choices=Membership.Role.values, required=False,
-                                   default="member")
+    role = serializers.ChoiceField(choices=Membership.Role.values, required=False, default="member")
     can_view_balance = StrictBooleanField(required=False, default=False)
     notify = StrictBooleanField(required=False, default=False)
 
@@ -108,21 +109,27 @@ class MemberOut(serializers.Serializer):
 class MemberListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
 
-    @extend_schema(operation_id="accounts_members_list",
-                   responses={200: page_of(MemberOut, "MemberPage"), **errors(404)})
+    @extend_schema(
+        operation_id="accounts_members_list",
+        responses={200: page_of(MemberOut, "MemberPage"), **errors(404)},
+    )
     def get(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
         members = account.memberships.select_related("user").order_by("role", "id")
         return self.paginated(members, MemberOut)
 
-    @extend_schema(operation_id="accounts_members_create", request=MemberIn,
-                   responses={201: MemberOut, **errors(404)})
+    @extend_schema(
+        operation_id="accounts_members_create",
+        request=MemberIn,
+        responses={201: MemberOut, **errors(404)},
+    )
     def post(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
         data = MemberIn(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.add_member(account=account, **data.validated_data,
-                                         actor=self.caller().actor)
+        membership = services.add_member(
+            account=account, **data.validated_data, actor=self.caller().actor
+        )
         return Response(MemberOut(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -131,19 +138,19 @@ class MemberDetailView(ApiView):
 
     def _membership(self, account_id, member_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
-        return visible_object(account.memberships.select_related("user"), member_id,
-                              what="member")
+        return visible_object(account.memberships.select_related("user"), member_id, what="member")
 
-    @extend_schema(operation_id="accounts_members_retrieve",
-                   responses={200: MemberOut, **errors(404)})
+    @extend_schema(
+        operation_id="accounts_members_retrieve", responses={200: MemberOut, **errors(404)}
+    )
     def get(self, request, account_id, member_id):  # type: ignore[no-untyped-def]
         return Response(MemberOut(self._membership(account_id, member_id)).data)
 
-    @extend_schema(operation_id="accounts_members_destroy",
-                   responses={204: None, **errors(404)})
+    @extend_schema(operation_id="accounts_members_destroy", responses={204: None, **errors(404)})
     def delete(self, request, account_id, member_id):  # type: ignore[no-untyped-def]
-        services.remove_member(membership=self._membership(account_id, member_id),
-                               actor=self.caller().actor)
+        services.remove_member(
+            membership=self._membership(account_id, member_id), actor=self.caller().actor
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -168,12 +175,12 @@ class BalanceOut(serializers.Serializer):
 class BalancesView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
 
-    @extend_schema(operation_id="accounts_balances",
-                   responses={200: BalanceOut(many=True), **errors(404)})
+    @extend_schema(
+        operation_id="accounts_balances", responses={200: BalanceOut(many=True), **errors(404)}
+    )
     def get(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id, balance=True)
         return Response(BalanceOut(get_balances(account_id=account.pk), many=True).data)
-
 
 
 # Usage by team member (what each person redeemed from the account)
@@ -201,21 +208,29 @@ class UsageView(ApiView):
 
     @extend_schema(
         operation_id="accounts_usage",
-        parameters=[OpenApiParameter("unit", str),
-                    OpenApiParameter("from", OpenApiTypes.DATETIME,
-                                     description="From this instant (ISO 8601 with offset)."),
-                    OpenApiParameter("to", OpenApiTypes.DATETIME,
-                                     description="Before this instant.")],
+        parameters=[
+            OpenApiParameter("unit", str),
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATETIME,
+                description="From this instant (ISO 8601 with offset).",
+            ),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Before this instant."),
+        ],
         responses={200: page_of(UsageOut, "UsagePage"), **errors(404)},
     )
     def get(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
-        bounds = _UsageFilter(data={k: v for k, v in request.query_params.items()
-                                    if k in ("from", "to")})
+        bounds = _UsageFilter(
+            data={k: v for k, v in request.query_params.items() if k in ("from", "to")}
+        )
         bounds.is_valid(raise_exception=True)
-        rows = usage_by_member(account_id=account.pk, unit_code=request.query_params.get("unit"),
-                               since=bounds.validated_data.get("from"),
-                               until=bounds.validated_data.get("to"))
+        rows = usage_by_member(
+            account_id=account.pk,
+            unit_code=request.query_params.get("unit"),
+            since=bounds.validated_data.get("from"),
+            until=bounds.validated_data.get("to"),
+        )
         members = set(account.memberships.values_list("user_id", flat=True))
         return self.paginated(rows, UsageOut, members=members)
 

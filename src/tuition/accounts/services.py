@@ -158,9 +158,14 @@ _UNSET: object = object()
 
 
 @use_case
-def update_account(*, account_id: int, actor: str, name: str | None = None,
-                   external_id: object = _UNSET,
-                   redeemer_policy: str | None = None) -> TrainingAccount:
+def update_account(
+    *,
+    account_id: int,
+    actor: str,
+    name: str | None = None,
+    external_id: object = _UNSET,
+    redeemer_policy: str | None = None,
+) -> TrainingAccount:
     """Rename an account, change its external ID or its redeemer policy; kept in its history.
 
     Raises:
@@ -179,16 +184,20 @@ def update_account(*, account_id: int, actor: str, name: str | None = None,
             account.name, fields = name, [*fields, "name"]
     if external_id is not _UNSET:
         value = (external_id or "").strip() or None  # type: ignore[union-attr]
-        if value and TrainingAccount.objects.filter(external_id=value).exclude(
-                pk=account.pk).exists():
-            raise ValidationError("external_id is already used by another account.",
-                                  details={"field": "external_id"})
+        if (
+            value
+            and TrainingAccount.objects.filter(external_id=value).exclude(pk=account.pk).exists()
+        ):
+            raise ValidationError(
+                "external_id is already used by another account.", details={"field": "external_id"}
+            )
         if value != account.external_id:
             account.external_id, fields = value, [*fields, "external_id"]
     if redeemer_policy is not None and redeemer_policy != account.redeemer_policy:
         if redeemer_policy not in TrainingAccount.RedeemerPolicy.values:
-            raise ValidationError("redeemers must be 'anyone' or 'members'.",
-                                  details={"field": "redeemer_policy"})
+            raise ValidationError(
+                "redeemers must be 'anyone' or 'members'.", details={"field": "redeemer_policy"}
+            )
         account.redeemer_policy, fields = redeemer_policy, [*fields, "redeemer_policy"]
     if fields:
         account._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]

@@ -32,9 +32,15 @@ class ErrorEnvelope(serializers.Serializer):
 def errors(*statuses: int) -> dict[int, OpenApiResponse]:
     """Documented refusals of an operation (all share the §4 envelope)."""
     described = {
-        400: "validation_error", 401: "not_authenticated", 403: "permission_denied",
-        404: "not_found", 409: "conflict", 413: "payload_too_large",
-        415: "unsupported_media_type", 422: "unprocessable", 429: "too_many_attempts",
+        400: "validation_error",
+        401: "not_authenticated",
+        403: "permission_denied",
+        404: "not_found",
+        409: "conflict",
+        413: "payload_too_large",
+        415: "unsupported_media_type",
+        422: "unprocessable",
+        429: "too_many_attempts",
         503: "service_unavailable",
     }
     wanted = sorted({400, 401, 403, *statuses})
@@ -44,7 +50,10 @@ def errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    name="Idempotency-Key", type=str, location=OpenApiParameter.HEADER, required=True,
+    name="Idempotency-Key",
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=True,
     description="A unique key per intended change (e.g. a UUID). A retry with the same key "
     "and body returns the first answer with `Idempotent-Replayed: true`.",
 )
@@ -73,8 +82,9 @@ class ApiView(APIView):
     def caller(self) -> Caller:
         return caller(self.request)
 
-    def paginated(self, queryset: Any, serializer: type[serializers.BaseSerializer],
-                  **context: Any) -> Response:
+    def paginated(
+        self, queryset: Any, serializer: type[serializers.BaseSerializer], **context: Any
+    ) -> Response:
         paginator = CursorlessPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer(page, many=True, context={"request": self.request, **context}).data

@@ -60,7 +60,10 @@ def claim_seconds() -> int:
 def fingerprint(method: str, path: str, data: Any) -> str:
     """Over the parsed body (so key order and whitespace do not matter), method and path."""
     canonical = json.dumps(
-        [method, path, data], sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        [method, path, data],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
         cls=JSONEncoder,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -98,8 +101,11 @@ def claim(*, scope: str, key: str, request_fingerprint: str) -> IdempotencyRecor
         with transaction.atomic():
             _commit_without_flush()
             return IdempotencyRecord.objects.create(
-                scope=scope, key=key, request_fingerprint=request_fingerprint,
-                status=IdempotencyRecord.Status.IN_PROGRESS, created_at=now,
+                scope=scope,
+                key=key,
+                request_fingerprint=request_fingerprint,
+                status=IdempotencyRecord.Status.IN_PROGRESS,
+                created_at=now,
                 locked_until=now + lease,
             )
     except IntegrityError:

@@ -14,50 +14,84 @@ v1 = [
     path("units/<str:unit_id>", ledger.UnitDetailView.as_view(), name="unit"),
     path("accounts", accounts.AccountListView.as_view(), name="accounts"),
     path("accounts/<str:account_id>", accounts.AccountDetailView.as_view(), name="account"),
-    path("accounts/<str:account_id>/members", accounts.MemberListView.as_view(),
-         name="account-members"),
-    path("accounts/<str:account_id>/members/<str:member_id>",
-         accounts.MemberDetailView.as_view(), name="account-member"),
-    path("accounts/<str:account_id>/balances", accounts.BalancesView.as_view(),
-         name="account-balances"),
+    path(
+        "accounts/<str:account_id>/members",
+        accounts.MemberListView.as_view(),
+        name="account-members",
+    ),
+    path(
+        "accounts/<str:account_id>/members/<str:member_id>",
+        accounts.MemberDetailView.as_view(),
+        name="account-member",
+    ),
+    path(
+        "accounts/<str:account_id>/balances",
+        accounts.BalancesView.as_view(),
+        name="account-balances",
+    ),
     path("credits", codes.CreditListView.as_view(), name="credits"),
     path("credits/bulk", codes.CreditBulkView.as_view(), name="credits-bulk"),
     path("credits/<str:lot_id>", codes.CreditDetailView.as_view(), name="credit"),
-    path("credits/<str:lot_id>/history", codes.CreditHistoryView.as_view(),
-         name="credit-history"),
-    path("credits/<str:lot_id>/adjustments", ledger.AdjustmentListView.as_view(),
-         name="credit-adjustments"),
-    path("accounts/<str:account_id>/refills", checkout.RefillView.as_view(),
-         name="account-refills"),
+    path("credits/<str:lot_id>/history", codes.CreditHistoryView.as_view(), name="credit-history"),
+    path(
+        "credits/<str:lot_id>/adjustments",
+        ledger.AdjustmentListView.as_view(),
+        name="credit-adjustments",
+    ),
+    path(
+        "accounts/<str:account_id>/refills", checkout.RefillView.as_view(), name="account-refills"
+    ),
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     path("checkout", checkout.CheckoutView.as_view(), name="checkout"),
     path("registrations", checkout.RegistrationListView.as_view(), name="registrations"),
-    path("registrations/<str:registration_id>", checkout.RegistrationDetailView.as_view(),
-         name="registration"),
-    path("registrations/<str:registration_id>/reschedule", checkout.RescheduleView.as_view(),
-         name="registration-reschedule"),
-    path("registrations/<str:registration_id>/unenroll", checkout.UnenrollView.as_view(),
-         name="registration-unenroll"),
-    path("registrations/<str:registration_id>/cancel", checkout.CancelView.as_view(),
-         name="registration-cancel"),
+    path(
+        "registrations/<str:registration_id>",
+        checkout.RegistrationDetailView.as_view(),
+        name="registration",
+    ),
+    path(
+        "registrations/<str:registration_id>/reschedule",
+        checkout.RescheduleView.as_view(),
+        name="registration-reschedule",
+    ),
+    path(
+        "registrations/<str:registration_id>/unenroll",
+        checkout.UnenrollView.as_view(),
+        name="registration-unenroll",
+    ),
+    path(
+        "registrations/<str:registration_id>/cancel",
+        checkout.CancelView.as_view(),
+        name="registration-cancel",
+    ),
     path("orders", checkout.OrderListView.as_view(), name="orders"),
     path("orders/<str:order_id>", checkout.OrderDetailView.as_view(), name="order"),
-    path("orders/<str:order_id>/receipt", checkout.OrderReceiptView.as_view(),
-         name="order-receipt"),
-    path("orders/<str:order_id>/invoice", checkout.OrderInvoiceView.as_view(),
-         name="order-invoice"),
+    path(
+        "orders/<str:order_id>/receipt", checkout.OrderReceiptView.as_view(), name="order-receipt"
+    ),
+    path(
+        "orders/<str:order_id>/invoice", checkout.OrderInvoiceView.as_view(), name="order-invoice"
+    ),
     path("transactions", ledger.TransactionListView.as_view(), name="transactions"),
-    path("transactions/<str:transfer_id>", ledger.TransactionDetailView.as_view(),
-         name="transaction"),
+    path(
+        "transactions/<str:transfer_id>", ledger.TransactionDetailView.as_view(), name="transaction"
+    ),
     path("reports/types", reports.ReportTypesView.as_view(), name="report-types"),
     path("reports/run", reports.ReportRunView.as_view(), name="report-run"),
-    path("reports/exports/<str:export_id>", reports.ReportExportView.as_view(),
-         name="report-export"),
-    path("reports/exports/<str:export_id>/download", reports.ReportExportDownloadView.as_view(),
-         name="report-export-download"),
+    path(
+        "reports/exports/<str:export_id>", reports.ReportExportView.as_view(), name="report-export"
+    ),
+    path(
+        "reports/exports/<str:export_id>/download",
+        reports.ReportExportDownloadView.as_view(),
+        name="report-export-download",
+    ),
     path("reports/saved", reports.SavedReportListView.as_view(), name="reports-saved"),
-    path("reports/saved/<str:report_id>", reports.SavedReportDetailView.as_view(),
-         name="report-saved"),
+    path(
+        "reports/saved/<str:report_id>",
+        reports.SavedReportDetailView.as_view(),
+        name="report-saved",
+    ),
     path("accounts/<str:account_id>/usage", accounts.UsageView.as_view(), name="account-usage"),
     path("codes", codes.CodeListView.as_view(), name="codes"),
     path("codes/<str:code_id>", codes.CodeDetailView.as_view(), name="code"),
@@ -71,14 +105,24 @@ v1 = [
     path("sessions", catalog.SessionListView.as_view(), name="sessions"),
     path("sessions/<str:session_id>", catalog.SessionDetailView.as_view(), name="session"),
     path("webhooks", notifications.WebhookListView.as_view(), name="webhooks"),
-    path("webhooks/<str:subscription_id>", notifications.WebhookDetailView.as_view(),
-         name="webhook"),
-    path("webhooks/<str:subscription_id>/rotate-secret",
-         notifications.WebhookRotateSecretView.as_view(), name="webhook-rotate-secret"),
-    path("webhooks/<str:subscription_id>/deliveries",
-         notifications.WebhookDeliveryListView.as_view(), name="webhook-deliveries"),
-    path("webhooks/<str:subscription_id>/deliveries/<str:delivery_id>/resend",
-         notifications.WebhookResendView.as_view(), name="webhook-delivery-resend"),
+    path(
+        "webhooks/<str:subscription_id>", notifications.WebhookDetailView.as_view(), name="webhook"
+    ),
+    path(
+        "webhooks/<str:subscription_id>/rotate-secret",
+        notifications.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/<str:subscription_id>/deliveries",
+        notifications.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<str:subscription_id>/deliveries/<str:delivery_id>/resend",
+        notifications.WebhookResendView.as_view(),
+        name="webhook-delivery-resend",
+    ),
 ]
 
 urlpatterns = [

@@ -28,16 +28,20 @@ def parse_token_prices(text: str) -> dict[Unit, int]:
         code, sep, amount = part.partition("=")
         unit = Unit.objects.filter(code__iexact=code.strip(), is_builtin=False).first()
         if not sep or unit is None:
-            raise DomainValidationError(f"Unknown token type in {part.strip()!r}.",
-                                        details={"field": "token_prices"})
-        prices[unit] = parse_amount(amount.strip(), decimals=unit.decimals,
-                                    field="token_prices", allow_zero=True)
+            raise DomainValidationError(
+                f"Unknown token type in {part.strip()!r}.", details={"field": "token_prices"}
+            )
+        prices[unit] = parse_amount(
+            amount.strip(), decimals=unit.decimals, field="token_prices", allow_zero=True
+        )
     return prices
 
 
 def format_token_prices(obj: Activity | Group) -> str:
-    return ", ".join(f"{p.unit.code}={format_amount(p.amount, decimals=p.unit.decimals)}"
-                     for p in obj.token_prices.select_related("unit").order_by("unit__code"))
+    return ", ".join(
+        f"{p.unit.code}={format_amount(p.amount, decimals=p.unit.decimals)}"
+        for p in obj.token_prices.select_related("unit").order_by("unit__code")
+    )
 
 
 class _ItemForm(ServiceForm):
@@ -54,8 +58,9 @@ class _ItemForm(ServiceForm):
         data = super().clean()
         try:
             if data.get("price") is not None:
-                data["price"] = parse_amount(data["price"].strip(), decimals=2, field="price",
-                                             allow_zero=True)
+                data["price"] = parse_amount(
+                    data["price"].strip(), decimals=2, field="price", allow_zero=True
+                )
             data["token_prices"] = parse_token_prices(data.get("token_prices") or "")
         except DomainValidationError as exc:
             self.add_error(exc.details.get("field"), exc.message)
@@ -69,21 +74,43 @@ class _ItemForm(ServiceForm):
 class ActivityForm(_ItemForm):
     class Meta:
         model = Activity
-        fields = ["title", "description", "kind", "refund_window_days", "learner_can_cancel",
-                  "is_published", "external_id"]
+        fields = [
+            "title",
+            "description",
+            "kind",
+            "refund_window_days",
+            "learner_can_cancel",
+            "is_published",
+            "external_id",
+        ]
 
     def apply(self, *, actor: str) -> Activity:
         data = self.cleaned_data
         if self.instance.pk is None:
             return catalog.create_activity(
-                title=data["title"], price=data["price"], description=data.get("description", ""),
-                kind=data["kind"], refund_window_days=data.get("refund_window_days"),
+                title=data["title"],
+                price=data["price"],
+                description=data.get("description", ""),
+                kind=data["kind"],
+                refund_window_days=data.get("refund_window_days"),
                 learner_can_cancel=data.get("learner_can_cancel", True),
                 is_published=data.get("is_published", True),
-                external_id=data.get("external_id", ""), token_prices=data["token_prices"],
-                actor=actor)
-        changes = self.changes(("title", "description", "kind", "refund_window_days",
-                                "learner_can_cancel", "is_published", "external_id", "price"))
+                external_id=data.get("external_id", ""),
+                token_prices=data["token_prices"],
+                actor=actor,
+            )
+        changes = self.changes(
+            (
+                "title",
+                "description",
+                "kind",
+                "refund_window_days",
+                "learner_can_cancel",
+                "is_published",
+                "external_id",
+                "price",
+            )
+        )
         if "token_prices" in self.changed_data:
             changes["token_prices"] = data["token_prices"]
         return catalog.update_activity(activity_id=self.instance.pk, actor=actor, **changes)
@@ -92,23 +119,43 @@ class ActivityForm(_ItemForm):
 class GroupForm(_ItemForm):
     class Meta:
         model = Group
-        fields = ["title", "description", "activities", "refund_window_days",
-                  "learner_can_cancel", "is_published", "external_id"]
+        fields = [
+            "title",
+            "description",
+            "activities",
+            "refund_window_days",
+            "learner_can_cancel",
+            "is_published",
+            "external_id",
+        ]
 
     def apply(self, *, actor: str) -> Group:
         data = self.cleaned_data
         ids = [a.pk for a in data.get("activities") or []]
         if self.instance.pk is None:
             return catalog.create_group(
-                title=data["title"], price=data["price"], activity_ids=ids,
+                title=data["title"],
+                price=data["price"],
+                activity_ids=ids,
                 description=data.get("description", ""),
                 refund_window_days=data.get("refund_window_days"),
                 learner_can_cancel=data.get("learner_can_cancel", True),
                 is_published=data.get("is_published", True),
-                external_id=data.get("external_id", ""), token_prices=data["token_prices"],
-                actor=actor)
-        changes = self.changes(("title", "description", "refund_window_days",
-                                "learner_can_cancel", "is_published", "external_id", "price"))
+                external_id=data.get("external_id", ""),
+                token_prices=data["token_prices"],
+                actor=actor,
+            )
+        changes = self.changes(
+            (
+                "title",
+                "description",
+                "refund_window_days",
+                "learner_can_cancel",
+                "is_published",
+                "external_id",
+                "price",
+            )
+        )
         if "token_prices" in self.changed_data:
             changes["token_prices"] = data["token_prices"]
         if "activities" in self.changed_data:
@@ -123,12 +170,28 @@ def _price(obj: Activity | Group) -> str:
 @admin.register(Activity)
 class ActivityAdmin(ServiceModelAdmin, HistoryAdmin):
     form = ActivityForm
-    list_display = ["title", "kind", "price_display", "token_prices_display", "is_dated",
-                    "refund_window_days", "is_published"]
+    list_display = [
+        "title",
+        "kind",
+        "price_display",
+        "token_prices_display",
+        "is_dated",
+        "refund_window_days",
+        "is_published",
+    ]
     list_filter = ["kind", "is_dated", "is_published"]
     search_fields = ["title", "external_id"]
-    fields = ["title", "description", "kind", "price", "token_prices", "refund_window_days",
-              "learner_can_cancel", "is_published", "external_id"]
+    fields = [
+        "title",
+        "description",
+        "kind",
+        "price",
+        "token_prices",
+        "refund_window_days",
+        "learner_can_cancel",
+        "is_published",
+        "external_id",
+    ]
 
     @admin.display(description="price", ordering="price")
     def price_display(self, obj: Activity) -> str:
@@ -145,13 +208,27 @@ class ActivityAdmin(ServiceModelAdmin, HistoryAdmin):
 @admin.register(Group)
 class GroupAdmin(ServiceModelAdmin, HistoryAdmin):
     form = GroupForm
-    list_display = ["title", "price_display", "token_prices_display", "refund_window_days",
-                    "is_published"]
+    list_display = [
+        "title",
+        "price_display",
+        "token_prices_display",
+        "refund_window_days",
+        "is_published",
+    ]
     list_filter = ["is_published"]
     search_fields = ["title", "external_id"]
     filter_horizontal = ["activities"]
-    fields = ["title", "description", "activities", "price", "token_prices",
-              "refund_window_days", "learner_can_cancel", "is_published", "external_id"]
+    fields = [
+        "title",
+        "description",
+        "activities",
+        "price",
+        "token_prices",
+        "refund_window_days",
+        "learner_can_cancel",
+        "is_published",
+        "external_id",
+    ]
 
     @admin.display(description="price", ordering="price")
     def price_display(self, obj: Group) -> str:
@@ -168,27 +245,50 @@ class GroupAdmin(ServiceModelAdmin, HistoryAdmin):
 class SessionForm(ServiceForm):
     class Meta:
         model = Session
-        fields = ["activity", "starts_at", "ends_at", "timezone", "location", "capacity",
-                  "is_cancelled"]
+        fields = [
+            "activity",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "location",
+            "capacity",
+            "is_cancelled",
+        ]
 
     def apply(self, *, actor: str) -> Session:
         data = self.cleaned_data
         if self.instance.pk is None:
             return catalog.create_session(
-                activity_id=data["activity"].pk, starts_at=data["starts_at"],
-                ends_at=data["ends_at"], capacity=data["capacity"],
-                timezone=data.get("timezone") or "UTC", location=data.get("location") or "",
-                actor=actor)
-        changes = {k: data[k] for k in ("starts_at", "ends_at", "timezone", "location",
-                                        "capacity", "is_cancelled") if k in self.changed_data}
+                activity_id=data["activity"].pk,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                capacity=data["capacity"],
+                timezone=data.get("timezone") or "UTC",
+                location=data.get("location") or "",
+                actor=actor,
+            )
+        changes = {
+            k: data[k]
+            for k in ("starts_at", "ends_at", "timezone", "location", "capacity", "is_cancelled")
+            if k in self.changed_data
+        }
         return catalog.update_session(session_id=self.instance.pk, actor=actor, **changes)
 
 
 @admin.register(Session)
 class SessionAdmin(ServiceModelAdmin, HistoryAdmin):
     form = SessionForm
-    list_display = ["activity", "starts_at", "ends_at", "timezone", "location", "capacity",
-                    "booked", "seats_left", "is_cancelled"]
+    list_display = [
+        "activity",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "location",
+        "capacity",
+        "booked",
+        "seats_left",
+        "is_cancelled",
+    ]
     list_filter = ["is_cancelled", "activity"]
     list_select_related = ["activity"]
     search_fields = ["activity__title", "location"]
@@ -219,8 +319,9 @@ class RefillPriceForm(ServiceForm):
 
     def apply(self, *, actor: str) -> RefillPrice:
         unit = self.cleaned_data.get("unit") or self.instance.unit
-        price = parse_amount(self.cleaned_data["unit_price"].strip(), decimals=2,
-                             field="unit_price")
+        price = parse_amount(
+            self.cleaned_data["unit_price"].strip(), decimals=2, field="unit_price"
+        )
         return catalog.set_refill_price(unit=unit, unit_price=price, actor=actor)
 
 

@@ -53,8 +53,9 @@ def _token_prices(values: list[dict[str, Any]]) -> dict[Unit, int]:
             raise ValidationError("No such unit.", details={"field": "token_prices"})
         if unit in prices:
             raise ValidationError("A unit appears twice.", details={"field": "token_prices"})
-        prices[unit] = parse_amount(entry["amount"], decimals=unit.decimals,
-                                    field="token_prices", allow_zero=True)
+        prices[unit] = parse_amount(
+            entry["amount"], decimals=unit.decimals, field="token_prices", allow_zero=True
+        )
     return prices
 
 
@@ -62,8 +63,9 @@ def _item_changes(values: dict[str, Any]) -> dict[str, Any]:
     """Validated input as service arguments: amounts in minor units, units resolved."""
     changes = dict(values)
     if "price" in changes:
-        changes["price"] = parse_amount(changes["price"], decimals=2, field="price",
-                                        allow_zero=True)
+        changes["price"] = parse_amount(
+            changes["price"], decimals=2, field="price", allow_zero=True
+        )
     if "token_prices" in changes:
         changes["token_prices"] = _token_prices(changes["token_prices"])
     return changes
@@ -91,12 +93,12 @@ class ItemOut(serializers.Serializer):
 
 class ItemIn(StrictSerializer):
     title = StrictCharField(max_length=200)
-    description = StrictCharField(max_length=20000, required=False, default="",
-                                  allow_blank=True)
+    description = StrictCharField(max_length=20000, required=False, default="", allow_blank=True)
     price = AmountField(required=False, default="0", help_text="USD list price.")
     token_prices = TokenPriceIn(many=True, required=False, default=list)
-    refund_window_days = StrictIntegerField(required=False, allow_null=True, default=None,
-                                            max_value=3650)
+    refund_window_days = StrictIntegerField(
+        required=False, allow_null=True, default=None, max_value=3650
+    )
     learner_can_cancel = StrictBooleanField(required=False, default=True)
     is_published = StrictBooleanField(required=False, default=True)
     external_id = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
@@ -117,8 +119,9 @@ class ItemPatchIn(StrictSerializer):
 
 
 class ActivityIn(ItemIn):
-    kind = serializers.ChoiceField(choices=Activity.Kind.values, required=False,
-                                   default=Activity.Kind.COURSE)
+    kind = serializers.ChoiceField(
+        choices=Activity.Kind.values, required=False, default=Activity.Kind.COURSE
+    )
 
 
 class ActivityPatchIn(ItemPatchIn):
@@ -146,22 +149,28 @@ class ActivityListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="activities_list",
-                   parameters=[OpenApiParameter("external_id", str)],
-                   responses={200: page_of(ActivityOut, "ActivityPage"), **errors()})
+    @extend_schema(
+        operation_id="activities_list",
+        parameters=[OpenApiParameter("external_id", str)],
+        responses={200: page_of(ActivityOut, "ActivityPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         activities = _activities(self.caller())
         if (external_id := request.query_params.get("external_id")) is not None:
             activities = activities.filter(external_id=external_id)
         return self.paginated(activities, ActivityOut)
 
-    @extend_schema(operation_id="activities_create", request=ActivityIn,
-                   responses={201: ActivityOut, **errors()})
+    @extend_schema(
+        operation_id="activities_create",
+        request=ActivityIn,
+        responses={201: ActivityOut, **errors()},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = ActivityIn(data=request.data)
         data.is_valid(raise_exception=True)
-        activity = services.create_activity(**_item_changes(data.validated_data),
-                                            actor=self.caller().actor)
+        activity = services.create_activity(
+            **_item_changes(data.validated_data), actor=self.caller().actor
+        )
         return Response(_activity_out(activity.pk), status=status.HTTP_201_CREATED)
 
 
@@ -169,20 +178,26 @@ class ActivityDetailView(ApiView):
     scopes = {"PATCH": SCOPE_ADMIN}
     provider_only = {"PATCH"}
 
-    @extend_schema(operation_id="activities_retrieve",
-                   responses={200: ActivityOut, **errors(404)})
+    @extend_schema(operation_id="activities_retrieve", responses={200: ActivityOut, **errors(404)})
     def get(self, request, activity_id):  # type: ignore[no-untyped-def]
-        return Response(ActivityOut(visible_object(_activities(self.caller()), activity_id,
-                                                   what="activity")).data)
+        return Response(
+            ActivityOut(
+                visible_object(_activities(self.caller()), activity_id, what="activity")
+            ).data
+        )
 
-    @extend_schema(operation_id="activities_update", request=ActivityPatchIn,
-                   responses={200: ActivityOut, **errors(404)})
+    @extend_schema(
+        operation_id="activities_update",
+        request=ActivityPatchIn,
+        responses={200: ActivityOut, **errors(404)},
+    )
     def patch(self, request, activity_id):  # type: ignore[no-untyped-def]
         activity = visible_object(_activities(self.caller()), activity_id, what="activity")
         data = ActivityPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.update_activity(activity_id=activity.pk, actor=self.caller().actor,
-                                 **_item_changes(data.validated_data))
+        services.update_activity(
+            activity_id=activity.pk, actor=self.caller().actor, **_item_changes(data.validated_data)
+        )
         return Response(_activity_out(activity.pk))
 
 
@@ -190,8 +205,9 @@ class ActivityDetailView(ApiView):
 
 
 class GroupIn(ItemIn):
-    activities = serializers.ListField(child=IdField(), required=False, default=list,
-                                       max_length=500)
+    activities = serializers.ListField(
+        child=IdField(), required=False, default=list, max_length=500
+    )
 
 
 class GroupPatchIn(ItemPatchIn):
@@ -228,22 +244,26 @@ class GroupListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="groups_list",
-                   parameters=[OpenApiParameter("external_id", str)],
-                   responses={200: page_of(GroupOut, "GroupPage"), **errors()})
+    @extend_schema(
+        operation_id="groups_list",
+        parameters=[OpenApiParameter("external_id", str)],
+        responses={200: page_of(GroupOut, "GroupPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         groups = _groups(self.caller())
         if (external_id := request.query_params.get("external_id")) is not None:
             groups = groups.filter(external_id=external_id)
         return self.paginated(groups, GroupOut)
 
-    @extend_schema(operation_id="groups_create", request=GroupIn,
-                   responses={201: GroupOut, **errors()})
+    @extend_schema(
+        operation_id="groups_create", request=GroupIn, responses={201: GroupOut, **errors()}
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = GroupIn(data=request.data)
         data.is_valid(raise_exception=True)
-        group = services.create_group(**_group_arguments(data.validated_data),
-                                      actor=self.caller().actor)
+        group = services.create_group(
+            **_group_arguments(data.validated_data), actor=self.caller().actor
+        )
         return Response(_group_out(group.pk), status=status.HTTP_201_CREATED)
 
 
@@ -253,17 +273,20 @@ class GroupDetailView(ApiView):
 
     @extend_schema(operation_id="groups_retrieve", responses={200: GroupOut, **errors(404)})
     def get(self, request, group_id):  # type: ignore[no-untyped-def]
-        return Response(GroupOut(visible_object(_groups(self.caller()), group_id,
-                                                what="group")).data)
+        return Response(
+            GroupOut(visible_object(_groups(self.caller()), group_id, what="group")).data
+        )
 
-    @extend_schema(operation_id="groups_update", request=GroupPatchIn,
-                   responses={200: GroupOut, **errors(404)})
+    @extend_schema(
+        operation_id="groups_update", request=GroupPatchIn, responses={200: GroupOut, **errors(404)}
+    )
     def patch(self, request, group_id):  # type: ignore[no-untyped-def]
         group = visible_object(_groups(self.caller()), group_id, what="group")
         data = GroupPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.update_group(group_id=group.pk, actor=self.caller().actor,
-                              **_group_arguments(data.validated_data))
+        services.update_group(
+            group_id=group.pk, actor=self.caller().actor, **_group_arguments(data.validated_data)
+        )
         return Response(_group_out(group.pk))
 
 
@@ -313,11 +336,14 @@ class SessionListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="sessions_list",
-                   parameters=[OpenApiParameter("activity", str),
-                               OpenApiParameter("upcoming", bool,
-                                                description="Only sessions not yet started.")],
-                   responses={200: page_of(SessionOut, "SessionPage"), **errors()})
+    @extend_schema(
+        operation_id="sessions_list",
+        parameters=[
+            OpenApiParameter("activity", str),
+            OpenApiParameter("upcoming", bool, description="Only sessions not yet started."),
+        ],
+        responses={200: page_of(SessionOut, "SessionPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         sessions = _sessions(self.caller())
         if (activity := request.query_params.get("activity")) is not None:
@@ -326,14 +352,18 @@ class SessionListView(ApiView):
             sessions = sessions.filter(starts_at__gt=clock.now())
         return self.paginated(sessions, SessionOut)
 
-    @extend_schema(operation_id="sessions_create", request=SessionIn,
-                   responses={201: SessionOut, **errors(404)})
+    @extend_schema(
+        operation_id="sessions_create",
+        request=SessionIn,
+        responses={201: SessionOut, **errors(404)},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = SessionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        session = services.create_session(activity_id=values.pop("activity"), **values,
-                                          actor=self.caller().actor)
+        session = services.create_session(
+            activity_id=values.pop("activity"), **values, actor=self.caller().actor
+        )
         return Response(SessionOut(session).data, status=status.HTTP_201_CREATED)
 
 
@@ -343,15 +373,20 @@ class SessionDetailView(ApiView):
 
     @extend_schema(operation_id="sessions_retrieve", responses={200: SessionOut, **errors(404)})
     def get(self, request, session_id):  # type: ignore[no-untyped-def]
-        return Response(SessionOut(visible_object(_sessions(self.caller()), session_id,
-                                                  what="session")).data)
+        return Response(
+            SessionOut(visible_object(_sessions(self.caller()), session_id, what="session")).data
+        )
 
-    @extend_schema(operation_id="sessions_update", request=SessionPatchIn,
-                   responses={200: SessionOut, **errors(404)})
+    @extend_schema(
+        operation_id="sessions_update",
+        request=SessionPatchIn,
+        responses={200: SessionOut, **errors(404)},
+    )
     def patch(self, request, session_id):  # type: ignore[no-untyped-def]
         session = visible_object(_sessions(self.caller()), session_id, what="session")
         data = SessionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = services.update_session(session_id=session.pk, actor=self.caller().actor,
-                                          **data.validated_data)
+        updated = services.update_session(
+            session_id=session.pk, actor=self.caller().actor, **data.validated_data
+        )
         return Response(SessionOut(updated).data)

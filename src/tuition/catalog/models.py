@@ -24,7 +24,8 @@ class Activity(models.Model):
         default=False, help_text="Learners must book one of its sessions when they enroll."
     )
     refund_window_days = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="Cancelling within this many days of purchase refunds; "
         "empty = only staff refund.",
     )
@@ -88,8 +89,9 @@ class Session(models.Model):
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(booked__gte=0), name="session_booked_not_negative"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,10 +122,16 @@ class TokenPrice(models.Model):
                 | (Q(activity__isnull=True) & Q(group__isnull=False)),
                 name="token_price_one_item",
             ),
-            models.UniqueConstraint(fields=["activity", "unit"], name="token_price_activity_unit",
-                                    condition=Q(activity__isnull=False)),
-            models.UniqueConstraint(fields=["group", "unit"], name="token_price_group_unit",
-                                    condition=Q(group__isnull=False)),
+            models.UniqueConstraint(
+                fields=["activity", "unit"],
+                name="token_price_activity_unit",
+                condition=Q(activity__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["group", "unit"],
+                name="token_price_group_unit",
+                condition=Q(group__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,8 +142,9 @@ class RefillPrice(models.Model):
     """What owners pay (USD cents) for one major unit of a unit when they buy a refill.
     USD credits need no row: one credit costs one dollar."""
 
-    unit = models.OneToOneField("ledger.Unit", on_delete=models.PROTECT,
-                                related_name="refill_price")
+    unit = models.OneToOneField(
+        "ledger.Unit", on_delete=models.PROTECT, related_name="refill_price"
+    )
     unit_price = models.BigIntegerField(help_text="USD cents per whole unit.")
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()

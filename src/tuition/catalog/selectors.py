@@ -43,14 +43,16 @@ def published_activities() -> QuerySet[Activity]:
 
 
 def published_groups() -> QuerySet[Group]:
-    return Group.objects.filter(is_published=True).prefetch_related("activities",
-                                                                    "token_prices__unit")
+    return Group.objects.filter(is_published=True).prefetch_related(
+        "activities", "token_prices__unit"
+    )
 
 
 def upcoming_sessions(activity_id: int) -> QuerySet[Session]:
     """Sessions a learner may still book (full ones included, shown as full)."""
-    return Session.objects.filter(activity_id=activity_id, is_cancelled=False,
-                                  starts_at__gt=clock.now()).order_by("starts_at", "id")
+    return Session.objects.filter(
+        activity_id=activity_id, is_cancelled=False, starts_at__gt=clock.now()
+    ).order_by("starts_at", "id")
 
 
 def dated_activities_of(item: Item) -> list[Activity]:

@@ -13,8 +13,15 @@ from tuition.ledger.models import Unit
 from .models import Activity, Group, RefillPrice, Session, TokenPrice
 
 UNSET: Any = object()
-_ITEM_FIELDS = ("title", "description", "price", "refund_window_days", "learner_can_cancel",
-                "is_published", "external_id")
+_ITEM_FIELDS = (
+    "title",
+    "description",
+    "price",
+    "refund_window_days",
+    "learner_can_cancel",
+    "is_published",
+    "external_id",
+)
 
 
 def _check_item_fields(fields: Mapping[str, Any]) -> None:
@@ -22,23 +29,27 @@ def _check_item_fields(fields: Mapping[str, Any]) -> None:
         title = (fields["title"] or "").strip()
         if not title or len(title) > 200:
             raise ValidationError("title must be 1 to 200 characters.", details={"field": "title"})
-    if "price" in fields and not (isinstance(fields["price"], int)
-                                  and 0 <= fields["price"] <= MAX_MINOR):
+    if "price" in fields and not (
+        isinstance(fields["price"], int) and 0 <= fields["price"] <= MAX_MINOR
+    ):
         raise ValidationError("price must not be negative.", details={"field": "price"})
     days = fields.get("refund_window_days")
     if days is not None and not (isinstance(days, int) and 0 <= days <= 3650):
-        raise ValidationError("refund_window_days must be 0 to 3650.",
-                              details={"field": "refund_window_days"})
+        raise ValidationError(
+            "refund_window_days must be 0 to 3650.", details={"field": "refund_window_days"}
+        )
 
 
 def _set_token_prices(obj: Activity | Group, prices: Mapping[Unit, int]) -> None:
     for unit, amount in prices.items():
         if unit.code == Unit.USD:
-            raise ValidationError("The USD price is the item's price.",
-                                  details={"field": "token_prices"})
+            raise ValidationError(
+                "The USD price is the item's price.", details={"field": "token_prices"}
+            )
         if not (isinstance(amount, int) and 0 <= amount <= MAX_MINOR):
-            raise ValidationError("A token price must not be negative.",
-                                  details={"field": "token_prices"})
+            raise ValidationError(
+                "A token price must not be negative.", details={"field": "token_prices"}
+            )
     key = {"activity": obj} if isinstance(obj, Activity) else {"group": obj}
     TokenPrice.objects.filter(**key).exclude(unit__in=list(prices)).delete()
     for unit, amount in prices.items():
@@ -46,11 +57,20 @@ def _set_token_prices(obj: Activity | Group, prices: Mapping[Unit, int]) -> None
 
 
 @use_case
-def create_activity(*, title: str, actor: str, price: int = 0, description: str = "",
-                    kind: str = Activity.Kind.COURSE, is_dated: bool = False,
-                    refund_window_days: int | None = None, learner_can_cancel: bool = True,
-                    is_published: bool = True, external_id: str = "",
-                    token_prices: Mapping[Unit, int] | None = None) -> Activity:
+def create_activity(
+    *,
+    title: str,
+    actor: str,
+    price: int = 0,
+    description: str = "",
+    kind: str = Activity.Kind.COURSE,
+    is_dated: bool = False,
+    refund_window_days: int | None = None,
+    learner_can_cancel: bool = True,
+    is_published: bool = True,
+    external_id: str = "",
+    token_prices: Mapping[Unit, int] | None = None,
+) -> Activity:
     """Raises:
     ValidationError: an empty title, a negative price, a bad refund window or kind."""
     fields = {"title": title, "price": price, "refund_window_days": refund_window_days}
@@ -58,9 +78,14 @@ def create_activity(*, title: str, actor: str, price: int = 0, description: str 
     if kind not in Activity.Kind.values:
         raise ValidationError("Unknown kind.", details={"field": "kind"})
     activity = Activity.objects.create(
-        title=title.strip(), price=price, description=description or "", kind=kind,
-        is_dated=is_dated, refund_window_days=refund_window_days,
-        learner_can_cancel=learner_can_cancel, is_published=is_published,
+        title=title.strip(),
+        price=price,
+        description=description or "",
+        kind=kind,
+        is_dated=is_dated,
+        refund_window_days=refund_window_days,
+        learner_can_cancel=learner_can_cancel,
+        is_published=is_published,
         external_id=external_id or "",
     )
     _set_token_prices(activity, token_prices or {})
@@ -68,8 +93,9 @@ def create_activity(*, title: str, actor: str, price: int = 0, description: str 
 
 
 @use_case
-def update_activity(*, activity_id: int, actor: str, token_prices: Mapping[Unit, int] = UNSET,
-                    **changes: Any) -> Activity:
+def update_activity(
+    *, activity_id: int, actor: str, token_prices: Mapping[Unit, int] = UNSET, **changes: Any
+) -> Activity:
     """Change the given fields (title, description, price, refund_window_days,
     learner_can_cancel, is_published, external_id, is_dated, kind) and/or the token prices.
 
@@ -94,10 +120,19 @@ def update_activity(*, activity_id: int, actor: str, token_prices: Mapping[Unit,
 
 
 @use_case
-def create_group(*, title: str, actor: str, price: int = 0, activity_ids: Iterable[int] = (),
-                 description: str = "", refund_window_days: int | None = None,
-                 learner_can_cancel: bool = True, is_published: bool = True,
-                 external_id: str = "", token_prices: Mapping[Unit, int] | None = None) -> Group:
+def create_group(
+    *,
+    title: str,
+    actor: str,
+    price: int = 0,
+    activity_ids: Iterable[int] = (),
+    description: str = "",
+    refund_window_days: int | None = None,
+    learner_can_cancel: bool = True,
+    is_published: bool = True,
+    external_id: str = "",
+    token_prices: Mapping[Unit, int] | None = None,
+) -> Group:
     """A program / learning path / bundle of activities.
 
     Raises:
@@ -108,9 +143,13 @@ def create_group(*, title: str, actor: str, price: int = 0, activity_ids: Iterab
     if Activity.objects.filter(pk__in=ids).count() != len(ids):
         raise ValidationError("Unknown activity.", details={"field": "activities"})
     group = Group.objects.create(
-        title=title.strip(), price=price, description=description or "",
-        refund_window_days=refund_window_days, learner_can_cancel=learner_can_cancel,
-        is_published=is_published, external_id=external_id or "",
+        title=title.strip(),
+        price=price,
+        description=description or "",
+        refund_window_days=refund_window_days,
+        learner_can_cancel=learner_can_cancel,
+        is_published=is_published,
+        external_id=external_id or "",
     )
     group.activities.set(ids)
     _set_token_prices(group, token_prices or {})
@@ -118,8 +157,14 @@ def create_group(*, title: str, actor: str, price: int = 0, activity_ids: Iterab
 
 
 @use_case
-def update_group(*, group_id: int, actor: str, activity_ids: Iterable[int] = UNSET,
-                 token_prices: Mapping[Unit, int] = UNSET, **changes: Any) -> Group:
+def update_group(
+    *,
+    group_id: int,
+    actor: str,
+    activity_ids: Iterable[int] = UNSET,
+    token_prices: Mapping[Unit, int] = UNSET,
+    **changes: Any,
+) -> Group:
     """Raises:
     NotFoundError: no such group.
     ValidationError: an unknown field, a bad value or an unknown activity."""
@@ -156,8 +201,16 @@ def _check_session(starts_at: datetime, ends_at: datetime, timezone: str, capaci
 
 
 @use_case
-def create_session(*, activity_id: int, starts_at: datetime, ends_at: datetime, capacity: int,
-                   actor: str, timezone: str = "UTC", location: str = "") -> Session:
+def create_session(
+    *,
+    activity_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    actor: str,
+    timezone: str = "UTC",
+    location: str = "",
+) -> Session:
     """A dated run of an activity; the activity becomes dated (learners must pick a session).
 
     Raises:
@@ -172,9 +225,14 @@ def create_session(*, activity_id: int, starts_at: datetime, ends_at: datetime, 
         activity.is_dated = True
         activity._change_reason = f"first session added by {actor}"  # type: ignore[attr-defined]
         activity.save(update_fields=["is_dated"])
-    return Session.objects.create(activity=activity, starts_at=starts_at, ends_at=ends_at,
-                                  capacity=capacity, timezone=timezone,
-                                  location=(location or "")[:200])
+    return Session.objects.create(
+        activity=activity,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        timezone=timezone,
+        location=(location or "")[:200],
+    )
 
 
 @use_case
@@ -189,16 +247,23 @@ def update_session(*, session_id: int, actor: str, **changes: Any) -> Session:
     session = Session.objects.select_for_update().filter(pk=session_id).first()
     if session is None:
         raise NotFoundError("No such session.")
-    unknown = set(changes) - {"starts_at", "ends_at", "timezone", "location", "capacity",
-                              "is_cancelled"}
+    unknown = set(changes) - {
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "location",
+        "capacity",
+        "is_cancelled",
+    }
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     for key, value in changes.items():
         setattr(session, key, value)
     _check_session(session.starts_at, session.ends_at, session.timezone, session.capacity)
     if session.capacity < session.booked:
-        raise ValidationError("capacity cannot be below the seats already booked.",
-                              details={"field": "capacity"})
+        raise ValidationError(
+            "capacity cannot be below the seats already booked.", details={"field": "capacity"}
+        )
     session._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]
     session.save(update_fields=list(changes))
     return session
@@ -214,8 +279,10 @@ def set_refill_price(*, unit: Unit, unit_price: int, actor: str) -> RefillPrice:
     if unit.code == Unit.USD:
         raise ValidationError("USD credits cost their face value.", details={"field": "unit"})
     if not (isinstance(unit_price, int) and 0 < unit_price <= MAX_MINOR):
-        raise ValidationError("unit_price must be greater than zero.",
-                              details={"field": "unit_price"})
-    price, _ = RefillPrice.objects.update_or_create(unit=unit, defaults={"unit_price": unit_price,
-                                                                         "is_active": True})
+        raise ValidationError(
+            "unit_price must be greater than zero.", details={"field": "unit_price"}
+        )
+    price, _ = RefillPrice.objects.update_or_create(
+        unit=unit, defaults={"unit_price": unit_price, "is_active": True}
+    )
     return price

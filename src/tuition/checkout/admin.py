@@ -39,8 +39,18 @@ class _ActionsWithChangePermission(ReadOnlyAdmin):
 
 @admin.register(Order)
 class OrderAdmin(_ActionsWithChangePermission):
-    list_display = ["number", "created_at", "learner", "account", "title", "list_price_display",
-                    "charged_display", "method", "code_hint", "status"]
+    list_display = [
+        "number",
+        "created_at",
+        "learner",
+        "account",
+        "title",
+        "list_price_display",
+        "charged_display",
+        "method",
+        "code_hint",
+        "status",
+    ]
     list_filter = ["status", "method", "unit", "item_kind"]
     search_fields = ["number", "learner__email", "account__name", "title", "payment_reference"]
     list_select_related = ["learner", "account", "unit"]
@@ -60,8 +70,12 @@ class OrderAdmin(_ActionsWithChangePermission):
     @admin.action(description="Mark selected invoiced orders as paid", permissions=["service"])
     def mark_paid(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
-        self._run(request, queryset, lambda o: checkout.mark_order_paid(
-            order_id=o.pk, actor=actor), "order(s) marked paid")
+        self._run(
+            request,
+            queryset,
+            lambda o: checkout.mark_order_paid(order_id=o.pk, actor=actor),
+            "order(s) marked paid",
+        )
 
 
 class BookingInline(admin.TabularInline):
@@ -80,8 +94,16 @@ class BookingInline(admin.TabularInline):
 
 @admin.register(Registration)
 class RegistrationAdmin(_ActionsWithChangePermission):
-    list_display = ["id", "learner", "item", "status", "created_at", "cancelled_at",
-                    "cancelled_by", "order"]
+    list_display = [
+        "id",
+        "learner",
+        "item",
+        "status",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by",
+        "order",
+    ]
     list_filter = ["status", "item_kind"]
     search_fields = ["learner__email", "order__number", "activity__title", "group__title"]
     list_select_related = ["learner", "activity", "group", "order"]
@@ -94,25 +116,29 @@ class RegistrationAdmin(_ActionsWithChangePermission):
 
     def _cancel(self, request, queryset, refund: bool) -> None:  # type: ignore[no-untyped-def]
         actor = actor_of(request)
-        self._run(request, queryset, lambda r: checkout.cancel_registration(
-            registration_id=r.pk, actor=actor, refund=refund, by_staff=True),
-            "registration(s) cancelled" + (" and refunded" if refund else ""))
+        self._run(
+            request,
+            queryset,
+            lambda r: checkout.cancel_registration(
+                registration_id=r.pk, actor=actor, refund=refund, by_staff=True
+            ),
+            "registration(s) cancelled" + (" and refunded" if refund else ""),
+        )
 
-    @admin.action(description="Cancel selected registrations and refund",
-                  permissions=["service"])
+    @admin.action(description="Cancel selected registrations and refund", permissions=["service"])
     def cancel_with_refund(self, request, queryset):  # type: ignore[no-untyped-def]
         self._cancel(request, queryset, True)
 
-    @admin.action(description="Cancel selected registrations without refund",
-                  permissions=["service"])
+    @admin.action(
+        description="Cancel selected registrations without refund", permissions=["service"]
+    )
     def cancel_without_refund(self, request, queryset):  # type: ignore[no-untyped-def]
         self._cancel(request, queryset, False)
 
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyAdmin):
-    list_display = ["id", "registration", "activity", "session", "status", "created_at",
-                    "ended_at"]
+    list_display = ["id", "registration", "activity", "session", "status", "created_at", "ended_at"]
     list_filter = ["status"]
     search_fields = ["registration__learner__email", "activity__title"]
     list_select_related = ["registration", "activity", "session"]

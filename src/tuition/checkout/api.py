@@ -59,10 +59,15 @@ class PaymentIn(StrictSerializer):
     method = serializers.ChoiceField(choices=["code", "card"])
     code = StrictCharField(max_length=64, required=False, allow_null=True)
     coupon = StrictCharField(max_length=64, required=False, allow_null=True)
-    codes = serializers.ListField(child=StrictCharField(max_length=64), required=False,
-                                  max_length=5, help_text="Any further codes (refused).")
-    provider = serializers.ChoiceField(choices=["sandbox", "invoice"], required=False,
-                                       default="sandbox")
+    codes = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        max_length=5,
+        help_text="Any further codes (refused).",
+    )
+    provider = serializers.ChoiceField(
+        choices=["sandbox", "invoice"], required=False, default="sandbox"
+    )
     card_number = StrictCharField(max_length=32, required=False, allow_null=True)
 
 
@@ -81,8 +86,11 @@ def _payment(values: dict[str, Any]) -> services.PaymentChoice:
         extra.append(coupon)  # a code plus a coupon: one code only
         coupon = None
     return services.PaymentChoice(
-        method=payment["method"], code=code, coupon=coupon,
-        provider=payment.get("provider", "sandbox"), card_number=payment.get("card_number"),
+        method=payment["method"],
+        code=code,
+        coupon=coupon,
+        provider=payment.get("provider", "sandbox"),
+        card_number=payment.get("card_number"),
         extra_codes=tuple(extra),
     )
 
@@ -124,39 +132,69 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
     }
 
 
-Money = inline_serializer("Money", {"amount": serializers.CharField(),
-                                    "unit": serializers.CharField()})
-QuoteOut = inline_serializer("Quote", {
-    "item": inline_serializer("QuoteItem", {"kind": serializers.CharField(),
-                                            "id": serializers.CharField(),
-                                            "title": serializers.CharField()}),
-    "list_price": Money, "price": Money, "discount": Money, "payable": Money,
-    "method": serializers.CharField(),
-})
-OrderSummaryOut = inline_serializer("OrderSummary", {
-    "id": serializers.CharField(), "number": serializers.CharField(),
-    "status": serializers.CharField(), "list_price": Money, "price": Money,
-    "discount": Money, "charged": Money, "method": serializers.CharField(),
-    "code_hint": serializers.CharField(allow_null=True),
-})
-CheckoutOut = inline_serializer("CheckoutResult", {
-    "order": OrderSummaryOut,
-    "registration": inline_serializer("RegistrationRef", {"id": serializers.CharField(),
-                                                          "status": serializers.CharField()}),
-    "booking": inline_serializer("BookingRef", {"id": serializers.CharField(),
-                                                "session": serializers.CharField()},
-                                 allow_null=True),
-    "receipt": inline_serializer("DocumentRef", {"number": serializers.CharField()},
-                                 allow_null=True),
-    "invoice": inline_serializer("InvoiceRef", {"number": serializers.CharField()}),
-})
+Money = inline_serializer(
+    "Money", {"amount": serializers.CharField(), "unit": serializers.CharField()}
+)
+QuoteOut = inline_serializer(
+    "Quote",
+    {
+        "item": inline_serializer(
+            "QuoteItem",
+            {
+                "kind": serializers.CharField(),
+                "id": serializers.CharField(),
+                "title": serializers.CharField(),
+            },
+        ),
+        "list_price": Money,
+        "price": Money,
+        "discount": Money,
+        "payable": Money,
+        "method": serializers.CharField(),
+    },
+)
+OrderSummaryOut = inline_serializer(
+    "OrderSummary",
+    {
+        "id": serializers.CharField(),
+        "number": serializers.CharField(),
+        "status": serializers.CharField(),
+        "list_price": Money,
+        "price": Money,
+        "discount": Money,
+        "charged": Money,
+        "method": serializers.CharField(),
+        "code_hint": serializers.CharField(allow_null=True),
+    },
+)
+CheckoutOut = inline_serializer(
+    "CheckoutResult",
+    {
+        "order": OrderSummaryOut,
+        "registration": inline_serializer(
+            "RegistrationRef", {"id": serializers.CharField(), "status": serializers.CharField()}
+        ),
+        "booking": inline_serializer(
+            "BookingRef",
+            {"id": serializers.CharField(), "session": serializers.CharField()},
+            allow_null=True,
+        ),
+        "receipt": inline_serializer(
+            "DocumentRef", {"number": serializers.CharField()}, allow_null=True
+        ),
+        "invoice": inline_serializer("InvoiceRef", {"number": serializers.CharField()}),
+    },
+)
 
 
 class QuoteView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="checkout_quote", request=CheckoutIn,
-                   responses={200: QuoteOut, **errors(404, 409, 422, 429)})
+    @extend_schema(
+        operation_id="checkout_quote",
+        request=CheckoutIn,
+        responses={200: QuoteOut, **errors(404, 409, 422, 429)},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         arguments = _arguments(self, request)
         arguments.pop("learner_name")
@@ -166,16 +204,20 @@ class QuoteView(ApiView):
 def _counted_code_entry(view: ApiView, request: Any) -> Any:
     # Counted around the idempotency transaction, so a refused code stays counted.
     arguments = _arguments(view, request)
-    return services.counted_code_entry(learner_email=arguments["learner_email"],
-                                       payment=arguments["payment"], ip=arguments["ip"])
+    return services.counted_code_entry(
+        learner_email=arguments["learner_email"], payment=arguments["payment"], ip=arguments["ip"]
+    )
 
 
 class CheckoutView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="checkout_create", request=CheckoutIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: CheckoutOut, **errors(404, 409, 422, 429)})
+    @extend_schema(
+        operation_id="checkout_create",
+        request=CheckoutIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: CheckoutOut, **errors(404, 409, 422, 429)},
+    )
     @idempotent(around=_counted_code_entry)
     def post(self, request):  # type: ignore[no-untyped-def]
         result = services.checkout(**_arguments(self, request), code_entry=request.around_value)
@@ -221,11 +263,14 @@ def _registrations(who: Caller):  # type: ignore[no-untyped-def]
 class RegistrationListView(ApiView):
     scopes = {"GET": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="registrations_list",
-                   parameters=[OpenApiParameter("learner", str, description="Learner email."),
-                               OpenApiParameter("status", str,
-                                                enum=Registration.Status.values)],
-                   responses={200: page_of(RegistrationOut, "RegistrationPage"), **errors()})
+    @extend_schema(
+        operation_id="registrations_list",
+        parameters=[
+            OpenApiParameter("learner", str, description="Learner email."),
+            OpenApiParameter("status", str, enum=Registration.Status.values),
+        ],
+        responses={200: page_of(RegistrationOut, "RegistrationPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         registrations = _registrations(self.caller())
         if (learner := request.query_params.get("learner")) is not None:
@@ -238,11 +283,13 @@ class RegistrationListView(ApiView):
 class RegistrationDetailView(ApiView):
     scopes = {"GET": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="registrations_retrieve",
-                   responses={200: RegistrationOut, **errors(404)})
+    @extend_schema(
+        operation_id="registrations_retrieve", responses={200: RegistrationOut, **errors(404)}
+    )
     def get(self, request, registration_id):  # type: ignore[no-untyped-def]
-        registration = visible_object(_registrations(self.caller()), registration_id,
-                                      what="registration")
+        registration = visible_object(
+            _registrations(self.caller()), registration_id, what="registration"
+        )
         return Response(RegistrationOut(registration).data)
 
 
@@ -260,57 +307,74 @@ class CancelIn(StrictSerializer):
 
 
 def _visible_registration_id(view: ApiView, registration_id: Any) -> int:
-    return visible_object(_registrations(view.caller()), registration_id,
-                          what="registration").pk
+    return visible_object(_registrations(view.caller()), registration_id, what="registration").pk
 
 
 def _registration_response(registration_id: int) -> Response:
-    registration = Registration.objects.select_related("learner").prefetch_related(
-        "bookings").get(pk=registration_id)
+    registration = (
+        Registration.objects.select_related("learner")
+        .prefetch_related("bookings")
+        .get(pk=registration_id)
+    )
     return Response(RegistrationOut(registration).data)
 
 
 class RescheduleView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="registrations_reschedule", request=RescheduleIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="registrations_reschedule",
+        request=RescheduleIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: RegistrationOut, **errors(404, 409, 422)},
+    )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
         data = RescheduleIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.reschedule_booking(
-            registration_id=pk, session_id=data.validated_data["session"],
-            activity_id=data.validated_data.get("activity"), actor=self.caller().actor,
-            learner=_learner_filter(self.caller()))
+            registration_id=pk,
+            session_id=data.validated_data["session"],
+            activity_id=data.validated_data.get("activity"),
+            actor=self.caller().actor,
+            learner=_learner_filter(self.caller()),
+        )
         return _registration_response(pk)
 
 
 class UnenrollView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="registrations_unenroll", request=UnenrollIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="registrations_unenroll",
+        request=UnenrollIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: RegistrationOut, **errors(404, 409, 422)},
+    )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
         data = UnenrollIn(data=request.data or {})
         data.is_valid(raise_exception=True)
         services.unenroll_from_session(
-            registration_id=pk, activity_id=data.validated_data.get("activity"),
-            actor=self.caller().actor, learner=_learner_filter(self.caller()))
+            registration_id=pk,
+            activity_id=data.validated_data.get("activity"),
+            actor=self.caller().actor,
+            learner=_learner_filter(self.caller()),
+        )
         return _registration_response(pk)
 
 
 class CancelView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="registrations_cancel", request=CancelIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={200: RegistrationOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="registrations_cancel",
+        request=CancelIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: RegistrationOut, **errors(404, 409, 422)},
+    )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
@@ -318,8 +382,12 @@ class CancelView(ApiView):
         data.is_valid(raise_exception=True)
         who = self.caller()
         services.cancel_registration(
-            registration_id=pk, refund=data.validated_data["refund"], actor=who.actor,
-            by_staff=who.is_provider, learner=_learner_filter(who))
+            registration_id=pk,
+            refund=data.validated_data["refund"],
+            actor=who.actor,
+            by_staff=who.is_provider,
+            learner=_learner_filter(who),
+        )
         return _registration_response(pk)
 
 
@@ -378,10 +446,14 @@ def _orders(who: Caller):  # type: ignore[no-untyped-def]
 class OrderListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
 
-    @extend_schema(operation_id="orders_list",
-                   parameters=[OpenApiParameter("account", str),
-                               OpenApiParameter("learner", str, description="Learner email.")],
-                   responses={200: page_of(OrderOut, "OrderPage"), **errors(404)})
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[
+            OpenApiParameter("account", str),
+            OpenApiParameter("learner", str, description="Learner email."),
+        ],
+        responses={200: page_of(OrderOut, "OrderPage"), **errors(404)},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         orders = _orders(self.caller())
         if (account := request.query_params.get("account")) is not None:
@@ -428,17 +500,21 @@ class RefillIn(StrictSerializer):
     buyer_email = StrictEmailField(required=False, help_text="For API keys: who bought it.")
     unit = StrictCharField(max_length=16, required=False, default="USD")
     amount = AmountField()
-    provider = serializers.ChoiceField(choices=["sandbox", "invoice"], required=False,
-                                       default="sandbox")
+    provider = serializers.ChoiceField(
+        choices=["sandbox", "invoice"], required=False, default="sandbox"
+    )
     card_number = StrictCharField(max_length=32, required=False, allow_null=True)
 
 
 class RefillView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
-    @extend_schema(operation_id="accounts_refills_create", request=RefillIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: OrderOut, **errors(404, 422)})
+    @extend_schema(
+        operation_id="accounts_refills_create",
+        request=RefillIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: OrderOut, **errors(404, 422)},
+    )
     @idempotent
     def post(self, request, account_id):  # type: ignore[no-untyped-def]
         who = self.caller()
@@ -450,10 +526,13 @@ class RefillView(ApiView):
         if unit is None:
             raise ValidationError("No such unit.", details={"field": "unit"})
         order = services.purchase_refill(
-            account_id=account.pk, unit=unit,
+            account_id=account.pk,
+            unit=unit,
             amount=parse_amount(values["amount"], decimals=unit.decimals),
             buyer_email=who.user.email if who.user else values.get("buyer_email", ""),
             actor=who.actor,
-            provider=values["provider"], card_number=values.get("card_number"))
+            provider=values["provider"],
+            card_number=values.get("card_number"),
+        )
         order = Order.objects.select_related("learner", "unit").get(pk=order.pk)
         return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)

@@ -5,8 +5,13 @@ from tuition.core.errors import ConflictError, UnprocessableError
 from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
 
 __all__ = [
-    "AlreadyRegisteredError", "AlreadyReversedError", "InsufficientBalanceError",
-    "PaymentDeclinedError", "RefundNotAllowedError", "SessionFullError", "SessionRequiredError",
+    "AlreadyRegisteredError",
+    "AlreadyReversedError",
+    "InsufficientBalanceError",
+    "PaymentDeclinedError",
+    "RefundNotAllowedError",
+    "SessionFullError",
+    "SessionRequiredError",
     "SessionStartedError",
 ]
 

@@ -16,5 +16,9 @@ def lock_sessions(session_ids: Iterable[int]) -> dict[int, Session]:
 
 
 def lock_registration(registration_id: int) -> Registration | None:
-    return (Registration.objects.select_for_update().filter(pk=registration_id)
-            .select_related("order").first())
+    return (
+        Registration.objects.select_for_update()
+        .filter(pk=registration_id)
+        .select_related("order")
+        .first()
+    )

@@ -31,17 +31,26 @@ class Order(models.Model):
         REFUNDED = "refunded", "Refunded"
 
     number = models.CharField(max_length=32, unique=True)
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="orders")
-    account = models.ForeignKey("accounts.TrainingAccount", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="orders")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    account = models.ForeignKey(
+        "accounts.TrainingAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
     item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
-    activity = models.ForeignKey("catalog.Activity", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="orders")
-    group = models.ForeignKey("catalog.Group", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="orders")
-    session = models.ForeignKey("catalog.Session", null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="orders")
+    activity = models.ForeignKey(
+        "catalog.Activity", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    group = models.ForeignKey(
+        "catalog.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    session = models.ForeignKey(
+        "catalog.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     title = models.CharField(max_length=200)
     list_price = models.BigIntegerField(help_text="USD list price in cents.")
     unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
@@ -52,21 +61,35 @@ class Order(models.Model):
     provider = models.CharField(max_length=20, blank=True, default="")
     payment_reference = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices)
-    code = models.ForeignKey("codes.RedemptionCode", null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="orders")
-    coupon = models.ForeignKey("codes.Coupon", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="orders")
+    code = models.ForeignKey(
+        "codes.RedemptionCode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    coupon = models.ForeignKey(
+        "codes.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
     code_hint = models.CharField(max_length=8, blank=True, default="")
-    transfer = models.OneToOneField("ledger.Transfer", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="order")
-    refund_transfer = models.OneToOneField("ledger.Transfer", null=True, blank=True,
-                                           on_delete=models.PROTECT, related_name="refunded_order")
+    transfer = models.OneToOneField(
+        "ledger.Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="order"
+    )
+    refund_transfer = models.OneToOneField(
+        "ledger.Transfer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunded_order",
+    )
     # A refill: what lot it bought (issued at once for card, when paid for invoice).
-    refill_unit = models.ForeignKey("ledger.Unit", null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    refill_unit = models.ForeignKey(
+        "ledger.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     refill_amount = models.BigIntegerField(null=True, blank=True)
-    refill_lot = models.OneToOneField("ledger.Lot", null=True, blank=True,
-                                      on_delete=models.PROTECT, related_name="refill_order")
+    refill_lot = models.OneToOneField(
+        "ledger.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="refill_order"
+    )
     created_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -75,9 +98,13 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(charged__gte=0) & Q(discount__gte=0)
-                                   & Q(price__gte=0) & Q(list_price__gte=0),
-                                   name="order_amounts_not_negative"),
+            models.CheckConstraint(
+                condition=Q(charged__gte=0)
+                & Q(discount__gte=0)
+                & Q(price__gte=0)
+                & Q(list_price__gte=0),
+                name="order_amounts_not_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,14 +120,25 @@ class Registration(models.Model):
         ACTIVE = "active", "Active"
         CANCELLED = "cancelled", "Cancelled"
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="registrations")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations"
+    )
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="registration")
     item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
-    activity = models.ForeignKey("catalog.Activity", null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="registrations")
-    group = models.ForeignKey("catalog.Group", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="registrations")
+    activity = models.ForeignKey(
+        "catalog.Activity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    group = models.ForeignKey(
+        "catalog.Group",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
     status = models.CharField(max_length=16, choices=Status.choices)
     created_at = models.DateTimeField()
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -111,11 +149,13 @@ class Registration(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["learner", "activity"], name="registration_one_live_per_activity",
+                fields=["learner", "activity"],
+                name="registration_one_live_per_activity",
                 condition=Q(activity__isnull=False) & Q(status__in=["pending", "active"]),
             ),
             models.UniqueConstraint(
-                fields=["learner", "group"], name="registration_one_live_per_group",
+                fields=["learner", "group"],
+                name="registration_one_live_per_group",
                 condition=Q(group__isnull=False) & Q(status__in=["pending", "active"]),
             ),
         ]
@@ -132,11 +172,13 @@ class Booking(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         MOVED = "moved", "Moved to another session"
 
-    registration = models.ForeignKey(Registration, on_delete=models.PROTECT,
-                                     related_name="bookings")
+    registration = models.ForeignKey(
+        Registration, on_delete=models.PROTECT, related_name="bookings"
+    )
     activity = models.ForeignKey("catalog.Activity", on_delete=models.PROTECT, related_name="+")
-    session = models.ForeignKey("catalog.Session", on_delete=models.PROTECT,
-                                related_name="bookings")
+    session = models.ForeignKey(
+        "catalog.Session", on_delete=models.PROTECT, related_name="bookings"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -145,7 +187,8 @@ class Booking(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["registration", "activity"], name="booking_one_active_per_activity",
+                fields=["registration", "activity"],
+                name="booking_one_active_per_activity",
                 condition=Q(status="active"),
             ),
         ]
@@ -178,8 +221,9 @@ class Receipt(NumberedDocument):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="receipt")
 
     class Meta(NumberedDocument.Meta):
-        constraints = [models.UniqueConstraint(fields=["year", "sequence"],
-                                               name="receipt_year_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="receipt_year_sequence")
+        ]
 
 
 class Invoice(NumberedDocument):
@@ -188,8 +232,9 @@ class Invoice(NumberedDocument):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
 
     class Meta(NumberedDocument.Meta):
-        constraints = [models.UniqueConstraint(fields=["year", "sequence"],
-                                               name="invoice_year_sequence")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="invoice_year_sequence")
+        ]
 
 
 class DocumentCounter(models.Model):
@@ -201,8 +246,9 @@ class DocumentCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["kind", "year"],
-                                               name="document_counter_kind_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="document_counter_kind_year")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last}"

@@ -53,8 +53,7 @@ class InvoiceProvider:
         return PaymentResult(paid=False)
 
 
-PROVIDERS: dict[str, PaymentProvider] = {"sandbox": SandboxProvider(),
-                                         "invoice": InvoiceProvider()}
+PROVIDERS: dict[str, PaymentProvider] = {"sandbox": SandboxProvider(), "invoice": InvoiceProvider()}
 
 
 def get_provider(name: str) -> PaymentProvider:
@@ -62,6 +61,8 @@ def get_provider(name: str) -> PaymentProvider:
     ValidationError: an unknown provider."""
     provider = PROVIDERS.get(name)
     if provider is None:
-        raise ValidationError(f"provider must be one of: {', '.join(PROVIDERS)}.",
-                              details={"field": "payment.provider"})
+        raise ValidationError(
+            f"provider must be one of: {', '.join(PROVIDERS)}.",
+            details={"field": "payment.provider"},
+        )
     return provider

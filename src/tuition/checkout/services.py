@@ -68,8 +68,15 @@ from .models import (
 from .payments import get_provider
 
 # Refusals that count as a failed code entry (rule 27).
-_CODE_FAILURES = (CodeNotFoundError, CodeInactiveError, CodeExpiredError, NotEligibleError,
-                  InsufficientBalanceError, NotInScopeError, NotPricedInUnitError)
+_CODE_FAILURES = (
+    CodeNotFoundError,
+    CodeInactiveError,
+    CodeExpiredError,
+    NotEligibleError,
+    InsufficientBalanceError,
+    NotInScopeError,
+    NotPricedInUnitError,
+)
 
 
 # --- inputs and outputs ----------------------------------------------------------------------
@@ -128,10 +135,12 @@ class CheckoutResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "order": order_dict(self.order),
-            "registration": {"id": str(self.registration.pk),
-                             "status": self.registration.status},
-            "booking": ({"id": str(self.booking.pk), "session": str(self.booking.session_id)}
-                        if self.booking else None),
+            "registration": {"id": str(self.registration.pk), "status": self.registration.status},
+            "booking": (
+                {"id": str(self.booking.pk), "session": str(self.booking.session_id)}
+                if self.booking
+                else None
+            ),
             "receipt": {"number": self.receipt.number} if self.receipt else None,
             "invoice": {"number": self.invoice.number},
         }
@@ -181,8 +190,9 @@ class CodeEntry:
 
 
 @contextmanager
-def counted_code_entry(*, learner_email: str, payment: PaymentChoice,
-                       ip: str | None = None) -> Iterator[CodeEntry]:
+def counted_code_entry(
+    *, learner_email: str, payment: PaymentChoice, ip: str | None = None
+) -> Iterator[CodeEntry]:
     """Count the code entry of a quote or checkout around the work that checks it.
 
     The learner's and the IP's attempt is taken (and committed) before the code is looked
@@ -236,7 +246,6 @@ def learner_for(email: str, name: str = "") -> User:
         return get_or_create_user(email=email, name=name)
 
 
-
 def quote(
     *,
     learner_email: str,
@@ -255,11 +264,25 @@ def quote(
     """
     with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as attempt:
         learner = learner_for(learner_email)
-        plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
-                     session_id=session_id, payment=payment, attempt=attempt)
-    return Quote(item_kind=plan.item.kind, item_id=plan.item.pk, title=plan.item.title,
-                 list_price=plan.item.list_price, unit=plan.unit, price=plan.price,
-                 discount=plan.discount, payable=plan.payable, method=plan.method)
+        plan = _plan(
+            learner=learner,
+            activity_id=activity_id,
+            group_id=group_id,
+            session_id=session_id,
+            payment=payment,
+            attempt=attempt,
+        )
+    return Quote(
+        item_kind=plan.item.kind,
+        item_id=plan.item.pk,
+        title=plan.item.title,
+        list_price=plan.item.list_price,
+        unit=plan.unit,
+        price=plan.price,
+        discount=plan.discount,
+        payable=plan.payable,
+        method=plan.method,
+    )
 
 
 def checkout(
@@ -290,26 +313,51 @@ def checkout(
     """
     if code_entry is not None:  # counted by the caller, around its own transaction
         learner = learner_for(learner_email, learner_name)
-        return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
-                         session_id=session_id, payment=payment, actor=actor,
-                         attempt=code_entry)
+        return _checkout(
+            learner=learner,
+            activity_id=activity_id,
+            group_id=group_id,
+            session_id=session_id,
+            payment=payment,
+            actor=actor,
+            attempt=code_entry,
+        )
     with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as entry:
         learner = learner_for(learner_email, learner_name)
-        return _checkout(learner=learner, activity_id=activity_id, group_id=group_id,
-                         session_id=session_id, payment=payment, actor=actor,
-                         attempt=entry)
+        return _checkout(
+            learner=learner,
+            activity_id=activity_id,
+            group_id=group_id,
+            session_id=session_id,
+            payment=payment,
+            actor=actor,
+            attempt=entry,
+        )
 
 
 @use_case
-def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
-              session_id: int | None, payment: PaymentChoice, actor: str,
-              attempt: CodeEntry) -> CheckoutResult:
+def _checkout(
+    *,
+    learner: User,
+    activity_id: int | None,
+    group_id: int | None,
+    session_id: int | None,
+    payment: PaymentChoice,
+    actor: str,
+    attempt: CodeEntry,
+) -> CheckoutResult:
     # Resolve the code once to learn which wallet to lock, then decide everything under it.
     wallet = _wallet_of(payment)
     if wallet is not None:
         lock_wallet(*wallet)
-    plan = _plan(learner=learner, activity_id=activity_id, group_id=group_id,
-                 session_id=session_id, payment=payment, attempt=attempt)
+    plan = _plan(
+        learner=learner,
+        activity_id=activity_id,
+        group_id=group_id,
+        session_id=session_id,
+        payment=payment,
+        attempt=attempt,
+    )
     at = clock.now()
     if plan.session is not None:
         _take_seat(plan.session.pk, at)
@@ -320,59 +368,105 @@ def _checkout(*, learner: User, activity_id: int | None, group_id: int | None,
     provider_name, reference = "", ""
     if plan.code is not None and plan.payable > 0:
         if plan.code.kind == RedemptionCode.Kind.MEMBER and not codes.add_member_spend(
-                code_id=plan.code.pk, amount=plan.payable):
+            code_id=plan.code.pk, amount=plan.payable
+        ):
             raise InsufficientBalanceError()
         transfer = ledger.debit(
-            account_id=plan.account_id, unit=plan.unit, amount=plan.payable, actor=actor,
-            item=ItemRef(plan.item.kind, plan.item.pk), lot_ids=plan.lot_ids,
+            account_id=plan.account_id,
+            unit=plan.unit,
+            amount=plan.payable,
+            actor=actor,
+            item=ItemRef(plan.item.kind, plan.item.pk),
+            lot_ids=plan.lot_ids,
             reason=f"checkout: {plan.item.title}"[:500],
             metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)
-        result = provider.charge(amount=plan.payable, description=plan.item.title,
-                                 card_number=payment.card_number)
+        result = provider.charge(
+            amount=plan.payable, description=plan.item.title, card_number=payment.card_number
+        )
         provider_name, reference = provider.name, result.reference
         if not result.paid:
             status = Order.Status.PENDING_PAYMENT
     entered = plan.code or (plan.coupon.code if plan.coupon else None)
     order = Order.objects.create(
-        number=_order_number(at), learner=learner, account_id=plan.account_id,
+        number=_order_number(at),
+        learner=learner,
+        account_id=plan.account_id,
         item_kind=plan.item.kind,
         activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,
         group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,
-        session=plan.session, title=plan.item.title[:200], list_price=plan.item.list_price,
-        unit=plan.unit, price=plan.price, discount=plan.discount, charged=plan.payable,
-        method=plan.method, provider=provider_name, payment_reference=reference,
-        status=status, code=plan.code, coupon=plan.coupon,
-        code_hint=entered.hint if entered else "", transfer=transfer, created_at=at,
-        paid_at=at if status == Order.Status.PAID else None, actor=actor[:200],
+        session=plan.session,
+        title=plan.item.title[:200],
+        list_price=plan.item.list_price,
+        unit=plan.unit,
+        price=plan.price,
+        discount=plan.discount,
+        charged=plan.payable,
+        method=plan.method,
+        provider=provider_name,
+        payment_reference=reference,
+        status=status,
+        code=plan.code,
+        coupon=plan.coupon,
+        code_hint=entered.hint if entered else "",
+        transfer=transfer,
+        created_at=at,
+        paid_at=at if status == Order.Status.PAID else None,
+        actor=actor[:200],
     )
     if plan.coupon is not None:
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
-            order_id=order.pk)
-    registration = _register(order, learner=learner, item=plan.item, at=at,
-                             active=status == Order.Status.PAID)
+            order_id=order.pk
+        )
+    registration = _register(
+        order, learner=learner, item=plan.item, at=at, active=status == Order.Status.PAID
+    )
     bookings = []
     if plan.session is not None:
-        bookings.append(Booking.objects.create(registration=registration,
-                                               activity_id=plan.session.activity_id,
-                                               session=plan.session, created_at=at))
+        bookings.append(
+            Booking.objects.create(
+                registration=registration,
+                activity_id=plan.session.activity_id,
+                session=plan.session,
+                created_at=at,
+            )
+        )
     invoice = _issue_document(Invoice, order, at)
     receipt = _issue_document(Receipt, order, at) if status == Order.Status.PAID else None
     # The learner's confirmation and the account's redemption notice: one insert of both.
-    notices = [personal.registration_confirmed(
-        order=order, registration=registration, learner=learner, session=plan.session,
-        invoice_number=invoice.number, receipt_number=receipt.number,
-        account_name=plan.account_name)] if receipt is not None else []
+    notices = (
+        [
+            personal.registration_confirmed(
+                order=order,
+                registration=registration,
+                learner=learner,
+                session=plan.session,
+                invoice_number=invoice.number,
+                receipt_number=receipt.number,
+                account_name=plan.account_name,
+            )
+        ]
+        if receipt is not None
+        else []
+    )
     if transfer is not None:
-        notices.append(events.pending(events.CREDIT_REDEEMED, account_id=plan.account_id, data={
-            "unit": plan.unit.code, "amount": plan.unit.format(plan.payable),
-            "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
-            "order_number": order.number, "learner_email": learner.email,
-            "item_title": plan.item.title,
-            "account_name": plan.account_name,
-        }))
+        notices.append(
+            events.pending(
+                events.CREDIT_REDEEMED,
+                account_id=plan.account_id,
+                data={
+                    "unit": plan.unit.code,
+                    "amount": plan.unit.format(plan.payable),
+                    "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
+                    "order_number": order.number,
+                    "learner_email": learner.email,
+                    "item_title": plan.item.title,
+                    "account_name": plan.account_name,
+                },
+            )
+        )
     events.record_many(notices)
     fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
@@ -384,30 +478,44 @@ def _wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
     return wallet_of_code(payment.code)
 
 
-def _plan(*, learner: User, activity_id: int | None, group_id: int | None,
-          session_id: int | None, payment: PaymentChoice, attempt: CodeEntry) -> _Plan:
+def _plan(
+    *,
+    learner: User,
+    activity_id: int | None,
+    group_id: int | None,
+    session_id: int | None,
+    payment: PaymentChoice,
+    attempt: CodeEntry,
+) -> _Plan:
     """Check everything a checkout needs and work out what it costs; writes nothing."""
     at = clock.now()
     if payment.method not in ("code", "card"):
-        raise ValidationError("payment.method must be 'code' or 'card'.",
-                              details={"field": "payment.method"})
-    if payment.extra_codes or (payment.method == "code" and payment.coupon) or (
-            payment.method == "card" and payment.code):
+        raise ValidationError(
+            "payment.method must be 'code' or 'card'.", details={"field": "payment.method"}
+        )
+    if (
+        payment.extra_codes
+        or (payment.method == "code" and payment.coupon)
+        or (payment.method == "card" and payment.code)
+    ):
         raise OneCodeOnlyError()
     if payment.method == "code" and not payment.code:
         raise ValidationError("Enter a code.", details={"field": "payment.code"})
     item = _item(activity_id, group_id)
     session = _session(item, session_id, at)
     if Registration.objects.filter(
-            learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
-            **{f"{item.kind}_id": item.pk}).exists():
+        learner=learner,
+        status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
+        **{f"{item.kind}_id": item.pk},
+    ).exists():
         raise AlreadyRegisteredError()
 
     entered = payment.code if payment.method == "code" else payment.coupon
     if not entered:
         usd = Unit.objects.get(code=Unit.USD)
-        return _Plan(learner, item, session, usd, item.list_price, 0, item.list_price,
-                     Order.Method.CARD)
+        return _Plan(
+            learner, item, session, usd, item.list_price, 0, item.list_price, Order.Method.CARD
+        )
     code = find_code(entered)
     if code is None:
         raise CodeNotFoundError()
@@ -435,13 +543,13 @@ def _item(activity_id: int | None, group_id: int | None) -> Item:
 def _session(item: Item, session_id: int | None, at: datetime) -> Session | None:
     if item.kind != ItemKind.ACTIVITY or not item.obj.is_dated:  # type: ignore[union-attr]
         if session_id is not None:
-            raise ValidationError("This item has no sessions to choose.",
-                                  details={"field": "session"})
+            raise ValidationError(
+                "This item has no sessions to choose.", details={"field": "session"}
+            )
         return None
     if session_id is None:
         raise SessionRequiredError()
-    session = Session.objects.filter(pk=session_id, activity_id=item.pk,
-                                     is_cancelled=False).first()
+    session = Session.objects.filter(pk=session_id, activity_id=item.pk, is_cancelled=False).first()
     if session is None:
         raise NotFoundError("No such session.", details={"field": "session"})
     _check_bookable(session, at)
@@ -455,12 +563,17 @@ def _check_bookable(session: Session, at: datetime) -> None:
         raise SessionFullError()
 
 
-def _coupon_plan(code: RedemptionCode, *, learner: User, item: Item, session: Session | None,
-                 at: datetime) -> _Plan:
+def _coupon_plan(
+    code: RedemptionCode, *, learner: User, item: Item, session: Session | None, at: datetime
+) -> _Plan:
     coupon = code.coupon
     assert coupon is not None
-    if code.is_deleted or coupon.deleted_at or code.status != RedemptionCode.Status.ACTIVE \
-            or coupon.status != Coupon.Status.ACTIVE:
+    if (
+        code.is_deleted
+        or coupon.deleted_at
+        or code.status != RedemptionCode.Status.ACTIVE
+        or coupon.status != Coupon.Status.ACTIVE
+    ):
         raise CodeInactiveError()
     if coupon.valid_from and coupon.valid_from > at:
         raise CodeInactiveError("This coupon is not valid yet.")
@@ -468,8 +581,10 @@ def _coupon_plan(code: RedemptionCode, *, learner: User, item: Item, session: Se
         raise CodeExpiredError()
     if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
         raise CodeInactiveError("This coupon has been used up.")
-    if coupon.once_per_learner and CouponUse.objects.filter(coupon=coupon,
-                                                            learner=learner).exists():
+    if (
+        coupon.once_per_learner
+        and CouponUse.objects.filter(coupon=coupon, learner=learner).exists()
+    ):
         raise NotEligibleError("You have already used this coupon.")
     if not _coupon_covers(coupon, item):
         raise NotInScopeError()
@@ -487,12 +602,20 @@ def _coupon_plan(code: RedemptionCode, *, learner: User, item: Item, session: Se
 def _coupon_covers(coupon: Coupon, item: Item) -> bool:
     if coupon.scope_kind not in (ScopeKind.ANY, item.kind):
         return False
-    return coupon.scope_all or coupon.scope_items.filter(item_kind=item.kind,
-                                                         item_id=item.pk).exists()
+    return (
+        coupon.scope_all or coupon.scope_items.filter(item_kind=item.kind, item_id=item.pk).exists()
+    )
 
 
-def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Session | None,
-               at: datetime, attempt: CodeEntry) -> _Plan:
+def _code_plan(
+    code: RedemptionCode,
+    *,
+    learner: User,
+    item: Item,
+    session: Session | None,
+    at: datetime,
+    attempt: CodeEntry,
+) -> _Plan:
     lot = code.lot
     account_id = lot.account_id if lot is not None else code.account_id
     attempt.account_id = account_id
@@ -509,8 +632,7 @@ def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Sess
     is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
     if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
         raise NotEligibleError()
-    if code.kind == RedemptionCode.Kind.MEMBER and (code.member_id != learner.pk
-                                                    or not is_member):
+    if code.kind == RedemptionCode.Kind.MEMBER and (code.member_id != learner.pk or not is_member):
         raise NotEligibleError()
     unit = lot.unit if lot is not None else code.unit
     assert unit is not None
@@ -527,8 +649,13 @@ def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Sess
         # One query tells the three outcomes apart: nothing live (expired or empty), nothing
         # live for this item, or how much the item may spend.
         unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-        pool = Lot.objects.filter(account_id=account_id, unit=unit, status=Lot.Status.ACTIVE,
-                                  deleted_at__isnull=True, remaining__gt=0).aggregate(
+        pool = Lot.objects.filter(
+            account_id=account_id,
+            unit=unit,
+            status=Lot.Status.ACTIVE,
+            deleted_at__isnull=True,
+            remaining__gt=0,
+        ).aggregate(
             live=Count("id", filter=unexpired),
             expired=Count("id", filter=~unexpired),
             in_scope=Sum("remaining", filter=unexpired & in_scope_of(ref)),
@@ -546,8 +673,20 @@ def _code_plan(code: RedemptionCode, *, learner: User, item: Item, session: Sess
     if price > available:
         raise InsufficientBalanceError()
     method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
-    return _Plan(learner, item, session, unit, price, 0, price, method, code=code,
-                 account_id=account_id, account_name=account.name, lot_ids=lot_ids)
+    return _Plan(
+        learner,
+        item,
+        session,
+        unit,
+        price,
+        0,
+        price,
+        method,
+        code=code,
+        account_id=account_id,
+        account_name=account.name,
+        lot_ids=lot_ids,
+    )
 
 
 # --- writes shared by checkout and the after-checkout services -------------------------------
@@ -571,25 +710,32 @@ def _free_seat(session_id: int) -> None:
 
 
 def _use_coupon(coupon: Coupon, *, learner: User) -> None:
-    used = Coupon.objects.filter(pk=coupon.pk).filter(
-        Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))).update(uses=F("uses") + 1)
+    used = (
+        Coupon.objects.filter(pk=coupon.pk)
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
     if used != 1:
         raise CodeInactiveError("This coupon has been used up.")
     once_key = f"{coupon.pk}:{learner.pk}" if coupon.once_per_learner else None
     try:
         with transaction.atomic():
-            CouponUse.objects.create(coupon=coupon, learner=learner, once_key=once_key,
-                                     created_at=clock.now())
+            CouponUse.objects.create(
+                coupon=coupon, learner=learner, once_key=once_key, created_at=clock.now()
+            )
     except IntegrityError as exc:
         raise NotEligibleError("You have already used this coupon.") from exc
 
 
-def _register(order: Order, *, learner: User, item: Item, at: datetime,
-              active: bool) -> Registration:
+def _register(
+    order: Order, *, learner: User, item: Item, at: datetime, active: bool
+) -> Registration:
     try:
         with transaction.atomic():
             return Registration.objects.create(
-                learner=learner, order=order, item_kind=item.kind,
+                learner=learner,
+                order=order,
+                item_kind=item.kind,
                 activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
                 group=item.obj if item.kind == ItemKind.GROUP else None,
                 status=Registration.Status.ACTIVE if active else Registration.Status.PENDING,
@@ -615,7 +761,8 @@ def next_number(kind: str, year: int) -> int:
         row = cursor.fetchone()
         if row is None:  # the first number of the year
             DocumentCounter.objects.bulk_create(
-                [DocumentCounter(kind=kind, year=year, last=0)], ignore_conflicts=True)
+                [DocumentCounter(kind=kind, year=year, last=0)], ignore_conflicts=True
+            )
             cursor.execute(sql, [kind, year])
             row = cursor.fetchone()
     return row[0]
@@ -628,9 +775,14 @@ def _issue_document(model: type[Invoice] | type[Receipt], order: Order, at: date
     kind = "invoice" if model is Invoice else "receipt"
     sequence = next_number(kind, at.year)
     return model.objects.create(
-        order=order, year=at.year, sequence=sequence,
-        number=f"{_PREFIX[model]}-{at.year}-{sequence:06d}", issued_at=at,
-        amount=order.charged, unit=order.unit, list_price=order.list_price,
+        order=order,
+        year=at.year,
+        sequence=sequence,
+        number=f"{_PREFIX[model]}-{at.year}-{sequence:06d}",
+        issued_at=at,
+        amount=order.charged,
+        unit=order.unit,
+        list_price=order.list_price,
     )
 
 
@@ -653,8 +805,9 @@ def _dated_activity(registration: Registration, activity_id: int | None) -> Acti
             raise NotFoundError("No such activity in this registration.")
     else:
         if activity_id is None:
-            raise ValidationError("Choose which activity of the group to book.",
-                                  details={"field": "activity"})
+            raise ValidationError(
+                "Choose which activity of the group to book.", details={"field": "activity"}
+            )
         activity = registration.group.activities.filter(pk=activity_id).first()  # type: ignore[union-attr]
     if activity is None or not activity.is_dated:
         raise NotFoundError("No such dated activity in this registration.")
@@ -662,8 +815,14 @@ def _dated_activity(registration: Registration, activity_id: int | None) -> Acti
 
 
 @use_case
-def book_session(*, registration_id: int, session_id: int, actor: str,
-                 learner: User | None = None, activity_id: int | None = None) -> Booking:
+def book_session(
+    *,
+    registration_id: int,
+    session_id: int,
+    actor: str,
+    learner: User | None = None,
+    activity_id: int | None = None,
+) -> Booking:
     """Book a session for a registration that holds no active booking for that activity (after
     unenrolling, or for a dated activity of a group). Nothing is charged.
 
@@ -681,17 +840,33 @@ def book_session(*, registration_id: int, session_id: int, actor: str,
         raise NotFoundError("No such session.", details={"field": "session"})
     at = clock.now()
     _take_seat(session.pk, at)
-    booking = Booking.objects.create(registration=registration, activity=activity,
-                                     session=session, created_at=at)
-    events.record_many([personal.booking_changed(
-        change="booked", registration=registration, booking=booking, activity=activity,
-        learner=learner or registration.learner, session=session)])
+    booking = Booking.objects.create(
+        registration=registration, activity=activity, session=session, created_at=at
+    )
+    events.record_many(
+        [
+            personal.booking_changed(
+                change="booked",
+                registration=registration,
+                booking=booking,
+                activity=activity,
+                learner=learner or registration.learner,
+                session=session,
+            )
+        ]
+    )
     return booking
 
 
 @use_case
-def reschedule_booking(*, registration_id: int, session_id: int, actor: str,
-                       learner: User | None = None, activity_id: int | None = None) -> Booking:
+def reschedule_booking(
+    *,
+    registration_id: int,
+    session_id: int,
+    actor: str,
+    learner: User | None = None,
+    activity_id: int | None = None,
+) -> Booking:
     """Find Another Time: move the active booking to another upcoming session of the same
     activity. Nothing is charged or refunded; the order and its credit stay linked.
 
@@ -703,8 +878,7 @@ def reschedule_booking(*, registration_id: int, session_id: int, actor: str,
     """
     registration = _live_registration(registration_id, learner=learner)
     activity = _dated_activity(registration, activity_id)
-    current = registration.bookings.filter(activity=activity,
-                                           status=Booking.Status.ACTIVE).first()
+    current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
         raise ValidationError("There is no booking to move; book a session instead.")
     if current.session_id == session_id:
@@ -719,18 +893,29 @@ def reschedule_booking(*, registration_id: int, session_id: int, actor: str,
     _take_seat(target.pk, at)
     _free_seat(current.session_id)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.MOVED, ended_at=at)
-    booking = Booking.objects.create(registration=registration, activity=activity,
-                                     session=target, created_at=at)
-    events.record_many([personal.booking_changed(
-        change="moved", registration=registration, booking=booking, activity=activity,
-        learner=learner or registration.learner, session=target,
-        previous_session=sessions[current.session_id])])
+    booking = Booking.objects.create(
+        registration=registration, activity=activity, session=target, created_at=at
+    )
+    events.record_many(
+        [
+            personal.booking_changed(
+                change="moved",
+                registration=registration,
+                booking=booking,
+                activity=activity,
+                learner=learner or registration.learner,
+                session=target,
+                previous_session=sessions[current.session_id],
+            )
+        ]
+    )
     return booking
 
 
 @use_case
-def unenroll_from_session(*, registration_id: int, actor: str, learner: User | None = None,
-                          activity_id: int | None = None) -> Booking:
+def unenroll_from_session(
+    *, registration_id: int, actor: str, learner: User | None = None, activity_id: int | None = None
+) -> Booking:
     """Leave the booked session; the registration stays active, so the learner can book
     another date later without paying again.
 
@@ -741,8 +926,7 @@ def unenroll_from_session(*, registration_id: int, actor: str, learner: User | N
     """
     registration = _live_registration(registration_id, learner=learner)
     activity = _dated_activity(registration, activity_id)
-    current = registration.bookings.filter(activity=activity,
-                                           status=Booking.Status.ACTIVE).first()
+    current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
         raise ValidationError("There is no booking to leave.")
     session = lock_sessions([current.session_id])[current.session_id]
@@ -752,9 +936,18 @@ def unenroll_from_session(*, registration_id: int, actor: str, learner: User | N
     _free_seat(session.pk)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.CANCELLED, ended_at=at)
     current.refresh_from_db()
-    events.record_many([personal.booking_changed(
-        change="unenrolled", registration=registration, booking=current, activity=activity,
-        learner=learner or registration.learner, session=session)])
+    events.record_many(
+        [
+            personal.booking_changed(
+                change="unenrolled",
+                registration=registration,
+                booking=current,
+                activity=activity,
+                learner=learner or registration.learner,
+                session=session,
+            )
+        ]
+    )
     return current
 
 
@@ -767,8 +960,14 @@ def refund_window_open(registration: Registration, at: datetime | None = None) -
 
 
 @use_case
-def cancel_registration(*, registration_id: int, actor: str, refund: bool | None = None,
-                        by_staff: bool = False, learner: User | None = None) -> Registration:
+def cancel_registration(
+    *,
+    registration_id: int,
+    actor: str,
+    refund: bool | None = None,
+    by_staff: bool = False,
+    learner: User | None = None,
+) -> Registration:
     """End a registration (and its bookings). `refund=None` refunds when the item's refund
     window allows it; `True` insists (staff always may, a learner only within the window);
     `False` never refunds. A credit refund reverses the redemption into the same lots.
@@ -809,15 +1008,23 @@ def cancel_registration(*, registration_id: int, actor: str, refund: bool | None
     for booking in active:
         _free_seat(booking.session_id)
     registration.bookings.filter(status=Booking.Status.ACTIVE).update(
-        status=Booking.Status.CANCELLED, ended_at=at)
+        status=Booking.Status.CANCELLED, ended_at=at
+    )
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at, registration.cancelled_by = at, actor[:200]
     registration.refunded = do_refund and not pending and order.charged > 0
     registration.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
     if pending:
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
-    events.record_many([personal.registration_cancelled(
-        registration=registration, learner=learner or registration.learner, by_staff=by_staff)])
+    events.record_many(
+        [
+            personal.registration_cancelled(
+                registration=registration,
+                learner=learner or registration.learner,
+                by_staff=by_staff,
+            )
+        ]
+    )
     return registration
 
 
@@ -828,12 +1035,14 @@ def _refund(order: Order, *, actor: str, at: datetime) -> None:
         raise AlreadyReversedError()
     reversal = None
     if order.transfer_id is not None:
-        reversal = ledger.reverse_transfer(transfer_id=order.transfer_id, actor=actor,
-                                           reason=f"refund of order {order.number}")
+        reversal = ledger.reverse_transfer(
+            transfer_id=order.transfer_id, actor=actor, reason=f"refund of order {order.number}"
+        )
         if order.code_id is not None and order.code.kind == RedemptionCode.Kind.MEMBER:
             codes.add_member_spend(code_id=order.code_id, amount=-order.charged)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUNDED, cancelled_at=at,
-                                             refund_transfer=reversal)
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.REFUNDED, cancelled_at=at, refund_transfer=reversal
+    )
 
 
 @use_case
@@ -857,18 +1066,29 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
         _deliver_refill(order, actor=actor)
     else:
         Registration.objects.filter(order=order, status=Registration.Status.PENDING).update(
-            status=Registration.Status.ACTIVE)
+            status=Registration.Status.ACTIVE
+        )
     order.status, order.paid_at = Order.Status.PAID, at
     order.payment_reference = (reference or order.payment_reference)[:200]
     order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
     receipt = _issue_document(Receipt, order, at)
     registration = Registration.objects.filter(order=order).first()
     if registration is not None and registration.status == Registration.Status.ACTIVE:
-        events.record_many([personal.registration_confirmed(
-            order=order, registration=registration, learner=order.learner, session=order.session,
-            invoice_number=Invoice.objects.filter(order=order).values_list(
-                "number", flat=True).first(),
-            receipt_number=receipt.number, account_name="")])
+        events.record_many(
+            [
+                personal.registration_confirmed(
+                    order=order,
+                    registration=registration,
+                    learner=order.learner,
+                    session=order.session,
+                    invoice_number=Invoice.objects.filter(order=order)
+                    .values_list("number", flat=True)
+                    .first(),
+                    receipt_number=receipt.number,
+                    account_name="",
+                )
+            ]
+        )
     return order
 
 
@@ -890,8 +1110,16 @@ def refill_price(unit: Unit, amount: int) -> int:
 
 
 @use_case
-def purchase_refill(*, account_id: int, unit: Unit, amount: int, buyer_email: str, actor: str,
-                    provider: str = "sandbox", card_number: str | None = None) -> Order:
+def purchase_refill(
+    *,
+    account_id: int,
+    unit: Unit,
+    amount: int,
+    buyer_email: str,
+    actor: str,
+    provider: str = "sandbox",
+    card_number: str | None = None,
+) -> Order:
     """An account owner buys more value. Paid by card (sandbox) the lot is issued at once;
     by invoice when the order is marked paid. The lot expires by the unit's policy.
 
@@ -908,17 +1136,30 @@ def purchase_refill(*, account_id: int, unit: Unit, amount: int, buyer_email: st
     buyer = learner_for(buyer_email)
     price = refill_price(unit, amount)
     payment = get_provider(provider)
-    result = payment.charge(amount=price, description=f"Refill {unit.code}",
-                            card_number=card_number)
+    result = payment.charge(
+        amount=price, description=f"Refill {unit.code}", card_number=card_number
+    )
     at = clock.now()
     usd = Unit.objects.get(code=Unit.USD)
     order = Order.objects.create(
-        number=_order_number(at), learner=buyer, account_id=account_id,
-        item_kind=ItemKind.REFILL, title=f"Refill: {unit.format(amount)} {unit.code}",
-        list_price=price, unit=usd, price=price, discount=0, charged=price,
-        method=Order.Method.CARD, provider=payment.name, payment_reference=result.reference,
+        number=_order_number(at),
+        learner=buyer,
+        account_id=account_id,
+        item_kind=ItemKind.REFILL,
+        title=f"Refill: {unit.format(amount)} {unit.code}",
+        list_price=price,
+        unit=usd,
+        price=price,
+        discount=0,
+        charged=price,
+        method=Order.Method.CARD,
+        provider=payment.name,
+        payment_reference=result.reference,
         status=Order.Status.PAID if result.paid else Order.Status.PENDING_PAYMENT,
-        refill_unit=unit, refill_amount=amount, created_at=at, paid_at=at if result.paid else None,
+        refill_unit=unit,
+        refill_amount=amount,
+        created_at=at,
+        paid_at=at if result.paid else None,
         actor=actor[:200],
     )
     _issue_document(Invoice, order, at)
@@ -933,22 +1174,45 @@ def _deliver_refill(order: Order, *, actor: str) -> None:
     unit = order.refill_unit
     assert unit is not None and order.account_id is not None and order.refill_amount
     issued = codes.create_credit(
-        account_id=order.account_id, unit=unit, redeemable_value=order.refill_amount,
-        actor=actor, purchase_price=order.charged, source=Lot.Source.PURCHASE,
-        external_id=order.number, notes=f"Refill, order {order.number}",
+        account_id=order.account_id,
+        unit=unit,
+        redeemable_value=order.refill_amount,
+        actor=actor,
+        purchase_price=order.charged,
+        source=Lot.Source.PURCHASE,
+        external_id=order.number,
+        notes=f"Refill, order {order.number}",
     )
     order.refill_lot = issued.lot
-    events.record(events.REFILL_PURCHASED, account_id=order.account_id, data={
-        "lot_id": str(issued.lot.pk), "unit": unit.code,
-        "amount": unit.format(issued.lot.redeemable_value),
-        "price": order.unit.format(order.charged),
-        "expires_at": issued.lot.expires_at.isoformat() if issued.lot.expires_at else None,
-        "order_number": order.number, "account_name": issued.lot.account.name,
-    })
+    events.record(
+        events.REFILL_PURCHASED,
+        account_id=order.account_id,
+        data={
+            "lot_id": str(issued.lot.pk),
+            "unit": unit.code,
+            "amount": unit.format(issued.lot.redeemable_value),
+            "price": order.unit.format(order.charged),
+            "expires_at": issued.lot.expires_at.isoformat() if issued.lot.expires_at else None,
+            "order_number": order.number,
+            "account_name": issued.lot.account.name,
+        },
+    )
 
 
 __all__ = [
-    "CheckoutResult", "PaymentChoice", "Quote", "book_session", "cancel_registration",
-    "checkout", "mark_order_paid", "next_number", "order_dict", "purchase_refill", "quote",
-    "refill_price", "refund_window_open", "reschedule_booking", "unenroll_from_session",
+    "CheckoutResult",
+    "PaymentChoice",
+    "Quote",
+    "book_session",
+    "cancel_registration",
+    "checkout",
+    "mark_order_paid",
+    "next_number",
+    "order_dict",
+    "purchase_refill",
+    "quote",
+    "refill_price",
+    "refund_window_open",
+    "reschedule_booking",
+    "unenroll_from_session",
 ]

@@ -38,12 +38,16 @@ def credit_orders_match_redeem_transfers() -> list[str]:
     and every redeem transfer belongs to one order."""
     bad_orders = (
         Order.objects.filter(method__in=_CREDIT_METHODS, charged__gt=0)
-        .filter(Q(transfer__isnull=True) | ~Q(transfer__kind=Transfer.Kind.REDEEM)
-                | ~Q(transfer__amount=F("charged")))
+        .filter(
+            Q(transfer__isnull=True)
+            | ~Q(transfer__kind=Transfer.Kind.REDEEM)
+            | ~Q(transfer__amount=F("charged"))
+        )
         .values_list("number", flat=True)[:SAMPLE]
     )
     orphans = Transfer.objects.filter(kind=Transfer.Kind.REDEEM, order__isnull=True).values_list(
-        "pk", flat=True)[:SAMPLE]
+        "pk", flat=True
+    )[:SAMPLE]
     return [f"order {n}: no matching redeem transfer" for n in bad_orders] + [
         f"redeem transfer {pk} has no order" for pk in orphans
     ]
@@ -54,9 +58,14 @@ def sessions_within_capacity() -> list[str]:
     rows = Session.objects.annotate(
         active=Count("bookings", filter=Q(bookings__status=Booking.Status.ACTIVE))
     ).filter(Q(active__gt=F("capacity")) | ~Q(active=F("booked")))
-    return [f"session {s.pk}: {s.active} active bookings, booked {s.booked}, capacity "
-            f"{s.capacity}" for s in rows[:SAMPLE]]
+    return [
+        f"session {s.pk}: {s.active} active bookings, booked {s.booked}, capacity {s.capacity}"
+        for s in rows[:SAMPLE]
+    ]
 
 
-CHECKS = [one_booking_per_paid_dated_redemption, credit_orders_match_redeem_transfers,
-          sessions_within_capacity]
+CHECKS = [
+    one_booking_per_paid_dated_redemption,
+    credit_orders_match_redeem_transfers,
+    sessions_within_capacity,
+]

@@ -47,7 +47,8 @@ def _code_text(code: RedemptionCode | None) -> str:
 
 class PoolCodeForm(ServiceForm):
     member_email = forms.EmailField(
-        required=False, help_text="For a per-member code: the member who alone may use it.")
+        required=False, help_text="For a per-member code: the member who alone may use it."
+    )
     cap = forms.CharField(required=False, help_text="Per-member codes: the most it may spend.")
     code = forms.CharField(required=False, max_length=64, help_text="Leave blank to generate.")
 
@@ -65,15 +66,27 @@ class PoolCodeForm(ServiceForm):
         data = self.cleaned_data
         unit = data["unit"]
         if data.get("member_email"):
-            cap = (parse_amount(data["cap"].strip(), decimals=unit.decimals, field="cap")
-                   if data.get("cap") else None)
-            new = codes.create_member_code(account_id=data["account"].pk, unit=unit,
-                                           member_email=data["member_email"], cap=cap,
-                                           code=data.get("code") or None, actor=actor)
+            cap = (
+                parse_amount(data["cap"].strip(), decimals=unit.decimals, field="cap")
+                if data.get("cap")
+                else None
+            )
+            new = codes.create_member_code(
+                account_id=data["account"].pk,
+                unit=unit,
+                member_email=data["member_email"],
+                cap=cap,
+                code=data.get("code") or None,
+                actor=actor,
+            )
         else:
-            new = codes.create_pool_code(account_id=data["account"].pk, unit=unit,
-                                         code=data.get("code") or None,
-                                         label=data.get("label") or "", actor=actor)
+            new = codes.create_pool_code(
+                account_id=data["account"].pk,
+                unit=unit,
+                code=data.get("code") or None,
+                label=data.get("label") or "",
+                actor=actor,
+            )
         self.code_text = new.code_text
         return new.code
 
@@ -111,8 +124,21 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
             return self.fields
-        return ["code_column", "kind", "account", "unit", "member", "cap", "spent", "lot",
-                "coupon", "label", "status", "created_at", "created_by"]
+        return [
+            "code_column",
+            "kind",
+            "account",
+            "unit",
+            "member",
+            "cap",
+            "spent",
+            "lot",
+            "coupon",
+            "label",
+            "status",
+            "created_at",
+            "created_by",
+        ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [] if obj is None else self.get_fields(request, obj)
@@ -146,27 +172,40 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         if refused:
-            self.message_user(request, "Credit and coupon codes follow their credit or coupon: "
-                              f"{len(refused)} left as they are.", messages.WARNING)
+            self.message_user(
+                request,
+                "Credit and coupon codes follow their credit or coupon: "
+                f"{len(refused)} left as they are.",
+                messages.WARNING,
+            )
         self.message_user(request, f"{count} code(s) {done}.", messages.SUCCESS)
 
     @admin.action(description="Deactivate selected codes", permissions=["change"])
     def deactivate_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
-        self._each(request, queryset, lambda c: codes.set_code_status(
-            code_id=c.pk, status="inactive", actor=actor), "deactivated")
+        self._each(
+            request,
+            queryset,
+            lambda c: codes.set_code_status(code_id=c.pk, status="inactive", actor=actor),
+            "deactivated",
+        )
 
     @admin.action(description="Activate selected codes", permissions=["change"])
     def activate_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
-        self._each(request, queryset, lambda c: codes.set_code_status(
-            code_id=c.pk, status="active", actor=actor), "activated")
+        self._each(
+            request,
+            queryset,
+            lambda c: codes.set_code_status(code_id=c.pk, status="active", actor=actor),
+            "activated",
+        )
 
     @admin.action(description="Retire selected codes for good", permissions=["change"])
     def retire_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
-        self._each(request, queryset, lambda c: codes.delete_code(code_id=c.pk, actor=actor),
-                   "retired")
+        self._each(
+            request, queryset, lambda c: codes.delete_code(code_id=c.pk, actor=actor), "retired"
+        )
 
     def get_actions(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
         actions = super().get_actions(request, *args, **kwargs)
@@ -182,18 +221,21 @@ def _percent_to_bp(value: str) -> int:
     try:
         number = Decimal(value.strip())
     except InvalidOperation as exc:
-        raise DomainValidationError("Give the percentage as a number, e.g. 10 or 12.5.",
-                                    details={"field": "percent_off"}) from exc
+        raise DomainValidationError(
+            "Give the percentage as a number, e.g. 10 or 12.5.", details={"field": "percent_off"}
+        ) from exc
     bp = number * 100
     if not number.is_finite() or bp != bp.to_integral_value():
-        raise DomainValidationError("At most two decimals in a percentage.",
-                                    details={"field": "percent_off"})
+        raise DomainValidationError(
+            "At most two decimals in a percentage.", details={"field": "percent_off"}
+        )
     return int(bp)
 
 
 def _coupon_items(data: dict[str, Any]) -> list[tuple[str, int]]:
-    return ([("activity", a.pk) for a in data.get("scope_activities") or []]
-            + [("group", g.pk) for g in data.get("scope_groups") or []])
+    return [("activity", a.pk) for a in data.get("scope_activities") or []] + [
+        ("group", g.pk) for g in data.get("scope_groups") or []
+    ]
 
 
 class CouponForm(ServiceForm):
@@ -201,18 +243,34 @@ class CouponForm(ServiceForm):
     amount_off = forms.CharField(required=False, help_text="USD off the card price, e.g. 50.00.")
     code = forms.CharField(required=False, max_length=64, help_text="Leave blank to generate.")
     scope_activities = forms.ModelMultipleChoiceField(
-        queryset=Activity.objects.all(), required=False,
-        widget=FilteredSelectMultiple("activities", is_stacked=False))
+        queryset=Activity.objects.all(),
+        required=False,
+        widget=FilteredSelectMultiple("activities", is_stacked=False),
+    )
     scope_groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.all(), required=False,
-        widget=FilteredSelectMultiple("groups", is_stacked=False))
-    error_fields = {"discount": "percent_off", "scope.items": "scope_all",
-                    "scope.kind": "scope_kind"}
+        queryset=Group.objects.all(),
+        required=False,
+        widget=FilteredSelectMultiple("groups", is_stacked=False),
+    )
+    error_fields = {
+        "discount": "percent_off",
+        "scope.items": "scope_all",
+        "scope.kind": "scope_kind",
+    }
 
     class Meta:
         model = Coupon
-        fields = ["name", "scope_kind", "scope_all", "valid_from", "valid_until", "max_uses",
-                  "once_per_learner", "status", "notes"]
+        fields = [
+            "name",
+            "scope_kind",
+            "scope_all",
+            "valid_from",
+            "valid_until",
+            "max_uses",
+            "once_per_learner",
+            "status",
+            "notes",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,21 +285,40 @@ class CouponForm(ServiceForm):
             percent = data.get("percent_off") or ""
             amount = data.get("amount_off") or ""
             new = codes.create_coupon(
-                name=data["name"], actor=actor,
+                name=data["name"],
+                actor=actor,
                 percent_off_bp=_percent_to_bp(percent) if percent else None,
-                amount_off=(parse_amount(amount.strip(), decimals=2, field="amount_off")
-                            if amount else None),
-                scope_kind=data["scope_kind"], scope_all=data.get("scope_all", False),
-                scope_items=_coupon_items(data), valid_from=data.get("valid_from"),
-                valid_until=data.get("valid_until"), max_uses=data.get("max_uses"),
-                once_per_learner=data.get("once_per_learner", False), status=data["status"],
-                notes=data.get("notes") or "", code=data.get("code") or None)
+                amount_off=(
+                    parse_amount(amount.strip(), decimals=2, field="amount_off") if amount else None
+                ),
+                scope_kind=data["scope_kind"],
+                scope_all=data.get("scope_all", False),
+                scope_items=_coupon_items(data),
+                valid_from=data.get("valid_from"),
+                valid_until=data.get("valid_until"),
+                max_uses=data.get("max_uses"),
+                once_per_learner=data.get("once_per_learner", False),
+                status=data["status"],
+                notes=data.get("notes") or "",
+                code=data.get("code") or None,
+            )
             self.code_text = new.code_text
             return new.coupon
         changed = set(self.changed_data)
-        changes = {k: data[k] for k in ("name", "status", "valid_from", "valid_until", "max_uses",
-                                        "once_per_learner", "notes", "scope_all")
-                   if k in changed}
+        changes = {
+            k: data[k]
+            for k in (
+                "name",
+                "status",
+                "valid_from",
+                "valid_until",
+                "max_uses",
+                "once_per_learner",
+                "notes",
+                "scope_all",
+            )
+            if k in changed
+        }
         if changed & {"scope_activities", "scope_groups"}:
             changes["scope_items"] = _coupon_items(data)
         return codes.update_coupon(coupon_id=self.instance.pk, actor=actor, **changes)
@@ -250,8 +327,17 @@ class CouponForm(ServiceForm):
 @admin.register(Coupon)
 class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     form = CouponForm
-    list_display = ["name", "code_column", "discount", "scope_kind", "valid_from", "valid_until",
-                    "uses", "max_uses", "status"]
+    list_display = [
+        "name",
+        "code_column",
+        "discount",
+        "scope_kind",
+        "valid_from",
+        "valid_until",
+        "uses",
+        "max_uses",
+        "status",
+    ]
     list_filter = ["status", "scope_kind"]
     search_fields = ["name", "notes"]
     list_select_related = ["code"]
@@ -275,25 +361,46 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
         return f"{format_amount(obj.amount_off or 0, decimals=2)} USD"
 
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
-        main = ["name", "status", "valid_from", "valid_until", "max_uses", "once_per_learner",
-                "notes"]
+        main = [
+            "name",
+            "status",
+            "valid_from",
+            "valid_until",
+            "max_uses",
+            "once_per_learner",
+            "notes",
+        ]
         if obj is None:
-            return [(None, {"fields": main}),
-                    ("Discount (one of)", {"fields": ["percent_off", "amount_off"]}),
-                    ("Scope", {"fields": ["scope_kind", "scope_all", "scope_activities",
-                                          "scope_groups"]}),
-                    ("Code", {"fields": ["code"]})]
-        return [(None, {"fields": ["code_column", "discount", "uses", *main]}),
-                ("Scope", {"fields": ["scope_kind", "scope_all", "scope_activities",
-                                      "scope_groups"]})]
+            return [
+                (None, {"fields": main}),
+                ("Discount (one of)", {"fields": ["percent_off", "amount_off"]}),
+                (
+                    "Scope",
+                    {"fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"]},
+                ),
+                ("Code", {"fields": ["code"]}),
+            ]
+        return [
+            (None, {"fields": ["code_column", "discount", "uses", *main]}),
+            ("Scope", {"fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"]}),
+        ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
             return []
         fixed = ["code_column", "discount", "uses", "scope_kind"]
         if not self.has_change_permission(request, obj):
-            return [*fixed, "name", "status", "valid_from", "valid_until", "max_uses",
-                    "once_per_learner", "notes", "scope_all"]
+            return [
+                *fixed,
+                "name",
+                "status",
+                "valid_from",
+                "valid_until",
+                "max_uses",
+                "once_per_learner",
+                "notes",
+                "scope_all",
+            ]
         return fixed
 
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
@@ -322,8 +429,12 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
 
     def get_deleted_objects(self, objs, request):  # type: ignore[no-untyped-def]
         lines = [f"Coupon {c.name}: its code stops working" for c in objs]
-        return lines, {"coupons": len(lines)}, set() if self.has_delete_permission(request) \
-            else {"coupon"}, []
+        return (
+            lines,
+            {"coupons": len(lines)},
+            set() if self.has_delete_permission(request) else {"coupon"},
+            [],
+        )
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
         codes.delete_coupon(coupon_id=obj.pk, actor=actor_of(request))

@@ -69,19 +69,24 @@ def shown_code(request: HttpRequest, code: RedemptionCode | None) -> str:
 
 
 def _parse(value: str, unit: Unit | None, field: str, **kwargs: Any) -> int:
-    return parse_amount(value.strip(), decimals=unit.decimals if unit else 2, field=field,
-                        **kwargs)
+    return parse_amount(value.strip(), decimals=unit.decimals if unit else 2, field=field, **kwargs)
 
 
 class _ScopeFields(forms.Form):
     scope_activities = forms.ModelMultipleChoiceField(
-        queryset=Activity.objects.all(), required=False, label="Chosen activities",
+        queryset=Activity.objects.all(),
+        required=False,
+        label="Chosen activities",
         widget=FilteredSelectMultiple("activities", is_stacked=False),
-        help_text="Used when the scope is not all activities.")
+        help_text="Used when the scope is not all activities.",
+    )
     scope_groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.all(), required=False, label="Chosen groups",
+        queryset=Group.objects.all(),
+        required=False,
+        label="Chosen groups",
         widget=FilteredSelectMultiple("groups", is_stacked=False),
-        help_text="Used when the scope is not all groups.")
+        help_text="Used when the scope is not all groups.",
+    )
 
 
 def _chosen_items(data: dict[str, Any], kind: str) -> list[int]:
@@ -93,19 +98,34 @@ class CreditAddForm(ServiceForm, _ScopeFields):
     """Every field of SPEC §2; the code is generated when left blank."""
 
     owner_email = forms.EmailField(
-        required=False, label="Owner email",
-        help_text="Instead of an account: the credit goes to this person's personal account.")
+        required=False,
+        label="Owner email",
+        help_text="Instead of an account: the credit goes to this person's personal account.",
+    )
     redeemable_value = forms.CharField(help_text="A decimal string in the unit, e.g. 150.00.")
     purchase_price = forms.CharField(
-        required=False, help_text="USD paid for it; the difference is the discount.")
-    code = forms.CharField(required=False, max_length=64, label="Redemption code",
-                           help_text="Leave blank to generate one.")
+        required=False, help_text="USD paid for it; the difference is the discount."
+    )
+    code = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Redemption code",
+        help_text="Leave blank to generate one.",
+    )
     error_fields = _ERROR_FIELDS
 
     class Meta:
         model = Lot
-        fields = ["account", "unit", "external_id", "expires_at", "status", "notes",
-                  "scope_kind", "scope_all"]
+        fields = [
+            "account",
+            "unit",
+            "external_id",
+            "expires_at",
+            "status",
+            "notes",
+            "scope_kind",
+            "scope_all",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,11 +142,13 @@ class CreditAddForm(ServiceForm, _ScopeFields):
         unit = data.get("unit")
         try:
             if data.get("redeemable_value"):
-                data["redeemable_value"] = _parse(data["redeemable_value"], unit,
-                                                  "redeemable_value")
+                data["redeemable_value"] = _parse(
+                    data["redeemable_value"], unit, "redeemable_value"
+                )
             if data.get("purchase_price"):
-                data["purchase_price"] = _parse(data["purchase_price"], None, "purchase_price",
-                                                allow_zero=True)
+                data["purchase_price"] = _parse(
+                    data["purchase_price"], None, "purchase_price", allow_zero=True
+                )
             else:
                 data["purchase_price"] = None
         except DomainValidationError as exc:
@@ -139,14 +161,19 @@ class CreditAddForm(ServiceForm, _ScopeFields):
         data = self.cleaned_data
         kind = data["scope_kind"]
         issued = codes.create_credit(
-            unit=data["unit"], redeemable_value=data["redeemable_value"], actor=actor,
+            unit=data["unit"],
+            redeemable_value=data["redeemable_value"],
+            actor=actor,
             account_id=data["account"].pk if data.get("account") else None,
             owner_email=data.get("owner_email") or None,
-            purchase_price=data["purchase_price"], expires_at=data.get("expires_at"),
-            status=data["status"], notes=data.get("notes") or "",
+            purchase_price=data["purchase_price"],
+            expires_at=data.get("expires_at"),
+            status=data["status"],
+            notes=data.get("notes") or "",
             external_id=data.get("external_id") or "",
-            scope=codes.ScopeInput(kind=kind, all=data.get("scope_all", False),
-                                   items=_chosen_items(data, kind)),
+            scope=codes.ScopeInput(
+                kind=kind, all=data.get("scope_all", False), items=_chosen_items(data, kind)
+            ),
             code=data.get("code") or None,
         )
         self.code_text = issued.code_text
@@ -176,7 +203,9 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
         try:
             data["purchase_price"] = (
                 _parse(data["purchase_price"], None, "purchase_price", allow_zero=True)
-                if data.get("purchase_price") else None)
+                if data.get("purchase_price")
+                else None
+            )
         except DomainValidationError as exc:
             self.add_error("purchase_price", exc.message)
         return data
@@ -188,8 +217,11 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
             if name in changed:
                 changes[name] = data[name] if name != "notes" else data[name] or ""
         if changed & {"scope_all", "scope_activities", "scope_groups"}:
-            changes["scope"] = codes.ScopeInput(kind=lot.scope_kind, all=data["scope_all"],
-                                                items=_chosen_items(data, lot.scope_kind))
+            changes["scope"] = codes.ScopeInput(
+                kind=lot.scope_kind,
+                all=data["scope_all"],
+                items=_chosen_items(data, lot.scope_kind),
+            )
         if not changes:
             return lot
         return codes.update_credit(lot_id=lot.pk, actor=actor, **changes)
@@ -197,7 +229,8 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
 
 class AdjustForm(forms.Form):
     amount = forms.CharField(
-        help_text="Added to the remaining value; a minus sign takes value away (e.g. -25.00).")
+        help_text="Added to the remaining value; a minus sign takes value away (e.g. -25.00)."
+    )
     reason = forms.CharField(max_length=500, help_text="Goodwill, correction, ...")
 
 
@@ -225,8 +258,12 @@ class ExpiryFilter(admin.SimpleListFilter):
     parameter_name = "expiry"
 
     def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
-        return [("expired", "Expired"), ("soon", f"Within {SOON_DAYS} days"),
-                ("later", "Later"), ("never", "Never")]
+        return [
+            ("expired", "Expired"),
+            ("soon", f"Within {SOON_DAYS} days"),
+            ("later", "Later"),
+            ("never", "Never"),
+        ]
 
     def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
         now = clock.now()
@@ -246,11 +283,22 @@ class ExpiryFilter(admin.SimpleListFilter):
 @admin.register(Lot)
 class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin):
     resource_classes = [CreditResource]
-    list_display = ["code_column", "value_column", "scope_column", "owner_column",
-                    "remaining_column", "expires_at", "status_column"]
+    list_display = [
+        "code_column",
+        "value_column",
+        "scope_column",
+        "owner_column",
+        "remaining_column",
+        "expires_at",
+        "status_column",
+    ]
     list_display_links = ["code_column"]
-    list_filter = [StatusFilter, "unit", ("account", admin.RelatedOnlyFieldListFilter),
-                   ExpiryFilter]
+    list_filter = [
+        StatusFilter,
+        "unit",
+        ("account", admin.RelatedOnlyFieldListFilter),
+        ExpiryFilter,
+    ]
     search_fields = ["external_id", "account__name", "account__memberships__user__email"]
     search_help_text = "A code, an external ID, an account name or an owner's email."
     list_select_related = ["account", "unit", "code"]
@@ -275,8 +323,12 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         _request.set(request)
-        return (super().get_queryset(request).filter(deleted_at__isnull=True)
-                .annotate(scope_count=Count("scope_items", distinct=True)))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(deleted_at__isnull=True)
+            .annotate(scope_count=Count("scope_items", distinct=True))
+        )
 
     def get_search_results(self, request, queryset, search_term):  # type: ignore[no-untyped-def]
         term = (search_term or "").strip()
@@ -335,21 +387,56 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
             return [
-                (None, {"fields": ["account", "owner_email", "unit", "redeemable_value",
-                                   "purchase_price", "external_id", "expires_at", "status",
-                                   "notes"]}),
-                ("Scope", {"fields": ["scope_kind", "scope_all", "scope_activities",
-                                      "scope_groups"],
-                           "description": "The kind (activities or groups) cannot change later."}),
+                (
+                    None,
+                    {
+                        "fields": [
+                            "account",
+                            "owner_email",
+                            "unit",
+                            "redeemable_value",
+                            "purchase_price",
+                            "external_id",
+                            "expires_at",
+                            "status",
+                            "notes",
+                        ]
+                    },
+                ),
+                (
+                    "Scope",
+                    {
+                        "fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"],
+                        "description": "The kind (activities or groups) cannot change later.",
+                    },
+                ),
                 ("Code", {"fields": ["code"]}),
             ]
-        scope_list = ("scope_activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY
-                      else "scope_groups")
+        scope_list = (
+            "scope_activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "scope_groups"
+        )
         return [
-            (None, {"fields": ["code_display", "account", "unit", "redeemable_value_display",
-                               "remaining_display", "purchase_price", "external_id",
-                               "expires_at", "status", "notes", "source", "created_at",
-                               "created_by", "adjust_link"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "code_display",
+                        "account",
+                        "unit",
+                        "redeemable_value_display",
+                        "remaining_display",
+                        "purchase_price",
+                        "external_id",
+                        "expires_at",
+                        "status",
+                        "notes",
+                        "source",
+                        "created_at",
+                        "created_by",
+                        "adjust_link",
+                    ]
+                },
+            ),
             ("Scope", {"fields": ["scope_kind", "scope_all", scope_list]}),
             ("Change history", {"fields": ["change_history"]}),
         ]
@@ -357,12 +444,31 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
             return []
-        fixed = ["code_display", "account", "unit", "redeemable_value_display",
-                 "remaining_display", "scope_kind", "source", "created_at", "created_by",
-                 "adjust_link", "change_history"]
+        fixed = [
+            "code_display",
+            "account",
+            "unit",
+            "redeemable_value_display",
+            "remaining_display",
+            "scope_kind",
+            "source",
+            "created_at",
+            "created_by",
+            "adjust_link",
+            "change_history",
+        ]
         if not self.has_change_permission(request, obj):
-            return [*fixed, "purchase_price", "external_id", "expires_at", "status", "notes",
-                    "scope_all", "scope_activities", "scope_groups"]
+            return [
+                *fixed,
+                "purchase_price",
+                "external_id",
+                "expires_at",
+                "status",
+                "notes",
+                "scope_all",
+                "scope_activities",
+                "scope_groups",
+            ]
         return fixed
 
     @admin.display(description="redemption code")
@@ -402,8 +508,9 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     @admin.display(description="changes")
     def change_history(self, obj: Lot) -> str:
-        records = list(obj.history.select_related("history_user").order_by("-history_date",
-                                                                          "-history_id")[:50])
+        records = list(
+            obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
+        )
         rows = []
         for newer, older in zip(records, [*records[1:], None], strict=True):
             if older is None:
@@ -411,24 +518,35 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             else:
                 delta = newer.diff_against(older)
                 what = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in delta.changes) or "—"
-            who = (newer.history_user.email if newer.history_user
-                   else (newer.history_change_reason or ""))
-            rows.append((newer.history_date.strftime("%Y-%m-%d %H:%M:%S"), who,
-                         newer.history_change_reason or "", what))
+            who = (
+                newer.history_user.email
+                if newer.history_user
+                else (newer.history_change_reason or "")
+            )
+            rows.append(
+                (
+                    newer.history_date.strftime("%Y-%m-%d %H:%M:%S"),
+                    who,
+                    newer.history_change_reason or "",
+                    what,
+                )
+            )
         if not rows:
             return "—"
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                                rows)
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html(
             '<table class="credit-history"><thead><tr><th>when</th><th>who</th><th>reason</th>'
-            "<th>changes</th></tr></thead><tbody>{}</tbody></table>", body)
+            "<th>changes</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
 
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
         form = getattr(request, "_credit_form", None)
         text = getattr(form, "code_text", None)
         if text and can_see_codes(request.user):
-            self.message_user(request, f"Credit created. Its redemption code is {text}",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"Credit created. Its redemption code is {text}", messages.SUCCESS
+            )
         return super().response_add(request, obj, post_url_continue)
 
     def save_form(self, request, form, change):  # type: ignore[no-untyped-def]
@@ -439,8 +557,11 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     def _bulk(self, request: HttpRequest, queryset: Any, action: str, done: str) -> None:
         try:
-            count = codes.bulk_credit_action(action=action, lot_ids=list(
-                queryset.values_list("pk", flat=True)), actor=actor_of(request))
+            count = codes.bulk_credit_action(
+                action=action,
+                lot_ids=list(queryset.values_list("pk", flat=True)),
+                actor=actor_of(request),
+            )
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
@@ -459,14 +580,19 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         if "delete_selected" in actions:
             func, name, _ = actions["delete_selected"]
             actions["delete_selected"] = (
-                func, name, "Delete selected credits (voids their remaining value)")
+                func,
+                name,
+                "Delete selected credits (voids their remaining value)",
+            )
         return actions
 
     def get_deleted_objects(self, objs, request):  # type: ignore[no-untyped-def]
         # Deleting a credit voids it; nothing cascades (its transfers and entries stay).
-        lines = [f"Credit {shown_code(request, code_of(lot))} of {lot.account.name}: "
-                 f"{lot.unit.format(lot.remaining)} {lot.unit.code} remaining will be voided"
-                 for lot in objs]
+        lines = [
+            f"Credit {shown_code(request, code_of(lot))} of {lot.account.name}: "
+            f"{lot.unit.format(lot.remaining)} {lot.unit.code} remaining will be voided"
+            for lot in objs
+        ]
         perms_needed = set() if self.has_delete_permission(request) else {"credit"}
         return lines, {"credits": len(lines)}, perms_needed, []
 
@@ -474,32 +600,49 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         codes.delete_credit(lot_id=obj.pk, actor=actor_of(request))
 
     def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
-        codes.bulk_credit_action(action="delete", lot_ids=list(
-            queryset.values_list("pk", flat=True)), actor=actor_of(request))
+        codes.bulk_credit_action(
+            action="delete",
+            lot_ids=list(queryset.values_list("pk", flat=True)),
+            actor=actor_of(request),
+        )
 
     # --- adjustments ----------------------------------------------------------------------
 
     def get_urls(self):  # type: ignore[no-untyped-def]
-        extra = [path("<int:lot_id>/adjust/", self.admin_site.admin_view(self.adjust_view),
-                      name="ledger_lot_adjust")]
+        extra = [
+            path(
+                "<int:lot_id>/adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="ledger_lot_adjust",
+            )
+        ]
         return extra + super().get_urls()
 
     def adjust_view(self, request: HttpRequest, lot_id: int):  # type: ignore[no-untyped-def]
-        lot = get_object_or_404(self.get_queryset(request).select_related("unit", "account"),
-                                pk=lot_id)
+        lot = get_object_or_404(
+            self.get_queryset(request).select_related("unit", "account"), pk=lot_id
+        )
         if not self.has_change_permission(request, lot):
             raise PermissionDenied
         form = AdjustForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                delta = parse_amount(form.cleaned_data["amount"].strip(),
-                                     decimals=lot.unit.decimals, field="amount",
-                                     allow_negative=True)
-                ledger.adjust_lot(lot_id=lot.pk, delta=delta,
-                                  reason=form.cleaned_data["reason"], actor=actor_of(request))
+                delta = parse_amount(
+                    form.cleaned_data["amount"].strip(),
+                    decimals=lot.unit.decimals,
+                    field="amount",
+                    allow_negative=True,
+                )
+                ledger.adjust_lot(
+                    lot_id=lot.pk,
+                    delta=delta,
+                    reason=form.cleaned_data["reason"],
+                    actor=actor_of(request),
+                )
             except DomainError as exc:
-                form.add_error("amount" if exc.details.get("field") == "amount" else None,
-                               exc.message)
+                form.add_error(
+                    "amount" if exc.details.get("field") == "amount" else None, exc.message
+                )
             else:
                 self.message_user(request, "The credit was adjusted.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:ledger_lot_change", args=[lot.pk]))

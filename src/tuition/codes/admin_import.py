@@ -60,9 +60,24 @@ class CreditResource(resources.ModelResource):
 
     class Meta:
         model = Lot
-        fields = ["id", "code", "account", "owner_email", "unit", "redeemable_value",
-                  "remaining", "purchase_price", "external_id", "expires_at", "status",
-                  "notes", "scope_kind", "scope_items", "source", "created_at"]
+        fields = [
+            "id",
+            "code",
+            "account",
+            "owner_email",
+            "unit",
+            "redeemable_value",
+            "remaining",
+            "purchase_price",
+            "external_id",
+            "expires_at",
+            "status",
+            "notes",
+            "scope_kind",
+            "scope_items",
+            "source",
+            "created_at",
+        ]
         export_order = fields
         import_id_fields: list[str] = []
         clean_model_instances = False
@@ -75,8 +90,7 @@ class CreditResource(resources.ModelResource):
     # --- export ---------------------------------------------------------------------------
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return Lot.objects.filter(deleted_at__isnull=True).select_related("account", "unit",
-                                                                          "code")
+        return Lot.objects.filter(deleted_at__isnull=True).select_related("account", "unit", "code")
 
     def export_field(self, field, instance, **kwargs):  # type: ignore[no-untyped-def]
         return spreadsheet_safe(super().export_field(field, instance, **kwargs))
@@ -156,35 +170,46 @@ class CreditResource(resources.ModelResource):
         if bool(account) == bool(owner):
             raise _row_error("Give either an account or an owner_email.", "account")
         if account:
-            found = (TrainingAccount.objects.filter(external_id=account).first()
-                     or TrainingAccount.objects.filter(name=account).first())
+            found = (
+                TrainingAccount.objects.filter(external_id=account).first()
+                or TrainingAccount.objects.filter(name=account).first()
+            )
             if found is None:
                 raise _row_error(f"No account {account!r}.", "account")
             args["account_id"] = found.pk
         else:
             args["owner_email"] = owner
         try:
-            args["redeemable_value"] = parse_amount(_text(row, "redeemable_value"),
-                                                    decimals=unit.decimals,
-                                                    field="redeemable_value")
+            args["redeemable_value"] = parse_amount(
+                _text(row, "redeemable_value"), decimals=unit.decimals, field="redeemable_value"
+            )
             price = _text(row, "purchase_price")
-            args["purchase_price"] = (parse_amount(price, decimals=2, field="purchase_price",
-                                                   allow_zero=True) if price else None)
+            args["purchase_price"] = (
+                parse_amount(price, decimals=2, field="purchase_price", allow_zero=True)
+                if price
+                else None
+            )
         except DomainError as exc:
             raise _row_error(exc.message, exc.details.get("field")) from exc
         expires = _text(row, "expires_at")
         try:
             args["expires_at"] = datetime.fromisoformat(expires) if expires else None
         except ValueError as exc:
-            raise _row_error("expires_at must be an ISO 8601 date and time.",
-                             "expires_at") from exc
+            raise _row_error("expires_at must be an ISO 8601 date and time.", "expires_at") from exc
         if args["expires_at"] is not None and args["expires_at"].tzinfo is None:
             raise _row_error("expires_at needs a time zone offset (e.g. +00:00).", "expires_at")
         items = [p for p in _text(row, "scope_items").replace(",", " ").split() if p]
         if not all(p.isdigit() for p in items):
             raise _row_error("scope_items must be ids.", "scope_items")
-        args["scope"] = codes.ScopeInput(kind=_text(row, "scope_kind") or "activity",
-                                         all=not items, items=[int(p) for p in items])
-        args.update(status=_text(row, "status") or "active", notes=_text(row, "notes"),
-                    external_id=_text(row, "external_id"), code=_text(row, "code") or None)
+        args["scope"] = codes.ScopeInput(
+            kind=_text(row, "scope_kind") or "activity",
+            all=not items,
+            items=[int(p) for p in items],
+        )
+        args.update(
+            status=_text(row, "status") or "active",
+            notes=_text(row, "notes"),
+            external_id=_text(row, "external_id"),
+            code=_text(row, "code") or None,
+        )
         return args

@@ -46,8 +46,7 @@ class CreditIn(StrictSerializer):
     expires_at = AwareDateTimeField(required=False, allow_null=True)
     scope = ScopeIn(required=False)
     code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
-    status = serializers.ChoiceField(choices=Lot.Status.values, required=False,
-                                     default="active")
+    status = serializers.ChoiceField(choices=Lot.Status.values, required=False, default="active")
     notes = StrictCharField(max_length=5000, required=False, default="", allow_blank=True)
 
 
@@ -81,17 +80,26 @@ class CreditOut(serializers.Serializer):
         if shown:
             return shown
         code = selectors.code_of_lot(lot.pk)
-        return selectors.reveal_code(code) if code and self.context.get("reveal") else (
-            code.hint if code else None)
+        return (
+            selectors.reveal_code(code)
+            if code and self.context.get("reveal")
+            else (code.hint if code else None)
+        )
 
     def get_purchase_price(self, lot: Lot) -> str | None:
         usd_decimals = 2
-        return None if lot.purchase_price is None else Unit(decimals=usd_decimals).format(
-            lot.purchase_price)
+        return (
+            None
+            if lot.purchase_price is None
+            else Unit(decimals=usd_decimals).format(lot.purchase_price)
+        )
 
     def get_scope(self, lot: Lot) -> dict[str, Any]:
-        return {"kind": lot.scope_kind, "all": lot.scope_all,
-                "items": [str(i) for i in sorted(lot.scope_item_ids())]}
+        return {
+            "kind": lot.scope_kind,
+            "all": lot.scope_all,
+            "items": [str(i) for i in sorted(lot.scope_item_ids())],
+        }
 
 
 def _unit(code: str) -> Unit:
@@ -122,11 +130,15 @@ class CreditListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="credits_list",
-                   parameters=[OpenApiParameter("account", str),
-                               OpenApiParameter("status", str, enum=Lot.Status.values),
-                               OpenApiParameter("unit", str)],
-                   responses={200: page_of(CreditOut, "CreditPage"), **errors(404)})
+    @extend_schema(
+        operation_id="credits_list",
+        parameters=[
+            OpenApiParameter("account", str),
+            OpenApiParameter("status", str, enum=Lot.Status.values),
+            OpenApiParameter("unit", str),
+        ],
+        responses={200: page_of(CreditOut, "CreditPage"), **errors(404)},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         lots = _credits(self.caller())
         if (account := request.query_params.get("account")) is not None:
@@ -137,9 +149,12 @@ class CreditListView(ApiView):
             lots = lots.filter(unit__code__iexact=unit[:16])
         return self.paginated(lots, CreditOut, reveal=self.caller().is_provider)
 
-    @extend_schema(operation_id="credits_create", request=CreditIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: CreditOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="credits_create",
+        request=CreditIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: CreditOut, **errors(404, 409, 422)},
+    )
     @idempotent
     def post(self, request):  # type: ignore[no-untyped-def]
         data = CreditIn(data=request.data)
@@ -152,23 +167,35 @@ class CreditListView(ApiView):
             arguments["expires_at"] = values["expires_at"]
         issued = services.create_credit(
             unit=unit,
-            redeemable_value=parse_amount(values["redeemable_value"], decimals=unit.decimals,
-                                          field="redeemable_value"),
-            purchase_price=None if price is None else parse_amount(
-                price, decimals=2, field="purchase_price", allow_zero=True),
-            account_id=values.get("account"), owner_email=values.get("owner_email"),
-            status=values["status"], notes=values["notes"], scope=_scope(values.get("scope")),
-            external_id=values["external_id"], source=Lot.Source.API,
-            code=values.get("code") or None, actor=self.caller().actor, **arguments,
+            redeemable_value=parse_amount(
+                values["redeemable_value"], decimals=unit.decimals, field="redeemable_value"
+            ),
+            purchase_price=None
+            if price is None
+            else parse_amount(price, decimals=2, field="purchase_price", allow_zero=True),
+            account_id=values.get("account"),
+            owner_email=values.get("owner_email"),
+            status=values["status"],
+            notes=values["notes"],
+            scope=_scope(values.get("scope")),
+            external_id=values["external_id"],
+            source=Lot.Source.API,
+            code=values.get("code") or None,
+            actor=self.caller().actor,
+            **arguments,
         )
         lot = Lot.objects.select_related("unit").get(pk=issued.lot.pk)
-        return Response(_out(lot, self.caller(), code_text=issued.code_text),
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            _out(lot, self.caller(), code_text=issued.code_text), status=status.HTTP_201_CREATED
+        )
 
 
 class CreditDetailView(ApiView):
-    scopes = {"GET": SCOPE_CREDITS_READ, "PATCH": SCOPE_CREDITS_WRITE,
-              "DELETE": SCOPE_CREDITS_WRITE}
+    scopes = {
+        "GET": SCOPE_CREDITS_READ,
+        "PATCH": SCOPE_CREDITS_WRITE,
+        "DELETE": SCOPE_CREDITS_WRITE,
+    }
     provider_only = {"PATCH", "DELETE"}
 
     @extend_schema(operation_id="credits_retrieve", responses={200: CreditOut, **errors(404)})
@@ -176,8 +203,11 @@ class CreditDetailView(ApiView):
         lot = visible_object(_credits(self.caller()), lot_id, what="credit")
         return Response(_out(lot, self.caller()))
 
-    @extend_schema(operation_id="credits_update", request=CreditPatchIn,
-                   responses={200: CreditOut, **errors(404, 409)})
+    @extend_schema(
+        operation_id="credits_update",
+        request=CreditPatchIn,
+        responses={200: CreditOut, **errors(404, 409)},
+    )
     def patch(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = visible_object(_credits(self.caller()), lot_id, what="credit")
         data = CreditPatchIn(data=request.data)
@@ -186,8 +216,9 @@ class CreditDetailView(ApiView):
         if "scope" in changes:
             changes["scope"] = _scope(changes["scope"])
         if "purchase_price" in changes and changes["purchase_price"] is not None:
-            changes["purchase_price"] = parse_amount(changes["purchase_price"], decimals=2,
-                                                     field="purchase_price", allow_zero=True)
+            changes["purchase_price"] = parse_amount(
+                changes["purchase_price"], decimals=2, field="purchase_price", allow_zero=True
+            )
         services.update_credit(lot_id=lot.pk, actor=self.caller().actor, **changes)
         lot = Lot.objects.select_related("unit").get(pk=lot.pk)
         return Response(_out(lot, self.caller()))
@@ -208,17 +239,27 @@ class CreditBulkView(ApiView):
     scopes = {"POST": SCOPE_CREDITS_WRITE}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="credits_bulk", request=BulkIn, parameters=[IDEMPOTENCY_HEADER],
-                   responses={200: inline_serializer("BulkResult", {
-                       "action": serializers.CharField(), "count": serializers.IntegerField()}),
-                       **errors(404)})
+    @extend_schema(
+        operation_id="credits_bulk",
+        request=BulkIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            200: inline_serializer(
+                "BulkResult",
+                {"action": serializers.CharField(), "count": serializers.IntegerField()},
+            ),
+            **errors(404),
+        },
+    )
     @idempotent
     def post(self, request):  # type: ignore[no-untyped-def]
         data = BulkIn(data=request.data)
         data.is_valid(raise_exception=True)
-        count = services.bulk_credit_action(action=data.validated_data["action"],
-                                            lot_ids=data.validated_data["ids"],
-                                            actor=self.caller().actor)
+        count = services.bulk_credit_action(
+            action=data.validated_data["action"],
+            lot_ids=data.validated_data["ids"],
+            actor=self.caller().actor,
+        )
         return Response({"action": data.validated_data["action"], "count": count})
 
 
@@ -230,11 +271,19 @@ class HistoryOut(serializers.Serializer):
 
 class CreditHistoryView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
-    _fields = ["status", "expires_at", "notes", "external_id", "purchase_price", "scope_all",
-               "redeemable_value"]
+    _fields = [
+        "status",
+        "expires_at",
+        "notes",
+        "external_id",
+        "purchase_price",
+        "scope_all",
+        "redeemable_value",
+    ]
 
-    @extend_schema(operation_id="credits_history",
-                   responses={200: HistoryOut(many=True), **errors(404)})
+    @extend_schema(
+        operation_id="credits_history", responses={200: HistoryOut(many=True), **errors(404)}
+    )
     def get(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = visible_object(_credits(self.caller()), lot_id, what="credit")
         records = list(lot.history.order_by("history_date", "history_id"))
@@ -246,8 +295,13 @@ class CreditHistoryView(ApiView):
             if before is not None:
                 for change in after.diff_against(before, included_fields=fields).changes:
                     changes[change.field] = [_plain(change.old), _plain(change.new)]
-            out.append({"at": after.history_date,
-                        "actor": after.history_change_reason or "", "changes": changes})
+            out.append(
+                {
+                    "at": after.history_date,
+                    "actor": after.history_change_reason or "",
+                    "changes": changes,
+                }
+            )
         return Response(HistoryOut(out, many=True).data)
 
 
@@ -266,10 +320,18 @@ class CodeIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=_ACCOUNT_CODE_KINDS)
     unit = StrictCharField(max_length=16, required=False, default="USD")
     member_email = StrictEmailField(required=False, help_text="For a per-member code.")
-    cap = AmountField(required=False, allow_null=True,
-                      help_text="Most a per-member code may spend, in the code's unit.")
-    code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True,
-                           help_text="Blank: generated.")
+    cap = AmountField(
+        required=False,
+        allow_null=True,
+        help_text="Most a per-member code may spend, in the code's unit.",
+    )
+    code = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Blank: generated.",
+    )
     label = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
 
 
@@ -278,8 +340,13 @@ class CodePatchIn(StrictSerializer):
 
 
 class RotateIn(StrictSerializer):
-    code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True,
-                           help_text="The new text; blank: generated.")
+    code = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="The new text; blank: generated.",
+    )
 
 
 class CodeOut(serializers.Serializer):
@@ -329,12 +396,15 @@ def _code_out(code_id: int, who: Caller, **context: Any) -> dict[str, Any]:
 class CodeListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
 
-    @extend_schema(operation_id="codes_list",
-                   parameters=[OpenApiParameter("account", str),
-                               OpenApiParameter("kind", str, enum=_ACCOUNT_CODE_KINDS),
-                               OpenApiParameter("status", str,
-                                                enum=RedemptionCode.Status.values)],
-                   responses={200: page_of(CodeOut, "CodePage"), **errors(404)})
+    @extend_schema(
+        operation_id="codes_list",
+        parameters=[
+            OpenApiParameter("account", str),
+            OpenApiParameter("kind", str, enum=_ACCOUNT_CODE_KINDS),
+            OpenApiParameter("status", str, enum=RedemptionCode.Status.values),
+        ],
+        responses={200: page_of(CodeOut, "CodePage"), **errors(404)},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         who = self.caller()
         codes = _account_codes(who)
@@ -346,8 +416,11 @@ class CodeListView(ApiView):
             codes = codes.filter(status=wanted)
         return self.paginated(codes, CodeOut, who=who)
 
-    @extend_schema(operation_id="codes_create", request=CodeIn,
-                   responses={201: CodeOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="codes_create",
+        request=CodeIn,
+        responses={201: CodeOut, **errors(404, 409, 422)},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         who = self.caller()
         data = CodeIn(data=request.data)
@@ -358,42 +431,58 @@ class CodeListView(ApiView):
         requested = values.get("code") or None
         if values["kind"] == RedemptionCode.Kind.POOL:
             if values.get("member_email") or values.get("cap") is not None:
-                raise ValidationError("A pool code has no member and no cap.",
-                                      details={"field": "kind"})
-            new = services.create_pool_code(account_id=account.pk, unit=unit, actor=who.actor,
-                                            code=requested, label=values["label"])
+                raise ValidationError(
+                    "A pool code has no member and no cap.", details={"field": "kind"}
+                )
+            new = services.create_pool_code(
+                account_id=account.pk,
+                unit=unit,
+                actor=who.actor,
+                code=requested,
+                label=values["label"],
+            )
         else:
             if not values.get("member_email"):
-                raise ValidationError("A per-member code needs member_email.",
-                                      details={"field": "member_email"})
+                raise ValidationError(
+                    "A per-member code needs member_email.", details={"field": "member_email"}
+                )
             cap = values.get("cap")
             new = services.create_member_code(
-                account_id=account.pk, unit=unit, member_email=values["member_email"],
-                actor=who.actor, code=requested,
-                cap=None if cap is None else parse_amount(cap, decimals=unit.decimals,
-                                                          field="cap"))
-        return Response(_code_out(new.code.pk, who, code_text=new.code_text),
-                        status=status.HTTP_201_CREATED)
+                account_id=account.pk,
+                unit=unit,
+                member_email=values["member_email"],
+                actor=who.actor,
+                code=requested,
+                cap=None if cap is None else parse_amount(cap, decimals=unit.decimals, field="cap"),
+            )
+        return Response(
+            _code_out(new.code.pk, who, code_text=new.code_text), status=status.HTTP_201_CREATED
+        )
 
 
 class CodeDetailView(ApiView):
-    scopes = {"GET": SCOPE_CREDITS_READ, "PATCH": SCOPE_CREDITS_WRITE,
-              "DELETE": SCOPE_CREDITS_WRITE}
+    scopes = {
+        "GET": SCOPE_CREDITS_READ,
+        "PATCH": SCOPE_CREDITS_WRITE,
+        "DELETE": SCOPE_CREDITS_WRITE,
+    }
 
     @extend_schema(operation_id="codes_retrieve", responses={200: CodeOut, **errors(404)})
     def get(self, request, code_id):  # type: ignore[no-untyped-def]
         code = visible_object(_account_codes(self.caller()), code_id, what="code")
         return Response(CodeOut(code, context={"who": self.caller()}).data)
 
-    @extend_schema(operation_id="codes_update", request=CodePatchIn,
-                   responses={200: CodeOut, **errors(404)})
+    @extend_schema(
+        operation_id="codes_update", request=CodePatchIn, responses={200: CodeOut, **errors(404)}
+    )
     def patch(self, request, code_id):  # type: ignore[no-untyped-def]
         who = self.caller()
         code = visible_object(_account_codes(who), code_id, what="code")
         data = CodePatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        services.set_code_status(code_id=code.pk, status=data.validated_data["status"],
-                                 actor=who.actor)
+        services.set_code_status(
+            code_id=code.pk, status=data.validated_data["status"], actor=who.actor
+        )
         return Response(_code_out(code.pk, who))
 
     @extend_schema(operation_id="codes_destroy", responses={204: None, **errors(404)})
@@ -407,15 +496,19 @@ class CodeDetailView(ApiView):
 class CodeRotateView(ApiView):
     scopes = {"POST": SCOPE_CREDITS_WRITE}
 
-    @extend_schema(operation_id="codes_rotate", request=RotateIn,
-                   responses={200: CodeOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="codes_rotate",
+        request=RotateIn,
+        responses={200: CodeOut, **errors(404, 409, 422)},
+    )
     def post(self, request, code_id):  # type: ignore[no-untyped-def]
         who = self.caller()
         code = visible_object(_account_codes(who), code_id, what="code")
         data = RotateIn(data=request.data or {})
         data.is_valid(raise_exception=True)
-        new = services.rotate_code(code_id=code.pk, actor=who.actor,
-                                   new_code=data.validated_data.get("code") or None)
+        new = services.rotate_code(
+            code_id=code.pk, actor=who.actor, new_code=data.validated_data.get("code") or None
+        )
         return Response(_code_out(code.pk, who, code_text=new.code_text))
 
 
@@ -430,17 +523,18 @@ class CouponScopeIn(StrictSerializer):
 
 class CouponIn(StrictSerializer):
     name = StrictCharField(max_length=200)
-    percent_off = AmountField(required=False, allow_null=True,
-                              help_text='Percent off the card price, e.g. "10" or "12.5".')
-    amount_off = AmountField(required=False, allow_null=True, help_text="USD off, e.g. \"25.00\".")
+    percent_off = AmountField(
+        required=False,
+        allow_null=True,
+        help_text='Percent off the card price, e.g. "10" or "12.5".',
+    )
+    amount_off = AmountField(required=False, allow_null=True, help_text='USD off, e.g. "25.00".')
     scope = CouponScopeIn(required=False)
     valid_from = AwareDateTimeField(required=False, allow_null=True)
     valid_until = AwareDateTimeField(required=False, allow_null=True)
-    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1,
-                                  max_value=2**31 - 1)
+    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     once_per_learner = StrictBooleanField(required=False, default=False)
-    status = serializers.ChoiceField(choices=Coupon.Status.values, required=False,
-                                     default="active")
+    status = serializers.ChoiceField(choices=Coupon.Status.values, required=False, default="active")
     notes = StrictCharField(max_length=5000, required=False, default="", allow_blank=True)
     code = StrictCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
 
@@ -450,8 +544,7 @@ class CouponPatchIn(StrictSerializer):
     scope = CouponScopeIn(required=False)
     valid_from = AwareDateTimeField(required=False, allow_null=True)
     valid_until = AwareDateTimeField(required=False, allow_null=True)
-    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1,
-                                  max_value=2**31 - 1)
+    max_uses = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     once_per_learner = StrictBooleanField(required=False)
     status = serializers.ChoiceField(choices=Coupon.Status.values, required=False)
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
@@ -482,21 +575,22 @@ class CouponOut(serializers.Serializer):
         return None if bp is None else format_amount(bp, decimals=2)
 
     def get_amount_off(self, coupon: Coupon) -> str | None:
-        return None if coupon.amount_off is None else format_amount(coupon.amount_off,
-                                                                    decimals=2)
+        return None if coupon.amount_off is None else format_amount(coupon.amount_off, decimals=2)
 
     def get_scope(self, coupon: Coupon) -> dict[str, Any]:
         items = sorted(coupon.scope_items.values_list("item_kind", "item_id"))
-        return {"kind": coupon.scope_kind, "all": coupon.scope_all,
-                "items": [{"kind": k, "id": str(i)} for k, i in items]}
+        return {
+            "kind": coupon.scope_kind,
+            "all": coupon.scope_all,
+            "items": [{"kind": k, "id": str(i)} for k, i in items],
+        }
 
 
 def _coupon_scope(values: dict[str, Any]) -> dict[str, Any]:
     scope = values.pop("scope", None)
     if scope is None:
         return {}
-    return {"scope_kind": scope["kind"], "scope_all": scope["all"],
-            "scope_items": scope["items"]}
+    return {"scope_kind": scope["kind"], "scope_all": scope["all"], "scope_items": scope["items"]}
 
 
 def _coupons():  # type: ignore[no-untyped-def]
@@ -507,17 +601,22 @@ class CouponListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = "*"
 
-    @extend_schema(operation_id="coupons_list",
-                   parameters=[OpenApiParameter("status", str, enum=Coupon.Status.values)],
-                   responses={200: page_of(CouponOut, "CouponPage"), **errors()})
+    @extend_schema(
+        operation_id="coupons_list",
+        parameters=[OpenApiParameter("status", str, enum=Coupon.Status.values)],
+        responses={200: page_of(CouponOut, "CouponPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         coupons = _coupons()
         if (wanted := request.query_params.get("status")) is not None:
             coupons = coupons.filter(status=wanted)
         return self.paginated(coupons, CouponOut)
 
-    @extend_schema(operation_id="coupons_create", request=CouponIn,
-                   responses={201: CouponOut, **errors(409, 422)})
+    @extend_schema(
+        operation_id="coupons_create",
+        request=CouponIn,
+        responses={201: CouponOut, **errors(409, 422)},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = CouponIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -525,41 +624,54 @@ class CouponListView(ApiView):
         percent, amount = values.pop("percent_off", None), values.pop("amount_off", None)
         new = _create_coupon(values, percent, amount, self.caller().actor)
         coupon = _coupons().get(pk=new.coupon.pk)
-        return Response(CouponOut(coupon, context={"code_text": new.code_text}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            CouponOut(coupon, context={"code_text": new.code_text}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
-def _create_coupon(values: dict[str, Any], percent: Any, amount: Any,
-                   actor: str) -> services.NewCoupon:
+def _create_coupon(
+    values: dict[str, Any], percent: Any, amount: Any, actor: str
+) -> services.NewCoupon:
     scope = _coupon_scope(values)
     code = values.pop("code", None) or None
     return services.create_coupon(
-        **values, **scope, code=code, actor=actor,
-        percent_off_bp=None if percent is None else parse_amount(
-            percent, decimals=2, field="percent_off"),
-        amount_off=None if amount is None else parse_amount(
-            amount, decimals=2, field="amount_off"),
+        **values,
+        **scope,
+        code=code,
+        actor=actor,
+        percent_off_bp=None
+        if percent is None
+        else parse_amount(percent, decimals=2, field="percent_off"),
+        amount_off=None if amount is None else parse_amount(amount, decimals=2, field="amount_off"),
     )
 
 
 class CouponDetailView(ApiView):
-    scopes = {"GET": SCOPE_CREDITS_READ, "PATCH": SCOPE_CREDITS_WRITE,
-              "DELETE": SCOPE_CREDITS_WRITE}
+    scopes = {
+        "GET": SCOPE_CREDITS_READ,
+        "PATCH": SCOPE_CREDITS_WRITE,
+        "DELETE": SCOPE_CREDITS_WRITE,
+    }
     provider_only = "*"
 
     @extend_schema(operation_id="coupons_retrieve", responses={200: CouponOut, **errors(404)})
     def get(self, request, coupon_id):  # type: ignore[no-untyped-def]
         return Response(CouponOut(visible_object(_coupons(), coupon_id, what="coupon")).data)
 
-    @extend_schema(operation_id="coupons_update", request=CouponPatchIn,
-                   responses={200: CouponOut, **errors(404, 409)})
+    @extend_schema(
+        operation_id="coupons_update",
+        request=CouponPatchIn,
+        responses={200: CouponOut, **errors(404, 409)},
+    )
     def patch(self, request, coupon_id):  # type: ignore[no-untyped-def]
         coupon = visible_object(_coupons(), coupon_id, what="coupon")
         data = CouponPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        services.update_coupon(coupon_id=coupon.pk, actor=self.caller().actor,
-                               **_coupon_scope(values), **values)
+        services.update_coupon(
+            coupon_id=coupon.pk, actor=self.caller().actor, **_coupon_scope(values), **values
+        )
         return Response(CouponOut(_coupons().get(pk=coupon.pk)).data)
 
     @extend_schema(operation_id="coupons_destroy", responses={204: None, **errors(404)})

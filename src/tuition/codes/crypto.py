@@ -16,8 +16,9 @@ _VERSION = "f1"
 
 
 def _key(purpose: str) -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), f"tuition.codes.{purpose}".encode(),
-                    hashlib.sha256).digest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"tuition.codes.{purpose}".encode(), hashlib.sha256
+    ).digest()
 
 
 def digest(normalized: str) -> str:

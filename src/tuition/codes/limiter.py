@@ -41,8 +41,9 @@ def limits() -> dict:
     return {**DEFAULT_LIMITS, **settings.TUITION.get("CODE_ATTEMPT_LIMITS", {})}
 
 
-def keys_for(*, learner_id: int | None = None, ip: str | None = None,
-             account_id: int | None = None) -> list[Key]:
+def keys_for(
+    *, learner_id: int | None = None, ip: str | None = None, account_id: int | None = None
+) -> list[Key]:
     keys: list[Key] = []
     if learner_id is not None:
         keys.append((AttemptCounter.Scope.LEARNER, str(learner_id)))
@@ -95,12 +96,13 @@ def record_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
             stale = Q(window_started_at__lte=window_start)
             AttemptCounter.objects.filter(scope=scope, key=key).update(
                 failures=Case(When(stale, then=Value(1)), default=F("failures") + 1),
-                window_started_at=Case(When(stale, then=Value(at)),
-                                       default=F("window_started_at")),
+                window_started_at=Case(When(stale, then=Value(at)), default=F("window_started_at")),
             )
             AttemptCounter.objects.filter(
                 Q(locked_until__isnull=True) | Q(locked_until__lte=at),
-                scope=scope, key=key, failures__gte=config[scope],
+                scope=scope,
+                key=key,
+                failures__gte=config[scope],
             ).update(locked_until=locked_until, failures=0, window_started_at=at)
 
 
@@ -157,7 +159,9 @@ def settle_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
         for scope, key in keys:
             AttemptCounter.objects.filter(
                 Q(locked_until__isnull=True) | Q(locked_until__lte=at),
-                scope=scope, key=key, failures__gte=config[scope],
+                scope=scope,
+                key=key,
+                failures__gte=config[scope],
             ).update(locked_until=locked_until, failures=0, window_started_at=at)
 
 

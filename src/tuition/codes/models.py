@@ -46,14 +46,20 @@ class RedemptionCode(models.Model):
         "ledger.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="code"
     )
     account = models.ForeignKey(
-        "accounts.TrainingAccount", null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.TrainingAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="codes",
     )
     unit = models.ForeignKey(
         "ledger.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="member_codes",
     )
     cap = models.BigIntegerField(null=True, blank=True, help_text="Most it may spend, minor units.")
@@ -72,12 +78,27 @@ class RedemptionCode(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="lot") & Q(lot__isnull=False) & Q(coupon__isnull=True))
-                | (Q(kind="pool") & Q(account__isnull=False) & Q(unit__isnull=False)
-                   & Q(lot__isnull=True) & Q(coupon__isnull=True))
-                | (Q(kind="member") & Q(account__isnull=False) & Q(unit__isnull=False)
-                   & Q(member__isnull=False) & Q(lot__isnull=True) & Q(coupon__isnull=True))
-                | (Q(kind="coupon") & Q(coupon__isnull=False) & Q(lot__isnull=True)
-                   & Q(account__isnull=True)),
+                | (
+                    Q(kind="pool")
+                    & Q(account__isnull=False)
+                    & Q(unit__isnull=False)
+                    & Q(lot__isnull=True)
+                    & Q(coupon__isnull=True)
+                )
+                | (
+                    Q(kind="member")
+                    & Q(account__isnull=False)
+                    & Q(unit__isnull=False)
+                    & Q(member__isnull=False)
+                    & Q(lot__isnull=True)
+                    & Q(coupon__isnull=True)
+                )
+                | (
+                    Q(kind="coupon")
+                    & Q(coupon__isnull=False)
+                    & Q(lot__isnull=True)
+                    & Q(account__isnull=True)
+                ),
                 name="code_kind_target",
             ),
             models.CheckConstraint(condition=Q(spent__gte=0), name="code_spent_not_negative"),
@@ -125,10 +146,17 @@ class Coupon(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(percent_off_bp__isnull=False) & Q(amount_off__isnull=True)
-                           & Q(percent_off_bp__gt=0) & Q(percent_off_bp__lte=10000))
-                | (Q(percent_off_bp__isnull=True) & Q(amount_off__isnull=False)
-                   & Q(amount_off__gt=0)),
+                condition=(
+                    Q(percent_off_bp__isnull=False)
+                    & Q(amount_off__isnull=True)
+                    & Q(percent_off_bp__gt=0)
+                    & Q(percent_off_bp__lte=10000)
+                )
+                | (
+                    Q(percent_off_bp__isnull=True)
+                    & Q(amount_off__isnull=False)
+                    & Q(amount_off__gt=0)
+                ),
                 name="coupon_one_discount",
             ),
             models.CheckConstraint(
@@ -148,8 +176,9 @@ class CouponScopeItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["coupon", "item_kind", "item_id"],
-                                    name="coupon_scope_item_unique")
+            models.UniqueConstraint(
+                fields=["coupon", "item_kind", "item_id"], name="coupon_scope_item_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -161,8 +190,9 @@ class CouponUse(models.Model):
     itself refuses a second use by the same learner."""
 
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="use_records")
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="+")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     order_id = models.BigIntegerField(null=True, blank=True)
     once_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField()

@@ -52,8 +52,12 @@ def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped
     if code.member_id is not None and code.member_id == user.pk:
         return True
     account_id = code.account_id or (code.lot.account_id if code.lot_id else None)
-    return account_id is not None and Membership.objects.filter(
-        account_id=account_id, user=user, role=Membership.Role.OWNER).exists()
+    return (
+        account_id is not None
+        and Membership.objects.filter(
+            account_id=account_id, user=user, role=Membership.Role.OWNER
+        ).exists()
+    )
 
 
 def reveal_code(code: RedemptionCode) -> str | None:

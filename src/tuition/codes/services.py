@@ -81,14 +81,20 @@ def _ensure_free(normalized: str) -> None:
         raise CodeTakenError(details={"field": "code"})
 
 
-def _insert_code(display: str, normalized: str, is_custom: bool, *, kind: str, actor: str,
-                 **targets: Any) -> NewCode:
+def _insert_code(
+    display: str, normalized: str, is_custom: bool, *, kind: str, actor: str, **targets: Any
+) -> NewCode:
     try:
         with transaction.atomic():
             row = RedemptionCode.objects.create(
-                digest=crypto.digest(normalized), sealed=crypto.seal(display),
-                hint=normalized[-4:], is_custom=is_custom, kind=kind, created_at=clock.now(),
-                created_by=actor[:200], **targets,
+                digest=crypto.digest(normalized),
+                sealed=crypto.seal(display),
+                hint=normalized[-4:],
+                is_custom=is_custom,
+                kind=kind,
+                created_at=clock.now(),
+                created_by=actor[:200],
+                **targets,
             )
     except IntegrityError as exc:  # a concurrent creator took the same custom code
         raise CodeTakenError(details={"field": "code"}) from exc
@@ -136,8 +142,9 @@ def create_credit(
         NotFoundError: no such account.
     """
     if (account_id is None) == (owner_email is None):
-        raise ValidationError("Give either an account or an owner email.",
-                              details={"field": "account"})
+        raise ValidationError(
+            "Give either an account or an owner email.", details={"field": "account"}
+        )
     if owner_email is not None:
         account_id = personal_account_for(email=owner_email, actor=actor).pk
     from tuition.accounts.models import TrainingAccount
@@ -148,15 +155,28 @@ def create_credit(
     display, normalized, is_custom = _code_parts(code)  # refuse a bad code before issuing
     _ensure_free(normalized)
     lot = ledger.issue_credit(
-        account_id=account_id, unit=unit, redeemable_value=redeemable_value, actor=actor,
-        purchase_price=purchase_price, expires_at=expires_at, status=status, notes=notes,
-        scope_kind=scope.kind, scope_all=scope.all, scope_items=scope.items,
-        external_id=external_id, source=source,
+        account_id=account_id,
+        unit=unit,
+        redeemable_value=redeemable_value,
+        actor=actor,
+        purchase_price=purchase_price,
+        expires_at=expires_at,
+        status=status,
+        notes=notes,
+        scope_kind=scope.kind,
+        scope_all=scope.all,
+        scope_items=scope.items,
+        external_id=external_id,
+        source=source,
     )
-    new = _insert_code(display, normalized, is_custom, kind=RedemptionCode.Kind.LOT,
-                       actor=actor, lot=lot)
-    events.record(events.CREDIT_ISSUED, account_id=lot.account_id,
-                  data={**_lot_event_data(lot), "code_hint": new.code.hint})
+    new = _insert_code(
+        display, normalized, is_custom, kind=RedemptionCode.Kind.LOT, actor=actor, lot=lot
+    )
+    events.record(
+        events.CREDIT_ISSUED,
+        account_id=lot.account_id,
+        data={**_lot_event_data(lot), "code_hint": new.code.hint},
+    )
     return IssuedCredit(lot, new.code, new.code_text)
 
 
@@ -195,8 +215,11 @@ def update_credit(
         ScopeKindImmutableError: the scope kind differs from the credit's.
         ValidationError: a bad status, purchase price or scope list.
     """
-    found = Lot.objects.filter(pk=lot_id, deleted_at__isnull=True).values_list(
-        "account_id", "unit_id").first()
+    found = (
+        Lot.objects.filter(pk=lot_id, deleted_at__isnull=True)
+        .values_list("account_id", "unit_id")
+        .first()
+    )
     if found is None:
         raise NotFoundError("No such credit.")
     lock_wallet(*found)
@@ -209,12 +232,18 @@ def update_credit(
         old = lot.expires_at
         ledger.change_expiry(lot_id=lot.pk, expires_at=expires_at, actor=actor)
         lot.refresh_from_db()
-        events.record(events.CREDIT_EXPIRY_CHANGED, account_id=lot.account_id, data={
-            "lot_id": str(lot.pk), "unit": lot.unit.code, "account_name": lot.account.name,
-            "old_expires_at": old.isoformat() if old else None,
-            "new_expires_at": expires_at.isoformat() if expires_at else None,
-            "remaining": lot.unit.format(lot.remaining),
-        })
+        events.record(
+            events.CREDIT_EXPIRY_CHANGED,
+            account_id=lot.account_id,
+            data={
+                "lot_id": str(lot.pk),
+                "unit": lot.unit.code,
+                "account_name": lot.account.name,
+                "old_expires_at": old.isoformat() if old else None,
+                "new_expires_at": expires_at.isoformat() if expires_at else None,
+                "remaining": lot.unit.format(lot.remaining),
+            },
+        )
     lot.refresh_from_db()
     fields: list[str] = []
     if notes is not UNSET and notes != lot.notes:
@@ -223,14 +252,17 @@ def update_credit(
         lot.external_id, fields = (external_id or "")[:200], [*fields, "external_id"]
     if purchase_price is not UNSET and purchase_price != lot.purchase_price:
         if purchase_price is not None and not 0 <= purchase_price <= MAX_MINOR:
-            raise ValidationError("purchase_price must not be negative.",
-                                  details={"field": "purchase_price"})
+            raise ValidationError(
+                "purchase_price must not be negative.", details={"field": "purchase_price"}
+            )
         lot.purchase_price, fields = purchase_price, [*fields, "purchase_price"]
     if scope is not UNSET:
         items = sorted(set(scope.items))
         if not scope.all and not items:
-            raise ValidationError("A scope that is not 'all' needs at least one item.",
-                                  details={"field": "scope.items"})
+            raise ValidationError(
+                "A scope that is not 'all' needs at least one item.",
+                details={"field": "scope.items"},
+            )
         if scope.all != lot.scope_all:
             lot.scope_all, fields = scope.all, [*fields, "scope_all"]
         if sorted(lot.scope_item_ids()) != items or scope.all:
@@ -254,16 +286,22 @@ def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: str) -> in
         NotFoundError: one of the credits does not exist (or was deleted).
     """
     if action not in ("activate", "deactivate", "delete"):
-        raise ValidationError("action must be activate, deactivate or delete.",
-                              details={"field": "action"})
+        raise ValidationError(
+            "action must be activate, deactivate or delete.", details={"field": "action"}
+        )
     ids = sorted(set(lot_ids))
     if not ids:
         raise ValidationError("Give at least one credit.", details={"field": "ids"})
-    rows = list(Lot.objects.filter(pk__in=ids, deleted_at__isnull=True)
-                .values_list("pk", "account_id", "unit_id"))
+    rows = list(
+        Lot.objects.filter(pk__in=ids, deleted_at__isnull=True).values_list(
+            "pk", "account_id", "unit_id"
+        )
+    )
     if len(rows) != len(ids):
-        raise NotFoundError("No such credit.", details={
-            "ids": [str(i) for i in sorted(set(ids) - {r[0] for r in rows})]})
+        raise NotFoundError(
+            "No such credit.",
+            details={"ids": [str(i) for i in sorted(set(ids) - {r[0] for r in rows})]},
+        )
     lock_wallets({(a, u) for _, a, u in rows})
     for lot_id in ids:
         if action == "delete":
@@ -294,20 +332,34 @@ def delete_credit(*, lot_id: int, actor: str, reason: str = "") -> None:
 
 
 @use_case
-def create_pool_code(*, account_id: int, unit: Unit, actor: str, code: str | None = None,
-                     label: str = "") -> NewCode:
+def create_pool_code(
+    *, account_id: int, unit: Unit, actor: str, code: str | None = None, label: str = ""
+) -> NewCode:
     """A code that pays from the account's lots in `unit` (soonest expiring first).
 
     Raises:
         ValidationError: a malformed or taken custom code.
     """
-    return _store_code(code=code, kind=RedemptionCode.Kind.POOL, actor=actor,
-                       account_id=account_id, unit=unit, label=label[:200])
+    return _store_code(
+        code=code,
+        kind=RedemptionCode.Kind.POOL,
+        actor=actor,
+        account_id=account_id,
+        unit=unit,
+        label=label[:200],
+    )
 
 
 @use_case
-def create_member_code(*, account_id: int, unit: Unit, member_email: str, actor: str,
-                       cap: int | None = None, code: str | None = None) -> NewCode:
+def create_member_code(
+    *,
+    account_id: int,
+    unit: Unit,
+    member_email: str,
+    actor: str,
+    cap: int | None = None,
+    code: str | None = None,
+) -> NewCode:
     """A pool code only this member may use, spending at most `cap` (minor units) if given.
 
     Raises:
@@ -315,13 +367,21 @@ def create_member_code(*, account_id: int, unit: Unit, member_email: str, actor:
     """
     user = get_or_create_user(email=member_email)
     if not Membership.objects.filter(account_id=account_id, user=user).exists():
-        raise ValidationError("This person is not a member of the account.",
-                              details={"field": "member"})
+        raise ValidationError(
+            "This person is not a member of the account.", details={"field": "member"}
+        )
     if cap is not None and not 0 < cap <= MAX_MINOR:
         raise ValidationError("cap must be greater than zero.", details={"field": "cap"})
-    return _store_code(code=code, kind=RedemptionCode.Kind.MEMBER, actor=actor,
-                       account_id=account_id, unit=unit, member=user, cap=cap,
-                       label=user.email[:200])
+    return _store_code(
+        code=code,
+        kind=RedemptionCode.Kind.MEMBER,
+        actor=actor,
+        account_id=account_id,
+        unit=unit,
+        member=user,
+        cap=cap,
+        label=user.email[:200],
+    )
 
 
 @use_case
@@ -373,7 +433,11 @@ def rotate_code(*, code_id: int, actor: str, new_code: str | None = None) -> New
     if RedemptionCode.objects.filter(digest=digest).exclude(pk=row.pk).exists():
         raise CodeTakenError(details={"field": "code"})
     row.digest, row.sealed, row.hint, row.is_custom = (
-        digest, crypto.seal(display), normalized[-4:], is_custom)
+        digest,
+        crypto.seal(display),
+        normalized[-4:],
+        is_custom,
+    )
     row._change_reason = f"code rotated by {actor}"  # type: ignore[attr-defined]
     try:
         with transaction.atomic():
@@ -384,8 +448,11 @@ def rotate_code(*, code_id: int, actor: str, new_code: str | None = None) -> New
 
 
 def _code_for_update(code_id: int) -> RedemptionCode:
-    row = RedemptionCode.objects.select_for_update().filter(
-        pk=code_id, deleted_at__isnull=True).first()
+    row = (
+        RedemptionCode.objects.select_for_update()
+        .filter(pk=code_id, deleted_at__isnull=True)
+        .first()
+    )
     if row is None:
         raise NotFoundError("No such code.")
     return row
@@ -396,11 +463,13 @@ def _code_for_update(code_id: int) -> RedemptionCode:
 
 def _check_coupon_scope(kind: str, scope_all: bool, items: Sequence[tuple[str, int]]) -> None:
     if kind not in ScopeKind.values:
-        raise ValidationError("scope.kind must be activity, group or any.",
-                              details={"field": "scope.kind"})
+        raise ValidationError(
+            "scope.kind must be activity, group or any.", details={"field": "scope.kind"}
+        )
     if not scope_all and not items:
-        raise ValidationError("A scope that is not 'all' needs at least one item.",
-                              details={"field": "scope.items"})
+        raise ValidationError(
+            "A scope that is not 'all' needs at least one item.", details={"field": "scope.items"}
+        )
 
 
 def _coupon_items(kind: str, items: Iterable[int | tuple[str, int]]) -> list[tuple[str, int]]:
@@ -410,8 +479,9 @@ def _coupon_items(kind: str, items: Iterable[int | tuple[str, int]]) -> list[tup
             out.append(item)
         else:
             if kind == ScopeKind.ANY:
-                raise ValidationError("Items of an 'any' scope need their kind.",
-                                      details={"field": "scope.items"})
+                raise ValidationError(
+                    "Items of an 'any' scope need their kind.", details={"field": "scope.items"}
+                )
             out.append((kind, int(item)))
     return sorted(set(out))
 
@@ -444,17 +514,21 @@ def create_coupon(
     if not name or len(name) > 200:
         raise ValidationError("name must be 1 to 200 characters.", details={"field": "name"})
     if (percent_off_bp is None) == (amount_off is None):
-        raise ValidationError("Give either a percentage or an amount off.",
-                              details={"field": "discount"})
+        raise ValidationError(
+            "Give either a percentage or an amount off.", details={"field": "discount"}
+        )
     if percent_off_bp is not None and not 0 < percent_off_bp <= 10000:
-        raise ValidationError("percent_off must be above 0 and at most 100.",
-                              details={"field": "percent_off"})
+        raise ValidationError(
+            "percent_off must be above 0 and at most 100.", details={"field": "percent_off"}
+        )
     if amount_off is not None and not 0 < amount_off <= MAX_MINOR:
-        raise ValidationError("amount_off must be greater than zero.",
-                              details={"field": "amount_off"})
+        raise ValidationError(
+            "amount_off must be greater than zero.", details={"field": "amount_off"}
+        )
     if valid_from and valid_until and valid_until <= valid_from:
-        raise ValidationError("valid_until must be after valid_from.",
-                              details={"field": "valid_until"})
+        raise ValidationError(
+            "valid_until must be after valid_from.", details={"field": "valid_until"}
+        )
     if max_uses is not None and max_uses < 1:
         raise ValidationError("max_uses must be at least 1.", details={"field": "max_uses"})
     if status not in Coupon.Status.values:
@@ -462,16 +536,27 @@ def create_coupon(
     items = _coupon_items(scope_kind, scope_items)
     _check_coupon_scope(scope_kind, scope_all, items)
     coupon = Coupon.objects.create(
-        name=name, percent_off_bp=percent_off_bp, amount_off=amount_off, scope_kind=scope_kind,
-        scope_all=scope_all, valid_from=valid_from, valid_until=valid_until, max_uses=max_uses,
-        once_per_learner=once_per_learner, status=status, notes=notes or "",
-        created_at=clock.now(), created_by=actor[:200],
+        name=name,
+        percent_off_bp=percent_off_bp,
+        amount_off=amount_off,
+        scope_kind=scope_kind,
+        scope_all=scope_all,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        max_uses=max_uses,
+        once_per_learner=once_per_learner,
+        status=status,
+        notes=notes or "",
+        created_at=clock.now(),
+        created_by=actor[:200],
     )
     if not scope_all:
         CouponScopeItem.objects.bulk_create(
-            [CouponScopeItem(coupon=coupon, item_kind=k, item_id=i) for k, i in items])
-    new = _store_code(code=code, kind=RedemptionCode.Kind.COUPON, actor=actor, coupon=coupon,
-                      label=name)
+            [CouponScopeItem(coupon=coupon, item_kind=k, item_id=i) for k, i in items]
+        )
+    new = _store_code(
+        code=code, kind=RedemptionCode.Kind.COUPON, actor=actor, coupon=coupon, label=name
+    )
     return NewCoupon(coupon, new.code_text)
 
 
@@ -498,35 +583,51 @@ def update_coupon(
         ScopeKindImmutableError: another scope kind.
         ValidationError: bad values (max_uses below the uses so far, a bad window).
     """
-    coupon = Coupon.objects.select_for_update().filter(pk=coupon_id,
-                                                       deleted_at__isnull=True).first()
+    coupon = (
+        Coupon.objects.select_for_update().filter(pk=coupon_id, deleted_at__isnull=True).first()
+    )
     if coupon is None:
         raise NotFoundError("No such coupon.")
     if scope_kind is not UNSET and scope_kind != coupon.scope_kind:
         raise ScopeKindImmutableError(details={"field": "scope.kind"})
-    changes = {k: v for k, v in {
-        "name": name, "status": status, "valid_from": valid_from, "valid_until": valid_until,
-        "max_uses": max_uses, "once_per_learner": once_per_learner, "notes": notes,
-        "scope_all": scope_all,
-    }.items() if v is not UNSET}
+    changes = {
+        k: v
+        for k, v in {
+            "name": name,
+            "status": status,
+            "valid_from": valid_from,
+            "valid_until": valid_until,
+            "max_uses": max_uses,
+            "once_per_learner": once_per_learner,
+            "notes": notes,
+            "scope_all": scope_all,
+        }.items()
+        if v is not UNSET
+    }
     if "status" in changes and changes["status"] not in Coupon.Status.values:
         raise ValidationError("status must be active or inactive.", details={"field": "status"})
     if changes.get("max_uses") is not None and changes["max_uses"] < max(coupon.uses, 1):
-        raise ValidationError("max_uses cannot be below the uses so far.",
-                              details={"field": "max_uses"})
+        raise ValidationError(
+            "max_uses cannot be below the uses so far.", details={"field": "max_uses"}
+        )
     for key, value in changes.items():
         setattr(coupon, key, value)
     if coupon.valid_from and coupon.valid_until and coupon.valid_until <= coupon.valid_from:
-        raise ValidationError("valid_until must be after valid_from.",
-                              details={"field": "valid_until"})
+        raise ValidationError(
+            "valid_until must be after valid_from.", details={"field": "valid_until"}
+        )
     if scope_items is not UNSET or "scope_all" in changes:
-        items = (_coupon_items(coupon.scope_kind, scope_items) if scope_items is not UNSET
-                 else sorted(coupon.scope_items.values_list("item_kind", "item_id")))
+        items = (
+            _coupon_items(coupon.scope_kind, scope_items)
+            if scope_items is not UNSET
+            else sorted(coupon.scope_items.values_list("item_kind", "item_id"))
+        )
         _check_coupon_scope(coupon.scope_kind, coupon.scope_all, items)
         CouponScopeItem.objects.filter(coupon=coupon).delete()
         if not coupon.scope_all:
             CouponScopeItem.objects.bulk_create(
-                [CouponScopeItem(coupon=coupon, item_kind=k, item_id=i) for k, i in items])
+                [CouponScopeItem(coupon=coupon, item_kind=k, item_id=i) for k, i in items]
+            )
     coupon._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]
     coupon.save()
     if "status" in changes:
@@ -541,8 +642,9 @@ def delete_coupon(*, coupon_id: int, actor: str) -> None:
     Raises:
         NotFoundError: no such coupon.
     """
-    coupon = Coupon.objects.select_for_update().filter(pk=coupon_id,
-                                                       deleted_at__isnull=True).first()
+    coupon = (
+        Coupon.objects.select_for_update().filter(pk=coupon_id, deleted_at__isnull=True).first()
+    )
     if coupon is None:
         raise NotFoundError("No such coupon.")
     at = clock.now()
@@ -550,7 +652,8 @@ def delete_coupon(*, coupon_id: int, actor: str) -> None:
     coupon._change_reason = f"deleted by {actor}"  # type: ignore[attr-defined]
     coupon.save(update_fields=["deleted_at", "status"])
     RedemptionCode.objects.filter(coupon=coupon).update(
-        deleted_at=at, status=RedemptionCode.Status.INACTIVE)
+        deleted_at=at, status=RedemptionCode.Status.INACTIVE
+    )
 
 
 def add_member_spend(*, code_id: int, amount: int) -> bool:

@@ -27,7 +27,7 @@ def generate_code() -> str:
 
 
 def group(symbols: str) -> str:
-    return "-".join(symbols[i:i + 4] for i in range(0, len(symbols), 4))
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
 
 
 def normalize_code(raw: object, *, field: str = "code") -> str:
@@ -42,14 +42,17 @@ def normalize_code(raw: object, *, field: str = "code") -> str:
     if len(raw) > MAX_INPUT_LENGTH:
         raise ValidationError(f"{field} is too long.", details={"field": field})
     if not raw.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in raw):
-        raise ValidationError(f"{field} contains characters that are not allowed.",
-                              details={"field": field})
+        raise ValidationError(
+            f"{field} contains characters that are not allowed.", details={"field": field}
+        )
     cleaned = raw.replace(" ", "").replace("-", "").upper().translate(_TRANSLATE)
     if not cleaned:
         raise ValidationError(f"{field} is empty.", details={"field": field})
     if not _NORMALIZED.match(cleaned):
-        raise ValidationError(f"{field} may contain only letters, digits, spaces and hyphens.",
-                              details={"field": field})
+        raise ValidationError(
+            f"{field} may contain only letters, digits, spaces and hyphens.",
+            details={"field": field},
+        )
     return cleaned
 
 

@@ -29,8 +29,9 @@ def commerce_enabled() -> bool:
     return bool(settings.TUITION.get("COMMERCE_ENABLED", True))
 
 
-def add_domain_error(form: forms.BaseForm, exc: DomainError, *,
-                     fields: dict[str, str] | None = None) -> None:
+def add_domain_error(
+    form: forms.BaseForm, exc: DomainError, *, fields: dict[str, str] | None = None
+) -> None:
     """Show a service refusal on the form: on the field it names when the form has it."""
     field = exc.details.get("field") if isinstance(exc.details, dict) else None
     field = (fields or {}).get(field, field) if field else None

@@ -38,7 +38,8 @@ def outage_response(request: HttpRequest, error: ServiceBusyError | None = None)
         response = JsonResponse(error.as_dict(), status=error.status)
     else:
         response = HttpResponse(
-            _PAGE.format(message=error.message), status=error.status,
+            _PAGE.format(message=error.message),
+            status=error.status,
             content_type="text/html; charset=utf-8",
         )
     response["Retry-After"] = str(error.retry_after)
@@ -59,6 +60,7 @@ class DatabaseOutageMiddleware:
             return outage_response(request, exception)
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        logger.warning("Database unavailable during %s %s: %s", request.method, request.path,
-                       exception)
+        logger.warning(
+            "Database unavailable during %s %s: %s", request.method, request.path, exception
+        )
         return outage_response(request)

@@ -17,16 +17,23 @@ class TokenTypeForm(ServiceForm):
     def apply(self, *, actor: str) -> Unit:
         data = self.cleaned_data
         if self.instance.pk is None:
-
-            unit = create_token_type(code=data["code"], name=data["name"],
-                                     decimals=data.get("decimals") or 0,
-                                     expiry_days=data.get("expiry_days"), actor=actor)
+            unit = create_token_type(
+                code=data["code"],
+                name=data["name"],
+                decimals=data.get("decimals") or 0,
+                expiry_days=data.get("expiry_days"),
+                actor=actor,
+            )
             if data.get("is_active") is False:
                 unit = update_token_type(unit_id=unit.pk, is_active=False, actor=actor)
             return unit
-        return update_token_type(unit_id=self.instance.pk, name=data["name"],
-                                 expiry_days=data.get("expiry_days"),
-                                 is_active=data.get("is_active"), actor=actor)
+        return update_token_type(
+            unit_id=self.instance.pk,
+            name=data["name"],
+            expiry_days=data.get("expiry_days"),
+            is_active=data.get("is_active"),
+            actor=actor,
+        )
 
 
 @admin.register(Unit)
@@ -68,8 +75,16 @@ class EntryInline(admin.TabularInline):
 
 @admin.register(Transfer)
 class TransferAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "account", "unit", "amount_display", "created_at", "actor",
-                    "reason"]
+    list_display = [
+        "id",
+        "kind",
+        "account",
+        "unit",
+        "amount_display",
+        "created_at",
+        "actor",
+        "reason",
+    ]
     list_filter = ["kind", "unit"]
     search_fields = ["account__name", "actor", "reason"]
     list_select_related = ["account", "unit"]
@@ -87,4 +102,3 @@ class EntryAdmin(ReadOnlyAdmin):
     list_filter = ["system_account", "transfer__kind"]
     list_select_related = ["transfer", "lot"]
     search_fields = ["=transfer__id", "=lot__id"]
-

@@ -29,8 +29,9 @@ class UnitIn(StrictSerializer):
     code = StrictCharField(max_length=16)
     name = StrictCharField(max_length=100)
     decimals = StrictIntegerField(required=False, default=0, max_value=6)
-    expiry_days = StrictIntegerField(required=False, allow_null=True, default=365,
-                                     min_value=1, max_value=36500)
+    expiry_days = StrictIntegerField(
+        required=False, allow_null=True, default=365, min_value=1, max_value=36500
+    )
 
 
 class UnitOut(serializers.Serializer):
@@ -47,13 +48,15 @@ class UnitListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
 
-    @extend_schema(operation_id="units_list", responses={200: page_of(UnitOut, "UnitPage"),
-                                                         **errors()})
+    @extend_schema(
+        operation_id="units_list", responses={200: page_of(UnitOut, "UnitPage"), **errors()}
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         return self.paginated(Unit.objects.order_by("-is_builtin", "code"), UnitOut)
 
-    @extend_schema(operation_id="units_create", request=UnitIn,
-                   responses={201: UnitOut, **errors()})
+    @extend_schema(
+        operation_id="units_create", request=UnitIn, responses={201: UnitOut, **errors()}
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = UnitIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -127,17 +130,20 @@ class TransactionListView(ApiView):
         lot = request.query_params.get("lot")
         if lot is not None:
             lot_id = parse_id(lot)
-            transfers = transfers.filter(
-                pk__in=Entry.objects.filter(lot_id=lot_id).values("transfer_id")
-            ) if lot_id else transfers.none()
+            transfers = (
+                transfers.filter(pk__in=Entry.objects.filter(lot_id=lot_id).values("transfer_id"))
+                if lot_id
+                else transfers.none()
+            )
         return self.paginated(transfers, TransferOut)
 
 
 class TransactionDetailView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
 
-    @extend_schema(operation_id="transactions_retrieve", responses={200: TransferOut,
-                                                                    **errors(404)})
+    @extend_schema(
+        operation_id="transactions_retrieve", responses={200: TransferOut, **errors(404)}
+    )
     def get(self, request, transfer_id):  # type: ignore[no-untyped-def]
         transfer = visible_object(_transfers_for(self), transfer_id, what="transaction")
         return Response(TransferOut(transfer).data)
@@ -162,26 +168,33 @@ class AdjustmentListView(ApiView):
             lots = lots.filter(account__in=visible_accounts(who).values("pk"))
         return visible_object(lots, lot_id, what="credit")
 
-    @extend_schema(operation_id="credits_adjustments_list",
-                   responses={200: page_of(TransferOut, "AdjustmentPage"), **errors(404)})
+    @extend_schema(
+        operation_id="credits_adjustments_list",
+        responses={200: page_of(TransferOut, "AdjustmentPage"), **errors(404)},
+    )
     def get(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = self._lot(lot_id)
-        adjustments = _transfers_for(self).filter(
-            kind=Transfer.Kind.ADJUST, entries__lot_id=lot.pk
-        )
+        adjustments = _transfers_for(self).filter(kind=Transfer.Kind.ADJUST, entries__lot_id=lot.pk)
         return self.paginated(adjustments, TransferOut)
 
-    @extend_schema(operation_id="credits_adjustments_create", request=AdjustmentIn,
-                   parameters=[IDEMPOTENCY_HEADER],
-                   responses={201: TransferOut, **errors(404, 409, 422)})
+    @extend_schema(
+        operation_id="credits_adjustments_create",
+        request=AdjustmentIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: TransferOut, **errors(404, 409, 422)},
+    )
     @idempotent
     def post(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = self._lot(lot_id)
         data = AdjustmentIn(data=request.data)
         data.is_valid(raise_exception=True)
-        delta = parse_amount(data.validated_data["amount"], decimals=lot.unit.decimals,
-                             allow_negative=True)
-        transfer = services.adjust_lot(lot_id=lot.pk, delta=delta,
-                                       reason=data.validated_data["reason"],
-                                       actor=self.caller().actor)
+        delta = parse_amount(
+            data.validated_data["amount"], decimals=lot.unit.decimals, allow_negative=True
+        )
+        transfer = services.adjust_lot(
+            lot_id=lot.pk,
+            delta=delta,
+            reason=data.validated_data["reason"],
+            actor=self.caller().actor,
+        )
         return Response(TransferOut(transfer).data, status=status.HTTP_201_CREATED)

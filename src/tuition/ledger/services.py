@@ -463,8 +463,9 @@ def create_token_type(
     if not 0 <= decimals <= 6:
         raise ValidationError("decimals must be between 0 and 6.", details={"field": "decimals"})
     if expiry_days is not None and not 1 <= expiry_days <= 36500:
-        raise ValidationError("expiry_days must be between 1 and 36500.",
-                              details={"field": "expiry_days"})
+        raise ValidationError(
+            "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+        )
     if Unit.objects.filter(code__iexact=code).exists():
         raise ValidationError("A unit with this code exists.", details={"field": "code"})
     unit = Unit(code=code, name=name, decimals=decimals, expiry_days=expiry_days)
@@ -474,9 +475,14 @@ def create_token_type(
 
 
 @use_case
-def update_token_type(*, unit_id: int, actor: str, name: str | None = None,
-                      expiry_days: object = ...,
-                      is_active: bool | None = None) -> Unit:
+def update_token_type(
+    *,
+    unit_id: int,
+    actor: str,
+    name: str | None = None,
+    expiry_days: object = ...,
+    is_active: bool | None = None,
+) -> Unit:
     """Rename a token type, change its default expiry for refills and API issues, or retire it.
     Its code and decimals never change: existing amounts are stored in its minor unit.
 
@@ -495,10 +501,12 @@ def update_token_type(*, unit_id: int, actor: str, name: str | None = None,
         if name != unit.name:
             unit.name, fields = name, [*fields, "name"]
     if expiry_days is not ...:
-        if expiry_days is not None and not (isinstance(expiry_days, int)
-                                            and 1 <= expiry_days <= 36500):
-            raise ValidationError("expiry_days must be between 1 and 36500.",
-                                  details={"field": "expiry_days"})
+        if expiry_days is not None and not (
+            isinstance(expiry_days, int) and 1 <= expiry_days <= 36500
+        ):
+            raise ValidationError(
+                "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+            )
         if expiry_days != unit.expiry_days:
             unit.expiry_days, fields = expiry_days, [*fields, "expiry_days"]  # type: ignore[assignment]
     if is_active is not None and is_active != unit.is_active:

@@ -31,10 +31,17 @@ from .models import DeliveryStatus, WebhookSubscription
 class SubscriptionIn(StrictSerializer):
     url = StrictCharField(max_length=2000)
     event_kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=events.KINDS), required=False, default=list,
-        max_length=len(events.KINDS), help_text="Empty: every kind.")
-    account = IdField(required=False, allow_null=True,
-                      help_text="Only this account's events; empty: every account's.")
+        child=serializers.ChoiceField(choices=events.KINDS),
+        required=False,
+        default=list,
+        max_length=len(events.KINDS),
+        help_text="Empty: every kind.",
+    )
+    account = IdField(
+        required=False,
+        allow_null=True,
+        help_text="Only this account's events; empty: every account's.",
+    )
     description = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
     is_active = StrictBooleanField(required=False, default=True)
 
@@ -42,15 +49,21 @@ class SubscriptionIn(StrictSerializer):
 class SubscriptionPatchIn(StrictSerializer):
     url = StrictCharField(max_length=2000, required=False)
     event_kinds = serializers.ListField(
-        child=serializers.ChoiceField(choices=events.KINDS), required=False,
-        max_length=len(events.KINDS))
+        child=serializers.ChoiceField(choices=events.KINDS),
+        required=False,
+        max_length=len(events.KINDS),
+    )
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
     is_active = StrictBooleanField(required=False)
 
 
 class RotateSecretIn(StrictSerializer):
-    grace_hours = StrictIntegerField(required=False, default=24, max_value=24 * 30,
-                                     help_text="How long the old secret keeps signing too.")
+    grace_hours = StrictIntegerField(
+        required=False,
+        default=24,
+        max_value=24 * 30,
+        help_text="How long the old secret keeps signing too.",
+    )
 
 
 class SubscriptionOut(serializers.Serializer):
@@ -83,60 +96,70 @@ class DeliveryOut(serializers.Serializer):
 
 
 def _subscription(subscription_id: Any) -> WebhookSubscription:
-    return visible_object(selectors.subscriptions(), subscription_id,
-                          what="webhook subscription")
+    return visible_object(selectors.subscriptions(), subscription_id, what="webhook subscription")
 
 
 class WebhookListView(ApiView):
     scopes = {"GET": SCOPE_ADMIN, "POST": SCOPE_ADMIN}
     provider_only = "*"
 
-    @extend_schema(operation_id="webhooks_list",
-                   parameters=[OpenApiParameter("account", str)],
-                   responses={200: page_of(SubscriptionOut, "WebhookPage"), **errors()})
+    @extend_schema(
+        operation_id="webhooks_list",
+        parameters=[OpenApiParameter("account", str)],
+        responses={200: page_of(SubscriptionOut, "WebhookPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         account = request.query_params.get("account")
         found = selectors.subscriptions(
-            account_id=None if account is None else (parse_id(account) or 0))
+            account_id=None if account is None else (parse_id(account) or 0)
+        )
         return self.paginated(found, SubscriptionOut)
 
-    @extend_schema(operation_id="webhooks_create", request=SubscriptionIn,
-                   responses={201: SubscriptionWithSecretOut, **errors()})
+    @extend_schema(
+        operation_id="webhooks_create",
+        request=SubscriptionIn,
+        responses={201: SubscriptionWithSecretOut, **errors()},
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = SubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         subscription = services.create_subscription(
-            account_id=values.pop("account", None), **values, actor=self.caller().actor)
-        return Response(SubscriptionWithSecretOut(subscription).data,
-                        status=status.HTTP_201_CREATED)
+            account_id=values.pop("account", None), **values, actor=self.caller().actor
+        )
+        return Response(
+            SubscriptionWithSecretOut(subscription).data, status=status.HTTP_201_CREATED
+        )
 
 
 class WebhookDetailView(ApiView):
     scopes = {"GET": SCOPE_ADMIN, "PATCH": SCOPE_ADMIN, "DELETE": SCOPE_ADMIN}
     provider_only = "*"
 
-    @extend_schema(operation_id="webhooks_retrieve",
-                   responses={200: SubscriptionOut, **errors(404)})
+    @extend_schema(
+        operation_id="webhooks_retrieve", responses={200: SubscriptionOut, **errors(404)}
+    )
     def get(self, request, subscription_id):  # type: ignore[no-untyped-def]
         return Response(SubscriptionOut(_subscription(subscription_id)).data)
 
-    @extend_schema(operation_id="webhooks_update", request=SubscriptionPatchIn,
-                   responses={200: SubscriptionOut, **errors(404)})
+    @extend_schema(
+        operation_id="webhooks_update",
+        request=SubscriptionPatchIn,
+        responses={200: SubscriptionOut, **errors(404)},
+    )
     def patch(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
         data = SubscriptionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = services.update_subscription(subscription_id=subscription.pk,
-                                               actor=self.caller().actor,
-                                               **data.validated_data)
+        updated = services.update_subscription(
+            subscription_id=subscription.pk, actor=self.caller().actor, **data.validated_data
+        )
         return Response(SubscriptionOut(updated).data)
 
     @extend_schema(operation_id="webhooks_destroy", responses={204: None, **errors(404)})
     def delete(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
-        services.delete_subscription(subscription_id=subscription.pk,
-                                     actor=self.caller().actor)
+        services.delete_subscription(subscription_id=subscription.pk, actor=self.caller().actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -144,15 +167,20 @@ class WebhookRotateSecretView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = "*"
 
-    @extend_schema(operation_id="webhooks_rotate_secret", request=RotateSecretIn,
-                   responses={200: SubscriptionWithSecretOut, **errors(404)})
+    @extend_schema(
+        operation_id="webhooks_rotate_secret",
+        request=RotateSecretIn,
+        responses={200: SubscriptionWithSecretOut, **errors(404)},
+    )
     def post(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
         data = RotateSecretIn(data=request.data or {})
         data.is_valid(raise_exception=True)
         rotated = services.rotate_secret(
-            subscription_id=subscription.pk, actor=self.caller().actor,
-            grace=timedelta(hours=data.validated_data["grace_hours"]))
+            subscription_id=subscription.pk,
+            actor=self.caller().actor,
+            grace=timedelta(hours=data.validated_data["grace_hours"]),
+        )
         return Response(SubscriptionWithSecretOut(rotated).data)
 
 
@@ -160,9 +188,11 @@ class WebhookDeliveryListView(ApiView):
     scopes = {"GET": SCOPE_ADMIN}
     provider_only = "*"
 
-    @extend_schema(operation_id="webhooks_deliveries_list",
-                   parameters=[OpenApiParameter("status", str, enum=DeliveryStatus.values)],
-                   responses={200: page_of(DeliveryOut, "WebhookDeliveryPage"), **errors(404)})
+    @extend_schema(
+        operation_id="webhooks_deliveries_list",
+        parameters=[OpenApiParameter("status", str, enum=DeliveryStatus.values)],
+        responses={200: page_of(DeliveryOut, "WebhookDeliveryPage"), **errors(404)},
+    )
     def get(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
         deliveries = selectors.subscription_deliveries(subscription_id=subscription.pk)
@@ -175,13 +205,17 @@ class WebhookResendView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = "*"
 
-    @extend_schema(operation_id="webhooks_deliveries_resend", request=None,
-                   responses={202: DeliveryOut, **errors(404)})
+    @extend_schema(
+        operation_id="webhooks_deliveries_resend",
+        request=None,
+        responses={202: DeliveryOut, **errors(404)},
+    )
     def post(self, request, subscription_id, delivery_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
         delivery = visible_object(
-            selectors.subscription_deliveries(subscription_id=subscription.pk), delivery_id,
-            what="webhook delivery")
-        resent = services.retry_webhook_delivery(delivery_id=delivery.pk,
-                                                 actor=self.caller().actor)
+            selectors.subscription_deliveries(subscription_id=subscription.pk),
+            delivery_id,
+            what="webhook delivery",
+        )
+        resent = services.retry_webhook_delivery(delivery_id=delivery.pk, actor=self.caller().actor)
         return Response(DeliveryOut(resent).data, status=status.HTTP_202_ACCEPTED)

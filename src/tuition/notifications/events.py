@@ -134,8 +134,13 @@ def record(
         ValueError: an unknown kind, a personal kind without recipients, or an account kind
             without an account (programming errors, not a user's).
     """
-    record_many([pending(kind, account_id=account_id, data=data, dedupe_key=dedupe_key,
-                         recipients=recipients)])
+    record_many(
+        [
+            pending(
+                kind, account_id=account_id, data=data, dedupe_key=dedupe_key, recipients=recipients
+            )
+        ]
+    )
 
 
 def pending(
@@ -147,8 +152,9 @@ def pending(
     recipients: Sequence[Person] | None = None,
 ) -> PendingEvent:
     """An event to pass to `record_many` with others (one insert for all of them)."""
-    return PendingEvent(kind, account_id, data, dedupe_key,
-                        tuple(recipients) if recipients is not None else None)
+    return PendingEvent(
+        kind, account_id, data, dedupe_key, tuple(recipients) if recipients is not None else None
+    )
 
 
 def record_many(events: Sequence[PendingEvent]) -> int:
@@ -225,8 +231,11 @@ def record_many(events: Sequence[PendingEvent]) -> int:
 
         # bulk_create and save() return the very row objects built above.
         named = {id(row): e.recipients for row, e in zip(rows, fresh, strict=True)}
-        fan_out = {row.account_id for row in created
-                   if named[id(row)] is None and row.account_id is not None}
+        fan_out = {
+            row.account_id
+            for row in created
+            if named[id(row)] is None and row.account_id is not None
+        }
         # Personal events name their people: no membership read for them.
         recipients = recipients_by_account(fan_out) if fan_out else {}
         subscriptions = active_subscriptions()
@@ -236,8 +245,10 @@ def record_many(events: Sequence[PendingEvent]) -> int:
             people = named[id(saved)]
             if people is not None:
                 # One email per person, whoever was named twice.
-                targets = [(user_id, email, False) for user_id, email in
-                           {p.user_id: p.email for p in people if p.email}.items()]
+                targets = [
+                    (user_id, email, False)
+                    for user_id, email in {p.user_id: p.email for p in people if p.email}.items()
+                ]
             else:
                 targets = [
                     (r.user_id, r.email, r.show_balance)

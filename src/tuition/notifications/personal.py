@@ -82,8 +82,12 @@ def registration_confirmed(
         data["account_name"] = account_name
     if session is not None:
         data["session"] = session_info(session)
-    return events.pending(events.REGISTRATION_CONFIRMED, account_id=order.account_id,
-                          data=data, recipients=[events.person(learner)])
+    return events.pending(
+        events.REGISTRATION_CONFIRMED,
+        account_id=order.account_id,
+        data=data,
+        recipients=[events.person(learner)],
+    )
 
 
 def booking_changed(
@@ -111,8 +115,12 @@ def booking_changed(
     }
     if previous_session is not None:
         data["previous_session"] = session_info(previous_session)
-    return events.pending(events.BOOKING_CHANGED, account_id=order.account_id, data=data,
-                          recipients=[events.person(learner)])
+    return events.pending(
+        events.BOOKING_CHANGED,
+        account_id=order.account_id,
+        data=data,
+        recipients=[events.person(learner)],
+    )
 
 
 def registration_cancelled(
@@ -131,8 +139,12 @@ def registration_cancelled(
     if registration.refunded:
         data["refund_amount"] = order.unit.format(order.charged)
         data["unit"] = order.unit.code
-    return events.pending(events.REGISTRATION_CANCELLED, account_id=order.account_id,
-                          data=data, recipients=[events.person(learner)])
+    return events.pending(
+        events.REGISTRATION_CANCELLED,
+        account_id=order.account_id,
+        data=data,
+        recipients=[events.person(learner)],
+    )
 
 
 def member_invited(*, account: Any, user: Any, role: str) -> events.PendingEvent:
@@ -144,5 +156,6 @@ def member_invited(*, account: Any, user: Any, role: str) -> events.PendingEvent
         "role": role,
         "has_password": user.has_usable_password(),
     }
-    return events.pending(events.MEMBER_INVITED, account_id=account.pk, data=data,
-                          recipients=[events.person(user)])
+    return events.pending(
+        events.MEMBER_INVITED, account_id=account.pk, data=data, recipients=[events.person(user)]
+    )

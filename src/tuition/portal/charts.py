@@ -23,8 +23,13 @@ class Chart:
     baseline: float = 0.0
 
 
-def horizontal_bars(rows: list[tuple[str, int, str]], *, width: int = 640,
-                    row_height: int = 28, label_width: int = 200) -> Chart:
+def horizontal_bars(
+    rows: list[tuple[str, int, str]],
+    *,
+    width: int = 640,
+    row_height: int = 28,
+    label_width: int = 200,
+) -> Chart:
     """One bar per row of (label, value, value_label), longest bar = the largest value."""
     largest = max((value for _, value, _ in rows), default=0) or 1
     track = width - label_width - 90
@@ -32,8 +37,18 @@ def horizontal_bars(rows: list[tuple[str, int, str]], *, width: int = 640,
     for index, (label, value, value_label) in enumerate(rows):
         y = index * row_height + 4
         length = max(track * value / largest, 2 if value else 0)
-        bars.append(Bar(label, value_label, label_width, y, round(length, 1), row_height - 10,
-                        round(label_width + length + 6, 1), y + row_height / 2))
+        bars.append(
+            Bar(
+                label,
+                value_label,
+                label_width,
+                y,
+                round(length, 1),
+                row_height - 10,
+                round(label_width + length + 6, 1),
+                y + row_height / 2,
+            )
+        )
     return Chart(width, max(len(rows), 1) * row_height + 8, bars)
 
 
@@ -47,7 +62,16 @@ def columns(rows: list[tuple[str, int, str]], *, width: int = 640, height: int =
         tall = (plot_bottom - plot_top) * value / largest
         tall = max(tall, 2 if value else 0)
         x = index * slot + slot * 0.15
-        bars.append(Bar(label, value_label, round(x, 1), round(plot_bottom - tall, 1),
-                        round(slot * 0.7, 1), round(tall, 1), round(index * slot + slot / 2, 1),
-                        round(plot_bottom - tall - 6, 1)))
+        bars.append(
+            Bar(
+                label,
+                value_label,
+                round(x, 1),
+                round(plot_bottom - tall, 1),
+                round(slot * 0.7, 1),
+                round(tall, 1),
+                round(index * slot + slot / 2, 1),
+                round(plot_bottom - tall - 6, 1),
+            )
+        )
     return Chart(width, height, bars, baseline=plot_bottom)

@@ -19,5 +19,8 @@ def _demo_hints() -> dict:
 
     if not User.objects.filter(email=demo.DEMO_LOGINS[0][0]).exists():
         return {}
-    return {"demo_logins": demo.DEMO_LOGINS, "demo_password": demo.DEMO_PASSWORD,
-            "demo_codes": getattr(demo, "DEMO_CODES", [])}
+    return {
+        "demo_logins": demo.DEMO_LOGINS,
+        "demo_password": demo.DEMO_PASSWORD,
+        "demo_codes": getattr(demo, "DEMO_CODES", []),
+    }

@@ -40,9 +40,13 @@ def _people() -> None:
     admin = User.objects.create_superuser(email="admin@northwind.test", password=DEMO_PASSWORD)
     admin.name = "Nora Admin"
     admin.save(update_fields=["name"])
-    for email, name in [("olga@acme.test", "Olga Owner"), ("ana@acme.test", "Ana Alvarez"),
-                        ("ben@acme.test", "Ben Brown"), ("gary@globex.test", "Gary Globex"),
-                        ("lena@learner.test", "Lena Learner")]:
+    for email, name in [
+        ("olga@acme.test", "Olga Owner"),
+        ("ana@acme.test", "Ana Alvarez"),
+        ("ben@acme.test", "Ben Brown"),
+        ("gary@globex.test", "Gary Globex"),
+        ("lena@learner.test", "Lena Learner"),
+    ]:
         User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name)
     _staff_roles()
 
@@ -53,10 +57,13 @@ def _staff_roles() -> None:
     from tuition.accounts.admin_roles import COMMERCE_MANAGER, VIEWER, ensure_staff_roles
 
     ensure_staff_roles()
-    for email, name, role in [("cora@northwind.test", "Cora Commerce", COMMERCE_MANAGER),
-                              ("vic@northwind.test", "Vic Viewer", VIEWER)]:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, name=name,
-                                        is_staff=True)
+    for email, name, role in [
+        ("cora@northwind.test", "Cora Commerce", COMMERCE_MANAGER),
+        ("vic@northwind.test", "Vic Viewer", VIEWER),
+    ]:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, name=name, is_staff=True
+        )
         user.groups.add(Group.objects.get(name=role))
 
 
@@ -66,26 +73,44 @@ def _ledger() -> None:
     tokens, _ = Unit.objects.get_or_create(
         code="TT", defaults={"name": "Training Token", "decimals": 0, "expiry_days": 365}
     )
-    acme = accounts.create_account(name="Acme Corp", external_id="crm-42",
-                                   owners=["olga@acme.test"], actor=ACTOR)
-    accounts.add_member(account=acme, email="ana@acme.test", can_view_balance=True, notify=True,
-                        actor=ACTOR)
+    acme = accounts.create_account(
+        name="Acme Corp", external_id="crm-42", owners=["olga@acme.test"], actor=ACTOR
+    )
+    accounts.add_member(
+        account=acme, email="ana@acme.test", can_view_balance=True, notify=True, actor=ACTOR
+    )
     accounts.add_member(account=acme, email="ben@acme.test", actor=ACTOR)
-    globex = accounts.create_account(name="Globex", external_id="crm-77",
-                                     owners=["gary@globex.test"],
-                                     redeemer_policy="members", actor=ACTOR)
-    accounts.add_member(account=globex, email="ben@acme.test", role=Membership.Role.MEMBER,
-                        actor=ACTOR)
+    globex = accounts.create_account(
+        name="Globex",
+        external_id="crm-77",
+        owners=["gary@globex.test"],
+        redeemer_policy="members",
+        actor=ACTOR,
+    )
+    accounts.add_member(
+        account=globex, email="ben@acme.test", role=Membership.Role.MEMBER, actor=ACTOR
+    )
 
     def issue(account, unit, value, days, **extra):
         return ledger.issue_credit(
-            account_id=account.pk, unit=unit, redeemable_value=value, actor=ACTOR,
-            expires_at=None if days is None else now + timedelta(days=days), **extra)
+            account_id=account.pk,
+            unit=unit,
+            redeemable_value=value,
+            actor=ACTOR,
+            expires_at=None if days is None else now + timedelta(days=days),
+            **extra,
+        )
 
-    issue(acme, usd, 50000, 20, purchase_price=45000, notes="Q3 deal: expires soon",
-          external_id="pi_demo_1")
-    issue(acme, usd, 100000, 340, purchase_price=100000, source=Lot.Source.PURCHASE,
-          notes="Refill")
+    issue(
+        acme,
+        usd,
+        50000,
+        20,
+        purchase_price=45000,
+        notes="Q3 deal: expires soon",
+        external_id="pi_demo_1",
+    )
+    issue(acme, usd, 100000, 340, purchase_price=100000, source=Lot.Source.PURCHASE, notes="Refill")
     issue(acme, usd, 25000, None, notes="Goodwill credit, no expiry")
     issue(acme, tokens, 12, 180, notes="Token bundle")
     issue(globex, usd, 30000, 90, purchase_price=27000, external_id="pi_demo_2")
@@ -118,55 +143,119 @@ def _commerce() -> None:
     catalog.set_refill_price(unit=tokens, unit_price=9900, actor=ACTOR)
 
     cloud = catalog.create_activity(
-        title="Cloud Fundamentals", price=30000, token_prices={tokens: 3},
-        refund_window_days=14, actor=ACTOR,
-        description="Three days, instructor-led: compute, storage, networking, identity.")
+        title="Cloud Fundamentals",
+        price=30000,
+        token_prices={tokens: 3},
+        refund_window_days=14,
+        actor=ACTOR,
+        description="Three days, instructor-led: compute, storage, networking, identity.",
+    )
     day = (now + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
-    catalog.create_session(activity_id=cloud.pk, starts_at=day, ends_at=day + timedelta(hours=8),
-                           timezone="Europe/Berlin", location="Berlin, Room 2", capacity=12,
-                           actor=ACTOR)
+    catalog.create_session(
+        activity_id=cloud.pk,
+        starts_at=day,
+        ends_at=day + timedelta(hours=8),
+        timezone="Europe/Berlin",
+        location="Berlin, Room 2",
+        capacity=12,
+        actor=ACTOR,
+    )
     later = day + timedelta(days=30)
     nearly_full = catalog.create_session(
-        activity_id=cloud.pk, starts_at=later, ends_at=later + timedelta(hours=8),
-        timezone="Europe/Berlin", location="Online", capacity=3, actor=ACTOR)
+        activity_id=cloud.pk,
+        starts_at=later,
+        ends_at=later + timedelta(hours=8),
+        timezone="Europe/Berlin",
+        location="Online",
+        capacity=3,
+        actor=ACTOR,
+    )
     security = catalog.create_activity(
-        title="Security Essentials", price=45000, token_prices={tokens: 4},
-        refund_window_days=7, actor=ACTOR, description="Self-paced, about 12 hours.")
+        title="Security Essentials",
+        price=45000,
+        token_prices={tokens: 4},
+        refund_window_days=7,
+        actor=ACTOR,
+        description="Self-paced, about 12 hours.",
+    )
     catalog.create_activity(
-        title="Data Analytics Certification", kind="certification", price=60000,
-        token_prices={tokens: 6}, learner_can_cancel=False, actor=ACTOR,
-        description="Exam voucher and practice tests.")
-    summit = catalog.create_activity(title="Leadership Summit", kind="event", price=20000,
-                                     actor=ACTOR, description="One day, in person.")
+        title="Data Analytics Certification",
+        kind="certification",
+        price=60000,
+        token_prices={tokens: 6},
+        learner_can_cancel=False,
+        actor=ACTOR,
+        description="Exam voucher and practice tests.",
+    )
+    summit = catalog.create_activity(
+        title="Leadership Summit",
+        kind="event",
+        price=20000,
+        actor=ACTOR,
+        description="One day, in person.",
+    )
     summit_day = (now + timedelta(days=60)).replace(hour=9, minute=0, second=0, microsecond=0)
-    catalog.create_session(activity_id=summit.pk, starts_at=summit_day,
-                           ends_at=summit_day + timedelta(hours=7), timezone="America/New_York",
-                           location="New York", capacity=200, actor=ACTOR)
-    catalog.create_group(title="Cloud Path", price=65000, token_prices={tokens: 6},
-                         activity_ids=[cloud.pk, security.pk], refund_window_days=14,
-                         actor=ACTOR, description="Cloud Fundamentals + Security Essentials.")
+    catalog.create_session(
+        activity_id=summit.pk,
+        starts_at=summit_day,
+        ends_at=summit_day + timedelta(hours=7),
+        timezone="America/New_York",
+        location="New York",
+        capacity=200,
+        actor=ACTOR,
+    )
+    catalog.create_group(
+        title="Cloud Path",
+        price=65000,
+        token_prices={tokens: 6},
+        activity_ids=[cloud.pk, security.pk],
+        refund_window_days=14,
+        actor=ACTOR,
+        description="Cloud Fundamentals + Security Essentials.",
+    )
 
     # Every demo lot gets its own (generated) code; the accounts get pool and member codes.
     for lot in Lot.objects.filter(account__in=[acme, globex]).order_by("pk"):
         codes.attach_lot_code(lot_id=lot.pk, actor=ACTOR)
-    codes.create_pool_code(account_id=acme.pk, unit=usd, code="ACME-TEAM-USD", actor=ACTOR,
-                           label="Acme team")
+    codes.create_pool_code(
+        account_id=acme.pk, unit=usd, code="ACME-TEAM-USD", actor=ACTOR, label="Acme team"
+    )
     codes.create_pool_code(account_id=acme.pk, unit=tokens, code="ACME-TOKENS", actor=ACTOR)
-    codes.create_member_code(account_id=acme.pk, unit=usd, member_email="ben@acme.test",
-                             cap=30000, code="BEN-ACME-CAP", actor=ACTOR)
+    codes.create_member_code(
+        account_id=acme.pk,
+        unit=usd,
+        member_email="ben@acme.test",
+        cap=30000,
+        code="BEN-ACME-CAP",
+        actor=ACTOR,
+    )
     codes.create_pool_code(account_id=globex.pk, unit=usd, code="GLOBEX-USD", actor=ACTOR)
-    codes.create_coupon(name="Spring sale", percent_off_bp=1000, code="SPRING10",
-                        valid_until=now + timedelta(days=90), actor=ACTOR)
+    codes.create_coupon(
+        name="Spring sale",
+        percent_off_bp=1000,
+        code="SPRING10",
+        valid_until=now + timedelta(days=90),
+        actor=ACTOR,
+    )
 
     # Two of the three seats of the later online session are taken: one by code, one by card.
-    checkout.checkout(learner_email="ana@acme.test", activity_id=cloud.pk,
-                      session_id=nearly_full.pk,
-                      payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
-                      actor=ACTOR)
-    checkout.checkout(learner_email="lena@learner.test", activity_id=cloud.pk,
-                      session_id=nearly_full.pk,
-                      payment=checkout.PaymentChoice(method="card", coupon="SPRING10"),
-                      actor=ACTOR)
-    checkout.checkout(learner_email="ben@acme.test", activity_id=security.pk,
-                      payment=checkout.PaymentChoice(method="code", code="ACME-TOKENS"),
-                      actor=ACTOR)
+    checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=cloud.pk,
+        session_id=nearly_full.pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
+        actor=ACTOR,
+    )
+    checkout.checkout(
+        learner_email="lena@learner.test",
+        activity_id=cloud.pk,
+        session_id=nearly_full.pk,
+        payment=checkout.PaymentChoice(method="card", coupon="SPRING10"),
+        actor=ACTOR,
+    )
+    checkout.checkout(
+        learner_email="ben@acme.test",
+        activity_id=security.pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TOKENS"),
+        actor=ACTOR,
+    )

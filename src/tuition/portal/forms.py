@@ -10,14 +10,22 @@ PAYMENT_METHODS = [
 
 
 class CheckoutForm(forms.Form):
-    method = forms.ChoiceField(choices=PAYMENT_METHODS, initial="card",
-                               widget=forms.RadioSelect, label="Payment method")
+    method = forms.ChoiceField(
+        choices=PAYMENT_METHODS, initial="card", widget=forms.RadioSelect, label="Payment method"
+    )
     session = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    code = forms.CharField(required=False, max_length=64, label="Code",
-                           help_text="A training credit or token code, or a coupon for card "
-                                     "payments.")
-    card_number = forms.CharField(required=False, max_length=32, label="Card number",
-                                  help_text="Sandbox: 4242 4242 4242 4242 is accepted.")
+    code = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Code",
+        help_text="A training credit or token code, or a coupon for card payments.",
+    )
+    card_number = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Card number",
+        help_text="Sandbox: 4242 4242 4242 4242 is accepted.",
+    )
 
     def clean_code(self) -> str:
         return (self.cleaned_data.get("code") or "").strip()
@@ -25,12 +33,21 @@ class CheckoutForm(forms.Form):
 
 class RefillForm(forms.Form):
     unit = forms.ChoiceField(label="Buy")
-    amount = forms.CharField(max_length=24, label="Amount",
-                             help_text="How many credits or tokens to add.")
-    payment = forms.ChoiceField(choices=[("sandbox", "Card"), ("invoice", "Invoice (pay later)")],
-                                initial="sandbox", widget=forms.RadioSelect, label="Pay by")
-    card_number = forms.CharField(required=False, max_length=32, label="Card number",
-                                  help_text="Sandbox: 4242 4242 4242 4242 is accepted.")
+    amount = forms.CharField(
+        max_length=24, label="Amount", help_text="How many credits or tokens to add."
+    )
+    payment = forms.ChoiceField(
+        choices=[("sandbox", "Card"), ("invoice", "Invoice (pay later)")],
+        initial="sandbox",
+        widget=forms.RadioSelect,
+        label="Pay by",
+    )
+    card_number = forms.CharField(
+        required=False,
+        max_length=32,
+        label="Card number",
+        help_text="Sandbox: 4242 4242 4242 4242 is accepted.",
+    )
 
     def __init__(self, *args, units: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -45,11 +62,17 @@ class InviteForm(forms.Form):
 class MemberCodeForm(forms.Form):
     member = forms.ChoiceField(label="Member")
     unit = forms.ChoiceField(label="Pays in")
-    cap = forms.CharField(required=False, max_length=24, label="Spending cap",
-                          help_text="Leave empty for no cap.")
+    cap = forms.CharField(
+        required=False, max_length=24, label="Spending cap", help_text="Leave empty for no cap."
+    )
 
-    def __init__(self, *args, members: list[tuple[str, str]], units: list[tuple[str, str]],  # type: ignore[no-untyped-def]
-                 **kwargs):
+    def __init__(
+        self,
+        *args,
+        members: list[tuple[str, str]],
+        units: list[tuple[str, str]],  # type: ignore[no-untyped-def]
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["member"].choices = members
         self.fields["unit"].choices = units
@@ -70,8 +93,14 @@ class TeamBookingForm(forms.Form):
     unit = forms.ChoiceField(label="Pay from")
     members = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Members")
 
-    def __init__(self, *args, activities: list[tuple[str, str]], units: list[tuple[str, str]],  # type: ignore[no-untyped-def]
-                 members: list[tuple[str, str]], **kwargs):
+    def __init__(
+        self,
+        *args,
+        activities: list[tuple[str, str]],
+        units: list[tuple[str, str]],  # type: ignore[no-untyped-def]
+        members: list[tuple[str, str]],
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.fields["activity"].choices = activities
         self.fields["unit"].choices = units

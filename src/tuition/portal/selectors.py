@@ -32,8 +32,7 @@ def owned_account(user: User, account_id: int) -> TrainingAccount | None:
         return None
     accounts = TrainingAccount.objects.filter(pk=account_id)
     if not user.is_staff:
-        accounts = accounts.filter(memberships__user=user,
-                                   memberships__role=Membership.Role.OWNER)
+        accounts = accounts.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
     return accounts.first()
 
 
@@ -41,7 +40,8 @@ def owned_accounts(user: User) -> QuerySet[TrainingAccount]:
     if not user.is_authenticated:
         return TrainingAccount.objects.none()
     return TrainingAccount.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.OWNER).distinct()
+        memberships__user=user, memberships__role=Membership.Role.OWNER
+    ).distinct()
 
 
 @dataclass
@@ -56,13 +56,21 @@ def balances_visible_to(user: User) -> list[VisibleBalance]:
     them to see the balance. Members without that right see nothing."""
     if not user.is_authenticated:
         return []
-    memberships = (Membership.objects.filter(user=user)
-                   .select_related("account").order_by("account__name", "account_id"))
+    memberships = (
+        Membership.objects.filter(user=user)
+        .select_related("account")
+        .order_by("account__name", "account_id")
+    )
     result = []
     for membership in memberships:
         if membership.is_owner or membership.can_view_balance:
-            result.append(VisibleBalance(membership.account, membership.is_owner,
-                                         get_balances(account_id=membership.account_id)))
+            result.append(
+                VisibleBalance(
+                    membership.account,
+                    membership.is_owner,
+                    get_balances(account_id=membership.account_id),
+                )
+            )
     return result
 
 
@@ -85,35 +93,49 @@ class CatalogEntry:
 def catalog_entries() -> list[CatalogEntry]:
     """Published activities and groups, each with its prices and (dated) next session."""
     now = clock.now()
-    upcoming = Prefetch("sessions", queryset=Session.objects.filter(
-        is_cancelled=False, starts_at__gt=now).order_by("starts_at", "id"), to_attr="upcoming")
-    activities = (Activity.objects.filter(is_published=True)
-                  .prefetch_related("token_prices__unit", upcoming))
-    groups = (Group.objects.filter(is_published=True)
-              .prefetch_related("token_prices__unit")
-              .annotate(activity_count=Count("activities")))
+    upcoming = Prefetch(
+        "sessions",
+        queryset=Session.objects.filter(is_cancelled=False, starts_at__gt=now).order_by(
+            "starts_at", "id"
+        ),
+        to_attr="upcoming",
+    )
+    activities = Activity.objects.filter(is_published=True).prefetch_related(
+        "token_prices__unit", upcoming
+    )
+    groups = (
+        Group.objects.filter(is_published=True)
+        .prefetch_related("token_prices__unit")
+        .annotate(activity_count=Count("activities"))
+    )
     entries = [
-        CatalogEntry("activity", a, _token_prices(a),
-                     next_session=a.upcoming[0] if a.upcoming else None)  # type: ignore[attr-defined]
+        CatalogEntry(
+            "activity", a, _token_prices(a), next_session=a.upcoming[0] if a.upcoming else None
+        )  # type: ignore[attr-defined]
         for a in activities
     ]
-    entries += [CatalogEntry("group", g, _token_prices(g),
-                             activity_count=g.activity_count)  # type: ignore[attr-defined]
-                for g in groups]
+    entries += [
+        CatalogEntry("group", g, _token_prices(g), activity_count=g.activity_count)  # type: ignore[attr-defined]
+        for g in groups
+    ]
     return entries
 
 
 def _token_prices(obj: Activity | Group) -> list[tuple[Unit, int]]:
-    return sorted(((p.unit, p.amount) for p in obj.token_prices.all()),
-                  key=lambda pair: pair[0].code)
+    return sorted(
+        ((p.unit, p.amount) for p in obj.token_prices.all()), key=lambda pair: pair[0].code
+    )
 
 
 def catalog_item(kind: str, pk: int) -> CatalogEntry | None:
     model = {"activity": Activity, "group": Group}.get(kind)
     if model is None:
         return None
-    obj = model.objects.filter(pk=pk, is_published=True).prefetch_related(
-        "token_prices__unit").first()
+    obj = (
+        model.objects.filter(pk=pk, is_published=True)
+        .prefetch_related("token_prices__unit")
+        .first()
+    )
     if obj is None:
         return None
     return CatalogEntry(kind, obj, _token_prices(obj))
@@ -144,12 +166,19 @@ def learning_of(user: User) -> list[LearningRow]:
     """The person's registrations, newest first, with their bookings and documents."""
     registrations = (
         Registration.objects.filter(learner=user)
-        .select_related("order", "order__unit", "order__receipt", "order__invoice",
-                        "activity", "group")
+        .select_related(
+            "order", "order__unit", "order__receipt", "order__invoice", "activity", "group"
+        )
         .prefetch_related(
-            Prefetch("bookings", queryset=Booking.objects.filter(
-                status=Booking.Status.ACTIVE).select_related("session"), to_attr="live"),
-            "group__activities")
+            Prefetch(
+                "bookings",
+                queryset=Booking.objects.filter(status=Booking.Status.ACTIVE).select_related(
+                    "session"
+                ),
+                to_attr="live",
+            ),
+            "group__activities",
+        )
         .order_by("-created_at", "-id")
     )
     rows = []
@@ -158,23 +187,30 @@ def learning_of(user: User) -> list[LearningRow]:
         if registration.activity is not None:
             dated = [registration.activity] if registration.activity.is_dated else []
         else:
-            dated = [a for a in registration.group.activities.all()  # type: ignore[union-attr]
-                     if a.is_dated]
-        rows.append(LearningRow(registration,
-                                [DatedPart(a, live.get(a.pk)) for a in dated]))
+            dated = [
+                a
+                for a in registration.group.activities.all()  # type: ignore[union-attr]
+                if a.is_dated
+            ]
+        rows.append(LearningRow(registration, [DatedPart(a, live.get(a.pk)) for a in dated]))
     return rows
 
 
 def registration_of(user: User, registration_id: int) -> Registration | None:
-    return (Registration.objects.filter(pk=registration_id, learner=user)
-            .select_related("activity", "group", "order").first())
+    return (
+        Registration.objects.filter(pk=registration_id, learner=user)
+        .select_related("activity", "group", "order")
+        .first()
+    )
 
 
 def order_for(user: User, number: str) -> Order | None:
     """An order its learner may see, or (refills and team bookings) its account's owners."""
-    order = (Order.objects.filter(number=number)
-             .select_related("unit", "refill_unit", "session", "session__activity",
-                             "account", "learner").first())
+    order = (
+        Order.objects.filter(number=number)
+        .select_related("unit", "refill_unit", "session", "session__activity", "account", "learner")
+        .first()
+    )
     if order is None:
         return None
     if order.learner_id == user.pk or user.is_staff:
@@ -188,8 +224,11 @@ def order_for(user: User, number: str) -> Order | None:
 
 
 def members_of(account_id: int) -> QuerySet[Membership]:
-    return (Membership.objects.filter(account_id=account_id).select_related("user")
-            .order_by("role", "user__email"))
+    return (
+        Membership.objects.filter(account_id=account_id)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
 
 
 def account_codes(account_id: int) -> QuerySet[RedemptionCode]:
@@ -197,17 +236,27 @@ def account_codes(account_id: int) -> QuerySet[RedemptionCode]:
 
 
 def pool_code(account_id: int, unit: Unit) -> RedemptionCode | None:
-    return (RedemptionCode.objects.filter(
-        account_id=account_id, unit=unit, kind=RedemptionCode.Kind.POOL,
-        status=RedemptionCode.Status.ACTIVE, deleted_at__isnull=True)
-        .order_by("created_at", "id").first())
+    return (
+        RedemptionCode.objects.filter(
+            account_id=account_id,
+            unit=unit,
+            kind=RedemptionCode.Kind.POOL,
+            status=RedemptionCode.Status.ACTIVE,
+            deleted_at__isnull=True,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
 
 
 def refill_units() -> list[tuple[Unit, int]]:
     """Units an owner can buy, with the USD cents one whole unit costs."""
     units = [(Unit.objects.get(code=Unit.USD), 100)]
-    prices = RefillPrice.objects.filter(is_active=True, unit__is_active=True).select_related(
-        "unit").order_by("unit__code")
+    prices = (
+        RefillPrice.objects.filter(is_active=True, unit__is_active=True)
+        .select_related("unit")
+        .order_by("unit__code")
+    )
     return units + [(p.unit, p.unit_price) for p in prices]
 
 
@@ -224,8 +273,12 @@ class TransactionRow:
 
 def transaction_rows(account_id: int, *, limit: int | None = None) -> Iterator[TransactionRow]:
     """The account's ledger, newest first, each transfer with its signed effect on the lots."""
-    transfers = (Transfer.objects.filter(account_id=account_id).select_related("unit", "order")
-                 .prefetch_related("entries").order_by("-created_at", "-id"))
+    transfers = (
+        Transfer.objects.filter(account_id=account_id)
+        .select_related("unit", "order")
+        .prefetch_related("entries")
+        .order_by("-created_at", "-id")
+    )
     chosen = transfers[:limit] if limit is not None else transfers.iterator(chunk_size=500)
     for transfer in chosen:
         amount = sum(e.amount for e in transfer.entries.all() if e.lot_id is not None)
@@ -245,17 +298,29 @@ class MemberUsage:
 def usage_by_member(account_id: int) -> list[MemberUsage]:
     """What each person spent from this account, per unit (paid redemptions; refunded ones
     gave their value back and do not count)."""
-    rows = (Order.objects.filter(account_id=account_id, transfer__isnull=False,
-                                 status=Order.Status.PAID)
-            .values("learner_id", "learner__email", "learner__name", "unit_id")
-            .annotate(redemptions=Count("id"), spent=Sum("charged"))
-            .order_by("unit_id", "-spent", "learner__email"))
+    rows = (
+        Order.objects.filter(
+            account_id=account_id, transfer__isnull=False, status=Order.Status.PAID
+        )
+        .values("learner_id", "learner__email", "learner__name", "unit_id")
+        .annotate(redemptions=Count("id"), spent=Sum("charged"))
+        .order_by("unit_id", "-spent", "learner__email")
+    )
     units = {u.pk: u for u in Unit.objects.all()}
-    members = set(Membership.objects.filter(account_id=account_id)
-                  .values_list("user_id", flat=True))
-    return [MemberUsage(r["learner__email"], r["learner__name"], units[r["unit_id"]],
-                        r["redemptions"], r["spent"] or 0, r["learner_id"] in members)
-            for r in rows]
+    members = set(
+        Membership.objects.filter(account_id=account_id).values_list("user_id", flat=True)
+    )
+    return [
+        MemberUsage(
+            r["learner__email"],
+            r["learner__name"],
+            units[r["unit_id"]],
+            r["redemptions"],
+            r["spent"] or 0,
+            r["learner_id"] in members,
+        )
+        for r in rows
+    ]
 
 
 def usage_by_month(account_id: int, unit: Unit, *, months: int = 12) -> list[tuple[date, int]]:
@@ -263,10 +328,18 @@ def usage_by_month(account_id: int, unit: Unit, *, months: int = 12) -> list[tup
     empty months included so a chart shows gaps honestly."""
     now = clock.now()
     first = _month_start(now, back=months - 1)
-    spent = (Order.objects.filter(account_id=account_id, unit=unit, transfer__isnull=False,
-                                  status=Order.Status.PAID, created_at__gte=first)
-             .annotate(month=TruncMonth("created_at"))
-             .values("month").annotate(total=Sum("charged")))
+    spent = (
+        Order.objects.filter(
+            account_id=account_id,
+            unit=unit,
+            transfer__isnull=False,
+            status=Order.Status.PAID,
+            created_at__gte=first,
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(total=Sum("charged"))
+    )
     by_month: dict[date, int] = defaultdict(int)
     for row in spent:
         by_month[_as_date(row["month"])] += row["total"] or 0
@@ -282,8 +355,7 @@ def _month_start(moment: datetime, *, back: int) -> datetime:
     while month <= 0:
         month += 12
         year -= 1
-    return moment.replace(year=year, month=month, day=1, hour=0, minute=0, second=0,
-                          microsecond=0)
+    return moment.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def _as_date(value: date | datetime) -> date:
@@ -294,10 +366,14 @@ def _as_date(value: date | datetime) -> date:
 
 def usage_units(account_id: int) -> list[Unit]:
     """Units the account holds or has spent, USD first."""
-    ids = set(Order.objects.filter(account_id=account_id, transfer__isnull=False)
-              .values_list("unit_id", flat=True))
-    ids |= set(TrainingAccount.objects.filter(pk=account_id)
-               .values_list("lots__unit_id", flat=True))
+    ids = set(
+        Order.objects.filter(account_id=account_id, transfer__isnull=False).values_list(
+            "unit_id", flat=True
+        )
+    )
+    ids |= set(
+        TrainingAccount.objects.filter(pk=account_id).values_list("lots__unit_id", flat=True)
+    )
     ids.discard(None)
     return list(Unit.objects.filter(pk__in=ids).order_by("-is_builtin", "code"))
 

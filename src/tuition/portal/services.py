@@ -24,8 +24,15 @@ class TeamBookingResult:
     error: DomainError | None = None
 
 
-def book_for_team(*, account_id: int, activity_id: int, session_id: int | None,
-                  member_ids: list[int], unit: Unit, actor: str) -> list[TeamBookingResult]:
+def book_for_team(
+    *,
+    account_id: int,
+    activity_id: int,
+    session_id: int | None,
+    member_ids: list[int],
+    unit: Unit,
+    actor: str,
+) -> list[TeamBookingResult]:
     """An owner enrolls members of the account (each as a normal registration of that member),
     paying from the account's pool in `unit`. Returns one result per member, in order.
 
@@ -35,8 +42,12 @@ def book_for_team(*, account_id: int, activity_id: int, session_id: int | None,
     """
     if not member_ids:
         raise ValidationError("Choose at least one member.", details={"field": "members"})
-    memberships = {m.pk: m for m in Membership.objects.filter(
-        account_id=account_id, pk__in=member_ids).select_related("user")}
+    memberships = {
+        m.pk: m
+        for m in Membership.objects.filter(account_id=account_id, pk__in=member_ids).select_related(
+            "user"
+        )
+    }
     if len(memberships) != len(set(member_ids)):
         raise NotFoundError("No such member.", details={"field": "members"})
     code_text = _pool_code_text(account_id=account_id, unit=unit, actor=actor)
@@ -45,8 +56,12 @@ def book_for_team(*, account_id: int, activity_id: int, session_id: int | None,
         email = memberships[membership_id].user.email
         try:
             result = checkout.checkout(
-                learner_email=email, activity_id=activity_id, session_id=session_id,
-                payment=checkout.PaymentChoice(method="code", code=code_text), actor=actor)
+                learner_email=email,
+                activity_id=activity_id,
+                session_id=session_id,
+                payment=checkout.PaymentChoice(method="code", code=code_text),
+                actor=actor,
+            )
         except DomainError as error:
             results.append(TeamBookingResult(email, error=error))
         else:
@@ -61,5 +76,6 @@ def _pool_code_text(*, account_id: int, unit: Unit, actor: str) -> str:
         text = reveal_code(existing)
         if text:
             return text
-    return codes.create_pool_code(account_id=account_id, unit=unit, actor=actor,
-                                  label="Team bookings").code_text
+    return codes.create_pool_code(
+        account_id=account_id, unit=unit, actor=actor, label="Team bookings"
+    ).code_text

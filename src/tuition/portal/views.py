@@ -60,7 +60,8 @@ def item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["registered"] = any(
             row.registration.status in ("active", "pending")
             and getattr(row.registration, f"{kind}_id") == pk
-            for row in selectors.learning_of(request.user))  # type: ignore[arg-type]
+            for row in selectors.learning_of(request.user)
+        )  # type: ignore[arg-type]
     return render(request, "portal/item.html", context)
 
 
@@ -78,24 +79,34 @@ def _payment(form: forms.CheckoutForm) -> checkout.PaymentChoice:
     data = form.cleaned_data
     code = data.get("code") or None
     if data["method"] == "card":
-        return checkout.PaymentChoice(method="card", coupon=code,
-                                      card_number=data.get("card_number") or None)
+        return checkout.PaymentChoice(
+            method="card", coupon=code, card_number=data.get("card_number") or None
+        )
     return checkout.PaymentChoice(method="code", code=code)
 
 
 def _item_ids(kind: str, pk: int, session: int | None) -> dict[str, int | None]:
-    return {"activity_id": pk if kind == "activity" else None,
-            "group_id": pk if kind == "group" else None, "session_id": session}
+    return {
+        "activity_id": pk if kind == "activity" else None,
+        "group_id": pk if kind == "group" else None,
+        "session_id": session,
+    }
 
 
-def _checkout_context(entry: selectors.CatalogEntry, form: forms.CheckoutForm,
-                      session_id: int | None) -> dict[str, Any]:
+def _checkout_context(
+    entry: selectors.CatalogEntry, form: forms.CheckoutForm, session_id: int | None
+) -> dict[str, Any]:
     session = None
     if entry.kind == "activity" and session_id:
         session = next((s for s in selectors.sessions_of(entry.pk) if s.pk == session_id), None)
     needs_session = entry.kind == "activity" and entry.obj.is_dated  # type: ignore[union-attr]
-    return {"entry": entry, "form": form, "session": session, "needs_session": needs_session,
-            "sessions": selectors.sessions_of(entry.pk) if needs_session and not session else []}
+    return {
+        "entry": entry,
+        "form": form,
+        "session": session,
+        "needs_session": needs_session,
+        "sessions": selectors.sessions_of(entry.pk) if needs_session and not session else [],
+    }
 
 
 def _session_param(raw: str | None) -> int | None:
@@ -115,8 +126,12 @@ def checkout_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             result = checkout.checkout(
-                learner_email=request.user.email, payment=_payment(form),  # type: ignore[union-attr]
-                actor=_actor(request), ip=_ip(request), **_item_ids(kind, pk, session_id))
+                learner_email=request.user.email,
+                payment=_payment(form),  # type: ignore[union-attr]
+                actor=_actor(request),
+                ip=_ip(request),
+                **_item_ids(kind, pk, session_id),
+            )
         except DomainError as error:
             form.add_error("code" if _is_code_error(error) else None, error.message)
             status = _error_status(error)
@@ -124,13 +139,22 @@ def checkout_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             return redirect("portal:order", number=result.order.number)
     else:
         status = 400
-    return render(request, "portal/checkout.html", _checkout_context(entry, form, session_id),
-                  status=status)
+    return render(
+        request, "portal/checkout.html", _checkout_context(entry, form, session_id), status=status
+    )
 
 
-_CODE_ERRORS = {"code_not_found", "code_inactive", "code_expired", "insufficient_balance",
-                "not_in_scope", "not_priced_in_unit", "not_eligible", "one_code_only",
-                "too_many_attempts"}
+_CODE_ERRORS = {
+    "code_not_found",
+    "code_inactive",
+    "code_expired",
+    "insufficient_balance",
+    "not_in_scope",
+    "not_priced_in_unit",
+    "not_eligible",
+    "one_code_only",
+    "too_many_attempts",
+}
 
 
 def _is_code_error(error: DomainError) -> bool:
@@ -147,9 +171,12 @@ def checkout_quote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             context["quote"] = checkout.quote(
-                learner_email=request.user.email, payment=_payment(form),  # type: ignore[union-attr]
-                actor=_actor(request), ip=_ip(request),
-                **_item_ids(kind, pk, _session_param(request.POST.get("session"))))
+                learner_email=request.user.email,
+                payment=_payment(form),  # type: ignore[union-attr]
+                actor=_actor(request),
+                ip=_ip(request),
+                **_item_ids(kind, pk, _session_param(request.POST.get("session"))),
+            )
         except DomainError as error:
             context["error"] = error
     else:
@@ -162,16 +189,23 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
     if found is None:
         raise Http404
-    return render(request, "portal/order.html", {"order": found,
-                                                  "receipt": getattr(found, "receipt", None),
-                                                  "invoice": getattr(found, "invoice", None)})
+    return render(
+        request,
+        "portal/order.html",
+        {
+            "order": found,
+            "receipt": getattr(found, "receipt", None),
+            "invoice": getattr(found, "invoice", None),
+        },
+    )
 
 
 @login_required
 def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
     found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
-    doc = getattr(found, kind, None) if found is not None and kind in ("receipt", "invoice") \
-        else None
+    doc = (
+        getattr(found, kind, None) if found is not None and kind in ("receipt", "invoice") else None
+    )
     if doc is None:
         raise Http404
     return render(request, "portal/document.html", {"order": found, "doc": doc, "kind": kind})
@@ -182,10 +216,14 @@ def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
 
 @login_required
 def learning(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/learning.html", {
-        "rows": selectors.learning_of(request.user),  # type: ignore[arg-type]
-        "balances": selectors.balances_visible_to(request.user),  # type: ignore[arg-type]
-    })
+    return render(
+        request,
+        "portal/learning.html",
+        {
+            "rows": selectors.learning_of(request.user),  # type: ignore[arg-type]
+            "balances": selectors.balances_visible_to(request.user),  # type: ignore[arg-type]
+        },
+    )
 
 
 @login_required
@@ -194,8 +232,11 @@ def sessions_for(request: HttpRequest, registration_id: int, activity_id: int) -
     registration = selectors.registration_of(request.user, registration_id)  # type: ignore[arg-type]
     if registration is None:
         raise Http404
-    rows = [r for r in selectors.learning_of(request.user)  # type: ignore[arg-type]
-            if r.registration.pk == registration.pk]
+    rows = [
+        r
+        for r in selectors.learning_of(request.user)  # type: ignore[arg-type]
+        if r.registration.pk == registration.pk
+    ]
     part = next((p for p in rows[0].dated if p.activity.pk == activity_id), None) if rows else None
     if part is None:
         raise Http404
@@ -203,9 +244,13 @@ def sessions_for(request: HttpRequest, registration_id: int, activity_id: int) -
     if request.method == "POST":
         session_id = _session_param(request.POST.get("session"))
         try:
-            arguments = {"registration_id": registration.pk, "session_id": session_id or 0,
-                         "actor": _actor(request), "learner": request.user,
-                         "activity_id": activity_id}
+            arguments = {
+                "registration_id": registration.pk,
+                "session_id": session_id or 0,
+                "actor": _actor(request),
+                "learner": request.user,
+                "activity_id": activity_id,
+            }
             if part.booking is not None:
                 checkout.reschedule_booking(**arguments)
                 messages.success(request, f"Moved to another time: {part.activity.title}.")
@@ -216,19 +261,34 @@ def sessions_for(request: HttpRequest, registration_id: int, activity_id: int) -
         except DomainError as exc:
             error = exc.message
     sessions = selectors.sessions_of(activity_id)
-    return render(request, "portal/sessions.html", {
-        "registration": registration, "part": part, "sessions": sessions, "error": error,
-    }, status=422 if error else 200)
+    return render(
+        request,
+        "portal/sessions.html",
+        {
+            "registration": registration,
+            "part": part,
+            "sessions": sessions,
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
 
 
 @login_required
 @require_POST
 def unenroll(request: HttpRequest, registration_id: int, activity_id: int) -> HttpResponse:
     try:
-        checkout.unenroll_from_session(registration_id=registration_id, actor=_actor(request),
-                                       learner=request.user, activity_id=activity_id)  # type: ignore[arg-type]
-        messages.success(request, "You left the session. Your registration stays active: "
-                                  "book another date whenever you like.")
+        checkout.unenroll_from_session(
+            registration_id=registration_id,
+            actor=_actor(request),
+            learner=request.user,
+            activity_id=activity_id,
+        )  # type: ignore[arg-type]
+        messages.success(
+            request,
+            "You left the session. Your registration stays active: "
+            "book another date whenever you like.",
+        )
     except DomainError as error:
         if error.status == 404:
             raise Http404 from error
@@ -241,9 +301,11 @@ def unenroll(request: HttpRequest, registration_id: int, activity_id: int) -> Ht
 def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
     try:
         registration = checkout.cancel_registration(
-            registration_id=registration_id, actor=_actor(request), learner=request.user)  # type: ignore[arg-type]
-        messages.success(request, "Registration cancelled" + (
-            " and refunded." if registration.refunded else "."))
+            registration_id=registration_id, actor=_actor(request), learner=request.user
+        )  # type: ignore[arg-type]
+        messages.success(
+            request, "Registration cancelled" + (" and refunded." if registration.refunded else ".")
+        )
     except DomainError as error:
         if error.status == 404:
             raise Http404 from error
@@ -261,10 +323,20 @@ def _owned(request: HttpRequest, account_id: int) -> TrainingAccount:
     return account
 
 
-def _manage(request: HttpRequest, template: str, account: TrainingAccount, tab: str,
-            status: int = 200, **context: Any) -> HttpResponse:
-    return render(request, f"portal/manage/{template}",
-                  {"account": account, "tab": tab, **context}, status=status)
+def _manage(
+    request: HttpRequest,
+    template: str,
+    account: TrainingAccount,
+    tab: str,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    return render(
+        request,
+        f"portal/manage/{template}",
+        {"account": account, "tab": tab, **context},
+        status=status,
+    )
 
 
 @login_required
@@ -278,15 +350,21 @@ def manage_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_overview(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
-    return _manage(request, "overview.html", account, "overview",
-                   balances=get_balances(account_id=account.pk))
+    return _manage(
+        request, "overview.html", account, "overview", balances=get_balances(account_id=account.pk)
+    )
 
 
 @login_required
 def account_transactions(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
-    return _manage(request, "transactions.html", account, "transactions",
-                   rows=list(selectors.transaction_rows(account.pk, limit=200)))
+    return _manage(
+        request,
+        "transactions.html",
+        account,
+        "transactions",
+        rows=list(selectors.transaction_rows(account.pk, limit=200)),
+    )
 
 
 @login_required
@@ -294,16 +372,29 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
     units = selectors.usage_units(account.pk)
     unit = next((u for u in units if u.code == request.GET.get("unit")), None) or (
-        units[0] if units else Unit.objects.get(code=Unit.USD))
+        units[0] if units else Unit.objects.get(code=Unit.USD)
+    )
     usage = selectors.usage_by_member(account.pk)
     in_unit = [row for row in usage if row.unit.pk == unit.pk]
     by_member = charts.horizontal_bars(
-        [(row.name or row.email, row.spent, unit.format(row.spent)) for row in in_unit])
+        [(row.name or row.email, row.spent, unit.format(row.spent)) for row in in_unit]
+    )
     months = selectors.usage_by_month(account.pk, unit)
     over_time = charts.columns(
-        [(_month_label(month), total, unit.format(total)) for month, total in months])
-    return _manage(request, "usage.html", account, "usage", usage=usage, unit=unit, units=units,
-                   by_member=by_member, over_time=over_time, months=months)
+        [(_month_label(month), total, unit.format(total)) for month, total in months]
+    )
+    return _manage(
+        request,
+        "usage.html",
+        account,
+        "usage",
+        usage=usage,
+        unit=unit,
+        units=units,
+        by_member=by_member,
+        over_time=over_time,
+        months=months,
+    )
 
 
 def _month_label(month: date) -> str:
@@ -311,8 +402,10 @@ def _month_label(month: date) -> str:
 
 
 def _unit_choices() -> list[tuple[str, str]]:
-    return [(u.code, _unit_label(u))
-            for u in Unit.objects.filter(is_active=True).order_by("-is_builtin", "code")]
+    return [
+        (u.code, _unit_label(u))
+        for u in Unit.objects.filter(is_active=True).order_by("-is_builtin", "code")
+    ]
 
 
 def _unit_label(unit: Unit) -> str:
@@ -333,23 +426,38 @@ def account_refill(request: HttpRequest, account_id: int) -> HttpResponse:
             try:
                 amount = parse_amount(form.cleaned_data["amount"], decimals=unit.decimals)
                 placed = checkout.purchase_refill(
-                    account_id=account.pk, unit=unit, amount=amount,
-                    buyer_email=request.user.email, actor=_actor(request),  # type: ignore[union-attr]
+                    account_id=account.pk,
+                    unit=unit,
+                    amount=amount,
+                    buyer_email=request.user.email,
+                    actor=_actor(request),  # type: ignore[union-attr]
                     provider=form.cleaned_data["payment"],
-                    card_number=form.cleaned_data.get("card_number") or None)
+                    card_number=form.cleaned_data.get("card_number") or None,
+                )
             except DomainError as error:
-                form.add_error("amount" if error.details.get("field") == "amount" else None,
-                               error.message)
+                form.add_error(
+                    "amount" if error.details.get("field") == "amount" else None, error.message
+                )
                 status = _error_status(error)
             else:
                 if placed.status == placed.Status.PAID:
                     messages.success(request, f"Refill bought: {placed.title}.")
                 else:
-                    messages.success(request, f"Invoice {placed.invoice.number} issued; the "
-                                              "credits arrive when it is paid.")
+                    messages.success(
+                        request,
+                        f"Invoice {placed.invoice.number} issued; the "
+                        "credits arrive when it is paid.",
+                    )
                 return redirect("portal:order", number=placed.number)
-    return _manage(request, "refill.html", account, "refill", status=status, form=form,
-                   priced=[(u, u.format(10**u.decimals), price) for u, price in priced])
+    return _manage(
+        request,
+        "refill.html",
+        account,
+        "refill",
+        status=status,
+        form=form,
+        priced=[(u, u.format(10**u.decimals), price) for u, price in priced],
+    )
 
 
 @login_required
@@ -361,22 +469,31 @@ def account_members(request: HttpRequest, account_id: int) -> HttpResponse:
         status = 400
         if form.is_valid():
             email = form.cleaned_data["email"]
-            existing = Membership.objects.filter(account=account,
-                                                 user__email__iexact=email).first()
+            existing = Membership.objects.filter(account=account, user__email__iexact=email).first()
             if existing is not None:
                 form.add_error("email", "This person is already on the account.")
             else:
                 try:
-                    accounts.add_member(account=account, email=email,
-                                        can_view_balance=form.cleaned_data["can_view_balance"],
-                                        actor=_actor(request))
+                    accounts.add_member(
+                        account=account,
+                        email=email,
+                        can_view_balance=form.cleaned_data["can_view_balance"],
+                        actor=_actor(request),
+                    )
                 except DomainError as error:
                     form.add_error("email", error.message)
                 else:
                     messages.success(request, f"{email} was added to {account.name}.")
                     return redirect("portal:members", account_id=account.pk)
-    return _manage(request, "members.html", account, "members", status=status, form=form,
-                   members=selectors.members_of(account.pk))
+    return _manage(
+        request,
+        "members.html",
+        account,
+        "members",
+        status=status,
+        form=form,
+        members=selectors.members_of(account.pk),
+    )
 
 
 def _membership(account: TrainingAccount, membership_id: int) -> Membership:
@@ -392,10 +509,19 @@ def member_balance(request: HttpRequest, account_id: int, membership_id: int) ->
     account = _owned(request, account_id)
     membership = _membership(account, membership_id)
     allow = request.POST.get("allow") == "1"
-    accounts.add_member(account=account, email=membership.user.email, role=membership.role,
-                        can_view_balance=allow, notify=membership.notify, actor=_actor(request))
-    messages.success(request, f"{membership.user.email} "
-                     + ("may now see the balance." if allow else "no longer sees the balance."))
+    accounts.add_member(
+        account=account,
+        email=membership.user.email,
+        role=membership.role,
+        can_view_balance=allow,
+        notify=membership.notify,
+        actor=_actor(request),
+    )
+    messages.success(
+        request,
+        f"{membership.user.email} "
+        + ("may now see the balance." if allow else "no longer sees the balance."),
+    )
     return redirect("portal:members", account_id=account.pk)
 
 
@@ -416,8 +542,9 @@ def _code_forms(account: TrainingAccount, data: Any = None, which: str = "") -> 
     members = [(str(m.user_id), m.user.email) for m in selectors.members_of(account.pk)]
     units = _unit_choices()
     return {
-        "member_form": forms.MemberCodeForm(data if which == "member" else None,
-                                            members=members, units=units),
+        "member_form": forms.MemberCodeForm(
+            data if which == "member" else None, members=members, units=units
+        ),
         "pool_form": forms.PoolCodeForm(data if which == "pool" else None, units=units),
     }
 
@@ -436,26 +563,45 @@ def account_codes(request: HttpRequest, account_id: int) -> HttpResponse:
             try:
                 if which == "member":
                     cap_text = form.cleaned_data.get("cap") or ""
-                    cap = parse_amount(cap_text, decimals=unit.decimals, field="cap") \
-                        if cap_text else None
+                    cap = (
+                        parse_amount(cap_text, decimals=unit.decimals, field="cap")
+                        if cap_text
+                        else None
+                    )
                     member = selectors.members_of(account.pk).get(
-                        user_id=int(form.cleaned_data["member"]))
+                        user_id=int(form.cleaned_data["member"])
+                    )
                     made = codes.create_member_code(
-                        account_id=account.pk, unit=unit, member_email=member.user.email,
-                        cap=cap, actor=_actor(request))
+                        account_id=account.pk,
+                        unit=unit,
+                        member_email=member.user.email,
+                        cap=cap,
+                        actor=_actor(request),
+                    )
                 else:
-                    made = codes.create_pool_code(account_id=account.pk, unit=unit,
-                                                  label=form.cleaned_data.get("label") or "",
-                                                  actor=_actor(request))
+                    made = codes.create_pool_code(
+                        account_id=account.pk,
+                        unit=unit,
+                        label=form.cleaned_data.get("label") or "",
+                        actor=_actor(request),
+                    )
             except DomainError as error:
-                form.add_error("cap" if error.details.get("field") == "cap" else None,
-                               error.message)
+                form.add_error(
+                    "cap" if error.details.get("field") == "cap" else None, error.message
+                )
                 status = _error_status(error)
             else:
                 context["new_code"] = made.code_text
                 status = 201
-    return _manage(request, "codes.html", account, "codes", status=status,
-                   codes=selectors.account_codes(account.pk), **context)
+    return _manage(
+        request,
+        "codes.html",
+        account,
+        "codes",
+        status=status,
+        codes=selectors.account_codes(account.pk),
+        **context,
+    )
 
 
 def _account_code(request: HttpRequest, account: TrainingAccount, code_id: int):  # type: ignore[no-untyped-def]
@@ -470,8 +616,9 @@ def _account_code(request: HttpRequest, account: TrainingAccount, code_id: int):
 def code_reveal(request: HttpRequest, account_id: int, code_id: int) -> HttpResponse:
     account = _owned(request, account_id)
     code = _account_code(request, account, code_id)
-    return render(request, "portal/partials/code_text.html",
-                  {"text": reveal_code(code), "code": code})
+    return render(
+        request, "portal/partials/code_text.html", {"text": reveal_code(code), "code": code}
+    )
 
 
 @login_required
@@ -480,38 +627,61 @@ def code_rotate(request: HttpRequest, account_id: int, code_id: int) -> HttpResp
     account = _owned(request, account_id)
     code = _account_code(request, account, code_id)
     made = codes.rotate_code(code_id=code.pk, actor=_actor(request))
-    return render(request, "portal/partials/code_text.html",
-                  {"text": made.code_text, "code": code, "rotated": True})
+    return render(
+        request,
+        "portal/partials/code_text.html",
+        {"text": made.code_text, "code": code, "rotated": True},
+    )
 
 
 @login_required
 def account_book(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
     activities = list(selectors.bookable_activities())
-    chosen = next((a for a in activities
-                   if str(a.pk) == (request.POST.get("activity") or request.GET.get("activity"))),
-                  None)
-    members = [(str(m.pk), f"{m.user.display_name} <{m.user.email}>")
-               for m in selectors.members_of(account.pk)]
-    form = forms.TeamBookingForm(request.POST if request.method == "POST" else None,
-                                 activities=[(str(a.pk), a.title) for a in activities],
-                                 units=_unit_choices(), members=members)
+    chosen = next(
+        (
+            a
+            for a in activities
+            if str(a.pk) == (request.POST.get("activity") or request.GET.get("activity"))
+        ),
+        None,
+    )
+    members = [
+        (str(m.pk), f"{m.user.display_name} <{m.user.email}>")
+        for m in selectors.members_of(account.pk)
+    ]
+    form = forms.TeamBookingForm(
+        request.POST if request.method == "POST" else None,
+        activities=[(str(a.pk), a.title) for a in activities],
+        units=_unit_choices(),
+        members=members,
+    )
     results, status = None, 200
     if request.method == "POST" and chosen is not None:
         status = 400
         if form.is_valid():
             try:
                 results = portal.book_for_team(
-                    account_id=account.pk, activity_id=chosen.pk,
+                    account_id=account.pk,
+                    activity_id=chosen.pk,
                     session_id=form.cleaned_data.get("session"),
                     member_ids=[int(m) for m in form.cleaned_data["members"]],
                     unit=Unit.objects.get(code=form.cleaned_data["unit"]),
-                    actor=_actor(request))
+                    actor=_actor(request),
+                )
                 status = 200
             except DomainError as error:
                 form.add_error(None, error.message)
                 status = _error_status(error)
-    return _manage(request, "book.html", account, "book", status=status, form=form,
-                   activities=activities, chosen=chosen, results=results,
-                   sessions=selectors.sessions_of(chosen.pk) if chosen and chosen.is_dated
-                   else [])
+    return _manage(
+        request,
+        "book.html",
+        account,
+        "book",
+        status=status,
+        form=form,
+        activities=activities,
+        chosen=chosen,
+        results=results,
+        sessions=selectors.sessions_of(chosen.pk) if chosen and chosen.is_dated else [],
+    )

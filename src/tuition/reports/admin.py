@@ -20,8 +20,15 @@ class SavedReportAdmin(admin.ModelAdmin):
 
 @admin.register(ReportExport)
 class ReportExportAdmin(admin.ModelAdmin):
-    list_display = ["filename", "report_type", "format", "status", "row_count", "created_at",
-                    "actor"]
+    list_display = [
+        "filename",
+        "report_type",
+        "format",
+        "status",
+        "row_count",
+        "created_at",
+        "actor",
+    ]
     list_filter = ["status", "report_type", "format"]
     readonly_fields = [f.name for f in ReportExport._meta.fields]
 

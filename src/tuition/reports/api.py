@@ -23,8 +23,12 @@ from .views import export_file_response
 
 
 class ReportsView(ApiView):
-    scopes = {"GET": SCOPE_REPORTS, "POST": SCOPE_REPORTS, "PATCH": SCOPE_REPORTS,
-              "DELETE": SCOPE_REPORTS}
+    scopes = {
+        "GET": SCOPE_REPORTS,
+        "POST": SCOPE_REPORTS,
+        "PATCH": SCOPE_REPORTS,
+        "DELETE": SCOPE_REPORTS,
+    }
     provider_only = "*"
 
 
@@ -46,16 +50,18 @@ class ReportTypeOut(serializers.Serializer):
 
 
 class ReportTypesView(ReportsView):
-    @extend_schema(operation_id="reports_types", responses={200: ReportTypeOut(many=True),
-                                                            **errors()})
+    @extend_schema(
+        operation_id="reports_types", responses={200: ReportTypeOut(many=True), **errors()}
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         return Response([r.as_dict() for r in listed_reports()])
 
 
 class RunIn(StrictSerializer):
     type = serializers.ChoiceField(choices=ReportType.choices)
-    columns = serializers.ListField(child=StrictCharField(max_length=60), required=False,
-                                    max_length=MAX_COLUMNS)
+    columns = serializers.ListField(
+        child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
+    )
     filters = serializers.DictField(child=serializers.JSONField(), required=False)
     format = serializers.ChoiceField(choices=ReportFormat.choices, required=False, default="csv")
 
@@ -82,11 +88,14 @@ class ExportOut(serializers.Serializer):
 
 class ReportRunView(ReportsView):
     @extend_schema(
-        operation_id="reports_run", request=RunIn,
+        operation_id="reports_run",
+        request=RunIn,
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file"),
-            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
-                OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX file"),
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX file"),
             202: OpenApiResponse(ExportOut, description="A large XLSX: built by the worker"),
             **errors(),
         },
@@ -95,13 +104,22 @@ class ReportRunView(ReportsView):
         data = RunIn(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
-        spec = runner.prepare(report_type=body["type"], columns=body.get("columns"),
-                              filters=body.get("filters"), format=body["format"])
+        spec = runner.prepare(
+            report_type=body["type"],
+            columns=body.get("columns"),
+            filters=body.get("filters"),
+            format=body["format"],
+        )
         if runner.needs_worker(spec):
             who = self.caller()
             export = services.request_export(
-                report_type=spec.report.key, columns=spec.column_keys, filters=spec.raw_filters,
-                format=spec.format, actor=who.actor, user=who.user)
+                report_type=spec.report.key,
+                columns=spec.column_keys,
+                filters=spec.raw_filters,
+                format=spec.format,
+                actor=who.actor,
+                user=who.user,
+            )
             return Response(ExportOut(export).data, status=status.HTTP_202_ACCEPTED)
         return runner.file_response(spec)
 
@@ -121,9 +139,10 @@ class ReportExportView(ReportsView):
 
 
 class ReportExportDownloadView(ReportsView):
-    @extend_schema(operation_id="reports_export_download",
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
-                              **errors(404, 409)})
+    @extend_schema(
+        operation_id="reports_export_download",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(404, 409)},
+    )
     def get(self, request, export_id):  # type: ignore[no-untyped-def]
         export = _export(export_id)
         if export.status != ReportExport.Status.READY or not export.file:
@@ -134,15 +153,17 @@ class ReportExportDownloadView(ReportsView):
 class SavedIn(StrictSerializer):
     name = StrictCharField(max_length=200)
     type = serializers.ChoiceField(choices=ReportType.choices)
-    columns = serializers.ListField(child=StrictCharField(max_length=60), required=False,
-                                    max_length=MAX_COLUMNS)
+    columns = serializers.ListField(
+        child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
+    )
     filters = serializers.DictField(child=serializers.JSONField(), required=False)
 
 
 class SavedPatchIn(StrictSerializer):
     name = StrictCharField(max_length=200, required=False)
-    columns = serializers.ListField(child=StrictCharField(max_length=60), required=False,
-                                    max_length=MAX_COLUMNS)
+    columns = serializers.ListField(
+        child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
+    )
     filters = serializers.DictField(child=serializers.JSONField(), required=False)
 
 
@@ -166,21 +187,29 @@ def _saved(report_id: Any) -> SavedReport:
 
 
 class SavedReportListView(ReportsView):
-    @extend_schema(operation_id="reports_saved_list",
-                   responses={200: page_of(SavedOut, "SavedReportPage"), **errors()})
+    @extend_schema(
+        operation_id="reports_saved_list",
+        responses={200: page_of(SavedOut, "SavedReportPage"), **errors()},
+    )
     def get(self, request):  # type: ignore[no-untyped-def]
         return self.paginated(SavedReport.objects.order_by("name", "id"), SavedOut)
 
-    @extend_schema(operation_id="reports_saved_create", request=SavedIn,
-                   responses={201: SavedOut, **errors()})
+    @extend_schema(
+        operation_id="reports_saved_create", request=SavedIn, responses={201: SavedOut, **errors()}
+    )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = SavedIn(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
         who = self.caller()
-        saved = services.save_report(name=body["name"], report_type=body["type"],
-                                     columns=body.get("columns"), filters=body.get("filters"),
-                                     actor=who.actor, owner=who.user)
+        saved = services.save_report(
+            name=body["name"],
+            report_type=body["type"],
+            columns=body.get("columns"),
+            filters=body.get("filters"),
+            actor=who.actor,
+            owner=who.user,
+        )
         return Response(SavedOut(saved).data, status=status.HTTP_201_CREATED)
 
 
@@ -189,14 +218,18 @@ class SavedReportDetailView(ReportsView):
     def get(self, request, report_id):  # type: ignore[no-untyped-def]
         return Response(SavedOut(_saved(report_id)).data)
 
-    @extend_schema(operation_id="reports_saved_update", request=SavedPatchIn,
-                   responses={200: SavedOut, **errors(404)})
+    @extend_schema(
+        operation_id="reports_saved_update",
+        request=SavedPatchIn,
+        responses={200: SavedOut, **errors(404)},
+    )
     def patch(self, request, report_id):  # type: ignore[no-untyped-def]
         saved = _saved(report_id)
         data = SavedPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        saved = services.update_saved_report(report_id=saved.pk, actor=self.caller().actor,
-                                             **data.validated_data)
+        saved = services.update_saved_report(
+            report_id=saved.pk, actor=self.caller().actor, **data.validated_data
+        )
         return Response(SavedOut(saved).data)
 
     @extend_schema(operation_id="reports_saved_delete", responses={204: None, **errors(404)})

@@ -77,8 +77,7 @@ def parse_filters(
         if name not in FILTER_NAMES:
             raise ValidationError(f"Unknown filter '{name}'.", details={"field": str(name)[:50]})
         if name not in allowed:
-            raise ValidationError(f"This report has no '{name}' filter.",
-                                  details={"field": name})
+            raise ValidationError(f"This report has no '{name}' filter.", details={"field": name})
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise ValidationError(f"Filter '{name}' must be a string.", details={"field": name})
         value = str(value).strip()
@@ -110,8 +109,9 @@ def parse_filters(
     if "item" in values:
         kind, _, item_id = values["item"].partition(":")
         if kind not in ITEM_KINDS:
-            raise ValidationError("'item' must look like 'activity:12' or 'group:3'.",
-                                  details={"field": "item"})
+            raise ValidationError(
+                "'item' must look like 'activity:12' or 'group:3'.", details={"field": "item"}
+            )
         fields["item_kind"], fields["item_id"] = kind, _id(item_id, "item")
     return ReportFilters(**fields)
 
@@ -119,8 +119,10 @@ def parse_filters(
 def _choice(value: str, choices: Iterable[str], field: str) -> str:
     choices = list(choices)
     if value not in choices:
-        raise ValidationError(f"'{field}' must be one of: {', '.join(choices)}.",
-                              details={"field": field, "choices": choices})
+        raise ValidationError(
+            f"'{field}' must be one of: {', '.join(choices)}.",
+            details={"field": field, "choices": choices},
+        )
     return value
 
 

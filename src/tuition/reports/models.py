@@ -30,7 +30,10 @@ class SavedReport(models.Model):
     columns = models.JSONField(default=list)
     filters = models.JSONField(default=dict, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="saved_reports",
     )
     created_by = models.CharField(max_length=200, blank=True, default="")
@@ -65,7 +68,10 @@ class ReportExport(models.Model):
     row_count = models.PositiveBigIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     actor = models.CharField(max_length=200, blank=True, default="")

@@ -75,16 +75,20 @@ class ReportDefinition:
         if keys is None or len(keys) == 0:
             keys = self.default_columns
         if isinstance(keys, str) or not isinstance(keys, Sequence):
-            raise ValidationError("columns must be a list of column keys.",
-                                  details={"field": "columns"})
+            raise ValidationError(
+                "columns must be a list of column keys.", details={"field": "columns"}
+            )
         if len(keys) > MAX_COLUMNS:
             raise ValidationError("Too many columns.", details={"field": "columns"})
         unknown = [str(k)[:60] for k in keys if not isinstance(k, str) or k not in self._by_key]
         if unknown:
             raise ValidationError(
                 f"Unknown column for the {self.key} report: {', '.join(unknown)}.",
-                details={"field": "columns", "unknown": unknown,
-                         "choices": [c.key for c in self.columns]},
+                details={
+                    "field": "columns",
+                    "unknown": unknown,
+                    "choices": [c.key for c in self.columns],
+                },
             )
         if len(set(keys)) != len(keys):
             raise ValidationError("A column is listed twice.", details={"field": "columns"})
@@ -130,8 +134,14 @@ def moment(key: str, label: str, source: str | None = None) -> Column:
     return Column(key, label, DATE, itemgetter(name), (name,))
 
 
-def amount(key: str, label: str, source: str | None = None, *,
-           decimals_field: str | None = None, decimals: int | None = None) -> Column:
+def amount(
+    key: str,
+    label: str,
+    source: str | None = None,
+    *,
+    decimals_field: str | None = None,
+    decimals: int | None = None,
+) -> Column:
     """A numeric column from minor units, in the row's unit (`decimals_field`) or a fixed one."""
     name = source or key
     if decimals is not None:
@@ -152,8 +162,9 @@ def amount(key: str, label: str, source: str | None = None, *,
     return Column(key, label, AMOUNT, get_in_unit, (name, dfield))
 
 
-def derived(key: str, label: str, kind: str, fields: tuple[str, ...],
-            get: Callable[[Row], Any]) -> Column:
+def derived(
+    key: str, label: str, kind: str, fields: tuple[str, ...], get: Callable[[Row], Any]
+) -> Column:
     return Column(key, label, kind, get, fields)
 
 
@@ -177,8 +188,9 @@ CODES = ReportDefinition(
         moment("created_at", "Created"),
         derived("code", "Code", TEXT, ("sealed",), selectors.reveal),
         text("code_hint", "Code ends with", "hint"),
-        derived("type", "Type", TEXT, ("kind",),
-                _choice_label(RedemptionCode.Kind.choices, "kind")),
+        derived(
+            "type", "Type", TEXT, ("kind",), _choice_label(RedemptionCode.Kind.choices, "kind")
+        ),
         text("status", "Status", "r_status"),
         text("label", "Label"),
         integer("account_id", "Account ID", "r_account_id"),
@@ -186,30 +198,55 @@ CODES = ReportDefinition(
         text("account_external_id", "Account external ID", "r_account_external_id"),
         text("member_email", "Member", "member__email"),
         text("unit", "Unit", "r_unit_code"),
-        amount("redeemable_value", "Redeemable value", "lot__redeemable_value",
-               decimals_field="r_decimals"),
+        amount(
+            "redeemable_value",
+            "Redeemable value",
+            "lot__redeemable_value",
+            decimals_field="r_decimals",
+        ),
         amount("remaining", "Remaining", "lot__remaining", decimals_field="r_decimals"),
-        amount("purchase_price", "Purchase price (USD)", "lot__purchase_price",
-               decimals=USD_DECIMALS),
+        amount(
+            "purchase_price", "Purchase price (USD)", "lot__purchase_price", decimals=USD_DECIMALS
+        ),
         moment("expires_at", "Expires / valid until", "r_expires_at"),
         moment("valid_from", "Valid from", "coupon__valid_from"),
         derived("scope", "Scope", TEXT, ("r_scope_kind", "r_scope_all"), selectors.scope_text),
-        derived("source", "Source", TEXT, ("lot__source",),
-                _choice_label(Lot.Source.choices, "lot__source")),
+        derived(
+            "source",
+            "Source",
+            TEXT,
+            ("lot__source",),
+            _choice_label(Lot.Source.choices, "lot__source"),
+        ),
         text("external_id", "External ID", "lot__external_id"),
         amount("cap", "Member cap", "cap", decimals_field="r_decimals"),
         amount("spent", "Member spent", "spent", decimals_field="r_decimals"),
         text("coupon", "Coupon", "coupon__name"),
-        derived("coupon_discount", "Coupon discount", TEXT,
-                ("coupon__percent_off_bp", "coupon__amount_off"), selectors.coupon_discount),
+        derived(
+            "coupon_discount",
+            "Coupon discount",
+            TEXT,
+            ("coupon__percent_off_bp", "coupon__amount_off"),
+            selectors.coupon_discount,
+        ),
         integer("coupon_uses", "Coupon uses", "coupon__uses"),
         integer("coupon_max_uses", "Coupon max uses", "coupon__max_uses"),
         text("notes", "Notes", "r_notes"),
         text("created_by", "Created by"),
         moment("deleted_at", "Deleted"),
     ),
-    default_columns=("created_at", "code", "type", "status", "account", "unit",
-                     "redeemable_value", "remaining", "expires_at", "coupon"),
+    default_columns=(
+        "created_at",
+        "code",
+        "type",
+        "status",
+        "account",
+        "unit",
+        "redeemable_value",
+        "remaining",
+        "expires_at",
+        "coupon",
+    ),
 )
 
 PURCHASES = ReportDefinition(
@@ -224,38 +261,75 @@ PURCHASES = ReportDefinition(
         text("number", "Order"),
         moment("date", "Date", "created_at"),
         moment("paid_at", "Paid"),
-        derived("status", "Status", TEXT, ("status",),
-                _choice_label(Order.Status.choices, "status")),
+        derived(
+            "status", "Status", TEXT, ("status",), _choice_label(Order.Status.choices, "status")
+        ),
         text("learner_email", "Learner email", "learner__email"),
         text("learner_name", "Learner", "learner__name"),
         integer("account_id", "Account ID"),
         text("account", "Account", "account__name"),
-        derived("item_kind", "Item type", TEXT, ("item_kind",),
-                _choice_label(ItemKind.choices, "item_kind")),
-        derived("item_id", "Item ID", INT, ("activity_id", "group_id"),
-                lambda r: r["activity_id"] or r["group_id"]),
+        derived(
+            "item_kind",
+            "Item type",
+            TEXT,
+            ("item_kind",),
+            _choice_label(ItemKind.choices, "item_kind"),
+        ),
+        derived(
+            "item_id",
+            "Item ID",
+            INT,
+            ("activity_id", "group_id"),
+            lambda r: r["activity_id"] or r["group_id"],
+        ),
         text("title", "Item"),
         moment("session", "Session start", "session__starts_at"),
-        derived("method", "Payment method", TEXT, ("method",),
-                _choice_label(Order.Method.choices, "method")),
-        derived("code", "Code", TEXT, ("code_hint",),
-                lambda r: f"…{r['code_hint']}" if r["code_hint"] else ""),
+        derived(
+            "method",
+            "Payment method",
+            TEXT,
+            ("method",),
+            _choice_label(Order.Method.choices, "method"),
+        ),
+        derived(
+            "code",
+            "Code",
+            TEXT,
+            ("code_hint",),
+            lambda r: f"…{r['code_hint']}" if r["code_hint"] else "",
+        ),
         text("coupon", "Coupon", "coupon__name"),
         amount("list_price", "List price (USD)", "list_price", decimals=USD_DECIMALS),
         text("unit", "Unit", "unit__code"),
         amount("price", "Price", "price", decimals_field="unit__decimals"),
         amount("discount", "Discount", "discount", decimals_field="unit__decimals"),
         amount("amount", "Charged", "charged", decimals_field="unit__decimals"),
-        derived("refunded", "Refunded", TEXT, ("refund_transfer_id",),
-                lambda r: "yes" if r["refund_transfer_id"] else "no"),
+        derived(
+            "refunded",
+            "Refunded",
+            TEXT,
+            ("refund_transfer_id",),
+            lambda r: "yes" if r["refund_transfer_id"] else "no",
+        ),
         moment("cancelled_at", "Cancelled"),
         text("receipt", "Receipt", "receipt__number"),
         text("invoice", "Invoice", "invoice__number"),
         text("provider", "Payment provider"),
         text("payment_reference", "Payment reference"),
     ),
-    default_columns=("number", "date", "status", "learner_email", "account", "title", "method",
-                     "code", "list_price", "unit", "amount"),
+    default_columns=(
+        "number",
+        "date",
+        "status",
+        "learner_email",
+        "account",
+        "title",
+        "method",
+        "code",
+        "list_price",
+        "unit",
+        "amount",
+    ),
 )
 
 USAGE = ReportDefinition(
@@ -278,8 +352,16 @@ USAGE = ReportDefinition(
         moment("first_at", "First purchase"),
         moment("last_at", "Last purchase"),
     ),
-    default_columns=("account", "member_email", "member_name", "unit", "orders", "spent",
-                     "refunded", "net"),
+    default_columns=(
+        "account",
+        "member_email",
+        "member_name",
+        "unit",
+        "orders",
+        "spent",
+        "refunded",
+        "net",
+    ),
 )
 
 LEDGER = ReportDefinition(
@@ -306,8 +388,17 @@ LEDGER = ReportDefinition(
         integer("reverses", "Reverses transfer", "transfer__reverses_id"),
         text("order", "Order", "transfer__order__number"),
     ),
-    default_columns=("date", "transfer_id", "kind", "account", "unit", "lot_id",
-                     "system_account", "amount", "actor"),
+    default_columns=(
+        "date",
+        "transfer_id",
+        "kind",
+        "account",
+        "unit",
+        "lot_id",
+        "system_account",
+        "amount",
+        "actor",
+    ),
 )
 
 LIABILITY = ReportDefinition(
@@ -332,8 +423,17 @@ LIABILITY = ReportDefinition(
         moment("next_expiry", "Next expiry"),
         amount("expired_unswept", "Expired, not yet written off", decimals_field="decimals"),
     ),
-    default_columns=("account", "unit", "outstanding", "expiring_30", "expiring_90",
-                     "expiring_365", "expiring_later", "never_expires", "next_expiry"),
+    default_columns=(
+        "account",
+        "unit",
+        "outstanding",
+        "expiring_30",
+        "expiring_90",
+        "expiring_365",
+        "expiring_later",
+        "never_expires",
+        "next_expiry",
+    ),
 )
 
 STATEMENT = ReportDefinition(
@@ -354,8 +454,17 @@ STATEMENT = ReportDefinition(
         amount("amount", "Amount", "change", decimals_field="unit__decimals"),
         amount("balance", "Balance", "balance", decimals_field="unit__decimals"),
     ),
-    default_columns=("date", "transaction", "kind", "unit", "description", "order",
-                     "learner_email", "amount", "balance"),
+    default_columns=(
+        "date",
+        "transaction",
+        "kind",
+        "unit",
+        "description",
+        "order",
+        "learner_email",
+        "amount",
+        "balance",
+    ),
 )
 
 REPORTS: dict[str, ReportDefinition] = {

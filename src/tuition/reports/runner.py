@@ -38,9 +38,14 @@ class ReportRequest:
         return writers.safe_filename(f"{self.report.key}-{stamp}", extension or self.format)
 
 
-def prepare(*, report_type: Any, columns: Sequence[Any] | None = None,
-            filters: Mapping[str, Any] | None = None, format: Any = "csv",
-            listed_only: bool = True) -> ReportRequest:
+def prepare(
+    *,
+    report_type: Any,
+    columns: Sequence[Any] | None = None,
+    filters: Mapping[str, Any] | None = None,
+    format: Any = "csv",
+    listed_only: bool = True,
+) -> ReportRequest:
     """Validate what was asked for.
 
     Raises:
@@ -48,15 +53,18 @@ def prepare(*, report_type: Any, columns: Sequence[Any] | None = None,
     """
     report = get_report(report_type, listed_only=listed_only)
     if format not in ReportFormat.values:
-        raise ValidationError("format must be 'csv' or 'xlsx'.",
-                              details={"field": "format", "choices": ReportFormat.values})
+        raise ValidationError(
+            "format must be 'csv' or 'xlsx'.",
+            details={"field": "format", "choices": ReportFormat.values},
+        )
     if filters is not None and not isinstance(filters, Mapping):
         raise ValidationError("filters must be an object.", details={"field": "filters"})
     picked = report.pick_columns(columns)
     parsed = report.parse_filters(filters)
     raw = {k: str(v).strip() for k, v in (filters or {}).items() if v not in (None, "")}
-    return ReportRequest(report=report, columns=picked, filters=parsed, raw_filters=raw,
-                         format=format)
+    return ReportRequest(
+        report=report, columns=picked, filters=parsed, raw_filters=raw, format=format
+    )
 
 
 def rows(request: ReportRequest) -> Iterator[Row]:
@@ -99,7 +107,8 @@ def csv_response(request: ReportRequest, name: str | None = None) -> StreamingHt
         writers.csv_chunks(request.columns, rows(request)), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = writers.content_disposition(
-        name or request.filename("csv")[:-4], "csv")
+        name or request.filename("csv")[:-4], "csv"
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -112,7 +121,9 @@ def xlsx_response(request: ReportRequest, name: str | None = None) -> FileRespon
     spool.seek(0)
     filename = writers.safe_filename(name or request.filename("xlsx")[:-5], "xlsx")
     response = FileResponse(
-        spool, as_attachment=True, filename=filename,
+        spool,
+        as_attachment=True,
+        filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = writers.content_disposition(filename[:-5], "xlsx")

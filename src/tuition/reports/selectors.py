@@ -53,6 +53,8 @@ def snapshot() -> Iterator[None]:
             yield
     else:
         yield
+
+
 CODE_STATUSES = ("active", "inactive", "expired", "deleted")
 
 
@@ -77,19 +79,27 @@ def code_rows(filters: ReportFilters, needed: Sequence[str]) -> Iterator[dict[st
 
 def codes_queryset(filters: ReportFilters) -> QuerySet[RedemptionCode]:
     now = clock.now()
-    deleted = (Q(deleted_at__isnull=False) | Q(lot__deleted_at__isnull=False)
-               | Q(coupon__deleted_at__isnull=False))
-    inactive = (Q(status=RedemptionCode.Status.INACTIVE) | Q(lot__status=Lot.Status.INACTIVE)
-                | Q(coupon__status="inactive"))
+    deleted = (
+        Q(deleted_at__isnull=False)
+        | Q(lot__deleted_at__isnull=False)
+        | Q(coupon__deleted_at__isnull=False)
+    )
+    inactive = (
+        Q(status=RedemptionCode.Status.INACTIVE)
+        | Q(lot__status=Lot.Status.INACTIVE)
+        | Q(coupon__status="inactive")
+    )
     expired = Q(lot__expires_at__lte=now) | Q(coupon__valid_until__lte=now)
     qs = RedemptionCode.objects.annotate(
         r_account_id=Coalesce("lot__account_id", "account_id"),
         r_account_name=Coalesce("lot__account__name", "account__name"),
         r_account_external_id=Coalesce("lot__account__external_id", "account__external_id"),
-        r_unit_code=Coalesce("lot__unit__code", "unit__code", Value("USD"),
-                             output_field=CharField()),
-        r_decimals=Coalesce("lot__unit__decimals", "unit__decimals", Value(2),
-                            output_field=IntegerField()),
+        r_unit_code=Coalesce(
+            "lot__unit__code", "unit__code", Value("USD"), output_field=CharField()
+        ),
+        r_decimals=Coalesce(
+            "lot__unit__decimals", "unit__decimals", Value(2), output_field=IntegerField()
+        ),
         r_expires_at=Coalesce("lot__expires_at", "coupon__valid_until"),
         r_scope_kind=Coalesce("lot__scope_kind", "coupon__scope_kind"),
         r_scope_all=Coalesce("lot__scope_all", "coupon__scope_all"),
@@ -115,11 +125,14 @@ def codes_queryset(filters: ReportFilters) -> QuerySet[RedemptionCode]:
     if filters.item_kind is not None:
         listed_lot = LotScopeItem.objects.filter(lot=OuterRef("lot_id"), item_id=filters.item_id)
         listed_coupon = CouponScopeItem.objects.filter(
-            coupon=OuterRef("coupon_id"), item_kind=filters.item_kind, item_id=filters.item_id)
+            coupon=OuterRef("coupon_id"), item_kind=filters.item_kind, item_id=filters.item_id
+        )
         qs = qs.filter(
             (Q(lot__scope_kind=filters.item_kind) & (Q(lot__scope_all=True) | Exists(listed_lot)))
-            | (Q(coupon__scope_kind__in=[filters.item_kind, "any"])
-               & (Q(coupon__scope_all=True) | Exists(listed_coupon)))
+            | (
+                Q(coupon__scope_kind__in=[filters.item_kind, "any"])
+                & (Q(coupon__scope_all=True) | Exists(listed_coupon))
+            )
         )
     return qs
 
@@ -179,10 +192,20 @@ def usage_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterator[d
     ).values("role")[:1]
     qs = (
         orders_queryset(filters)
-        .filter(account__isnull=False, transfer__isnull=False,
-                method__in=[Order.Method.TRAINING_CREDIT, Order.Method.TOKENS])
-        .values("account_id", "account__name", "unit__code", "unit__decimals", "learner_id",
-                "learner__email", "learner__name")
+        .filter(
+            account__isnull=False,
+            transfer__isnull=False,
+            method__in=[Order.Method.TRAINING_CREDIT, Order.Method.TOKENS],
+        )
+        .values(
+            "account_id",
+            "account__name",
+            "unit__code",
+            "unit__decimals",
+            "learner_id",
+            "learner__email",
+            "learner__name",
+        )
         .annotate(
             role=Subquery(role),
             orders=Count("id"),
@@ -252,7 +275,9 @@ def lot_balances_at(at: datetime, filters: ReportFilters | None = None) -> Query
         qs = qs.filter(unit_id=filters.unit_id)
     booked = (
         Entry.objects.filter(lot=OuterRef("pk"), transfer__created_at__lte=at)
-        .values("lot").annotate(total=Sum("amount")).values("total")
+        .values("lot")
+        .annotate(total=Sum("amount"))
+        .values("total")
     )
     return qs.annotate(balance_at=Coalesce(Subquery(booked), 0))
 
@@ -265,16 +290,25 @@ def liability_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
     limits = [(name, at + timedelta(days=days)) for name, days in BUCKETS]
     totals: dict[tuple[int, int], _Liability] = {}
     lots = lot_balances_at(at, filters).values(
-        "account_id", "account__name", "unit_id", "unit__code", "unit__decimals", "expires_at",
-        "status", "balance_at",
+        "account_id",
+        "account__name",
+        "unit_id",
+        "unit__code",
+        "unit__decimals",
+        "expires_at",
+        "status",
+        "balance_at",
     )
     for lot in lots.iterator(chunk_size=CHUNK):
         key = (lot["account_id"], lot["unit_id"])
         line = totals.get(key)
         if line is None:
             line = totals[key] = _Liability(
-                account_id=lot["account_id"], account_name=lot["account__name"],
-                unit_code=lot["unit__code"], decimals=lot["unit__decimals"], as_of=at,
+                account_id=lot["account_id"],
+                account_name=lot["account__name"],
+                unit_code=lot["unit__code"],
+                decimals=lot["unit__decimals"],
+                as_of=at,
             )
         balance, expires_at = lot["balance_at"], lot["expires_at"]
         if balance == 0:
@@ -323,34 +357,61 @@ def statement_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
     units: dict[int, tuple[str, int]] = {}
     if filters.date_from is not None:
         before = Entry.objects.filter(
-            lot__account_id=filters.account_id, transfer__created_at__lt=filters.date_from)
+            lot__account_id=filters.account_id, transfer__created_at__lt=filters.date_from
+        )
         if filters.unit_id is not None:
             before = before.filter(transfer__unit_id=filters.unit_id)
-        carried = (before.values("transfer__unit_id", "transfer__unit__code",
-                                 "transfer__unit__decimals")
-                   .annotate(total=Sum("amount")).order_by("transfer__unit__code"))
+        carried = (
+            before.values("transfer__unit_id", "transfer__unit__code", "transfer__unit__decimals")
+            .annotate(total=Sum("amount"))
+            .order_by("transfer__unit__code")
+        )
         for row in carried:
             unit_id = row["transfer__unit_id"]
             opening[unit_id] = row["total"]
             units[unit_id] = (row["transfer__unit__code"], row["transfer__unit__decimals"])
             yield {
-                "created_at": filters.date_from, "id": None, "kind": "opening",
+                "created_at": filters.date_from,
+                "id": None,
+                "kind": "opening",
                 "unit__code": row["transfer__unit__code"],
                 "unit__decimals": row["transfer__unit__decimals"],
-                "description": "Opening balance", "order_number": "", "learner_email": "",
-                "change": None, "balance": row["total"],
+                "description": "Opening balance",
+                "order_number": "",
+                "learner_email": "",
+                "change": None,
+                "balance": row["total"],
             }
 
-    change = (Entry.objects.filter(transfer=OuterRef("pk"), lot__isnull=False)
-              .values("transfer").annotate(total=Sum("amount")).values("total"))
+    change = (
+        Entry.objects.filter(transfer=OuterRef("pk"), lot__isnull=False)
+        .values("transfer")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     qs = _in_range(Transfer.objects.filter(account_id=filters.account_id), filters, "created_at")
     if filters.unit_id is not None:
         qs = qs.filter(unit_id=filters.unit_id)
-    qs = qs.annotate(change=Coalesce(Subquery(change), 0)).values(
-        "id", "created_at", "kind", "unit_id", "unit__code", "unit__decimals", "reason", "change",
-        "order__number", "order__title", "order__learner__email", "refunded_order__number",
-        "refunded_order__title", "refunded_order__learner__email",
-    ).order_by("created_at", "id")
+    qs = (
+        qs.annotate(change=Coalesce(Subquery(change), 0))
+        .values(
+            "id",
+            "created_at",
+            "kind",
+            "unit_id",
+            "unit__code",
+            "unit__decimals",
+            "reason",
+            "change",
+            "order__number",
+            "order__title",
+            "order__learner__email",
+            "refunded_order__number",
+            "refunded_order__title",
+            "refunded_order__learner__email",
+        )
+        .order_by("created_at", "id")
+    )
     balances = dict(opening)
     for row in qs.iterator(chunk_size=CHUNK):
         balance = balances.get(row["unit_id"], 0) + row["change"]
@@ -361,19 +422,28 @@ def statement_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
         description = _DESCRIPTIONS.get(row["kind"], row["kind"])
         detail = title or row["reason"]
         yield {
-            "created_at": row["created_at"], "id": row["id"], "kind": row["kind"],
-            "unit__code": row["unit__code"], "unit__decimals": row["unit__decimals"],
+            "created_at": row["created_at"],
+            "id": row["id"],
+            "kind": row["kind"],
+            "unit__code": row["unit__code"],
+            "unit__decimals": row["unit__decimals"],
             "description": f"{description}: {detail}" if detail else description,
-            "order_number": number, "learner_email": learner,
-            "change": row["change"], "balance": balance,
+            "order_number": number,
+            "learner_email": learner,
+            "change": row["change"],
+            "balance": balance,
         }
 
 
 # --- owner downloads (SPEC rule 25) ----------------------------------------------------------
 
 
-def _rendered(report_key: str, account_id: int, date_from: date | datetime | None,
-              date_to: date | datetime | None) -> Iterator[dict[str, Any]]:
+def _rendered(
+    report_key: str,
+    account_id: int,
+    date_from: date | datetime | None,
+    date_to: date | datetime | None,
+) -> Iterator[dict[str, Any]]:
     from .registry import get_report
 
     report = get_report(report_key, listed_only=False)
@@ -387,8 +457,11 @@ def _rendered(report_key: str, account_id: int, date_from: date | datetime | Non
         yield {c.key: c.get(row) for c in columns}
 
 
-def account_statement_rows(account_id: int, date_from: date | datetime | None = None,
-                           date_to: date | datetime | None = None) -> Iterator[dict[str, Any]]:
+def account_statement_rows(
+    account_id: int,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+) -> Iterator[dict[str, Any]]:
     """The account's statement rows keyed by column (date, transaction, kind, unit,
     description, order, learner_email, amount, balance); amounts are Decimals. The caller
     checks that the person may see the account.
@@ -399,8 +472,11 @@ def account_statement_rows(account_id: int, date_from: date | datetime | None = 
     return _rendered("statement", account_id, date_from, date_to)
 
 
-def account_usage_rows(account_id: int, date_from: date | datetime | None = None,
-                       date_to: date | datetime | None = None) -> Iterator[dict[str, Any]]:
+def account_usage_rows(
+    account_id: int,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+) -> Iterator[dict[str, Any]]:
     """Usage by team member for one account, keyed by column (account, member_email,
     member_name, unit, orders, spent, refunded, net); amounts are Decimals.
 
@@ -421,6 +497,5 @@ def owned_account(user: Any, account_id: Any) -> TrainingAccount | None:
         return None
     accounts = TrainingAccount.objects.filter(pk=pk)
     if not user.is_staff:
-        accounts = accounts.filter(memberships__user=user,
-                                   memberships__role=Membership.Role.OWNER)
+        accounts = accounts.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
     return accounts.first()

@@ -26,8 +26,15 @@ def _name(name: Any) -> str:
 
 
 @use_case
-def save_report(*, name: str, report_type: str, columns: Sequence[str] | None,
-                filters: Mapping[str, Any] | None, actor: str, owner: Any = None) -> SavedReport:
+def save_report(
+    *,
+    name: str,
+    report_type: str,
+    columns: Sequence[str] | None,
+    filters: Mapping[str, Any] | None,
+    actor: str,
+    owner: Any = None,
+) -> SavedReport:
     """Save a report definition to run again.
 
     Raises:
@@ -36,16 +43,26 @@ def save_report(*, name: str, report_type: str, columns: Sequence[str] | None,
     request = runner.prepare(report_type=report_type, columns=columns, filters=filters)
     now = clock.now()
     return SavedReport.objects.create(
-        name=_name(name), report_type=request.report.key, columns=request.column_keys,
-        filters=request.raw_filters, owner=owner if getattr(owner, "pk", None) else None,
-        created_by=actor, created_at=now, updated_at=now,
+        name=_name(name),
+        report_type=request.report.key,
+        columns=request.column_keys,
+        filters=request.raw_filters,
+        owner=owner if getattr(owner, "pk", None) else None,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
     )
 
 
 @use_case
-def update_saved_report(*, report_id: int, actor: str, name: str | None = None,
-                        columns: Sequence[str] | None = None,
-                        filters: Mapping[str, Any] | None = None) -> SavedReport:
+def update_saved_report(
+    *,
+    report_id: int,
+    actor: str,
+    name: str | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Mapping[str, Any] | None = None,
+) -> SavedReport:
     """Change a saved definition's name, columns or filters (its type stays).
 
     Raises:
@@ -78,9 +95,15 @@ def delete_saved_report(*, report_id: int, actor: str) -> None:
 
 
 @use_case
-def request_export(*, report_type: str, columns: Sequence[str] | None,
-                   filters: Mapping[str, Any] | None, format: str, actor: str,
-                   user: Any = None) -> ReportExport:
+def request_export(
+    *,
+    report_type: str,
+    columns: Sequence[str] | None,
+    filters: Mapping[str, Any] | None,
+    format: str,
+    actor: str,
+    user: Any = None,
+) -> ReportExport:
     """Ask the worker to build an export file (large XLSX); download it when ready.
 
     With the database task backend the task row commits with the export row; any other
@@ -89,12 +112,17 @@ def request_export(*, report_type: str, columns: Sequence[str] | None,
     Raises:
         ValidationError: a bad type, column, filter or format.
     """
-    request = runner.prepare(report_type=report_type, columns=columns, filters=filters,
-                             format=format)
+    request = runner.prepare(
+        report_type=report_type, columns=columns, filters=filters, format=format
+    )
     export = ReportExport.objects.create(
-        report_type=request.report.key, columns=request.column_keys,
-        filters=request.raw_filters, format=request.format, filename=request.filename(),
-        requested_by=user if getattr(user, "pk", None) else None, actor=actor,
+        report_type=request.report.key,
+        columns=request.column_keys,
+        filters=request.raw_filters,
+        format=request.format,
+        filename=request.filename(),
+        requested_by=user if getattr(user, "pk", None) else None,
+        actor=actor,
         created_at=clock.now(),
     )
     _enqueue_build(export.pk)
@@ -125,18 +153,23 @@ def build_export(*, export_id: int, actor: str) -> ReportExport:
     export = ReportExport.objects.filter(pk=export_id).first()
     if export is None:
         raise ExportNotFoundError()
-    claimed = ReportExport.objects.filter(
-        pk=export_id, status=ReportExport.Status.PENDING
-    ).update(status=ReportExport.Status.RUNNING)
+    claimed = ReportExport.objects.filter(pk=export_id, status=ReportExport.Status.PENDING).update(
+        status=ReportExport.Status.RUNNING
+    )
     if not claimed:
         return export
     try:
-        request = runner.prepare(report_type=export.report_type, columns=export.columns,
-                                 filters=export.filters, format=export.format)
+        request = runner.prepare(
+            report_type=export.report_type,
+            columns=export.columns,
+            filters=export.filters,
+            format=export.format,
+        )
         with tempfile.TemporaryFile() as spool:
             if request.format == "xlsx":
-                count = writers.write_xlsx(request.columns, runner.rows(request), spool,
-                                           title=request.report.label)
+                count = writers.write_xlsx(
+                    request.columns, runner.rows(request), spool, title=request.report.label
+                )
             else:
                 count = 0
 
@@ -158,8 +191,9 @@ def build_export(*, export_id: int, actor: str) -> ReportExport:
 
 
 @use_case
-def _finish(export_id: int, *, status: str, error: str = "", file: str = "",
-            row_count: int | None = None) -> None:
+def _finish(
+    export_id: int, *, status: str, error: str = "", file: str = "", row_count: int | None = None
+) -> None:
     ReportExport.objects.filter(pk=export_id).update(
         status=status, error=error, file=file, row_count=row_count, finished_at=clock.now()
     )

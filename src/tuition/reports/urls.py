@@ -10,7 +10,6 @@ urlpatterns = [
     path("saved/<int:report_id>/delete", views.delete_saved, name="delete-saved"),
     path("exports/<int:export_id>/", views.export_status, name="export"),
     path("exports/<int:export_id>/download", views.export_download, name="export-download"),
-    path("accounts/<int:account_id>/statement", views.account_statement,
-         name="account-statement"),
+    path("accounts/<int:account_id>/statement", views.account_statement, name="account-statement"),
     path("accounts/<int:account_id>/usage", views.account_usage, name="account-usage"),
 ]

@@ -29,8 +29,14 @@ from .registry import REPORTS, listed_reports
 from .selectors import owned_account
 
 FILTER_LABELS = {
-    "from": "From", "to": "To", "at": "As of", "account": "Account ID", "unit": "Unit",
-    "status": "Status", "kind": "Kind", "item": "Item (activity:ID or group:ID)",
+    "from": "From",
+    "to": "To",
+    "at": "As of",
+    "account": "Account ID",
+    "unit": "Unit",
+    "status": "Status",
+    "kind": "Kind",
+    "item": "Item (activity:ID or group:ID)",
 }
 
 
@@ -48,8 +54,12 @@ def _state(request: HttpRequest) -> tuple[str, list[str], dict[str, str]]:
 
 
 def _url(report_type: str, columns: list[str], filters: dict[str, str], **extra: str) -> str:
-    query = [("type", report_type), *[("columns", c) for c in columns], *filters.items(),
-             *extra.items()]
+    query = [
+        ("type", report_type),
+        *[("columns", c) for c in columns],
+        *filters.items(),
+        *extra.items(),
+    ]
     return f"{reverse('reports:builder')}?{urlencode(query)}"
 
 
@@ -89,13 +99,19 @@ def builder(request: HttpRequest) -> HttpResponse:
     download = request.GET.get("download")
     try:
         if download or "preview" in request.GET:
-            spec = runner.prepare(report_type=report_type, columns=columns, filters=filters,
-                                  format=download or "csv")
+            spec = runner.prepare(
+                report_type=report_type, columns=columns, filters=filters, format=download or "csv"
+            )
             if download:
                 if runner.needs_worker(spec):
                     export = services.request_export(
-                        report_type=report_type, columns=columns, filters=filters,
-                        format=download, actor=_actor(request), user=request.user)
+                        report_type=report_type,
+                        columns=columns,
+                        filters=filters,
+                        format=download,
+                        actor=_actor(request),
+                        user=request.user,
+                    )
                     return redirect("reports:export", export_id=export.pk)
                 return runner.file_response(spec)
             rows = runner.preview(spec)
@@ -109,16 +125,21 @@ def builder(request: HttpRequest) -> HttpResponse:
         "available": [c for c in report.columns if c.key not in columns],
         "columns": columns,
         "filters": [
-            {"name": n, "label": FILTER_LABELS[n], "value": filters.get(n, ""),
-             "choices": _filter_choices(report, n),
-             "kind": "date" if n in ("from", "to", "at") else "text"}
+            {
+                "name": n,
+                "label": FILTER_LABELS[n],
+                "value": filters.get(n, ""),
+                "choices": _filter_choices(report, n),
+                "kind": "date" if n in ("from", "to", "at") else "text",
+            }
             for n in report.filters
         ],
         "filter_values": filters,
         "rows": rows,
         "error": error,
-        "saved": [(s, _url(s.report_type, s.columns, s.filters))
-                  for s in SavedReport.objects.all()],
+        "saved": [
+            (s, _url(s.report_type, s.columns, s.filters)) for s in SavedReport.objects.all()
+        ],
         "exports": ReportExport.objects.all()[:10],
     }
     return render(request, "reports/builder.html", context, status=400 if error else 200)
@@ -139,9 +160,14 @@ def _filter_choices(report: Any, name: str) -> list[str]:
 def save(request: HttpRequest) -> HttpResponse:
     report_type, columns, filters = _state(request)
     try:
-        saved = services.save_report(name=request.POST.get("name", ""), report_type=report_type,
-                                     columns=columns, filters=filters, actor=_actor(request),
-                                     owner=request.user)
+        saved = services.save_report(
+            name=request.POST.get("name", ""),
+            report_type=report_type,
+            columns=columns,
+            filters=filters,
+            actor=_actor(request),
+            owner=request.user,
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -178,10 +204,12 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
 
 
 def export_file_response(export: ReportExport) -> FileResponse:
-    content_type = ("text/csv; charset=utf-8" if export.format == "csv" else
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response = FileResponse(default_storage.open(export.file.name, "rb"),
-                            content_type=content_type)
+    content_type = (
+        "text/csv; charset=utf-8"
+        if export.format == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = FileResponse(default_storage.open(export.file.name, "rb"), content_type=content_type)
     stem, _, extension = export.filename.rpartition(".")
     response["Content-Disposition"] = writers.content_disposition(stem, extension)
     response["Cache-Control"] = "no-store"
@@ -195,11 +223,18 @@ def _owner_download(request: HttpRequest, account_id: int, report_key: str) -> H
     account = owned_account(request.user, account_id)
     if account is None:
         raise Http404("No such account.")
-    raw = {"account": str(account.pk), "from": request.GET.get("from", ""),
-           "to": request.GET.get("to", "")}
+    raw = {
+        "account": str(account.pk),
+        "from": request.GET.get("from", ""),
+        "to": request.GET.get("to", ""),
+    }
     try:
-        spec = runner.prepare(report_type=report_key, filters=raw,
-                              format=request.GET.get("format") or "csv", listed_only=False)
+        spec = runner.prepare(
+            report_type=report_key,
+            filters=raw,
+            format=request.GET.get("format") or "csv",
+            listed_only=False,
+        )
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
     label = "statement" if report_key == "statement" else "usage"

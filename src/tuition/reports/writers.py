@@ -100,8 +100,9 @@ def _csv_cell(column: Column) -> Any:
     return text_cell
 
 
-def csv_chunks(columns: Sequence[Column], rows: Iterable[Row],
-               progress: Any = None) -> Iterator[bytes]:
+def csv_chunks(
+    columns: Sequence[Column], rows: Iterable[Row], progress: Any = None
+) -> Iterator[bytes]:
     """The CSV file as a stream of byte chunks (constant memory, any number of rows)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -122,14 +123,21 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Row],
         progress(count)
 
 
-def write_csv(columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes],
-              progress: Any = None) -> None:
+def write_csv(
+    columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes], progress: Any = None
+) -> None:
     for chunk in csv_chunks(columns, rows, progress):
         out.write(chunk)
 
 
-def write_xlsx(columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes] | str,
-               *, title: str = "Report", progress: Any = None) -> int:
+def write_xlsx(
+    columns: Sequence[Column],
+    rows: Iterable[Row],
+    out: IO[bytes] | str,
+    *,
+    title: str = "Report",
+    progress: Any = None,
+) -> int:
     """Write an XLSX workbook with openpyxl in write-only mode (rows are streamed to a
     temporary file, not held). Returns the number of data rows."""
     from openpyxl import Workbook
@@ -142,6 +150,7 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes] | 
     def xlsx_cell(column: Column) -> Any:
         get = column.get
         if column.kind == AMOUNT:
+
             def cell(row: Row) -> Any:
                 value = get(row)
                 if value is None:
@@ -154,10 +163,12 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes] | 
                 c.number_format = "0." + "0" * places if places else "0"
                 return c
         elif column.kind == INT:
+
             def cell(row: Row) -> Any:
                 value = get(row)
                 return value if value is None else _number(value)
         elif column.kind == DATE:
+
             def cell(row: Row) -> Any:
                 value = get(row)
                 if isinstance(value, datetime):
@@ -168,8 +179,10 @@ def write_xlsx(columns: Sequence[Column], rows: Iterable[Row], out: IO[bytes] | 
                     return c
                 return None if value is None else safe_text(value)
         else:
+
             def cell(row: Row) -> Any:
                 return safe_text(get(row))
+
         return cell
 
     cells = [xlsx_cell(c) for c in columns]

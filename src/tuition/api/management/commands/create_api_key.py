@@ -11,7 +11,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("name")
         parser.add_argument(
-            "--scopes", nargs="+", required=True, metavar="SCOPE",
+            "--scopes",
+            nargs="+",
+            required=True,
+            metavar="SCOPE",
             help=f"one or more of: {', '.join(SCOPES)} (comma or space separated)",
         )
 

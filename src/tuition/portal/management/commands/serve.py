@@ -34,21 +34,41 @@ class Command(BaseCommand):
             call_command("demo")
 
         python = sys.executable
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "DJANGO_SETTINGS_MODULE", "tuition.config.settings.base")}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get(
+                "DJANGO_SETTINGS_MODULE", "tuition.config.settings.base"
+            ),
+        }
         web = [
-            python, "-m", "gunicorn", "tuition.config.wsgi:application",
-            "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(options["workers"]), "--threads", "4",
-            "--worker-class", "gthread", "--access-logfile", "-", "--graceful-timeout", "5",
+            python,
+            "-m",
+            "gunicorn",
+            "tuition.config.wsgi:application",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
         ]
         # The worker and the periodic runner exit when the database goes away; they are
         # restarted here (a process manager does it in production). The web server is not:
         # if it stops, everything stops.
-        helpers = [] if options["no_worker"] else [
-            [python, "-m", "tuition", "db_worker"],
-            [python, "-m", "tuition", "run_periodic"],
-        ]
+        helpers = (
+            []
+            if options["no_worker"]
+            else [
+                [python, "-m", "tuition", "db_worker"],
+                [python, "-m", "tuition", "run_periodic"],
+            ]
+        )
         children = [subprocess.Popen(cmd, env=env) for cmd in [web, *helpers]]  # noqa: S603
 
         url = f"http://{options['host']}:{options['port']}/"
@@ -76,8 +96,10 @@ class Command(BaseCommand):
                 stop()
             for index, child in enumerate(children[1:], start=1):
                 if child.poll() is not None:
-                    self.stderr.write(f"{' '.join(child.args[3:])} stopped "
-                                      f"(exit {child.returncode}); starting it again.")
+                    self.stderr.write(
+                        f"{' '.join(child.args[3:])} stopped "
+                        f"(exit {child.returncode}); starting it again."
+                    )
                     time.sleep(2)
                     children[index] = subprocess.Popen(child.args, env=env)  # noqa: S603
             time.sleep(0.5)

@@ -26,8 +26,9 @@ class Progress:
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        part = f"{done:,}" + (f"/{self.total:,} ({100 * done // max(self.total, 1)}%)"
-                              if self.total else "")
+        part = f"{done:,}" + (
+            f"/{self.total:,} ({100 * done // max(self.total, 1)}%)" if self.total else ""
+        )
         self.stream.write(f"\r{part} rows, {done / elapsed:,.0f} rows/s")
         self.stream.flush()
 
@@ -52,21 +53,35 @@ class Command(BaseCommand):
         parser.add_argument("--item", help="activity:ID or group:ID")
         parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
         parser.add_argument("--output", "-o", help="File to write; '-' or none: stdout (CSV).")
-        parser.add_argument("--progress", action="store_true",
-                            help="Show progress even when stderr is not a terminal.")
+        parser.add_argument(
+            "--progress",
+            action="store_true",
+            help="Show progress even when stderr is not a terminal.",
+        )
         parser.add_argument("--list-columns", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
         output = options["output"]
         fmt = options["format"] or ("xlsx" if output and output.endswith(".xlsx") else "csv")
-        filters = {name: options[key] for name, key in (
-            ("from", "date_from"), ("to", "date_to"), ("at", "at"), ("account", "account"),
-            ("unit", "unit"), ("status", "status"), ("kind", "kind"), ("item", "item"))
-            if options[key]}
+        filters = {
+            name: options[key]
+            for name, key in (
+                ("from", "date_from"),
+                ("to", "date_to"),
+                ("at", "at"),
+                ("account", "account"),
+                ("unit", "unit"),
+                ("status", "status"),
+                ("kind", "kind"),
+                ("item", "item"),
+            )
+            if options[key]
+        }
         columns = [c.strip() for c in options["columns"].split(",")] if options["columns"] else None
         try:
-            spec = runner.prepare(report_type=options["type"], columns=columns, filters=filters,
-                                  format=fmt)
+            spec = runner.prepare(
+                report_type=options["type"], columns=columns, filters=filters, format=fmt
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.details or ''}".strip()) from exc
         if options["list_columns"]:
@@ -86,8 +101,9 @@ class Command(BaseCommand):
             return
         with open(output, "wb") as out:
             if fmt == "xlsx":
-                writers.write_xlsx(spec.columns, runner.rows(spec), out,
-                                   title=spec.report.label, progress=progress)
+                writers.write_xlsx(
+                    spec.columns, runner.rows(spec), out, title=spec.report.label, progress=progress
+                )
             else:
                 writers.write_csv(spec.columns, runner.rows(spec), out, progress)
         progress.finish()
