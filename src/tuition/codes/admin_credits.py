@@ -6,12 +6,14 @@ editing one credit (codes.update_credit), bulk activate / deactivate / delete
 (ledger.adjust_lot). The ledger rows themselves are never written here.
 """
 
+import dataclasses
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -575,14 +577,14 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
     def activate_credits(self, request, queryset):  # type: ignore[no-untyped-def]
         self._bulk(request, queryset, "activate", "activated")
 
-    def get_actions(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        actions = super().get_actions(request, *args, **kwargs)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):  # type: ignore[no-untyped-def]
+        actions = super().get_actions(request, action_location=action_location)
         if "delete_selected" in actions:
-            func, name, _ = actions["delete_selected"]
-            actions["delete_selected"] = (
-                func,
-                name,
-                "Delete selected credits (voids their remaining value)",
+            delete = actions["delete_selected"]
+            actions["delete_selected"] = dataclasses.replace(
+                delete,
+                description="Delete selected credits (voids their remaining value)",
+                plural_description="Delete selected credits (voids their remaining value)",
             )
         return actions
 

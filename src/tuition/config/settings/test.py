@@ -1,6 +1,8 @@
 """Settings for the test suite: the same as base, with fast hashing and tasks run in-process."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES, env
@@ -26,3 +28,7 @@ else:
 from .base import TUITION  # noqa: E402
 
 TUITION = {**TUITION, "WEBHOOKS_ALLOW_PRIVATE": True}
+
+# Static files are served from the apps in tests; an empty STATIC_ROOT keeps WhiteNoise quiet.
+STATIC_ROOT = Path(tempfile.gettempdir()) / "tuition-test-static"
+STATIC_ROOT.mkdir(exist_ok=True)
