@@ -341,6 +341,8 @@ def _base_env(database_url: str, smtp_port: int, home: Path) -> dict[str, str]:
         "TUITION_DELIVERY_BACKOFF_SECONDS": "1",
         "TUITION_DELIVERY_MAX_ATTEMPTS": "100",
         "TUITION_PERIODIC_TICK_SECONDS": "1",
+        # hand back what a killed worker held within seconds, not the production minute
+        "TUITION_PERIODIC_INTERVALS": "retry_stuck_deliveries=5",
         "TUITION_IDEMPOTENCY_CLAIM_SECONDS": "5",
         "TUITION_FAULT_LOG": str(home / "faults.log"),
     }

@@ -248,6 +248,8 @@ TUITION = {
     "DELIVERY_BACKOFF_SECONDS": env.float("TUITION_DELIVERY_BACKOFF_SECONDS", default=30.0),
     "DELIVERY_LEASE_SECONDS": env.float("TUITION_DELIVERY_LEASE_SECONDS", default=300.0),
     "PERIODIC_TICK_SECONDS": env.float("TUITION_PERIODIC_TICK_SECONDS", default=15.0),
+    # Job intervals in seconds, e.g. "retry_stuck_deliveries=60,expire_credits=60".
+    "PERIODIC_INTERVALS": env.dict("TUITION_PERIODIC_INTERVALS", cast={"value": int}, default={}),
     # How long an Idempotency-Key claim holds before a retry takes over a dead request.
     "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
 }
