@@ -69,13 +69,14 @@ def create_account(
         raise ValidationError(
             "external_id is already used by another account.", details={"field": "external_id"}
         )
+    owner_emails = [normalize_email(email) for email in owners]  # all checked before any write
     account = TrainingAccount.objects.create(
         name=name,
         external_id=external_id or None,
         redeemer_policy=redeemer_policy,
         is_personal=is_personal,
     )
-    for email in owners:
+    for email in owner_emails:
         add_member(
             account=account,
             email=email,
