@@ -433,9 +433,9 @@ def _checkout(
                 created_at=at,
             )
         )
-    invoice = _issue_document(Invoice, order, at)
-    receipt = _issue_document(Receipt, order, at) if status == Order.Status.PAID else None
-    # The learner's confirmation and the account's redemption notice: one insert of both.
+    paid = status == Order.Status.PAID
+    # The learner's confirmation and the account's redemption notice: one insert of both. The
+    # confirmation names the order; its receipt and invoice are in My learning.
     notices = (
         [
             personal.registration_confirmed(
@@ -443,12 +443,10 @@ def _checkout(
                 registration=registration,
                 learner=learner,
                 session=plan.session,
-                invoice_number=invoice.number,
-                receipt_number=receipt.number,
                 account_name=plan.account_name,
             )
         ]
-        if receipt is not None
+        if paid
         else []
     )
     if transfer is not None:
@@ -468,6 +466,10 @@ def _checkout(
             )
         )
     events.record_many(notices)
+    # Numbered last: the yearly counters are one row for every checkout of every account, and
+    # each is held from its update until commit, so nothing else may run after them.
+    invoice = _issue_document(Invoice, order, at)
+    receipt = _issue_document(Receipt, order, at) if paid else None
     fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
@@ -1071,7 +1073,6 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
     order.status, order.paid_at = Order.Status.PAID, at
     order.payment_reference = (reference or order.payment_reference)[:200]
     order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
-    receipt = _issue_document(Receipt, order, at)
     registration = Registration.objects.filter(order=order).first()
     if registration is not None and registration.status == Registration.Status.ACTIVE:
         events.record_many(
@@ -1081,14 +1082,11 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
                     registration=registration,
                     learner=order.learner,
                     session=order.session,
-                    invoice_number=Invoice.objects.filter(order=order)
-                    .values_list("number", flat=True)
-                    .first(),
-                    receipt_number=receipt.number,
                     account_name="",
                 )
             ]
         )
+    _issue_document(Receipt, order, at)  # numbered last, like at checkout
     return order
 
 
@@ -1162,10 +1160,12 @@ def purchase_refill(
         paid_at=at if result.paid else None,
         actor=actor[:200],
     )
-    _issue_document(Invoice, order, at)
     if result.paid:
         _deliver_refill(order, actor=actor)
         order.save(update_fields=["refill_lot"])
+    # Numbered last: after the wallet lock the refill takes, in the same order as checkout.
+    _issue_document(Invoice, order, at)
+    if result.paid:
         _issue_document(Receipt, order, at)
     return order
 

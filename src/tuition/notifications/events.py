@@ -38,8 +38,7 @@ Personal kinds (no `unit`; `account_name` only where an account applies):
 
     registration.confirmed registration_id, order_id, order_number, item_kind, item_id,
                            item_title, learner_email, learner_name?, amount, unit, method,
-                           invoice_number?, receipt_number?, account_id?, account_name?,
-                           session? (see below)
+                           account_id?, account_name?, session? (see below)
     booking.changed        change ("booked" | "moved" | "unenrolled"), registration_id,
                            booking_id, order_number, activity_id, item_title, learner_email,
                            session (the booked, new or left session), previous_session? (moved)

@@ -58,11 +58,11 @@ def registration_confirmed(
     registration: Any,
     learner: Any,
     session: Any | None = None,
-    invoice_number: str | None = None,
-    receipt_number: str | None = None,
     account_name: str = "",
 ) -> events.PendingEvent:
-    """The learner's paid registration (and booking, for a dated activity)."""
+    """The learner's paid registration (and booking, for a dated activity). The receipt and
+    invoice are numbered at the very end of the checkout transaction, after this is recorded,
+    so the notice names the order; the documents are in My learning and in the API."""
     data: dict[str, Any] = {
         "registration_id": str(registration.pk),
         "order_id": str(order.pk),
@@ -73,8 +73,6 @@ def registration_confirmed(
         "amount": order.unit.format(order.charged),
         "unit": order.unit.code,
         "method": order.method,
-        "invoice_number": invoice_number,
-        "receipt_number": receipt_number,
         **_learner(learner),
     }
     if order.account_id is not None:
