@@ -23,6 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, bench/ comes first on the path, where bench/http.py would shadow the
+# standard library's http module that Django imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
