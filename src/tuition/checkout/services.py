@@ -845,18 +845,7 @@ def book_session(
     booking = Booking.objects.create(
         registration=registration, activity=activity, session=session, created_at=at
     )
-    events.record_many(
-        [
-            personal.booking_changed(
-                change="booked",
-                registration=registration,
-                booking=booking,
-                activity=activity,
-                learner=learner or registration.learner,
-                session=session,
-            )
-        ]
-    )
+    _tell_learner("booked", registration, booking, activity, learner, session)
     return booking
 
 
@@ -898,18 +887,14 @@ def reschedule_booking(
     booking = Booking.objects.create(
         registration=registration, activity=activity, session=target, created_at=at
     )
-    events.record_many(
-        [
-            personal.booking_changed(
-                change="moved",
-                registration=registration,
-                booking=booking,
-                activity=activity,
-                learner=learner or registration.learner,
-                session=target,
-                previous_session=sessions[current.session_id],
-            )
-        ]
+    _tell_learner(
+        "moved",
+        registration,
+        booking,
+        activity,
+        learner,
+        target,
+        previous_session=sessions[current.session_id],
     )
     return booking
 
@@ -938,19 +923,34 @@ def unenroll_from_session(
     _free_seat(session.pk)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.CANCELLED, ended_at=at)
     current.refresh_from_db()
+    _tell_learner("unenrolled", registration, current, activity, learner, session)
+    return current
+
+
+def _tell_learner(
+    change: str,
+    registration: Registration,
+    booking: Booking,
+    activity: Activity,
+    learner: User | None,
+    session: Session,
+    *,
+    previous_session: Session | None = None,
+) -> None:
+    """Record the learner's notice of a booked, moved or left session (in this transaction)."""
     events.record_many(
         [
             personal.booking_changed(
-                change="unenrolled",
+                change=change,
                 registration=registration,
-                booking=current,
+                booking=booking,
                 activity=activity,
                 learner=learner or registration.learner,
                 session=session,
+                previous_session=previous_session,
             )
         ]
     )
-    return current
 
 
 def refund_window_open(registration: Registration, at: datetime | None = None) -> bool:
