@@ -167,8 +167,23 @@ def _price(obj: Activity | Group) -> str:
     return f"{format_amount(obj.price, decimals=2)} USD"
 
 
+class PricedItemAdmin(ServiceModelAdmin, HistoryAdmin):
+    """What activities and groups show alike: their prices, and no delete."""
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, obj: Activity | Group) -> str:
+        return _price(obj)
+
+    @admin.display(description="token prices")
+    def token_prices_display(self, obj: Activity | Group) -> str:
+        return format_token_prices(obj) or "—"
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False  # orders point at items; unpublish one instead
+
+
 @admin.register(Activity)
-class ActivityAdmin(ServiceModelAdmin, HistoryAdmin):
+class ActivityAdmin(PricedItemAdmin):
     form = ActivityForm
     list_display = [
         "title",
@@ -193,20 +208,9 @@ class ActivityAdmin(ServiceModelAdmin, HistoryAdmin):
         "external_id",
     ]
 
-    @admin.display(description="price", ordering="price")
-    def price_display(self, obj: Activity) -> str:
-        return _price(obj)
-
-    @admin.display(description="token prices")
-    def token_prices_display(self, obj: Activity) -> str:
-        return format_token_prices(obj) or "—"
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # orders point at items; unpublish one instead
-
 
 @admin.register(Group)
-class GroupAdmin(ServiceModelAdmin, HistoryAdmin):
+class GroupAdmin(PricedItemAdmin):
     form = GroupForm
     list_display = [
         "title",
@@ -229,17 +233,6 @@ class GroupAdmin(ServiceModelAdmin, HistoryAdmin):
         "is_published",
         "external_id",
     ]
-
-    @admin.display(description="price", ordering="price")
-    def price_display(self, obj: Group) -> str:
-        return _price(obj)
-
-    @admin.display(description="token prices")
-    def token_prices_display(self, obj: Group) -> str:
-        return format_token_prices(obj) or "—"
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 class SessionForm(ServiceForm):
