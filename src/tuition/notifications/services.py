@@ -295,7 +295,6 @@ def _check_url(url: str) -> str:
     return url
 
 
-@use_case
 def create_subscription(
     *,
     url: str,
@@ -312,8 +311,27 @@ def create_subscription(
         ValidationError: a missing or non-http(s) URL, unknown kinds, an unknown account.
         UnsafeWebhookUrlError: the URL points at a private, loopback or link-local address.
     """
-    url = _check_url(url)
-    kinds = _check_kinds(event_kinds)
+    # The URL check resolves the host name: network I/O, so it runs before the transaction.
+    return _create_subscription(
+        url=_check_url(url),
+        actor=actor,
+        kinds=_check_kinds(event_kinds),
+        account_id=account_id,
+        description=description,
+        is_active=is_active,
+    )
+
+
+@use_case
+def _create_subscription(
+    *,
+    url: str,
+    actor: str,
+    kinds: list[str],
+    account_id: int | None,
+    description: str,
+    is_active: bool,
+) -> WebhookSubscription:
     if account_id is not None and not TrainingAccount.objects.filter(pk=account_id).exists():
         raise ValidationError("No such account.", details={"field": "account"})
     return WebhookSubscription.objects.create(
@@ -339,7 +357,6 @@ def _subscription_for_update(subscription_id: int) -> WebhookSubscription:
     return found
 
 
-@use_case
 def update_subscription(
     *,
     subscription_id: int,
@@ -355,9 +372,29 @@ def update_subscription(
         NotFoundError: no such subscription, or it was deleted.
         ValidationError, UnsafeWebhookUrlError: as for create_subscription.
     """
+    # The URL check resolves the host name: network I/O, so it runs before the transaction.
+    checked_url = UNSET if url is UNSET else _check_url(url)
+    return _update_subscription(
+        subscription_id=subscription_id,
+        url=checked_url,
+        event_kinds=event_kinds,
+        description=description,
+        is_active=is_active,
+    )
+
+
+@use_case
+def _update_subscription(
+    *,
+    subscription_id: int,
+    url: str,
+    event_kinds: Iterable[str],
+    description: str,
+    is_active: bool,
+) -> WebhookSubscription:
     subscription = _subscription_for_update(subscription_id)
     if url is not UNSET:
-        subscription.url = _check_url(url)
+        subscription.url = url
     if event_kinds is not UNSET:
         subscription.event_kinds = _check_kinds(event_kinds)
     if description is not UNSET:
