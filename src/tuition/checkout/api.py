@@ -127,8 +127,9 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         "session_id": values.get("session"),
         "actor": view.caller().actor,
         # An integrating system checks out for all its learners from one server: its code
-        # entries are limited per learner and per account, not per IP (docs/decisions/0006).
-        "ip": None if view.caller().api_key else request.META.get("REMOTE_ADDR"),
+        # entries are limited per key and learner, not per IP (docs/decisions/0006).
+        "ip": request.META.get("REMOTE_ADDR"),
+        "api_key_id": api_key.pk if (api_key := view.caller().api_key) else None,
     }
 
 
@@ -205,7 +206,10 @@ def _counted_code_entry(view: ApiView, request: Any) -> Any:
     # Counted around the idempotency transaction, so a refused code stays counted.
     arguments = _arguments(view, request)
     return services.counted_code_entry(
-        learner_email=arguments["learner_email"], payment=arguments["payment"], ip=arguments["ip"]
+        learner_email=arguments["learner_email"],
+        payment=arguments["payment"],
+        ip=arguments["ip"],
+        api_key_id=arguments["api_key_id"],
     )
 
 

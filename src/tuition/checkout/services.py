@@ -67,16 +67,9 @@ from .models import (
 )
 from .payments import get_provider
 
-# Refusals that count as a failed code entry (rule 27).
-_CODE_FAILURES = (
-    CodeNotFoundError,
-    CodeInactiveError,
-    CodeExpiredError,
-    NotEligibleError,
-    InsufficientBalanceError,
-    NotInScopeError,
-    NotPricedInUnitError,
-)
+# Refusals that count as a failed code entry (rule 27): only a failed look-up. Refusing a valid
+# code (balance, scope, unit, eligibility, seats) is never a guess, and counts for nobody.
+_CODE_FAILURES = (CodeNotFoundError, CodeInactiveError, CodeExpiredError)
 
 
 # --- inputs and outputs ----------------------------------------------------------------------
@@ -181,23 +174,28 @@ class _Plan:
 @dataclass
 class CodeEntry:
     """One code entered at checkout, as the attempt limiter sees it (SPEC rule 27): counted
-    against the learner and the IP before the code is checked, and against the account that
-    owns the code once that is known."""
+    against the learner (per API key, when one is used) and the client IP before the code is
+    looked up."""
 
     keys: list[limiter.Key] = field(default_factory=list)
     entered_code: bool = False
-    account_id: int | None = None
 
 
 @contextmanager
 def counted_code_entry(
-    *, learner_email: str, payment: PaymentChoice, ip: str | None = None
+    *,
+    learner_email: str,
+    payment: PaymentChoice,
+    ip: str | None = None,
+    api_key_id: int | None = None,
 ) -> Iterator[CodeEntry]:
     """Count the code entry of a quote or checkout around the work that checks it.
 
     The learner's and the IP's attempt is taken (and committed) before the code is looked
     at, so parallel guesses cannot overrun the limit; it is given back when the entry was not a
-    failed code, and confirmed (locking the key out at its limit) when it was. Run it outside
+    failed look-up, and confirmed (locking the key out at its limit) when it was. Entries made
+    with an API key count per key and learner, never per IP: the integrating system's server
+    speaks for all its learners, who must not lock each other out. Run it outside
     any transaction: `checkout` and `quote` do; an interface that wraps checkout in a
     transaction of its own (the API's idempotency) runs it around that transaction and passes
     the entry in.
@@ -211,14 +209,12 @@ def counted_code_entry(
     if entered:
         learner = learner_for(learner_email)
         entry.entered_code = True
-        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip)
+        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key_id=api_key_id)
         limiter.reserve(entry.keys)
     try:
         yield entry
     except _CODE_FAILURES:
         limiter.settle_failure(entry.keys)
-        if entry.account_id is not None:
-            limiter.record_failure(limiter.keys_for(account_id=entry.account_id))
         raise
     except BaseException:
         limiter.release(entry.keys)
@@ -255,6 +251,7 @@ def quote(
     group_id: int | None = None,
     session_id: int | None = None,
     ip: str | None = None,
+    api_key_id: int | None = None,
 ) -> Quote:
     """What checkout would charge, or the error it would give. Writes nothing but the
     failed-attempt counters.
@@ -262,7 +259,9 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as attempt:
+    with counted_code_entry(
+        learner_email=learner_email, payment=payment, ip=ip, api_key_id=api_key_id
+    ):
         learner = learner_for(learner_email)
         plan = _plan(
             learner=learner,
@@ -270,7 +269,6 @@ def quote(
             group_id=group_id,
             session_id=session_id,
             payment=payment,
-            attempt=attempt,
         )
     return Quote(
         item_kind=plan.item.kind,
@@ -295,6 +293,7 @@ def checkout(
     session_id: int | None = None,
     learner_name: str = "",
     ip: str | None = None,
+    api_key_id: int | None = None,
     code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
@@ -320,9 +319,10 @@ def checkout(
             session_id=session_id,
             payment=payment,
             actor=actor,
-            attempt=code_entry,
         )
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as entry:
+    with counted_code_entry(
+        learner_email=learner_email, payment=payment, ip=ip, api_key_id=api_key_id
+    ):
         learner = learner_for(learner_email, learner_name)
         return _checkout(
             learner=learner,
@@ -331,7 +331,6 @@ def checkout(
             session_id=session_id,
             payment=payment,
             actor=actor,
-            attempt=entry,
         )
 
 
@@ -344,7 +343,6 @@ def _checkout(
     session_id: int | None,
     payment: PaymentChoice,
     actor: str,
-    attempt: CodeEntry,
 ) -> CheckoutResult:
     # Resolve the code once to learn which wallet to lock, then decide everything under it.
     wallet = _wallet_of(payment)
@@ -356,7 +354,6 @@ def _checkout(
         group_id=group_id,
         session_id=session_id,
         payment=payment,
-        attempt=attempt,
     )
     at = clock.now()
     if plan.session is not None:
@@ -487,7 +484,6 @@ def _plan(
     group_id: int | None,
     session_id: int | None,
     payment: PaymentChoice,
-    attempt: CodeEntry,
 ) -> _Plan:
     """Check everything a checkout needs and work out what it costs; writes nothing."""
     at = clock.now()
@@ -525,7 +521,7 @@ def _plan(
         return _coupon_plan(code, learner=learner, item=item, session=session, at=at)
     if payment.method == "card":
         raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
-    return _code_plan(code, learner=learner, item=item, session=session, at=at, attempt=attempt)
+    return _code_plan(code, learner=learner, item=item, session=session, at=at)
 
 
 def _item(activity_id: int | None, group_id: int | None) -> Item:
@@ -616,12 +612,9 @@ def _code_plan(
     item: Item,
     session: Session | None,
     at: datetime,
-    attempt: CodeEntry,
 ) -> _Plan:
     lot = code.lot
     account_id = lot.account_id if lot is not None else code.account_id
-    attempt.account_id = account_id
-    limiter.ensure_not_locked(limiter.keys_for(account_id=account_id))
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
     if lot is not None:
