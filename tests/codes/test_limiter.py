@@ -44,9 +44,9 @@ def test_failures_outside_the_window_start_a_new_count():
 def test_an_api_key_counts_its_learner_apart_and_never_the_ip():
     # given the same learner entering codes on the pages and through an integrating system
     page_keys = limiter.keys_for(learner_id=3, ip="10.0.0.3")
-    api_keys = limiter.keys_for(learner_id=3, ip="10.0.0.3", api_key_id=7)
+    api_keys = limiter.keys_for(learner_id=3, ip="10.0.0.3", api_key="Xk3vQ9aB")
     # then the API's entries count against that key's view of the learner only
-    assert api_keys == [(AttemptCounter.Scope.LEARNER, "key7:3")]
+    assert api_keys == [(AttemptCounter.Scope.LEARNER, "Xk3vQ9aB:3")]
     with time_machine.travel("2026-05-01T10:00:00Z", tick=False):
         for _ in range(10):
             _fail(api_keys)

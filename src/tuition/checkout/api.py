@@ -129,7 +129,7 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         # An integrating system checks out for all its learners from one server: its code
         # entries are limited per key and learner, not per IP (docs/decisions/0006).
         "ip": request.META.get("REMOTE_ADDR"),
-        "api_key_id": api_key.pk if (api_key := view.caller().api_key) else None,
+        "api_key": key.prefix if (key := view.caller().api_key) else None,
     }
 
 
@@ -209,7 +209,7 @@ def _counted_code_entry(view: ApiView, request: Any) -> Any:
         learner_email=arguments["learner_email"],
         payment=arguments["payment"],
         ip=arguments["ip"],
-        api_key_id=arguments["api_key_id"],
+        api_key=arguments["api_key"],
     )
 
 

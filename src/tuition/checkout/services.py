@@ -187,7 +187,7 @@ def counted_code_entry(
     learner_email: str,
     payment: PaymentChoice,
     ip: str | None = None,
-    api_key_id: int | None = None,
+    api_key: str | None = None,
 ) -> Iterator[CodeEntry]:
     """Count the code entry of a quote or checkout around the work that checks it.
 
@@ -209,7 +209,7 @@ def counted_code_entry(
     if entered:
         learner = learner_for(learner_email)
         entry.entered_code = True
-        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key_id=api_key_id)
+        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key=api_key)
         limiter.reserve(entry.keys)
     try:
         yield entry
@@ -251,7 +251,7 @@ def quote(
     group_id: int | None = None,
     session_id: int | None = None,
     ip: str | None = None,
-    api_key_id: int | None = None,
+    api_key: str | None = None,
 ) -> Quote:
     """What checkout would charge, or the error it would give. Writes nothing but the
     failed-attempt counters.
@@ -260,7 +260,7 @@ def quote(
         the same errors as `checkout` (except those only the payment itself can give).
     """
     with counted_code_entry(
-        learner_email=learner_email, payment=payment, ip=ip, api_key_id=api_key_id
+        learner_email=learner_email, payment=payment, ip=ip, api_key=api_key
     ):
         learner = learner_for(learner_email)
         plan = _plan(
@@ -293,7 +293,7 @@ def checkout(
     session_id: int | None = None,
     learner_name: str = "",
     ip: str | None = None,
-    api_key_id: int | None = None,
+    api_key: str | None = None,
     code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
@@ -321,7 +321,7 @@ def checkout(
             actor=actor,
         )
     with counted_code_entry(
-        learner_email=learner_email, payment=payment, ip=ip, api_key_id=api_key_id
+        learner_email=learner_email, payment=payment, ip=ip, api_key=api_key
     ):
         learner = learner_for(learner_email, learner_name)
         return _checkout(

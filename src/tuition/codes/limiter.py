@@ -44,16 +44,16 @@ def limits() -> dict:
 
 
 def keys_for(
-    *, learner_id: int | None = None, ip: str | None = None, api_key_id: int | None = None
+    *, learner_id: int | None = None, ip: str | None = None, api_key: str | None = None
 ) -> list[Key]:
     """The counters one code entry counts against. Through an API key the learner is counted
-    per key (`key<id>:<learner>`) and the IP not at all: the integrating system's server
+    per key (`<key prefix>:<learner>`) and the IP not at all: the integrating system's server
     speaks for all its learners."""
     keys: list[Key] = []
     if learner_id is not None:
-        learner_key = str(learner_id) if api_key_id is None else f"key{api_key_id}:{learner_id}"
+        learner_key = str(learner_id) if api_key is None else f"{api_key}:{learner_id}"
         keys.append((AttemptCounter.Scope.LEARNER, learner_key))
-    if ip and api_key_id is None:
+    if ip and api_key is None:
         keys.append((AttemptCounter.Scope.IP, ip[:128]))
     return keys
 
