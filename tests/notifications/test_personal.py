@@ -22,6 +22,7 @@ from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership
 from tuition.catalog import services as catalog
 from tuition.checkout import services as checkout
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout.services import PaymentChoice
 from tuition.notifications import events
 from tuition.notifications.models import EmailDelivery, NotificationEvent, WebhookDelivery
@@ -141,7 +142,7 @@ def test_a_card_checkout_has_no_account_and_still_reaches_the_learner(course, dr
         activity_id=course.pk,
         session_id=first.pk,
         actor="test",
-        payment=PaymentChoice(method="card"),
+        payment=PaymentChoice(method="card", card_number=SUCCESS_CARD),
     )
     drain()
     # then
@@ -317,7 +318,7 @@ def test_a_webhook_subscription_receives_registration_confirmed(acme, course, ht
         activity_id=course.pk,
         session_id=first.pk,
         actor="test",
-        payment=PaymentChoice(method="card"),
+        payment=PaymentChoice(method="card", card_number=SUCCESS_CARD),
     )
     drain()
     # then both arrive, signed, with the registration's details
@@ -384,7 +385,7 @@ def test_a_real_smtp_server_receives_the_learners_confirmation(course, smtp_rece
         activity_id=course.pk,
         session_id=first.pk,
         actor="test",
-        payment=PaymentChoice(method="card"),
+        payment=PaymentChoice(method="card", card_number=SUCCESS_CARD),
     )
     drain()
     # then exactly one message, to the learner, in text and HTML

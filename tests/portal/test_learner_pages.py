@@ -110,6 +110,36 @@ def test_card_checkout_with_the_sandbox_card(team, login):
     assert Order.objects.get().method == Order.Method.CARD
 
 
+def test_a_coupon_under_training_credit_asks_for_the_card_and_pays_by_card(team, login):
+    # given a 10 % coupon typed into the code field with "Training credit" picked
+    from tuition.codes import services as codes
+
+    codes.create_coupon(name="Spring", percent_off_bp=1000, code="SPRING10", actor="staff")
+    client = login(team["stranger"])
+    form = {"method": "training_credit", "code": "SPRING10", "session": team["first"].pk}
+    # when they apply it, then the quote says the rest goes to the card
+    quote = client.post(reverse("portal:quote", args=["activity", team["course"].pk]), form)
+    assert b"needs-card" in quote.content and b"$270.00" in quote.content
+    # when they pay without a card, then nothing is paid and the card field says why
+    response = client.post(_checkout_url(team), form)
+    assert response.status_code == 422 and not Order.objects.exists()
+    page = response.content.decode()
+    assert 'id="card-error"' in page and "enter a card number" in page
+    # when they enter the card, then the order is paid by card, with the coupon
+    response = client.post(_checkout_url(team), {**form, "card_number": "4242 4242 4242 4242"})
+    assert response.status_code == 302, response.content.decode()
+    order = Order.objects.get()
+    assert (order.method, order.charged, order.code_hint) == ("card", 27000, "NG10")
+
+
+def test_a_card_checkout_with_a_blank_card_is_declined(team, login):
+    response = login(team["stranger"]).post(
+        _checkout_url(team), {"method": "card", "card_number": "", "session": team["first"].pk}
+    )
+    assert response.status_code == 422 and b"Enter a card number" in response.content
+    assert not Order.objects.exists()
+
+
 def _enrolled(team, login):
     client = login(team["member"])
     client.post(

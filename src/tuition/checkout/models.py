@@ -20,6 +20,7 @@ class ItemKind(models.TextChoices):
 class Order(models.Model):
     class Method(models.TextChoices):
         CARD = "card", "Card"
+        INVOICE = "invoice", "Invoice"
         COUPON = "coupon", "Coupon (free)"
         TRAINING_CREDIT = "training_credit", "Training credit"
         TOKENS = "tokens", "Tokens"

@@ -36,7 +36,7 @@ from tuition.codes.errors import (
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
 from tuition.codes.selectors import find_code, wallet_of_code
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, format_amount
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
@@ -50,6 +50,7 @@ from tuition.notifications import events, personal
 from .errors import (
     AlreadyRegisteredError,
     NotCancellableError,
+    PaymentDeclinedError,
     RefundNotAllowedError,
     SessionFullError,
     SessionRequiredError,
@@ -65,7 +66,7 @@ from .models import (
     Receipt,
     Registration,
 )
-from .payments import get_provider
+from .payments import PaymentProvider, PaymentResult, get_provider
 
 # Refusals that count as a failed code entry (rule 27): only a failed look-up. Refusing a valid
 # code (balance, scope, unit, eligibility, seats) is never a guess, and counts for nobody.
@@ -259,9 +260,7 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    with counted_code_entry(
-        learner_email=learner_email, payment=payment, ip=ip, api_key=api_key
-    ):
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
         learner = learner_for(learner_email)
         plan = _plan(
             learner=learner,
@@ -320,9 +319,7 @@ def checkout(
             payment=payment,
             actor=actor,
         )
-    with counted_code_entry(
-        learner_email=learner_email, payment=payment, ip=ip, api_key=api_key
-    ):
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
         learner = learner_for(learner_email, learner_name)
         return _checkout(
             learner=learner,
@@ -362,7 +359,7 @@ def _checkout(
         _use_coupon(plan.coupon, learner=learner)
     transfer = None
     status = Order.Status.PAID
-    provider_name, reference = "", ""
+    provider_name, reference, method = "", "", plan.method
     if plan.code is not None and plan.payable > 0:
         if plan.code.kind == RedemptionCode.Kind.MEMBER and not codes.add_member_spend(
             code_id=plan.code.pk, amount=plan.payable
@@ -380,10 +377,8 @@ def _checkout(
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)
-        result = provider.charge(
-            amount=plan.payable, description=plan.item.title, card_number=payment.card_number
-        )
-        provider_name, reference = provider.name, result.reference
+        result = _charge(provider, plan, card_number=payment.card_number)
+        provider_name, reference, method = provider.name, result.reference, provider.method
         if not result.paid:
             status = Order.Status.PENDING_PAYMENT
     entered = plan.code or (plan.coupon.code if plan.coupon else None)
@@ -401,7 +396,7 @@ def _checkout(
         price=plan.price,
         discount=plan.discount,
         charged=plan.payable,
-        method=plan.method,
+        method=method,
         provider=provider_name,
         payment_reference=reference,
         status=status,
@@ -469,6 +464,24 @@ def _checkout(
     receipt = _issue_document(Receipt, order, at) if paid else None
     fault_point("after_entries_before_commit")
     return CheckoutResult(order, registration, bookings, invoice, receipt)
+
+
+def _charge(provider: PaymentProvider, plan: _Plan, *, card_number: str | None) -> PaymentResult:
+    """Charge what the card pays. A coupon that leaves something to pay needs a card for it,
+    whichever method the learner picked first (SPEC rule 9).
+
+    Raises:
+        PaymentDeclinedError: no card, or the card was refused.
+    """
+    if plan.coupon is not None and provider.method == Order.Method.CARD and not card_number:
+        rest = format_amount(plan.payable, decimals=plan.unit.decimals)
+        raise PaymentDeclinedError(
+            f"The coupon leaves ${rest} to pay by card: enter a card number.",
+            details={"field": "payment.card_number", "payable": rest},
+        )
+    return provider.charge(
+        amount=plan.payable, description=plan.item.title, card_number=card_number
+    )
 
 
 def _wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
@@ -1143,7 +1156,7 @@ def purchase_refill(
         price=price,
         discount=0,
         charged=price,
-        method=Order.Method.CARD,
+        method=payment.method,
         provider=payment.name,
         payment_reference=result.reference,
         status=Order.Status.PAID if result.paid else Order.Status.PENDING_PAYMENT,

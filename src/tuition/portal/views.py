@@ -78,11 +78,10 @@ def _checkout_entry(kind: str, pk: int) -> selectors.CatalogEntry:
 def _payment(form: forms.CheckoutForm) -> checkout.PaymentChoice:
     data = form.cleaned_data
     code = data.get("code") or None
+    card_number = data.get("card_number") or None  # pays what a coupon leaves, whatever the method
     if data["method"] == "card":
-        return checkout.PaymentChoice(
-            method="card", coupon=code, card_number=data.get("card_number") or None
-        )
-    return checkout.PaymentChoice(method="code", code=code)
+        return checkout.PaymentChoice(method="card", coupon=code, card_number=card_number)
+    return checkout.PaymentChoice(method="code", code=code, card_number=card_number)
 
 
 def _item_ids(kind: str, pk: int, session: int | None) -> dict[str, int | None]:
@@ -133,7 +132,7 @@ def checkout_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 **_item_ids(kind, pk, session_id),
             )
         except DomainError as error:
-            form.add_error("code" if _is_code_error(error) else None, error.message)
+            form.add_error(_error_field(error), error.message)
             status = _error_status(error)
         else:
             return redirect("portal:order", number=result.order.number)
@@ -157,8 +156,13 @@ _CODE_ERRORS = {
 }
 
 
-def _is_code_error(error: DomainError) -> bool:
-    return error.code in _CODE_ERRORS or error.details.get("field") == "payment.code"
+def _error_field(error: DomainError) -> str | None:
+    """The checkout field a refusal is about, to show it there (None: the whole form)."""
+    if error.code == "payment_declined":
+        return "card_number"
+    if error.code in _CODE_ERRORS or error.details.get("field") == "payment.code":
+        return "code"
+    return None
 
 
 @login_required
