@@ -14,9 +14,9 @@ from tests.factories import (
 from tuition.accounts import services as accounts
 from tuition.catalog import services as catalog
 from tuition.catalog.models import RefillPrice, Session
-from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout import services as checkout
 from tuition.checkout.models import Booking, Order, Receipt
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout.services import PaymentChoice
 from tuition.codes import services as codes
 from tuition.core import clock
