@@ -146,9 +146,16 @@ def test_cancel_without_refund_keeps_the_money_spent_and_a_new_checkout_pays_aga
     checkout.cancel_registration(registration_id=result.registration.pk, actor="ana", refund=False)
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 20000
     refused(
-        "validation_error",
+        "already_cancelled",
         checkout.cancel_registration,
         registration_id=result.registration.pk,
+        actor="ana",
+    )
+    refused(
+        "already_cancelled",
+        checkout.book_session,
+        registration_id=result.registration.pk,
+        session_id=0,
         actor="ana",
     )
     refused(

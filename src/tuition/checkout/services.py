@@ -39,6 +39,7 @@ from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR, format_amount
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.faults import fault_point
+from tuition.core.features import pay_by_tokens
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
@@ -48,6 +49,7 @@ from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
 from tuition.notifications import events, personal
 
 from .errors import (
+    AlreadyCancelledError,
     AlreadyRegisteredError,
     NotCancellableError,
     PaymentDeclinedError,
@@ -514,12 +516,7 @@ def _plan(
         raise ValidationError("Enter a code.", details={"field": "payment.code"})
     item = _item(activity_id, group_id)
     session = _session(item, session_id, at)
-    if Registration.objects.filter(
-        learner=learner,
-        status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
-        **{f"{item.kind}_id": item.pk},
-    ).exists():
-        raise AlreadyRegisteredError()
+    _ensure_not_registered(learner, item)
 
     entered = payment.code if payment.method == "code" else payment.coupon
     if not entered:
@@ -535,6 +532,34 @@ def _plan(
     if payment.method == "card":
         raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
     return _code_plan(code, learner=learner, item=item, session=session, at=at)
+
+
+def _ensure_not_registered(learner: User, item: Item) -> None:
+    """Rule 16: no second live registration for an item, nor for an activity a group holds.
+
+    Raises:
+        AlreadyRegisteredError: the learner holds one (named, when it came with a group or is
+            one of the group's activities).
+    """
+    live = Registration.objects.filter(
+        learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE]
+    )
+    if item.kind == ItemKind.ACTIVITY:
+        held = live.filter(activity_id=item.pk).select_related("part_of__group").first()
+        if held is not None and held.part_of is not None:
+            raise AlreadyRegisteredError(
+                f"You are already registered for this activity with {held.part_of.group.title}."
+            )
+    else:
+        held = live.filter(group_id=item.pk).first()
+        if held is None:
+            held = live.filter(activity__groups=item.pk).select_related("activity").first()
+            if held is not None:
+                raise AlreadyRegisteredError(
+                    f"You are already registered for {held.activity.title}, part of this group."
+                )
+    if held is not None:
+        raise AlreadyRegisteredError()
 
 
 def _item(activity_id: int | None, group_id: int | None) -> Item:
@@ -644,6 +669,8 @@ def _code_plan(
         raise NotEligibleError()
     unit = lot.unit if lot is not None else code.unit
     assert unit is not None
+    if unit.code != Unit.USD and not pay_by_tokens():
+        raise NotPricedInUnitError("Paying by tokens is not offered.")
     price = price_in_unit(item, unit)
     if price is None:
         raise NotPricedInUnitError()
@@ -738,17 +765,32 @@ def _use_coupon(coupon: Coupon, *, learner: User) -> None:
 def _register(
     order: Order, *, learner: User, item: Item, at: datetime, active: bool
 ) -> Registration:
+    """The order's registration, and for a group one per activity it holds (SPEC §2)."""
+    status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
     try:
         with transaction.atomic():
-            return Registration.objects.create(
+            registration = Registration.objects.create(
                 learner=learner,
                 order=order,
                 item_kind=item.kind,
                 activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
                 group=item.obj if item.kind == ItemKind.GROUP else None,
-                status=Registration.Status.ACTIVE if active else Registration.Status.PENDING,
+                status=status,
                 created_at=at,
             )
+            if item.kind == ItemKind.GROUP:
+                Registration.objects.bulk_create(
+                    Registration(
+                        learner=learner,
+                        part_of=registration,
+                        item_kind=ItemKind.ACTIVITY,
+                        activity_id=activity_id,
+                        status=status,
+                        created_at=at,
+                    )
+                    for activity_id in item.obj.activities.values_list("pk", flat=True)  # type: ignore[union-attr]
+                )
+            return registration
     except IntegrityError as exc:  # a concurrent checkout of the same learner and item won
         raise AlreadyRegisteredError() from exc
 
@@ -797,10 +839,30 @@ def _issue_document(model: type[Invoice] | type[Receipt], order: Order, at: date
 # --- after checkout ----------------------------------------------------------------------------
 
 
+def _booking_target(
+    registration_id: int, *, learner: User | None, activity_id: int | None
+) -> tuple[Registration, Activity]:
+    """The registration that holds the bookings (a group's for its activities), locked, and
+    the dated activity to book, move or leave.
+
+    Raises:
+        NotFoundError, AlreadyCancelledError, ValidationError: see `_live_registration`.
+    """
+    part = Registration.objects.filter(pk=registration_id, part_of__isnull=False).first()
+    if part is not None:  # one activity of a group: its bookings are kept on the group's
+        if activity_id is not None and activity_id != part.activity_id:
+            raise NotFoundError("No such activity in this registration.")
+        registration_id, activity_id = part.part_of_id, part.activity_id  # type: ignore[assignment]
+    registration = _live_registration(registration_id, learner=learner)
+    return registration, _dated_activity(registration, activity_id)
+
+
 def _live_registration(registration_id: int, *, learner: User | None) -> Registration:
     registration = lock_registration(registration_id)
     if registration is None or (learner is not None and registration.learner_id != learner.pk):
         raise NotFoundError("No such registration.")
+    if registration.status == Registration.Status.CANCELLED:
+        raise AlreadyCancelledError()
     if registration.status != Registration.Status.ACTIVE:
         raise ValidationError("This registration is not active.")
     return registration
@@ -836,13 +898,15 @@ def book_session(
 
     Raises:
         NotFoundError: no such registration (for this learner), activity or session.
-        ValidationError: the registration is not active, or the activity is already booked.
+        AlreadyCancelledError: the registration was cancelled.
+        AlreadyRegisteredError: the activity is already booked (find another time instead).
         SessionFullError, SessionStartedError: the session cannot take the learner.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     if registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).exists():
-        raise ValidationError("This activity is already booked; find another time instead.")
+        raise AlreadyRegisteredError("A date is already booked; find another time instead.")
     session = lock_sessions([session_id]).get(session_id)
     if session is None or session.activity_id != activity.pk or session.is_cancelled:
         raise NotFoundError("No such session.", details={"field": "session"})
@@ -869,15 +933,17 @@ def reschedule_booking(
 
     Raises:
         NotFoundError: no such registration (for this learner) or session of this activity.
-        ValidationError: the registration is not active, or it holds no booking to move.
+        AlreadyCancelledError: the registration was cancelled.
+        SessionRequiredError: it holds no booking to move (book a session instead).
         SessionFullError, SessionStartedError: the new session cannot take the learner, or
             the booked one has already started.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
-        raise ValidationError("There is no booking to move; book a session instead.")
+        raise SessionRequiredError("There is no booking to move; book a session instead.")
     if current.session_id == session_id:
         return current
     sessions = lock_sessions([session_id, current.session_id])
@@ -914,14 +980,16 @@ def unenroll_from_session(
 
     Raises:
         NotFoundError: no such registration (for this learner).
-        ValidationError: the registration is not active or holds no booking.
+        AlreadyCancelledError: the registration was cancelled.
+        SessionRequiredError: it holds no booking to leave.
         SessionStartedError: the session has already started.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
-        raise ValidationError("There is no booking to leave.")
+        raise SessionRequiredError("There is no booking to leave; book a session first.")
     session = lock_sessions([current.session_id])[current.session_id]
     at = clock.now()
     if session.starts_at <= at:
@@ -982,7 +1050,7 @@ def cancel_registration(
 
     Raises:
         NotFoundError: no such registration (for this learner).
-        ValidationError: it is already cancelled.
+        AlreadyCancelledError: it is already cancelled.
         NotCancellableError: the item does not let learners cancel.
         RefundNotAllowedError: a refund was asked for outside the window (learner).
         AlreadyReversedError: the payment was already reversed.
@@ -990,13 +1058,21 @@ def cancel_registration(
     found = Registration.objects.filter(pk=registration_id).select_related("order").first()
     if found is None or (learner is not None and found.learner_id != learner.pk):
         raise NotFoundError("No such registration.")
+    if found.part_of_id is not None:
+        raise NotCancellableError(
+            "This activity came with a group: cancel the group's registration instead."
+        )
     order = found.order
     if order.transfer_id is not None:
         lock_wallet(order.account_id, order.unit_id)  # lock order: wallet first
     registration = lock_registration(registration_id)
     assert registration is not None
     if registration.status == Registration.Status.CANCELLED:
-        raise ValidationError("This registration is already cancelled.")
+        raise AlreadyCancelledError()
+    if registration.part_of_id is not None:
+        raise NotCancellableError(
+            "This activity came with a group: cancel the group's registration instead."
+        )
     item = registration.activity or registration.group
     if not by_staff and not item.learner_can_cancel:  # type: ignore[union-attr]
         raise NotCancellableError()
@@ -1022,6 +1098,9 @@ def cancel_registration(
     registration.cancelled_at, registration.cancelled_by = at, actor[:200]
     registration.refunded = do_refund and not pending and order.charged > 0
     registration.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
+    registration.parts.exclude(status=Registration.Status.CANCELLED).update(
+        status=Registration.Status.CANCELLED, cancelled_at=at, cancelled_by=actor[:200]
+    )
     if pending:
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
     events.record_many(
@@ -1073,9 +1152,9 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
     if order.item_kind == ItemKind.REFILL:
         _deliver_refill(order, actor=actor)
     else:
-        Registration.objects.filter(order=order, status=Registration.Status.PENDING).update(
-            status=Registration.Status.ACTIVE
-        )
+        Registration.objects.filter(
+            Q(order=order) | Q(part_of__order=order), status=Registration.Status.PENDING
+        ).update(status=Registration.Status.ACTIVE)
     order.status, order.paid_at = Order.Status.PAID, at
     order.payment_reference = (reference or order.payment_reference)[:200]
     order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
