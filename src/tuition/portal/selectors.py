@@ -208,6 +208,20 @@ def learning_of(user: User) -> list[LearningRow]:
     return rows
 
 
+def learning_row_for(user: User, kind: str, pk: int) -> LearningRow | None:
+    """The person's live registration covering this activity or group (an activity also
+    through a group that holds it), as My learning shows it."""
+    for row in learning_of(user):
+        registration = row.registration
+        if registration.status not in (Registration.Status.ACTIVE, Registration.Status.PENDING):
+            continue
+        if getattr(registration, f"{kind}_id") == pk:
+            return row
+        if kind == "activity" and any(a.pk == pk for a in row.included):
+            return row
+    return None
+
+
 def registration_of(user: User, registration_id: int) -> Registration | None:
     return (
         Registration.objects.filter(pk=registration_id, learner=user)

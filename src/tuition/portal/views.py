@@ -57,11 +57,12 @@ def item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     else:
         context["activities"] = entry.obj.activities.all()  # type: ignore[union-attr]
     if request.user.is_authenticated:
-        context["registered"] = any(
-            row.registration.status in ("active", "pending")
-            and getattr(row.registration, f"{kind}_id") == pk
-            for row in selectors.learning_of(request.user)
-        )  # type: ignore[arg-type]
+        row = selectors.learning_row_for(request.user, kind, pk)  # type: ignore[arg-type]
+        context["registered"] = row is not None
+        if row is not None and kind == "activity":
+            # A registered learner manages the date here too: Find another time, Unenroll.
+            context["row"] = row
+            context["part"] = next((p for p in row.dated if p.activity.pk == pk), None)
     return render(request, "portal/item.html", context)
 
 
