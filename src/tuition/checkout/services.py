@@ -117,12 +117,11 @@ def order_dict(order: Order) -> dict[str, Any]:
 
 @dataclass
 class CodeEntry:
-    """One code entered at checkout, as the attempt limiter sees it (SPEC rule 27): counted
-    against the learner (per API key, when one is used) and the client IP before the code is
-    looked up."""
+    """One quote or checkout as the attempt limiter sees it (SPEC rule 27): its learner, and
+    the counters a failed look-up of its code counts against (none when no code was entered)."""
 
+    learner: User
     keys: list[limiter.Key] = field(default_factory=list)
-    entered_code: bool = False
 
 
 @contextmanager
@@ -130,40 +129,35 @@ def counted_code_entry(
     *,
     learner_email: str,
     payment: PaymentChoice,
+    learner_name: str = "",
     ip: str | None = None,
     api_key: str | None = None,
 ) -> Iterator[CodeEntry]:
-    """Count the code entry of a quote or checkout around the work that checks it.
+    """Limit the code entry of a quote or checkout around the work that looks the code up.
 
-    The learner's and the IP's attempt is taken (and committed) before the code is looked
-    at, so parallel guesses cannot overrun the limit; it is given back when the entry was not a
-    failed look-up, and confirmed (locking the key out at its limit) when it was. Entries made
-    with an API key count per key and learner, never per IP: the integrating system's server
-    speaks for all its learners, who must not lock each other out. Run it outside
-    any transaction: `checkout` and `quote` do; an interface that wraps checkout in a
-    transaction of its own (the API's idempotency) runs it around that transaction and passes
-    the entry in.
+    A code entered while the learner or the IP is locked out is refused unread. Otherwise the
+    entry costs one read and no write: only a failed look-up is counted, after it failed, in
+    short transactions of its own; one that finds its counter already at the limit (parallel
+    guesses) answers `too_many_attempts` instead. Entries made with an API key count per key
+    and learner, never per IP: the integrating system's server speaks for all its learners,
+    who must not lock each other out. Run it outside any transaction: `checkout` and `quote`
+    do; an interface that wraps checkout in a transaction of its own (the API's idempotency)
+    runs it around that transaction and passes the entry in.
 
     Raises:
-        TooManyAttemptsError: the learner or the IP is locked out (nothing else is checked).
+        TooManyAttemptsError: the learner or the IP is locked out, or this failed look-up
+            went past the limit.
         ValidationError: not an email address.
     """
-    entry = CodeEntry()
-    entered = payment.code if payment.method == "code" else payment.coupon
-    if entered:
-        learner = learner_for(learner_email)
-        entry.entered_code = True
-        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key=api_key)
-        limiter.reserve(entry.keys)
+    entry = CodeEntry(learner=learner_for(learner_email, learner_name))
+    if payment.code if payment.method == "code" else payment.coupon:
+        entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
+        limiter.ensure_not_locked(entry.keys)
     try:
         yield entry
     except _CODE_FAILURES:
-        limiter.settle_failure(entry.keys)
+        limiter.count_failure(entry.keys)
         raise
-    except BaseException:
-        limiter.release(entry.keys)
-        raise
-    limiter.release(entry.keys)
 
 
 # --- quote and checkout ----
@@ -186,10 +180,11 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
-        learner = learner_for(learner_email)
+    with counted_code_entry(
+        learner_email=learner_email, payment=payment, ip=ip, api_key=api_key
+    ) as entry:
         plan = plan_purchase(
-            learner=learner,
+            learner=entry.learner,
             activity_id=activity_id,
             group_id=group_id,
             session_id=session_id,
@@ -236,19 +231,23 @@ def checkout(
         PaymentDeclinedError: the card was refused.
     """
     if code_entry is not None:  # counted by the caller, around its own transaction
-        learner = learner_for(learner_email, learner_name)
         return _checkout(
-            learner=learner,
+            learner=code_entry.learner,
             activity_id=activity_id,
             group_id=group_id,
             session_id=session_id,
             payment=payment,
             actor=actor,
         )
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
-        learner = learner_for(learner_email, learner_name)
+    with counted_code_entry(
+        learner_email=learner_email,
+        learner_name=learner_name,
+        payment=payment,
+        ip=ip,
+        api_key=api_key,
+    ) as entry:
         return _checkout(
-            learner=learner,
+            learner=entry.learner,
             activity_id=activity_id,
             group_id=group_id,
             session_id=session_id,
