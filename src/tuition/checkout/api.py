@@ -27,6 +27,7 @@ from tuition.api.fields import (
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
 from tuition.core.amounts import format_amount, parse_amount
+from tuition.core.http import client_ip
 from tuition.core.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -128,7 +129,7 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         "actor": view.caller().actor,
         # An integrating system checks out for all its learners from one server: its code
         # entries are limited per learner and per account, not per IP (docs/decisions/0006).
-        "ip": None if view.caller().api_key else request.META.get("REMOTE_ADDR"),
+        "ip": None if view.caller().api_key else client_ip(request),
     }
 
 
