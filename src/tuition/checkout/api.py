@@ -27,12 +27,12 @@ from tuition.api.fields import (
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
 from tuition.core.amounts import format_amount, parse_amount
-from tuition.core.http import client_ip
 from tuition.core.errors import (
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
+from tuition.core.http import client_ip
 from tuition.ledger.models import Unit
 
 from . import services

@@ -72,14 +72,14 @@ class JsonLogFormatter(JsonFormatter):
     """One JSON object per line: time, level, logger, message, request_id, plus extras."""
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s")
         kwargs.setdefault(
-            "fmt", "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+            "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}
         )
-        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", False)
         super().__init__(*args, **kwargs)
 
-    def formatTime(self, record, datefmt=None):  # type: ignore[no-untyped-def]  # noqa: N802
+    def formatTime(self, record, datefmt=None):  # type: ignore[no-untyped-def]
         from datetime import UTC, datetime
 
         return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")

@@ -1,10 +1,10 @@
 """Health and metrics endpoints for load balancers, process managers and Prometheus.
 
-    GET /health/live    the process answers (touches nothing else): 200 {"status": "ok"}
-    GET /health/ready   every readiness check (tuition.ops.health): 200 or 503, JSON
-                        ?checks=database,migrations narrows it (what a load balancer wants)
-    GET /metrics        Prometheus text; needs `Authorization: Bearer $TUITION_METRICS_TOKEN`,
-                        and is off (404) while that setting is empty
+GET /health/live    the process answers (touches nothing else): 200 {"status": "ok"}
+GET /health/ready   every readiness check (tuition.ops.health): 200 or 503, JSON
+                    ?checks=database,migrations narrows it (what a load balancer wants)
+GET /metrics        Prometheus text; needs `Authorization: Bearer $TUITION_METRICS_TOKEN`,
+                    and is off (404) while that setting is empty
 """
 
 import hmac

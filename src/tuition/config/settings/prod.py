@@ -1,9 +1,10 @@
 """Production: secrets from the environment, HTTPS only (HSTS, SSL redirect, secure cookies),
 hashed static files, JSON logs. `tuition check --deploy` is clean with deploy/tuition.env."""
 
+from tuition.core.observability import logging_config
+
 from .base import *  # noqa: F403
 from .base import LOG_FORMAT, env
-from tuition.core.observability import logging_config
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")

@@ -34,7 +34,7 @@ class Heartbeating:
         while not self._stop.wait(self.every):
             try:
                 services.beat(role=self.role, name=self.name)
-            except Exception:  # noqa: BLE001 - a database outage: beat again next time
+            except Exception:  # a database outage: beat again next time
                 logger.warning("heartbeat failed", exc_info=True)
                 connection.close()
         connection.close()
@@ -44,7 +44,7 @@ class Heartbeating:
         self._thread.join(timeout=self.every + 5)
         try:
             services.forget(name=self.name)
-        except Exception:  # noqa: BLE001 - the row then simply goes stale
+        except Exception:  # the row then simply goes stale
             logger.warning("could not remove the heartbeat", exc_info=True)
 
 
