@@ -36,10 +36,10 @@ def _route(request: HttpRequest) -> str:
 
 
 def _actor(request: HttpRequest) -> str:
+    key = getattr(request, "auth", None)  # DRF puts the API key there (tuition.api.base)
+    if isinstance(getattr(key, "actor", None), str):
+        return key.actor  # type: ignore[union-attr]
     user = getattr(request, "user", None)
-    key = getattr(user, "key", None)
-    if key is not None and hasattr(key, "actor"):
-        return key.actor
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
     return "anonymous"
