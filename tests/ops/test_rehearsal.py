@@ -470,9 +470,13 @@ def test_production_rehearsal(tools, databases, tmp_path, httpserver):
         assert total('tuition_checkout_refusals_total{code="code_not_found",interface="api"}') == 1
         assert total('tuition_value_redeemed_total{unit="USD"}') == 300
         wanted = (
-            "tuition_checkout", "tuition_value", "tuition_task_queue", "tuition_deliveries",
-            "tuition_heartbeat", 'tuition_http_requests_total{method="POST",route="api/v1/checkout"',
-        )  # fmt: skip
+            "tuition_checkout",
+            "tuition_value",
+            "tuition_task_queue",
+            "tuition_deliveries",
+            "tuition_heartbeat",
+            'tuition_http_requests_total{method="POST",route="api/v1/checkout"',
+        )
         say("metrics scrape (business figures and the checkout route, per web instance):")
         for web, text in zip(("web1", "web2"), scrapes, strict=True):
             for x in text.splitlines():
