@@ -8,6 +8,8 @@ from .base import LOG_FORMAT, env
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
+# Rotating: the new key in SECRET_KEY, the old one here until sessions and reset links expire.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 # nginx terminates TLS and says so in X-Forwarded-Proto (it overwrites what a client sends).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
