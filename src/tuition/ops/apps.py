@@ -7,6 +7,6 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from . import tasks_context
+        from . import checks, tasks_context  # noqa: F401 - registers the deploy check
 
         tasks_context.connect()
