@@ -200,3 +200,33 @@ def test_metrics_count_checkouts_refusals_value_and_queue(
     assert 'tuition_deliveries{channel="webhook",state="dead"} 0.0' in scrape
     assert "tuition_http_request_duration_seconds_bucket" in scrape
     assert metrics.CHECKOUTS._name == "tuition_checkouts"
+
+
+def test_page_checkouts_are_counted_and_logged_with_their_outcome(
+    client, log_lines, django_capture_on_commit_callbacks
+):
+    # given a learner on the checkout page, and a credit
+    course = make_activity(price=10000)
+    credit = make_credit(AccountFactory(), 50000)
+    learner = UserFactory()
+    client.force_login(learner)
+    url = f"/checkout/activity/{course.pk}/"
+    before_ok = _value("tuition_checkouts_total", interface="page")
+    before_refused = _value(
+        "tuition_checkout_refusals_total", interface="page", code="code_not_found"
+    )
+    # when a wrong code is refused, then the right one pays
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(url, {"method": "training_credit", "code": "NOT-A-REAL-CODE"})
+        paid = client.post(url, {"method": "training_credit", "code": credit.code_text})
+    assert refused.status_code == 422 and paid.status_code == 302
+    # then both are counted and logged with the learner as actor
+    assert _value("tuition_checkouts_total", interface="page") - before_ok == 1
+    refusals = _value("tuition_checkout_refusals_total", interface="page", code="code_not_found")
+    assert refusals - before_refused == 1
+    lines = [x for x in log_lines() if x["logger"] == "tuition.request"]
+    assert [(x["route"], x["status"], x["outcome"], x["actor"]) for x in lines] == [
+        ("checkout/<str:kind>/<int:pk>/", 422, "code_not_found", f"user:{learner.pk}"),
+        ("checkout/<str:kind>/<int:pk>/", 302, "ok", f"user:{learner.pk}"),
+    ]
+    assert credit.code_text not in json.dumps(log_lines())

@@ -67,9 +67,9 @@ class RequestObservabilityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID")
-        request_id = (
+        request_id: str = (
             incoming
-            if valid_request_id(incoming) and peer_is_trusted_proxy(request)
+            if incoming and valid_request_id(incoming) and peer_is_trusted_proxy(request)
             else new_request_id()
         )
         request.request_id = request_id  # type: ignore[attr-defined]
