@@ -128,8 +128,9 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         "session_id": values.get("session"),
         "actor": view.caller().actor,
         # An integrating system checks out for all its learners from one server: its code
-        # entries are limited per learner and per account, not per IP (docs/decisions/0006).
-        "ip": None if view.caller().api_key else client_ip(request),
+        # entries are limited per key and learner, not per IP (docs/decisions/0006).
+        "ip": client_ip(request),
+        "api_key": key.prefix if (key := view.caller().api_key) else None,
     }
 
 
@@ -206,7 +207,10 @@ def _counted_code_entry(view: ApiView, request: Any) -> Any:
     # Counted around the idempotency transaction, so a refused code stays counted.
     arguments = _arguments(view, request)
     return services.counted_code_entry(
-        learner_email=arguments["learner_email"], payment=arguments["payment"], ip=arguments["ip"]
+        learner_email=arguments["learner_email"],
+        payment=arguments["payment"],
+        ip=arguments["ip"],
+        api_key=arguments["api_key"],
     )
 
 
@@ -248,6 +252,12 @@ class RegistrationOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     bookings = BookingOut(many=True)
+    activities = serializers.SerializerMethodField(
+        help_text="For a group: the activities it registered the learner for (ids)."
+    )
+
+    def get_activities(self, registration: Registration) -> list[str]:
+        return [str(part.activity_id) for part in registration.parts.all()]
 
 
 def _learner_filter(who: Caller) -> User | None:
@@ -255,7 +265,12 @@ def _learner_filter(who: Caller) -> User | None:
 
 
 def _registrations(who: Caller):  # type: ignore[no-untyped-def]
-    registrations = Registration.objects.select_related("learner").prefetch_related("bookings")
+    # One activity of a group is part of the group's registration, not one of its own here.
+    registrations = (
+        Registration.objects.filter(part_of__isnull=True)
+        .select_related("learner")
+        .prefetch_related("bookings", "parts")
+    )
     if not who.is_provider:
         registrations = registrations.filter(learner=who.user)
     return registrations.order_by("-created_at", "-id")
@@ -314,7 +329,7 @@ def _visible_registration_id(view: ApiView, registration_id: Any) -> int:
 def _registration_response(registration_id: int) -> Response:
     registration = (
         Registration.objects.select_related("learner")
-        .prefetch_related("bookings")
+        .prefetch_related("bookings", "parts")
         .get(pk=registration_id)
     )
     return Response(RegistrationOut(registration).data)
@@ -335,6 +350,36 @@ class RescheduleView(ApiView):
         data = RescheduleIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.reschedule_booking(
+            registration_id=pk,
+            session_id=data.validated_data["session"],
+            activity_id=data.validated_data.get("activity"),
+            actor=self.caller().actor,
+            learner=_learner_filter(self.caller()),
+        )
+        return _registration_response(pk)
+
+
+class BookView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(
+        operation_id="registrations_book",
+        summary="Book a date for a registration",
+        description=(
+            "Books a session for a registration that holds no booking of that activity: after "
+            "unenrolling, or for a dated activity of a group. Nothing is charged; the seat "
+            "rules of checkout apply (session_full, session_started)."
+        ),
+        request=RescheduleIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: RegistrationOut, **errors(404, 409, 422)},
+    )
+    @idempotent
+    def post(self, request, registration_id):  # type: ignore[no-untyped-def]
+        pk = _visible_registration_id(self, registration_id)
+        data = RescheduleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.book_session(
             registration_id=pk,
             session_id=data.validated_data["session"],
             activity_id=data.validated_data.get("activity"),
