@@ -16,6 +16,7 @@ from django.db.models import Count, F
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR
 from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.metrics import count_redeemed_on_commit
 from tuition.core.transactions import use_case
 
 from .errors import AlreadyReversedError, InsufficientBalanceError
@@ -144,6 +145,7 @@ def debit(
     allocations = allocate(amount, lots.values_list("id", "remaining"))
     for allocation in allocations:
         _take_from_lot(allocation.lot_id, allocation.amount)
+    count_redeemed_on_commit(unit_code=unit.code, decimals=unit.decimals, amount=amount)
     return _append_transfer(
         kind=Transfer.Kind.REDEEM,
         account_id=account_id,

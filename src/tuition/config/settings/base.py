@@ -43,9 +43,12 @@ INSTALLED_APPS = [
     "tuition.reports",
     "tuition.api",
     "tuition.portal",
+    "tuition.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id, the one log line and the metrics see every answer.
+    "tuition.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tuition.api.middleware.ApiErrorEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -143,6 +146,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
+# Login and sign-up rate limits key on the real client IP behind trusted proxies.
+ACCOUNT_ADAPTER = "tuition.core.auth_adapter.AccountAdapter"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -255,11 +260,30 @@ TUITION = {
     "PERIODIC_INTERVALS": env.dict("TUITION_PERIODIC_INTERVALS", cast={"value": int}, default={}),
     # How long an Idempotency-Key claim holds before a retry takes over a dead request.
     "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
+    # Reverse proxies whose X-Forwarded-For (and X-Request-ID) are believed: IPs or CIDRs.
+    "TRUSTED_PROXIES": env.list("TUITION_TRUSTED_PROXIES", default=[]),
+    # /metrics answers only with `Authorization: Bearer <token>`; empty turns it off (404).
+    "METRICS_TOKEN": env.str("TUITION_METRICS_TOKEN", default=""),
+    # Readiness (/health/ready) thresholds; see docs/operations.md.
+    "WORKER_HEARTBEAT_SECONDS": env.float("TUITION_WORKER_HEARTBEAT_SECONDS", default=10.0),
+    "READY_HEARTBEAT_SECONDS": env.float("TUITION_READY_HEARTBEAT_SECONDS", default=60.0),
+    "READY_QUEUE_LAG_SECONDS": env.float("TUITION_READY_QUEUE_LAG_SECONDS", default=300.0),
+    "READY_MAX_DEAD_DELIVERIES": env.int("TUITION_READY_MAX_DEAD_DELIVERIES", default=10),
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-}
+from tuition.core.observability import logging_config  # noqa: E402
+
+# JSON lines in production (prod.py), readable text in development; every line has request_id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
+
+# Error reporting: set SENTRY_DSN to switch it on (tuition.core.error_reporting says what is sent).
+if env.str("SENTRY_DSN", default=""):
+    from tuition.core.error_reporting import init_error_reporting
+
+    init_error_reporting(
+        dsn=env.str("SENTRY_DSN"),
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
