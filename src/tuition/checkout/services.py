@@ -297,6 +297,7 @@ def _checkout(
             actor=actor,
             item=ItemRef(plan.item.kind, plan.item.pk),
             lot_ids=plan.lot_ids,
+            wallet_locked=True,
             reason=f"checkout: {plan.item.title}"[:500],
             metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )

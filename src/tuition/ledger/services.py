@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import Count, F
 
 from tuition.core import clock
@@ -124,12 +124,14 @@ def debit(
     spend_cap_left: int | None = None,
     reason: str = "",
     metadata: dict | None = None,
+    wallet_locked: bool = False,
 ) -> Transfer:
     """Spend `amount` from the account's usable lots in `unit`, soonest-expiring first.
 
     Usable means active, not deleted, not expired at this instant and, given an item, scoped to
     it; `lot_ids` narrows the lots further (a code that points at one lot). One payment may span
-    several lots; there are no partial payments.
+    several lots; there are no partial payments. `wallet_locked`: the caller's transaction
+    already holds this wallet's lock (a checkout takes it first), so it is not taken again.
 
     Raises:
         InsufficientBalanceError: the usable lots do not cover the amount (nothing is written).
@@ -137,7 +139,10 @@ def debit(
     """
     if not 0 < amount <= MAX_MINOR:
         raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
-    lock_wallet(account_id, unit.pk)
+    if wallet_locked:
+        assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
+    else:
+        lock_wallet(account_id, unit.pk)
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
@@ -612,10 +617,13 @@ def _append_transfer(
         unique_key=unique_key,
         metadata=metadata or {},
     )
-    Entry.objects.bulk_create(
+    entries = Entry.objects.bulk_create(
         [Entry(transfer=transfer, lot_id=lot_id, amount=a) for lot_id, a in legs if a]
         + [Entry(transfer=transfer, system_account=s, amount=a) for s, a in system_legs if a]
     )
+    # The caller may read `transfer.entries.all()` (e.g. the lots a redemption spent): they are
+    # the rows just written, so serve them without another query.
+    transfer._prefetched_objects_cache = {"entries": entries}  # type: ignore[attr-defined]
     return transfer
 
 
