@@ -375,7 +375,7 @@ def _checkout(
                 data={
                     "unit": plan.unit.code,
                     "amount": plan.unit.format(plan.payable),
-                    "lot_ids": [str(e.lot_id) for e in transfer.entries.all() if e.lot_id],
+                    "lot_ids": [str(e.lot_id) for e in transfer.written_entries if e.lot_id],
                     "order_number": order.number,
                     "learner_email": learner.email,
                     "item_title": plan.item.title,

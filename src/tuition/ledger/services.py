@@ -621,9 +621,9 @@ def _append_transfer(
         [Entry(transfer=transfer, lot_id=lot_id, amount=a) for lot_id, a in legs if a]
         + [Entry(transfer=transfer, system_account=s, amount=a) for s, a in system_legs if a]
     )
-    # The caller may read `transfer.entries.all()` (e.g. the lots a redemption spent): they are
-    # the rows just written, so serve them without another query.
-    transfer._prefetched_objects_cache = {"entries": entries}  # type: ignore[attr-defined]
+    # The rows just written, for a caller that needs them (the lots a redemption spent) without
+    # reading them back.
+    transfer.written_entries = entries  # type: ignore[attr-defined]
     return transfer
 
 
