@@ -20,7 +20,7 @@ from tuition.codes.errors import (
     OneCodeOnlyError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
-from tuition.codes.selectors import find_code, wallet_of_code
+from tuition.codes.selectors import find_code
 from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.features import pay_by_tokens
@@ -96,12 +96,6 @@ class Plan:
     lot_ids: list[int] | None = None
 
 
-def wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
-    if payment.method != "code" or not payment.code:
-        return None
-    return wallet_of_code(payment.code)
-
-
 def plan_purchase(
     *,
     learner: User,
@@ -110,7 +104,8 @@ def plan_purchase(
     session_id: int | None,
     payment: PaymentChoice,
 ) -> Plan:
-    """Check everything a checkout needs and work out what it costs; writes nothing."""
+    """Check what a checkout needs, except the lots (`ensure_covered`), and work out what it
+    costs; writes nothing."""
     at = clock.now()
     if payment.method not in ("code", "card"):
         raise ValidationError(
@@ -261,16 +256,13 @@ def _code_plan(
     session: Session | None,
     at: datetime,
 ) -> Plan:
+    """What a credit, token or member code would pay, from what does not change under the
+    wallet's lock (the code, its account, the learner's membership, the price); the lots
+    themselves are checked by `ensure_covered`, under the lock."""
     lot = code.lot
     account_id = lot.account_id if lot is not None else code.account_id
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
-    if lot is not None:
-        lot.refresh_from_db()
-        if lot.is_deleted or lot.status != Lot.Status.ACTIVE:
-            raise CodeInactiveError()
-        if lot.is_expired_at(at):
-            raise CodeExpiredError()
     account = TrainingAccount.objects.get(pk=account_id)
     is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
     if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
@@ -284,9 +276,44 @@ def _code_plan(
     price = price_in_unit(item, unit)
     if price is None:
         raise NotPricedInUnitError()
-    ref = ItemRef(item.kind, item.pk)
-    lot_ids = [lot.pk] if lot is not None else None
+    method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
+    return Plan(
+        learner,
+        item,
+        session,
+        unit,
+        price,
+        0,
+        price,
+        method,
+        code=code,
+        account_id=account_id,
+        account_name=account.name,
+        lot_ids=[lot.pk] if lot is not None else None,
+    )
+
+
+def ensure_covered(plan: Plan, at: datetime) -> None:
+    """Whether the code's lots can pay the plan now (rules 11, 13, 21): checkout calls it under
+    the wallet's lock, where the lots cannot change; a quote without it.
+
+    Raises:
+        CodeInactiveError, CodeExpiredError: the code's own lot is inactive, deleted or expired
+            (or every live lot of a pool code has expired).
+        NotInScopeError: no lot the code may spend covers the item.
+        InsufficientBalanceError: what it may spend does not cover the price.
+    """
+    code, unit, account_id = plan.code, plan.unit, plan.account_id
+    if code is None or code.kind == RedemptionCode.Kind.COUPON:
+        return
+    lot = code.lot
+    ref = ItemRef(plan.item.kind, plan.item.pk)
     if lot is not None:
+        lot.refresh_from_db()
+        if lot.is_deleted or lot.status != Lot.Status.ACTIVE:
+            raise CodeInactiveError()
+        if lot.is_expired_at(at):
+            raise CodeExpiredError()
         if not lot_covers(lot, ref):
             raise NotInScopeError()
         available = lot.remaining
@@ -315,20 +342,5 @@ def _code_plan(
     if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
         code.refresh_from_db(fields=["spent"])
         available = min(available, code.cap - code.spent)
-    if price > available:
+    if plan.payable > available:
         raise InsufficientBalanceError()
-    method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
-    return Plan(
-        learner,
-        item,
-        session,
-        unit,
-        price,
-        0,
-        price,
-        method,
-        code=code,
-        account_id=account_id,
-        account_name=account.name,
-        lot_ids=lot_ids,
-    )

@@ -62,7 +62,7 @@ from .models import (
     Registration,
 )
 from .payments import PaymentProvider, PaymentResult, get_provider
-from .pricing import PaymentChoice, Plan, Quote, plan_purchase, wallet_of
+from .pricing import PaymentChoice, Plan, Quote, ensure_covered, plan_purchase
 from .refills import purchase_refill, refill_price
 from .seats import take_seat
 
@@ -190,6 +190,7 @@ def quote(
             session_id=session_id,
             payment=payment,
         )
+        ensure_covered(plan, clock.now())
     return Quote(
         item_kind=plan.item.kind,
         item_id=plan.item.pk,
@@ -266,10 +267,9 @@ def _checkout(
     payment: PaymentChoice,
     actor: str,
 ) -> CheckoutResult:
-    # Resolve the code once to learn which wallet to lock, then decide everything under it.
-    wallet = wallet_of(payment)
-    if wallet is not None:
-        lock_wallet(*wallet)
+    # Read and decide what cannot change under the wallet's lock first (item, session, code,
+    # account, membership, price); under the lock only the lots are checked, and the writes
+    # guard themselves (the seat, the debit, the coupon's uses, the registration).
     plan = plan_purchase(
         learner=learner,
         activity_id=activity_id,
@@ -277,7 +277,10 @@ def _checkout(
         session_id=session_id,
         payment=payment,
     )
-    at = clock.now()
+    if plan.account_id is not None:
+        lock_wallet(plan.account_id, plan.unit.pk)
+    at = clock.now()  # after the lock: a waiter decides on the time it gets the lock
+    ensure_covered(plan, at)
     if plan.session is not None:
         take_seat(plan.session.pk, at)
     if plan.coupon is not None:
