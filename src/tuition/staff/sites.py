@@ -166,7 +166,7 @@ SECTIONS: tuple[Section, ...] = (
             ),
             Entry(
                 "Task results",
-                "django_tasks_db.dbtaskresult",
+                "django_tasks_database.dbtaskresult",
                 superuser_only=True,
                 description="The background worker's queue.",
             ),
