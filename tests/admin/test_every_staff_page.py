@@ -18,7 +18,10 @@ ROLES = ["admin@northwind.test", "cora@northwind.test", "vic@northwind.test"]
 
 
 def _staff_urls() -> list[str]:
+    from tuition.staff.sites import SECTIONS
+
     urls = [reverse("admin:index"), reverse("reports:builder")]
+    urls += [reverse("admin:section", args=[section.slug]) for section in SECTIONS]
     for model in admin.site._registry:
         opts = model._meta
         name = f"admin:{opts.app_label}_{opts.model_name}"
