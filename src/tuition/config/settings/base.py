@@ -16,7 +16,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The staff area: its templates first, then Django's admin serving the staff site.
+    "tuition.staff",
+    "tuition.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -140,6 +142,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
+# Staff land on the staff home after signing in (tuition.staff.adapter).
+ACCOUNT_ADAPTER = "tuition.staff.adapter.AccountAdapter"
 
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -150,6 +154,8 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "tuition.core.auth_adapter.AccountAdapter"
 
 LANGUAGE_CODE = "en-us"
+# Dates and times with their zone on every page that prints one without a format.
+FORMAT_MODULE_PATH = ["tuition.core.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
