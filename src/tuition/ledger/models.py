@@ -102,6 +102,9 @@ class Lot(models.Model):
         max_length=16, choices=ScopeKind.choices, default=ScopeKind.ACTIVITY
     )
     scope_all = models.BooleanField(default=True)
+    # The chosen items (sorted ids) as the change history records them (rule 4: old -> new
+    # lists); `scope_items` rows are what checkout matches against, written with it.
+    scope_item_list = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
     created_at = models.DateTimeField(db_index=True)
     created_by = models.CharField(max_length=200, blank=True, default="")

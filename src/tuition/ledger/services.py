@@ -92,6 +92,7 @@ def issue_credit(
         notes=notes or "",
         scope_kind=scope_kind,
         scope_all=scope_all,
+        scope_item_list=[] if scope_all else items,
         source=source,
         created_at=at,
         created_by=actor,
