@@ -142,15 +142,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
-# Staff land on the staff home after signing in (tuition.staff.adapter).
-ACCOUNT_ADAPTER = "tuition.staff.adapter.AccountAdapter"
 
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
-# Login and sign-up rate limits key on the real client IP behind trusted proxies.
+# Login and sign-up rate limits key on the real client IP behind trusted proxies; staff land on
+# the staff home after signing in.
 ACCOUNT_ADAPTER = "tuition.core.auth_adapter.AccountAdapter"
 
 LANGUAGE_CODE = "en-us"
