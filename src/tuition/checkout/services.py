@@ -2,10 +2,12 @@
 lives in `after_checkout`, refills in `refills`, pricing decisions in `pricing`, numbered
 documents in `documents`; this module also gathers their use cases for the interfaces.
 
-One checkout is one short transaction: lock the code's wallet first, re-read and decide under
-the lock, take the seat with a guarded update, debit through the ledger, then write order,
-registration, booking, invoice, receipt and the notification event. Anything that fails rolls
-all of it back. Failed code entries are counted (codes.limiter) after the rollback.
+One checkout is one short transaction: read and decide what cannot change under the code's
+wallet lock (item, session, code, account, membership, price), take the lock, check the lots,
+take the seat with a guarded update, debit through the ledger, then write order, registration,
+booking, the notification events, invoice and receipt. Anything that fails rolls all of it
+back. A failed look-up of a code is counted (codes.limiter) after the rollback; a successful
+checkout writes nothing to the limiter.
 """
 
 from collections.abc import Iterator
