@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import parse_id
-from tuition.api.base import ApiView, IdOut, errors, page_of
+from tuition.api.base import ApiView, IdOut, PageQuery, errors, page_of
 from tuition.api.fields import StrictCharField, StrictSerializer
 from tuition.api.models import SCOPE_REPORTS
 
@@ -97,7 +97,7 @@ class ReportRunView(ReportsView):
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX file"),
             202: OpenApiResponse(ExportOut, description="A large XLSX: built by the worker"),
-            **errors(),
+            **errors(notes={400: "Also: an unknown column or filter, or a bad filter value."}),
         },
     )
     def post(self, request):  # type: ignore[no-untyped-def]
@@ -141,7 +141,14 @@ class ReportExportView(ReportsView):
 class ReportExportDownloadView(ReportsView):
     @extend_schema(
         operation_id="reports_export_download",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(404, 409)},
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="A CSV file"),
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY, description="An XLSX file"),
+            **errors(404, 409, notes={409: "`export_not_ready`."}),
+        },
     )
     def get(self, request, export_id):  # type: ignore[no-untyped-def]
         export = _export(export_id)
@@ -187,6 +194,8 @@ def _saved(report_id: Any) -> SavedReport:
 
 
 class SavedReportListView(ReportsView):
+    queries = {"GET": PageQuery}
+
     @extend_schema(
         operation_id="reports_saved_list",
         responses={200: page_of(SavedOut, "SavedReportPage"), **errors()},
