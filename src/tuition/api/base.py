@@ -120,7 +120,9 @@ class Query(serializers.Serializer):
 
 
 class PageQuery(Query):
-    page = StrictQueryInt(required=False, min_value=1, help_text="Page number, from 1.")
+    page = StrictQueryInt(
+        required=False, min_value=1, max_value=10**9, help_text="Page number, from 1."
+    )
     page_size = StrictQueryInt(
         required=False,
         min_value=1,
@@ -175,6 +177,8 @@ class ApiView(APIView):
     def _read_query(self, request: Any) -> dict[str, Any]:
         """Raises:
         ValidationError: an unknown, repeated or invalid query parameter (SPEC §4)."""
+        if not hasattr(self, request.method.lower()):
+            return {}  # the method is refused (405) before its parameters matter
         query_class = self.queries.get(request.method)
         known = set(query_class().fields) if query_class else set()
         unknown = sorted(k for k in request.query_params if k not in known)

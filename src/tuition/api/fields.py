@@ -42,12 +42,16 @@ class StrictCharField(serializers.CharField):
     """Text as given (surrounding spaces trimmed), never NUL; the length limit applies to
     what was sent. The schema publishes the same rule as a pattern."""
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, *, pattern: str | None = None, **kwargs: Any):
+        if pattern is not None:
+            kwargs.setdefault("trim_whitespace", False)  # the pattern says what is allowed
         super().__init__(**kwargs)
-        pattern = NO_NUL_PATTERN if self.allow_blank else NOT_BLANK_PATTERN
-        self.validators.append(
-            RegexValidator(pattern, message="Must not be blank or contain NUL characters.")
-        )
+        if pattern is not None:
+            message = f"Must match {pattern}."
+        else:
+            pattern = NO_NUL_PATTERN if self.allow_blank else NOT_BLANK_PATTERN
+            message = "Must not be blank or contain NUL characters."
+        self.validators.append(RegexValidator(pattern, message=message))
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -93,6 +97,8 @@ class StrictQueryInt(serializers.IntegerField):
 AMOUNT_PATTERN = r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,6})?$"
 SIGNED_AMOUNT_PATTERN = r"^-?(0|[1-9][0-9]{0,12})(\.[0-9]{1,6})?$"
 USD_PATTERN = r"^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$"
+# A percentage above 0 and at most 100, with at most 2 decimals.
+PERCENT_PATTERN = r"^(100(\.00?)?|[1-9][0-9]?(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 
 
 class AmountField(serializers.Field):
@@ -104,8 +110,12 @@ class AmountField(serializers.Field):
         "decimals": 'Must be a decimal string with at most 2 decimals, such as "150.00".',
     }
 
-    def __init__(self, *, signed: bool = False, usd: bool = False, **kwargs: Any):
-        self.pattern = USD_PATTERN if usd else SIGNED_AMOUNT_PATTERN if signed else AMOUNT_PATTERN
+    def __init__(
+        self, *, signed: bool = False, usd: bool = False, pattern: str | None = None, **kwargs: Any
+    ):
+        self.pattern = pattern or (
+            USD_PATTERN if usd else SIGNED_AMOUNT_PATTERN if signed else AMOUNT_PATTERN
+        )
         self.usd = usd
         super().__init__(**kwargs)
 

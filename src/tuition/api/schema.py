@@ -126,7 +126,17 @@ def strict_request_bodies(result: dict[str, Any], **kwargs: Any) -> dict[str, An
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+    item = result.get("components", {}).get("schemas", {}).get("CheckoutItemInRequest")
+    if item is not None:  # exactly one of activity or group
+        item["minProperties"] = item["maxProperties"] = 1
     return result
+
+
+class EmailFieldScheme(OpenApiSerializerFieldExtension):
+    target_class = "tuition.api.fields.StrictEmailField"
+
+    def map_serializer_field(self, auto_schema, direction):  # type: ignore[no-untyped-def]
+        return {"type": "string", "format": "email", "maxLength": 254}
 
 
 class AmountFieldScheme(OpenApiSerializerFieldExtension):
@@ -138,3 +148,17 @@ class AmountFieldScheme(OpenApiSerializerFieldExtension):
         field = self.target
         example = "-25.00" if field.pattern.startswith("^-") else "150.00"
         return {"type": "string", "pattern": field.pattern, "example": example}
+
+
+class AwareDateTimeScheme(OpenApiSerializerFieldExtension):
+    """ISO 8601 with an offset, years 1970 to 9000 (what the server takes)."""
+
+    target_class = "tuition.api.fields.AwareDateTimeField"
+
+    def map_serializer_field(self, auto_schema, direction):  # type: ignore[no-untyped-def]
+        return {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"^(19[7-9][0-9]|[2-8][0-9]{3}|9000)-",
+            "example": "2027-01-10T09:00:00+01:00",
+        }

@@ -108,7 +108,9 @@ class LearnerIn(StrictSerializer):
     name = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
 
 
-class ItemIn(StrictSerializer):
+class CheckoutItemIn(StrictSerializer):
+    """Exactly one of `activity` or `group`."""
+
     activity = IdField(required=False)
     group = IdField(required=False)
 
@@ -136,7 +138,7 @@ class PaymentIn(StrictSerializer):
 
 class CheckoutIn(StrictSerializer):
     learner = LearnerIn(required=False)
-    item = ItemIn()
+    item = CheckoutItemIn()
     session = IdField(required=False, allow_null=True)
     payment = PaymentIn()
 

@@ -23,6 +23,7 @@ from tuition.api.base import (
     page_of,
 )
 from tuition.api.fields import (
+    PERCENT_PATTERN,
     AmountField,
     AwareDateTimeField,
     IdField,
@@ -588,7 +589,7 @@ class CouponIn(StrictSerializer):
     percent_off = AmountField(
         required=False,
         allow_null=True,
-        usd=True,
+        pattern=PERCENT_PATTERN,
         help_text='Percent off the card price, e.g. "10" or "12.5".',
     )
     amount_off = AmountField(

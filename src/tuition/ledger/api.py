@@ -38,7 +38,11 @@ from .selectors import visible_lots
 
 
 class UnitIn(StrictSerializer):
-    code = StrictCharField(max_length=16)
+    code = StrictCharField(
+        max_length=16,
+        pattern=r"^[A-Za-z0-9_]{1,16}$",
+        help_text="1 to 16 letters, digits or _, e.g. TT.",
+    )
     name = StrictCharField(max_length=100)
     decimals = StrictIntegerField(required=False, default=0, max_value=6)
     expiry_days = StrictIntegerField(

@@ -57,12 +57,37 @@ class ReportTypesView(ReportsView):
         return Response([r.as_dict() for r in listed_reports()])
 
 
+class FiltersIn(StrictSerializer):
+    """Report filters (which ones a report takes: GET /reports/types). Dates are days
+    (YYYY-MM-DD) in the provider's time zone, or instants with an offset."""
+
+    from_ = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    to = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    at = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    account = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    unit = StrictCharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+    status = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    kind = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    item = StrictCharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="`activity:<id>` or `group:<id>`.",
+    )
+
+    def get_fields(self):  # type: ignore[no-untyped-def]
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
 class RunIn(StrictSerializer):
     type = serializers.ChoiceField(choices=ReportType.choices)
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
     format = serializers.ChoiceField(choices=ReportFormat.choices, required=False, default="csv")
 
 
@@ -163,7 +188,7 @@ class SavedIn(StrictSerializer):
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
 
 
 class SavedPatchIn(StrictSerializer):
@@ -171,7 +196,7 @@ class SavedPatchIn(StrictSerializer):
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
 
 
 class SavedOut(serializers.Serializer):
@@ -198,7 +223,7 @@ class SavedReportListView(ReportsView):
 
     @extend_schema(
         operation_id="reports_saved_list",
-        responses={200: page_of(SavedOut, "SavedReportPage"), **errors()},
+        responses={200: page_of(SavedOut, "SavedReportPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
         return self.paginated(SavedReport.objects.order_by("name", "id"), SavedOut)

@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies say which fields they require (e.g. a code's `status`), like POST bodies.
+    "COMPONENT_SPLIT_PATCH": False,
     # Choice sets several serializers share get one stable name in the document.
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": ["course", "certification", "event"],
