@@ -116,7 +116,11 @@ class ReportRunView(ReportsView):
         operation_id="reports_run",
         request=RunIn,
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file"),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The CSV file (UTF-8 text). Generated clients: the parsed body is "
+                "the text; the raw bytes of any format are the response's content.",
+            ),
             (
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -167,7 +171,9 @@ class ReportExportDownloadView(ReportsView):
     @extend_schema(
         operation_id="reports_export_download",
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="A CSV file"),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="A CSV file (UTF-8 text)"
+            ),
             (
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
