@@ -136,7 +136,9 @@ class EmailFieldScheme(OpenApiSerializerFieldExtension):
     target_class = "tuition.api.fields.StrictEmailField"
 
     def map_serializer_field(self, auto_schema, direction):  # type: ignore[no-untyped-def]
-        return {"type": "string", "format": "email", "maxLength": 254}
+        from .fields import EMAIL_PATTERN
+
+        return {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN}
 
 
 class AmountFieldScheme(OpenApiSerializerFieldExtension):
@@ -162,3 +164,156 @@ class AwareDateTimeScheme(OpenApiSerializerFieldExtension):
             "pattern": r"^(19[7-9][0-9]|[2-8][0-9]{3}|9000)-",
             "example": "2027-01-10T09:00:00+01:00",
         }
+
+
+_STRING_EXAMPLES = {
+    "date-time": "2027-01-10T09:00:00+01:00",
+    "date": "2027-01-10",
+    "email": "ana@acme.test",
+    "uri": "https://crm.example.com/hooks/tuition",
+    "uuid": "3f1e0c2a-9b7d-4c1e-8f00-5a6b7c8d9e0f",
+}
+_NAMED_EXAMPLES = {
+    "id": "42",
+    "session": "7",
+    "amount": "300.00",
+    "unit": "USD",
+    "code": "7KQ2-M9XD-T4HB-PW3C",
+    "number": "INV-2027-000042",
+    "title": "Cloud Fundamentals",
+    "name": "Acme",
+    "timezone": "Europe/Berlin",
+    "url": "https://crm.example.com/hooks/tuition",
+    "message": "The input is not valid.",
+}
+
+
+def _example(  # type: ignore[no-untyped-def]
+    schema: dict[str, Any],
+    components: dict[str, Any],
+    name: str = "",
+    depth: int = 0,
+    *,
+    request: bool = False,
+):
+    """A value that satisfies `schema`, made from its examples, enums, formats and patterns
+    (for a request: its required fields only)."""
+
+    def inner(sub: dict[str, Any], sub_name: str = name) -> Any:
+        return _example(sub, components, sub_name, depth + 1, request=request)
+
+    if depth > 10:
+        return None
+    if "$ref" in schema:
+        return inner(components[schema["$ref"].split("/")[-1]])
+    for combined in ("allOf", "oneOf", "anyOf"):
+        if schema.get(combined):
+            return inner(schema[combined][0])
+    if "example" in schema:
+        return schema["example"]
+    if schema.get("enum"):
+        return next(v for v in schema["enum"] if v is not None)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        names = list(properties)
+        if request:
+            names = schema.get("required") or names[:1]
+        if "maxProperties" in schema:
+            names = names[: schema["maxProperties"]]
+        return {n: inner(properties[n], n) for n in names}
+    if kind == "array":
+        return [inner(schema.get("items", {}))]
+    if kind == "integer":
+        return max(schema.get("minimum", 1), 1)
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return True
+    if kind == "string":
+        if schema.get("format") in _STRING_EXAMPLES:
+            return _STRING_EXAMPLES[schema["format"]]
+        pattern = schema.get("pattern", "")
+        if pattern.startswith("^[1-9][0-9]") or name in ("account", "activity", "group"):
+            return "42"
+        return _NAMED_EXAMPLES.get(name, "text")
+    return None
+
+
+_CHECKOUT = {
+    "learner": {"email": "ana@acme.test", "name": "Ana"},
+    "item": {"activity": "42"},
+    "session": "7",
+    "payment": {"method": "code", "code": "7kq2 m9xd t4hb pw3c"},
+}
+# The examples of SPEC Appendix A; every other operation gets one made from its schema.
+REQUEST_EXAMPLES: dict[str, Any] = {
+    "units_create": {"code": "TT", "name": "Training Token", "decimals": 0},
+    "accounts_create": {
+        "name": "Acme",
+        "external_id": "crm-42",
+        "owners": ["olga@acme.test"],
+        "redeemers": "anyone",
+    },
+    "accounts_members_create": {
+        "email": "ana@acme.test",
+        "role": "member",
+        "can_view_balance": False,
+    },
+    "activities_create": {
+        "title": "Cloud Fundamentals",
+        "price": "300.00",
+        "token_prices": [{"unit": "TT", "amount": "3"}],
+        "refund_window_days": 14,
+    },
+    "sessions_create": {
+        "activity": "42",
+        "starts_at": "2027-01-10T09:00:00+01:00",
+        "ends_at": "2027-01-10T17:00:00+01:00",
+        "timezone": "Europe/Berlin",
+        "capacity": 12,
+        "location": "Online",
+    },
+    "groups_create": {"title": "Cloud Path", "price": "800.00", "activities": ["42", "43"]},
+    "credits_create": {
+        "account": "42",
+        "unit": "USD",
+        "redeemable_value": "500.00",
+        "purchase_price": "450.00",
+        "external_id": "pi_123",
+        "expires_at": "2027-11-21T00:00:00Z",
+        "scope": {"kind": "activity", "all": True, "items": []},
+        "code": None,
+        "status": "active",
+        "notes": "Q4 deal",
+    },
+    "credits_update": {"status": "inactive"},
+    "credits_bulk": {"action": "deactivate", "ids": ["42", "43"]},
+    "checkout_quote": _CHECKOUT,
+    "checkout_create": _CHECKOUT,
+    "registrations_reschedule": {"session": "8"},
+    "registrations_cancel": {"refund": True},
+    "reports_run": {
+        "type": "purchases",
+        "columns": ["date", "learner_email", "code", "amount"],
+        "filters": {"from": "2026-01-01"},
+        "format": "csv",
+    },
+}
+
+
+def operation_examples(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """An example per operation: of its request body, and of each JSON answer it can give."""
+    components = result.get("components", {}).get("schemas", {})
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None and "example" not in body:
+                body["example"] = REQUEST_EXAMPLES.get(operation["operationId"]) or _example(
+                    body["schema"], components, request=True
+                )
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {}).get("application/json")
+                if content is not None and "schema" in content and "example" not in content:
+                    content["example"] = _example(content["schema"], components)
+    return result

@@ -234,6 +234,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "tuition.api.schema.strict_request_bodies",
+        "tuition.api.schema.operation_examples",
     ],
     # The docs page serves its own assets (no CDN: the CSP allows only this site).
     "SWAGGER_UI_DIST": "SIDECAR",
