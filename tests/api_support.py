@@ -65,6 +65,14 @@ def error_code(response: Any) -> str:
     return body["error"]["code"]
 
 
+def assert_only_refusals_stored() -> None:
+    """Nothing but refusals kept as their keys' first answers (SPEC rule 28)."""
+    from tuition.core.models import IdempotencyRecord
+
+    kept = list(IdempotencyRecord.objects.values_list("status", "response_status"))
+    assert all(status == "completed" and code >= 400 for status, code in kept), kept
+
+
 @pytest.fixture
 def make_key(db):
     def make(*scopes: str) -> str:

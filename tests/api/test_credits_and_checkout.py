@@ -204,7 +204,9 @@ def test_checkout_refusals_write_nothing(api, course):
     )
     assert response.status_code == 422 and error_code(response) == "one_code_only"
     assert not Order.objects.exists() and Lot.objects.get().remaining == 10000
-    assert list(IdempotencyRecord.objects.values_list("status", flat=True)) == ["completed"]
+    # the credit's creation, and each business refusal as its key's first answer
+    answers = sorted(IdempotencyRecord.objects.values_list("response_status", flat=True))
+    assert answers[0] == 201 and set(answers[1:]) <= {404, 409, 422}, answers
 
 
 def test_failed_code_entries_are_counted_even_though_the_attempt_rolled_back(api, course):
@@ -272,13 +274,27 @@ def test_dated_activity_reschedule_unenroll_and_cancel_with_refund(api, course):
     response = api.post(f"registrations/{registration}/unenroll", {})
     assert response.status_code == 200 and response.json()["status"] == "active"
     assert not Booking.objects.filter(status="active").exists()
+    # a move needs a booking; a new date is booked free of charge, with the same seat rules
+    moved = api.post(f"registrations/{registration}/reschedule", {"session": str(first.pk)})
+    assert moved.status_code == 422 and error_code(moved) == "session_required"
+    response = api.post(f"registrations/{registration}/book", {"session": str(first.pk)})
+    assert response.status_code == 200, response.json()
+    bookings = response.json()["bookings"]
+    assert [(b["session"], b["status"]) for b in bookings if b["status"] == "active"] == [
+        (str(first.pk), "active")
+    ]
+    assert Transfer.objects.filter(kind="redeem").count() == 1
+    assert Lot.objects.get().remaining == 0
+    twice = api.post(f"registrations/{registration}/book", {"session": str(later.pk)})
+    assert twice.status_code == 409 and error_code(twice) == "already_registered"
+    assert error_code(api.post(f"registrations/{registration}/book", {})) == "validation_error"
     # cancel with a refund back into the same lot
     response = api.post(f"registrations/{registration}/cancel", {"refund": True})
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert Lot.objects.get().remaining == 30000
     assert Registration.objects.get().refunded
     again = api.post(f"registrations/{registration}/cancel", {"refund": True})
-    assert again.status_code in (400, 409)
+    assert again.status_code == 409 and error_code(again) == "already_cancelled"
     assert error_code(api.post("registrations/987654/cancel", {})) == "not_found"
 
 

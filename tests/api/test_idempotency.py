@@ -10,9 +10,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.concurrency.parallel import run_in_parallel
-from tests.factories import AccountFactory, issue
+from tests.factories import AccountFactory, issue, make_activity, make_credit
 from tuition.core import clock
 from tuition.core.models import IdempotencyRecord
+from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Transfer
 
 from .conftest import Api, error_code
@@ -99,7 +100,7 @@ def test_a_missing_or_bad_key_is_a_validation_error(api):
     assert api.post(f"credits/{lot.pk}/adjustments", body, key="x" * 255).status_code == 201
 
 
-def test_a_refused_request_stores_nothing_and_the_corrected_one_may_reuse_the_key(api):
+def test_a_malformed_request_stores_nothing_and_the_corrected_one_may_reuse_the_key(api):
     lot = issue(AccountFactory(), 5000)
     bad = api.post(f"credits/{lot.pk}/adjustments", {"amount": "-90.00", "reason": "x"}, key="K")
     assert bad.status_code == 400
@@ -108,6 +109,49 @@ def test_a_refused_request_stores_nothing_and_the_corrected_one_may_reuse_the_ke
     assert good.status_code == 201
     lot.refresh_from_db()
     assert lot.remaining == 4000
+
+
+def test_a_refusal_is_the_first_answer_and_its_replay_returns_it(api):
+    # given a checkout the balance does not cover
+    activity = make_activity(price=30000)
+    credit = make_credit(AccountFactory(), 10000)
+    code = credit.code_text
+    body = {
+        "learner": {"email": "ana@acme.test"},
+        "item": {"activity": str(activity.pk)},
+        "payment": {"method": "code", "code": code},
+    }
+    refused = api.post("checkout", body, key="K")
+    assert refused.status_code == 422 and error_code(refused) == "insufficient_balance"
+    assert "Idempotent-Replayed" not in refused
+    # when the balance grows and the request is retried with its key
+    ledger.adjust_lot(lot_id=credit.lot.pk, delta=50000, reason="top-up", actor="test")
+    again = api.post("checkout", body, key="K")
+    # then the first answer comes back, marked replayed, and nothing was charged
+    assert again.status_code == 422 and again.content == refused.content
+    assert again["Idempotent-Replayed"] == "true"
+    record = IdempotencyRecord.objects.get()
+    assert record.status == "completed" and record.response_status == 422
+    assert not Transfer.objects.filter(kind="redeem").exists()
+    # and the same key with another body is refused as reused
+    other = api.post("checkout", {**body, "learner": {"email": "ben@acme.test"}}, key="K")
+    assert other.status_code == 422 and error_code(other) == "idempotency_key_reused"
+
+
+def test_a_come_back_later_answer_is_not_stored(api, settings):
+    # given a learner locked out of code entry (429 is "retry later", not an answer)
+    settings.TUITION = {**settings.TUITION, "CODE_ATTEMPT_LIMITS": {"learner": 1}}
+    body = {
+        "learner": {"email": "guesser@example.test"},
+        "item": {"activity": str(make_activity().pk)},
+        "payment": {"method": "code", "code": "NO-SUCH-CODE"},
+    }
+    first = api.post("checkout", body, key="G1")
+    assert error_code(first) == "code_not_found", first.json()
+    locked = api.post("checkout", body, key="G2")
+    assert locked.status_code == 429 and error_code(locked) == "too_many_attempts"
+    # then the key stays free: only the first refusal is stored
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["G1"]
 
 
 def test_a_replay_after_the_state_changed_still_returns_the_first_answer(api):

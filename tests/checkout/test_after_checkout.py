@@ -16,6 +16,7 @@ from tuition.catalog import services as catalog
 from tuition.catalog.models import RefillPrice, Session
 from tuition.checkout import services as checkout
 from tuition.checkout.models import Booking, Order, Receipt
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout.services import PaymentChoice
 from tuition.codes import services as codes
 from tuition.core import clock
@@ -145,9 +146,16 @@ def test_cancel_without_refund_keeps_the_money_spent_and_a_new_checkout_pays_aga
     checkout.cancel_registration(registration_id=result.registration.pk, actor="ana", refund=False)
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 20000
     refused(
-        "validation_error",
+        "already_cancelled",
         checkout.cancel_registration,
         registration_id=result.registration.pk,
+        actor="ana",
+    )
+    refused(
+        "already_cancelled",
+        checkout.book_session,
+        registration_id=result.registration.pk,
+        session_id=0,
         actor="ana",
     )
     refused(
@@ -183,8 +191,9 @@ def test_refill_by_sandbox_card_issues_a_lot_at_once_expiring_by_policy(acme):
         amount=25000,
         buyer_email="olga@acme.test",
         actor="olga@acme.test",
+        card_number=SUCCESS_CARD,
     )
-    assert order.status == "paid" and order.charged == 25000
+    assert order.status == "paid" and order.charged == 25000 and order.method == "card"
     lot = order.refill_lot
     assert lot.source == "purchase" and lot.remaining == 25000 and lot.purchase_price == 25000
     assert abs((lot.expires_at - clock.now()) - timedelta(days=365)) < timedelta(minutes=1)
@@ -204,6 +213,7 @@ def test_refill_by_invoice_issues_the_lot_when_marked_paid(acme):
         provider="invoice",
     )
     assert order.status == "pending_payment" and order.charged == 99000
+    assert order.method == "invoice"
     assert not Lot.objects.filter(account=acme).exists()
     checkout.mark_order_paid(order_id=order.pk, actor="staff")
     order.refresh_from_db()

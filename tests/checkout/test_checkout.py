@@ -15,6 +15,7 @@ from tuition.accounts import services as accounts
 from tuition.catalog import services as catalog
 from tuition.checkout import services as checkout
 from tuition.checkout.models import Booking, Invoice, Order, Receipt, Registration
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout.services import PaymentChoice
 from tuition.codes import services as codes
 from tuition.codes.models import AttemptCounter
@@ -238,7 +239,7 @@ def test_card_with_a_coupon_discounts_and_a_free_coupon_enrolls(course):
     codes.create_coupon(
         name="Free", percent_off_bp=10000, code="FREE-2026", actor="staff", once_per_learner=True
     )
-    result = buy(course, PaymentChoice(method="card", coupon="spring10"))
+    result = buy(course, PaymentChoice(method="card", coupon="spring10", card_number=SUCCESS_CARD))
     assert (result.order.discount, result.order.charged, result.order.method) == (
         3000,
         27000,
@@ -251,6 +252,49 @@ def test_card_with_a_coupon_discounts_and_a_free_coupon_enrolls(course):
     refused("not_eligible", buy, third, PaymentChoice(method="card", coupon="FREE-2026"))
 
 
+def test_a_card_payment_without_a_card_is_declined_and_writes_nothing(course):
+    # the sandbox once took a blank card number for its test card
+    error = refused("payment_declined", buy, course, PaymentChoice(method="card"))
+    assert "card number" in error.message
+    nothing_written()
+
+
+def test_a_coupon_entered_as_a_credit_leaves_the_rest_to_a_card(course):
+    # given the learner picked "Training credit" and typed a 10 % coupon in the code field
+    codes.create_coupon(name="Spring", percent_off_bp=1000, code="SPRING10", actor="staff")
+    # when they pay without a card, then nothing is charged to a card that was never entered
+    error = refused("payment_declined", buy, course, pay("SPRING10"))
+    assert error.message == "The coupon leaves $270.00 to pay by card: enter a card number."
+    assert error.details["field"] == "payment.card_number"
+    nothing_written()
+    # and the quote already tells the page that the rest goes to the card
+    quoted = checkout.quote(
+        learner_email="ana@acme.test", activity_id=course.pk, payment=pay("SPRING10"), actor="test"
+    )
+    assert (quoted.method, quoted.payable) == ("card", 27000)
+    # when they enter the card, then the card pays the rest and the order says so
+    paid = buy(course, PaymentChoice(method="code", code="SPRING10", card_number=SUCCESS_CARD))
+    order = paid.order
+    assert (order.method, order.charged, order.discount, order.provider) == (
+        "card",
+        27000,
+        3000,
+        "sandbox",
+    )
+    assert order.coupon is not None and order.transfer is None and paid.receipt is not None
+
+
+def test_a_full_coupon_needs_no_card_whichever_method_was_picked(course):
+    codes.create_coupon(name="Free", percent_off_bp=10000, code="FREE-100", actor="staff")
+    result = buy(course, pay("FREE-100"))
+    assert (result.order.method, result.order.charged, result.order.provider) == ("coupon", 0, "")
+
+
+def test_an_invoice_order_records_the_invoice_not_a_card(course):
+    result = buy(course, PaymentChoice(method="card", provider="invoice"))
+    assert (result.order.method, result.order.status) == ("invoice", "pending_payment")
+
+
 def test_coupon_window_and_max_uses(course):
     now = clock.now()
     codes.create_coupon(
@@ -258,13 +302,13 @@ def test_coupon_window_and_max_uses(course):
     )
     codes.create_coupon(name="Once", amount_off=1000, code="ONCE-ONLY", actor="s", max_uses=1)
     refused("code_inactive", buy, course, PaymentChoice(method="card", coupon="LATER-1"))
-    buy(course, PaymentChoice(method="card", coupon="ONCE-ONLY"))
+    buy(course, PaymentChoice(method="card", coupon="ONCE-ONLY", card_number=SUCCESS_CARD))
     other = make_activity(title="Other")
     refused(
         "code_inactive",
         buy,
         other,
-        PaymentChoice(method="card", coupon="ONCE-ONLY"),
+        PaymentChoice(method="card", coupon="ONCE-ONLY", card_number=SUCCESS_CARD),
         email="ben@acme.test",
     )
 
@@ -283,7 +327,9 @@ def test_invoice_orders_wait_until_marked_paid(course):
     result = buy(course, PaymentChoice(method="card", provider="invoice"))
     assert result.order.status == "pending_payment" and result.receipt is None
     assert result.registration.status == "pending"
-    refused("already_registered", buy, course, PaymentChoice(method="card"))
+    refused(
+        "already_registered", buy, course, PaymentChoice(method="card", card_number=SUCCESS_CARD)
+    )
     checkout.mark_order_paid(order_id=result.order.pk, actor="staff")
     result.registration.refresh_from_db()
     assert result.registration.status == "active"

@@ -8,13 +8,19 @@ from tuition.core.errors import TooManyAttemptsError
 pytestmark = pytest.mark.django_db
 
 
+def _fail(keys):
+    # One failed look-up: counted before the code is checked, confirmed after.
+    limiter.reserve(keys)
+    limiter.settle_failure(keys)
+
+
 def test_ten_failures_lock_a_learner_out_for_fifteen_minutes():
     keys = limiter.keys_for(learner_id=1, ip="10.0.0.1")
     with time_machine.travel("2026-05-01T10:00:00Z", tick=False):
         for _ in range(9):
-            limiter.record_failure(keys)
+            _fail(keys)
         limiter.ensure_not_locked(keys)  # nine is still fine
-        limiter.record_failure(keys)
+        _fail(keys)
         with pytest.raises(TooManyAttemptsError) as exc:
             limiter.ensure_not_locked(keys)
         assert exc.value.retry_after == 900 and exc.value.details["retry_after"] == 900
@@ -28,8 +34,22 @@ def test_failures_outside_the_window_start_a_new_count():
     keys = limiter.keys_for(learner_id=2)
     with time_machine.travel("2026-05-01T10:00:00Z", tick=False):
         for _ in range(9):
-            limiter.record_failure(keys)
+            _fail(keys)
     with time_machine.travel("2026-05-01T10:20:00Z", tick=False):
-        limiter.record_failure(keys)
+        _fail(keys)
         limiter.ensure_not_locked(keys)
     assert AttemptCounter.objects.get(scope="learner", key="2").failures == 1
+
+
+def test_an_api_key_counts_its_learner_apart_and_never_the_ip():
+    # given the same learner entering codes on the pages and through an integrating system
+    page_keys = limiter.keys_for(learner_id=3, ip="10.0.0.3")
+    api_keys = limiter.keys_for(learner_id=3, ip="10.0.0.3", api_key="Xk3vQ9aB")
+    # then the API's entries count against that key's view of the learner only
+    assert api_keys == [(AttemptCounter.Scope.LEARNER, "Xk3vQ9aB:3")]
+    with time_machine.travel("2026-05-01T10:00:00Z", tick=False):
+        for _ in range(10):
+            _fail(api_keys)
+        with pytest.raises(TooManyAttemptsError):
+            limiter.ensure_not_locked(api_keys)
+        limiter.ensure_not_locked(page_keys)  # the pages' learner and IP are not locked

@@ -9,6 +9,7 @@ from tests.concurrency.parallel import run_in_parallel
 from tests.factories import AccountFactory, make_activity, make_credit, make_session, usd
 from tuition.checkout import services as checkout
 from tuition.checkout.models import Booking, Order, Registration
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.checkout.services import PaymentChoice
 from tuition.checkout.verify import CHECKS as CHECKOUT_CHECKS
 from tuition.codes import services as codes
@@ -109,7 +110,7 @@ def test_one_learner_double_submitting_by_card_registers_once():
         lambda i: checkout.checkout(
             learner_email="ben@race.test",
             activity_id=course.pk,
-            payment=PaymentChoice(method="card"),
+            payment=PaymentChoice(method="card", card_number=SUCCESS_CARD),
             actor=f"w{i}",
         ),
         8,

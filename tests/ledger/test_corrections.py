@@ -167,3 +167,40 @@ def test_moving_expiry_into_the_past_makes_the_credit_unusable_at_once():
         ledger.debit(account_id=account.pk, unit=usd(), amount=1, actor="t")
     assert [t.amount for t in ledger.expire_lots()] == [100]
     assert lot.history.first().history_change_reason == "expiry changed by s"
+
+
+def test_moving_an_expiry_into_the_past_after_a_redemption_is_no_drift():
+    # given a redemption from a credit while it was valid
+    from tuition.ledger.verify import no_spend_after_expiry
+
+    account = AccountFactory()
+    lot = issue(account, 1000, days=30)
+    with time_machine.travel(clock.now() + timedelta(days=1)):
+        ledger.debit(account_id=account.pk, unit=usd(), amount=400, actor="t")
+    # when staff then move its expiry to before that redemption (legal, rule 8)
+    with time_machine.travel(clock.now() + timedelta(days=2)):
+        ledger.change_expiry(lot_id=lot.pk, expires_at=clock.now() - timedelta(days=2), actor="s")
+    # then verify judges the redemption by the expiry in force when it was booked
+    assert no_spend_after_expiry() == []
+    assert_ledger_consistent()
+
+
+def test_a_redemption_booked_after_the_expiry_then_in_force_is_reported():
+    # given a lot that expired, and a redemption forged onto it afterwards (drift to find)
+    from tuition.ledger.services import _append_transfer
+    from tuition.ledger.verify import no_spend_after_expiry
+
+    account = AccountFactory()
+    lot = issue(account, 1000, days=1)
+    later = clock.now() + timedelta(days=2)
+    forged = _append_transfer(
+        kind=Transfer.Kind.REDEEM,
+        account_id=account.pk,
+        unit_id=lot.unit_id,
+        at=later,
+        actor="t",
+        legs=[(lot.pk, -100)],
+        system_account=SystemAccount.REDEMPTIONS,
+    )
+    # then verify reports it
+    assert no_spend_after_expiry() == [f"transfer {forged.pk} spent lot {lot.pk} after it expired"]

@@ -110,6 +110,36 @@ def test_card_checkout_with_the_sandbox_card(team, login):
     assert Order.objects.get().method == Order.Method.CARD
 
 
+def test_a_coupon_under_training_credit_asks_for_the_card_and_pays_by_card(team, login):
+    # given a 10 % coupon typed into the code field with "Training credit" picked
+    from tuition.codes import services as codes
+
+    codes.create_coupon(name="Spring", percent_off_bp=1000, code="SPRING10", actor="staff")
+    client = login(team["stranger"])
+    form = {"method": "training_credit", "code": "SPRING10", "session": team["first"].pk}
+    # when they apply it, then the quote says the rest goes to the card
+    quote = client.post(reverse("portal:quote", args=["activity", team["course"].pk]), form)
+    assert b"needs-card" in quote.content and b"$270.00" in quote.content
+    # when they pay without a card, then nothing is paid and the card field says why
+    response = client.post(_checkout_url(team), form)
+    assert response.status_code == 422 and not Order.objects.exists()
+    page = response.content.decode()
+    assert 'id="card-error"' in page and "enter a card number" in page
+    # when they enter the card, then the order is paid by card, with the coupon
+    response = client.post(_checkout_url(team), {**form, "card_number": "4242 4242 4242 4242"})
+    assert response.status_code == 302, response.content.decode()
+    order = Order.objects.get()
+    assert (order.method, order.charged, order.code_hint) == ("card", 27000, "NG10")
+
+
+def test_a_card_checkout_with_a_blank_card_is_declined(team, login):
+    response = login(team["stranger"]).post(
+        _checkout_url(team), {"method": "card", "card_number": "", "session": team["first"].pk}
+    )
+    assert response.status_code == 422 and b"Enter a card number" in response.content
+    assert not Order.objects.exists()
+
+
 def _enrolled(team, login):
     client = login(team["member"])
     client.post(
@@ -198,3 +228,69 @@ def test_sign_in_page_uses_the_product_layout_and_shows_form_errors(team, client
     )
     assert response.status_code == 200
     assert "not correct" in response.content.decode()
+
+
+def test_the_course_page_offers_a_registered_learner_another_time_and_unenroll(team, login):
+    # given a learner booked on the first date
+    client, registration = _enrolled(team, login)
+    url = reverse("portal:item", args=["activity", team["course"].pk])
+    page = client.get(url).content.decode()
+    # then the course page shows their date, with Find another time and Unenroll
+    assert "Find another time" in page and "Unenroll" in page
+    assert reverse("portal:unenroll", args=[registration.pk, team["course"].pk]) in page
+    # and once they unenroll, it offers to book a date instead
+    client.post(reverse("portal:unenroll", args=[registration.pk, team["course"].pk]))
+    page = client.get(url).content.decode()
+    assert "Book a date" in page and "Unenroll" not in page
+
+
+def test_pages_show_prices_in_usd_and_session_times_in_their_zone(team, client, settings):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.factories import make_session
+
+    berlin = make_session(team["course"], days=60)
+    berlin.timezone = "Europe/Berlin"
+    berlin.starts_at = datetime(2099, 1, 10, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+    berlin.ends_at = datetime(2099, 1, 10, 17, tzinfo=ZoneInfo("Europe/Berlin"))
+    berlin.save()
+    page = client.get(reverse("portal:item", args=["activity", team["course"].pk])).content
+    assert "Sat 10 Jan 2099, 09:00\u201317:00 CET (Europe/Berlin)".encode() in page
+    # no token price before checkout (rule 9), though a course has one
+    from tests.factories import make_activity
+    from tuition.ledger.models import Unit
+
+    priced = make_activity(
+        title="Tokened", price=1000, token_prices={Unit.objects.get(code="TT"): 3}
+    )
+    catalog = client.get(reverse("portal:catalog")).content
+    item = client.get(reverse("portal:item", args=["activity", priced.pk])).content
+    assert b"$10.00" in catalog and b"$10.00" in item
+    assert b"3 TT" not in catalog and b"3 TT" not in item
+
+
+def test_pay_by_tokens_off_hides_the_method_and_refuses_token_codes(team, login, settings):
+    from tuition.checkout import services as checkout
+    from tuition.codes import services as codes
+    from tuition.core.errors import DomainError
+    from tuition.ledger.models import Unit
+
+    settings.TUITION = {**settings.TUITION, "PAY_BY_TOKENS": False}
+    tokens = Unit.objects.get(code="TT")
+    codes.create_pool_code(account_id=team["account"].pk, unit=tokens, code="ACME-TT", actor="test")
+    page = login(team["stranger"]).get(_checkout_url(team)).content.decode()
+    assert 'value="training_credit"' in page and 'value="tokens"' not in page
+    try:
+        checkout.checkout(
+            learner_email="lena@learner.test",
+            activity_id=team["course"].pk,
+            session_id=team["first"].pk,
+            payment=checkout.PaymentChoice(method="code", code="ACME-TT"),
+            actor="test",
+        )
+    except DomainError as error:
+        assert error.code == "not_priced_in_unit" and "tokens" in error.message
+    else:
+        raise AssertionError("a token code paid while Pay by tokens is off")
+    assert not Order.objects.exists()

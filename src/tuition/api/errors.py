@@ -29,6 +29,7 @@ FRAMEWORK_CODES = sorted(set(FRAMEWORK_CODES_BY_CLASS.values()))
 # Every `error.code` the API answers with: SPEC §4 (each DomainError subclass's code) and the
 # framework's own refusals. Published as ErrorCodeEnum; a test keeps it equal to the code.
 ERROR_CODES = [
+    "already_cancelled",
     "already_registered",
     "already_reversed",
     "code_expired",

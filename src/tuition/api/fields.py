@@ -42,12 +42,14 @@ class StrictCharField(serializers.CharField):
     """Text as given (surrounding spaces trimmed), never NUL; the length limit applies to
     what was sent. The schema publishes the same rule as a pattern."""
 
-    def __init__(self, *, pattern: str | None = None, **kwargs: Any):
+    def __init__(
+        self, *, pattern: str | None = None, pattern_message: str | None = None, **kwargs: Any
+    ):
         if pattern is not None:
             kwargs.setdefault("trim_whitespace", False)  # the pattern says what is allowed
         super().__init__(**kwargs)
         if pattern is not None:
-            message = f"Must match {pattern}."
+            message = pattern_message or "Not in the form this field takes (see the schema)."
         else:
             pattern = NO_NUL_PATTERN if self.allow_blank else NOT_BLANK_PATTERN
             message = "Must not be blank or contain NUL characters."
@@ -187,7 +189,9 @@ class StrictEmailField(StrictCharField):
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("max_length", 254)
-        super().__init__(pattern=EMAIL_PATTERN, **kwargs)
+        super().__init__(
+            pattern=EMAIL_PATTERN, pattern_message="Enter a valid email address.", **kwargs
+        )
         self.validators.append(EmailValidator(message="Enter a valid email address."))
 
     def to_internal_value(self, data: Any) -> str:

@@ -5,8 +5,12 @@
    answer once it finished, 422 when the body differs.
 2. The work and the stored answer commit in ONE transaction: a `completed` record exists
    exactly when the change it answers for committed. The services' `@use_case` joins it.
-3. A refused request (any error) stores nothing and releases the claim, so the corrected
-   request may reuse the key. A claim whose worker died is taken over after `locked_until`.
+3. A refused request rolls its work back and stores the refusal as the answer, so a retry
+   with the key gets the same refusal again (marked replayed): a refusal is an answer too.
+   Answers that are not about the state of things are not stored and free the key instead:
+   400 (the input itself is wrong; the corrected request may reuse the key), 429 and 503
+   (come back later) and 409 `idempotency_key_in_progress`. A claim whose worker died is
+   taken over after `locked_until`.
 
 Keys belong to one caller (an API key, or a signed-in person), never shared between callers,
 and are kept at least 24 hours (`tuition prune-idempotency-keys`).
@@ -162,7 +166,7 @@ def _run_and_complete(*, record_id: int, run: Callable[[], Response]) -> HttpRes
         raise _Refused(response)
     # The exact bytes are kept (not parsed JSON, whose key order the database may change), so
     # a replay is byte-for-byte the first answer.
-    content = JSONRenderer().render(response.data)
+    content = _render(response)
     completed = IdempotencyRecord.objects.filter(
         pk=record_id, status=IdempotencyRecord.Status.IN_PROGRESS
     ).update(
@@ -173,6 +177,35 @@ def _run_and_complete(*, record_id: int, run: Callable[[], Response]) -> HttpRes
     if completed != 1:  # someone took over a claim we still held: let them win
         raise IdempotencyKeyInProgressError()
     return _json_response(content, response.status_code)
+
+
+def _store_refusal(record: IdempotencyRecord, response: Response) -> HttpResponse:
+    """Keep a refusal as the key's first answer (in its own short transaction: the work it
+    refused has rolled back), unless another attempt completed the key meanwhile."""
+    content = _render(response)
+    with transaction.atomic():
+        stored = IdempotencyRecord.objects.filter(
+            pk=record.pk, status=IdempotencyRecord.Status.IN_PROGRESS
+        ).update(
+            status=IdempotencyRecord.Status.COMPLETED,
+            response_status=response.status_code,
+            response_body=content.decode(),
+        )
+    if stored != 1:
+        return _completed_meanwhile(record) or _json_response(content, response.status_code)
+    return _json_response(content, response.status_code)
+
+
+def _render(response: Response) -> bytes:
+    return JSONRenderer().render(response.data)
+
+
+def _is_final(status: int, error: DomainError | None = None) -> bool:
+    """Whether a refusal is the request's answer: a business refusal (401-499), not a
+    malformed input (400) nor a "come back later" (429, a key in progress)."""
+    if isinstance(error, IdempotencyKeyInProgressError):
+        return False
+    return 400 < status < 500 and status != 429
 
 
 def _json_response(content: bytes | str, status: int) -> HttpResponse:
@@ -218,15 +251,23 @@ def idempotent(
         )
         if record.status == IdempotencyRecord.Status.COMPLETED:
             return replay(record)
-        with contextlib.ExitStack() as stack:
-            try:
-                request.around_value = (
-                    stack.enter_context(around(view, request)) if around else None
-                )
-            except BaseException:
-                release(record)  # refused before any work: the key is free for a retry
-                raise
-            return _attempt(record, lambda: handler(view, request, *args, **kwargs))
+        try:
+            with contextlib.ExitStack() as stack:
+                try:
+                    request.around_value = (
+                        stack.enter_context(around(view, request)) if around else None
+                    )
+                except BaseException:
+                    release(record)  # refused before any work: the key is free for a retry
+                    raise
+                return _attempt(record, lambda: handler(view, request, *args, **kwargs))
+        except DomainError as error:
+            # A stored refusal went up through `around` (which counts failed code entries) as
+            # the error it is; the caller gets the stored bytes, as any replay will.
+            stored = getattr(error, "stored_answer", None)
+            if stored is not None:
+                return stored
+            raise
 
     wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper
@@ -243,9 +284,16 @@ def _attempt(record: IdempotencyRecord, run: Callable[[], Response]) -> HttpResp
         fault_point("after_commit_before_response")
         return response
     except _Refused as refused:
+        if _is_final(refused.response.status_code):
+            return _store_refusal(record, refused.response)
         release(record)
         return _completed_meanwhile(record) or refused.response
-    except DomainError:
+    except DomainError as error:
+        if _is_final(error.status, error):
+            error.stored_answer = _store_refusal(  # type: ignore[attr-defined]
+                record, Response(error.as_dict(), status=error.status)
+            )
+            raise
         release(record)
         first = _completed_meanwhile(record)
         if first is not None:

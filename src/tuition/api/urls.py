@@ -55,6 +55,11 @@ v1 = [
         name="registration-reschedule",
     ),
     path(
+        "registrations/<str:registration_id>/book",
+        checkout.BookView.as_view(),
+        name="registration-book",
+    ),
+    path(
         "registrations/<str:registration_id>/unenroll",
         checkout.UnenrollView.as_view(),
         name="registration-unenroll",

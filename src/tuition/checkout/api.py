@@ -192,8 +192,9 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         "session_id": values.get("session"),
         "actor": view.caller().actor,
         # An integrating system checks out for all its learners from one server: its code
-        # entries are limited per learner and per account, not per IP (docs/decisions/0006).
-        "ip": None if view.caller().api_key else request.META.get("REMOTE_ADDR"),
+        # entries are limited per key and learner, not per IP (docs/decisions/0006).
+        "ip": request.META.get("REMOTE_ADDR"),
+        "api_key": key.prefix if (key := view.caller().api_key) else None,
     }
 
 
@@ -272,7 +273,10 @@ def _counted_code_entry(view: ApiView, request: Any) -> Any:
     # Counted around the idempotency transaction, so a refused code stays counted.
     arguments = _arguments(view, request)
     return services.counted_code_entry(
-        learner_email=arguments["learner_email"], payment=arguments["payment"], ip=arguments["ip"]
+        learner_email=arguments["learner_email"],
+        payment=arguments["payment"],
+        ip=arguments["ip"],
+        api_key=arguments["api_key"],
     )
 
 
@@ -330,23 +334,32 @@ class RegistrationOut(serializers.Serializer):
     item_kind = serializers.ChoiceField(choices=["activity", "group"])
     activity = IdOut(source="activity_id", allow_null=True, help_text="Null for a group.")
     group = IdOut(source="group_id", allow_null=True, help_text="Null for an activity.")
-    activities = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Registration.Status.values)
     refunded = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     bookings = BookingOut(many=True)
+    activities = serializers.SerializerMethodField()
 
     @extend_schema_field(
         serializers.ListField(
             child=serializers.CharField(),
-            help_text="Ids of the activities it gives access to (a group's, or the one).",
+            help_text="The activities it registered the learner for (ids): a group's, as "
+            "registered when it was bought, or the one activity.",
         )
     )
     def get_activities(self, registration: Registration) -> list[str]:
         if registration.group_id is None:
             return [str(registration.activity_id)]
-        return [str(a.pk) for a in sorted(registration.group.activities.all(), key=lambda a: a.pk)]
+        return [str(part.activity_id) for part in registration.parts.all()]
+
+
+REG_NOTES = {
+    409: "`session_full`, `session_started`, `session_required`, `already_cancelled`, "
+    "`not_cancellable`, `refund_not_allowed`, `already_reversed`, "
+    "`idempotency_key_in_progress`.",
+    422: "`idempotency_key_reused`.",
+}
 
 
 def _learner_filter(who: Caller) -> User | None:
@@ -354,8 +367,11 @@ def _learner_filter(who: Caller) -> User | None:
 
 
 def _registrations(who: Caller):  # type: ignore[no-untyped-def]
-    registrations = Registration.objects.select_related("learner").prefetch_related(
-        "bookings", "group__activities"
+    # One activity of a group is part of the group's registration, not one of its own here.
+    registrations = (
+        Registration.objects.filter(part_of__isnull=True)
+        .select_related("learner")
+        .prefetch_related("bookings", "parts")
     )
     if not who.is_provider:
         registrations = registrations.filter(learner=who.user)
@@ -418,7 +434,7 @@ def _visible_registration_id(view: ApiView, registration_id: Any) -> int:
 def _registration_response(registration_id: int) -> Response:
     registration = (
         Registration.objects.select_related("learner")
-        .prefetch_related("bookings")
+        .prefetch_related("bookings", "parts")
         .get(pk=registration_id)
     )
     return Response(RegistrationOut(registration).data)
@@ -438,12 +454,7 @@ class RescheduleView(ApiView):
                 409,
                 422,
                 503,
-                notes={
-                    409: "`session_full`, `session_started`, `session_required`, "
-                    "`not_cancellable`, `refund_not_allowed`, "
-                    "`already_reversed`, `idempotency_key_in_progress`.",
-                    422: "`idempotency_key_reused`.",
-                },
+                notes=REG_NOTES,
             ),
         },
     )
@@ -453,6 +464,36 @@ class RescheduleView(ApiView):
         data = RescheduleIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.reschedule_booking(
+            registration_id=pk,
+            session_id=data.validated_data["session"],
+            activity_id=data.validated_data.get("activity"),
+            actor=self.caller().actor,
+            learner=_learner_filter(self.caller()),
+        )
+        return _registration_response(pk)
+
+
+class BookView(ApiView):
+    scopes = {"POST": SCOPE_CHECKOUT}
+
+    @extend_schema(
+        operation_id="registrations_book",
+        summary="Book a date for a registration",
+        description=(
+            "Books a session for a registration that holds no booking of that activity: after "
+            "unenrolling, or for a dated activity of a group. Nothing is charged; the seat "
+            "rules of checkout apply (session_full, session_started)."
+        ),
+        request=RescheduleIn,
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={200: RegistrationOut, **errors(404, 409, 422, 503, notes=REG_NOTES)},
+    )
+    @idempotent
+    def post(self, request, registration_id):  # type: ignore[no-untyped-def]
+        pk = _visible_registration_id(self, registration_id)
+        data = RescheduleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.book_session(
             registration_id=pk,
             session_id=data.validated_data["session"],
             activity_id=data.validated_data.get("activity"),
@@ -476,12 +517,7 @@ class UnenrollView(ApiView):
                 409,
                 422,
                 503,
-                notes={
-                    409: "`session_full`, `session_started`, `session_required`, "
-                    "`not_cancellable`, `refund_not_allowed`, "
-                    "`already_reversed`, `idempotency_key_in_progress`.",
-                    422: "`idempotency_key_reused`.",
-                },
+                notes=REG_NOTES,
             ),
         },
     )
@@ -513,12 +549,7 @@ class CancelView(ApiView):
                 409,
                 422,
                 503,
-                notes={
-                    409: "`session_full`, `session_started`, `session_required`, "
-                    "`not_cancellable`, `refund_not_allowed`, "
-                    "`already_reversed`, `idempotency_key_in_progress`.",
-                    422: "`idempotency_key_reused`.",
-                },
+                notes=REG_NOTES,
             ),
         },
     )

@@ -5,6 +5,7 @@ from tuition.core.errors import ConflictError, UnprocessableError
 from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
 
 __all__ = [
+    "AlreadyCancelledError",
     "AlreadyRegisteredError",
     "AlreadyReversedError",
     "InsufficientBalanceError",
@@ -34,3 +35,8 @@ class PaymentDeclinedError(UnprocessableError):
 class NotCancellableError(ConflictError):
     code = "not_cancellable"
     message = "This registration cannot be cancelled by the learner; please contact us."
+
+
+class AlreadyCancelledError(ConflictError):
+    code = "already_cancelled"
+    message = "This registration is already cancelled."

@@ -16,8 +16,10 @@ def lock_sessions(session_ids: Iterable[int]) -> dict[int, Session]:
 
 
 def lock_registration(registration_id: int) -> Registration | None:
+    # Only the registration's row is locked; its order comes along read-only (and may be
+    # missing, for one activity of a group, which PostgreSQL cannot lock through an outer join).
     return (
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(of=("self",))
         .filter(pk=registration_id)
         .select_related("order")
         .first()

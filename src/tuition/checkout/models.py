@@ -20,6 +20,7 @@ class ItemKind(models.TextChoices):
 class Order(models.Model):
     class Method(models.TextChoices):
         CARD = "card", "Card"
+        INVOICE = "invoice", "Invoice"
         COUPON = "coupon", "Coupon (free)"
         TRAINING_CREDIT = "training_credit", "Training credit"
         TOKENS = "tokens", "Tokens"
@@ -113,7 +114,13 @@ class Order(models.Model):
 
 class Registration(models.Model):
     """A learner's paid right to an activity or a group. At most one live registration per
-    learner and item, enforced by the database (a double submit cannot make two)."""
+    learner and item, enforced by the database (a double submit cannot make two).
+
+    Buying a group also registers the learner for each of its activities: one registration per
+    activity, `part_of` the group's, without an order of its own (the group's order paid). They
+    live and end with the group's registration, which holds the bookings of its dated
+    activities; the per-activity rows are what make buying one of them again
+    `already_registered`."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting payment"
@@ -123,7 +130,12 @@ class Registration(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations"
     )
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="registration")
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="registration"
+    )
+    part_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts"
+    )
     item_kind = models.CharField(max_length=16, choices=ItemKind.choices)
     activity = models.ForeignKey(
         "catalog.Activity",
@@ -158,10 +170,20 @@ class Registration(models.Model):
                 name="registration_one_live_per_group",
                 condition=Q(group__isnull=False) & Q(status__in=["pending", "active"]),
             ),
+            models.CheckConstraint(
+                condition=Q(order__isnull=False, part_of__isnull=True)
+                | Q(order__isnull=True, part_of__isnull=False),
+                name="registration_own_order_or_part_of_a_group",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Registration {self.pk}"
+
+    @property
+    def paying_order(self) -> "Order":
+        """The order that paid for it: its own, or its group's."""
+        return self.order if self.order is not None else self.part_of.order  # type: ignore[union-attr]
 
 
 class Booking(models.Model):

@@ -1,16 +1,18 @@
 """Card payment providers behind one small interface.
 
-`sandbox` settles at once, in process (test card 4242 4242 4242 4242 succeeds, 4000 0000 0000
-0002 is declined; no card at all counts as the success card, for demos). `invoice` leaves the
-order awaiting payment until staff mark it paid. A provider that talks to a payment network
-must authorize before the checkout transaction and capture after it (no I/O inside a lock);
-both built-in providers are pure, so they run inside it.
+`sandbox` settles at once, in process: test card 4242 4242 4242 4242 succeeds; 4000 0000 0000
+0002 or any other number is declined, and so is a card payment with no card. `invoice` leaves
+the order awaiting payment until staff mark it paid. A provider that talks to a payment
+network must authorize before the checkout transaction and capture after it (no I/O inside a
+lock); both built-in providers are pure, so they run inside it.
 """
 
 from dataclasses import dataclass
 from typing import Protocol
 
 from tuition.core.errors import ValidationError
+
+from .errors import PaymentDeclinedError
 
 SUCCESS_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -24,6 +26,8 @@ class PaymentResult:
 
 class PaymentProvider(Protocol):
     name: str
+    # The method an order paid (or to be paid) through this provider records.
+    method: str
 
     def charge(self, *, amount: int, description: str, card_number: str | None) -> PaymentResult:
         """Take `amount` USD cents, or return paid=False when payment comes later.
@@ -36,11 +40,12 @@ class PaymentProvider(Protocol):
 
 class SandboxProvider:
     name = "sandbox"
+    method = "card"
 
     def charge(self, *, amount: int, description: str, card_number: str | None) -> PaymentResult:
-        from .errors import PaymentDeclinedError
-
-        digits = "".join(ch for ch in (card_number or SUCCESS_CARD) if ch.isdigit())
+        digits = "".join(ch for ch in (card_number or "") if ch.isdigit())
+        if not digits:
+            raise PaymentDeclinedError("Enter a card number to pay by card.")
         if digits != SUCCESS_CARD:
             raise PaymentDeclinedError()
         return PaymentResult(paid=True, reference=f"sandbox-{amount}")
@@ -48,6 +53,7 @@ class SandboxProvider:
 
 class InvoiceProvider:
     name = "invoice"
+    method = "invoice"
 
     def charge(self, *, amount: int, description: str, card_number: str | None) -> PaymentResult:
         return PaymentResult(paid=False)

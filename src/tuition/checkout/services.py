@@ -36,9 +36,10 @@ from tuition.codes.errors import (
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
 from tuition.codes.selectors import find_code, wallet_of_code
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, format_amount
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.faults import fault_point
+from tuition.core.features import pay_by_tokens
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
@@ -48,8 +49,10 @@ from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
 from tuition.notifications import events, personal
 
 from .errors import (
+    AlreadyCancelledError,
     AlreadyRegisteredError,
     NotCancellableError,
+    PaymentDeclinedError,
     RefundNotAllowedError,
     SessionFullError,
     SessionRequiredError,
@@ -65,18 +68,11 @@ from .models import (
     Receipt,
     Registration,
 )
-from .payments import get_provider
+from .payments import PaymentProvider, PaymentResult, get_provider
 
-# Refusals that count as a failed code entry (rule 27).
-_CODE_FAILURES = (
-    CodeNotFoundError,
-    CodeInactiveError,
-    CodeExpiredError,
-    NotEligibleError,
-    InsufficientBalanceError,
-    NotInScopeError,
-    NotPricedInUnitError,
-)
+# Refusals that count as a failed code entry (rule 27): only a failed look-up. Refusing a valid
+# code (balance, scope, unit, eligibility, seats) is never a guess, and counts for nobody.
+_CODE_FAILURES = (CodeNotFoundError, CodeInactiveError, CodeExpiredError)
 
 
 # --- inputs and outputs ----------------------------------------------------------------------
@@ -181,23 +177,28 @@ class _Plan:
 @dataclass
 class CodeEntry:
     """One code entered at checkout, as the attempt limiter sees it (SPEC rule 27): counted
-    against the learner and the IP before the code is checked, and against the account that
-    owns the code once that is known."""
+    against the learner (per API key, when one is used) and the client IP before the code is
+    looked up."""
 
     keys: list[limiter.Key] = field(default_factory=list)
     entered_code: bool = False
-    account_id: int | None = None
 
 
 @contextmanager
 def counted_code_entry(
-    *, learner_email: str, payment: PaymentChoice, ip: str | None = None
+    *,
+    learner_email: str,
+    payment: PaymentChoice,
+    ip: str | None = None,
+    api_key: str | None = None,
 ) -> Iterator[CodeEntry]:
     """Count the code entry of a quote or checkout around the work that checks it.
 
     The learner's and the IP's attempt is taken (and committed) before the code is looked
     at, so parallel guesses cannot overrun the limit; it is given back when the entry was not a
-    failed code, and confirmed (locking the key out at its limit) when it was. Run it outside
+    failed look-up, and confirmed (locking the key out at its limit) when it was. Entries made
+    with an API key count per key and learner, never per IP: the integrating system's server
+    speaks for all its learners, who must not lock each other out. Run it outside
     any transaction: `checkout` and `quote` do; an interface that wraps checkout in a
     transaction of its own (the API's idempotency) runs it around that transaction and passes
     the entry in.
@@ -211,14 +212,12 @@ def counted_code_entry(
     if entered:
         learner = learner_for(learner_email)
         entry.entered_code = True
-        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip)
+        entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key=api_key)
         limiter.reserve(entry.keys)
     try:
         yield entry
     except _CODE_FAILURES:
         limiter.settle_failure(entry.keys)
-        if entry.account_id is not None:
-            limiter.record_failure(limiter.keys_for(account_id=entry.account_id))
         raise
     except BaseException:
         limiter.release(entry.keys)
@@ -255,6 +254,7 @@ def quote(
     group_id: int | None = None,
     session_id: int | None = None,
     ip: str | None = None,
+    api_key: str | None = None,
 ) -> Quote:
     """What checkout would charge, or the error it would give. Writes nothing but the
     failed-attempt counters.
@@ -262,7 +262,7 @@ def quote(
     Raises:
         the same errors as `checkout` (except those only the payment itself can give).
     """
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as attempt:
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
         learner = learner_for(learner_email)
         plan = _plan(
             learner=learner,
@@ -270,7 +270,6 @@ def quote(
             group_id=group_id,
             session_id=session_id,
             payment=payment,
-            attempt=attempt,
         )
     return Quote(
         item_kind=plan.item.kind,
@@ -295,6 +294,7 @@ def checkout(
     session_id: int | None = None,
     learner_name: str = "",
     ip: str | None = None,
+    api_key: str | None = None,
     code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
@@ -320,9 +320,8 @@ def checkout(
             session_id=session_id,
             payment=payment,
             actor=actor,
-            attempt=code_entry,
         )
-    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip) as entry:
+    with counted_code_entry(learner_email=learner_email, payment=payment, ip=ip, api_key=api_key):
         learner = learner_for(learner_email, learner_name)
         return _checkout(
             learner=learner,
@@ -331,7 +330,6 @@ def checkout(
             session_id=session_id,
             payment=payment,
             actor=actor,
-            attempt=entry,
         )
 
 
@@ -344,7 +342,6 @@ def _checkout(
     session_id: int | None,
     payment: PaymentChoice,
     actor: str,
-    attempt: CodeEntry,
 ) -> CheckoutResult:
     # Resolve the code once to learn which wallet to lock, then decide everything under it.
     wallet = _wallet_of(payment)
@@ -356,7 +353,6 @@ def _checkout(
         group_id=group_id,
         session_id=session_id,
         payment=payment,
-        attempt=attempt,
     )
     at = clock.now()
     if plan.session is not None:
@@ -365,7 +361,7 @@ def _checkout(
         _use_coupon(plan.coupon, learner=learner)
     transfer = None
     status = Order.Status.PAID
-    provider_name, reference = "", ""
+    provider_name, reference, method = "", "", plan.method
     if plan.code is not None and plan.payable > 0:
         if plan.code.kind == RedemptionCode.Kind.MEMBER and not codes.add_member_spend(
             code_id=plan.code.pk, amount=plan.payable
@@ -383,10 +379,8 @@ def _checkout(
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)
-        result = provider.charge(
-            amount=plan.payable, description=plan.item.title, card_number=payment.card_number
-        )
-        provider_name, reference = provider.name, result.reference
+        result = _charge(provider, plan, card_number=payment.card_number)
+        provider_name, reference, method = provider.name, result.reference, provider.method
         if not result.paid:
             status = Order.Status.PENDING_PAYMENT
     entered = plan.code or (plan.coupon.code if plan.coupon else None)
@@ -404,7 +398,7 @@ def _checkout(
         price=plan.price,
         discount=plan.discount,
         charged=plan.payable,
-        method=plan.method,
+        method=method,
         provider=provider_name,
         payment_reference=reference,
         status=status,
@@ -474,6 +468,24 @@ def _checkout(
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
 
+def _charge(provider: PaymentProvider, plan: _Plan, *, card_number: str | None) -> PaymentResult:
+    """Charge what the card pays. A coupon that leaves something to pay needs a card for it,
+    whichever method the learner picked first (SPEC rule 9).
+
+    Raises:
+        PaymentDeclinedError: no card, or the card was refused.
+    """
+    if plan.coupon is not None and provider.method == Order.Method.CARD and not card_number:
+        rest = format_amount(plan.payable, decimals=plan.unit.decimals)
+        raise PaymentDeclinedError(
+            f"The coupon leaves ${rest} to pay by card: enter a card number.",
+            details={"field": "payment.card_number", "payable": rest},
+        )
+    return provider.charge(
+        amount=plan.payable, description=plan.item.title, card_number=card_number
+    )
+
+
 def _wallet_of(payment: PaymentChoice) -> tuple[int, int] | None:
     if payment.method != "code" or not payment.code:
         return None
@@ -487,7 +499,6 @@ def _plan(
     group_id: int | None,
     session_id: int | None,
     payment: PaymentChoice,
-    attempt: CodeEntry,
 ) -> _Plan:
     """Check everything a checkout needs and work out what it costs; writes nothing."""
     at = clock.now()
@@ -505,12 +516,7 @@ def _plan(
         raise ValidationError("Enter a code.", details={"field": "payment.code"})
     item = _item(activity_id, group_id)
     session = _session(item, session_id, at)
-    if Registration.objects.filter(
-        learner=learner,
-        status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
-        **{f"{item.kind}_id": item.pk},
-    ).exists():
-        raise AlreadyRegisteredError()
+    _ensure_not_registered(learner, item)
 
     entered = payment.code if payment.method == "code" else payment.coupon
     if not entered:
@@ -525,7 +531,35 @@ def _plan(
         return _coupon_plan(code, learner=learner, item=item, session=session, at=at)
     if payment.method == "card":
         raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
-    return _code_plan(code, learner=learner, item=item, session=session, at=at, attempt=attempt)
+    return _code_plan(code, learner=learner, item=item, session=session, at=at)
+
+
+def _ensure_not_registered(learner: User, item: Item) -> None:
+    """Rule 16: no second live registration for an item, nor for an activity a group holds.
+
+    Raises:
+        AlreadyRegisteredError: the learner holds one (named, when it came with a group or is
+            one of the group's activities).
+    """
+    live = Registration.objects.filter(
+        learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE]
+    )
+    if item.kind == ItemKind.ACTIVITY:
+        held = live.filter(activity_id=item.pk).select_related("part_of__group").first()
+        if held is not None and held.part_of is not None:
+            raise AlreadyRegisteredError(
+                f"You are already registered for this activity with {held.part_of.group.title}."
+            )
+    else:
+        held = live.filter(group_id=item.pk).first()
+        if held is None:
+            held = live.filter(activity__groups=item.pk).select_related("activity").first()
+            if held is not None:
+                raise AlreadyRegisteredError(
+                    f"You are already registered for {held.activity.title}, part of this group."
+                )
+    if held is not None:
+        raise AlreadyRegisteredError()
 
 
 def _item(activity_id: int | None, group_id: int | None) -> Item:
@@ -616,12 +650,9 @@ def _code_plan(
     item: Item,
     session: Session | None,
     at: datetime,
-    attempt: CodeEntry,
 ) -> _Plan:
     lot = code.lot
     account_id = lot.account_id if lot is not None else code.account_id
-    attempt.account_id = account_id
-    limiter.ensure_not_locked(limiter.keys_for(account_id=account_id))
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
     if lot is not None:
@@ -638,6 +669,8 @@ def _code_plan(
         raise NotEligibleError()
     unit = lot.unit if lot is not None else code.unit
     assert unit is not None
+    if unit.code != Unit.USD and not pay_by_tokens():
+        raise NotPricedInUnitError("Paying by tokens is not offered.")
     price = price_in_unit(item, unit)
     if price is None:
         raise NotPricedInUnitError()
@@ -732,17 +765,32 @@ def _use_coupon(coupon: Coupon, *, learner: User) -> None:
 def _register(
     order: Order, *, learner: User, item: Item, at: datetime, active: bool
 ) -> Registration:
+    """The order's registration, and for a group one per activity it holds (SPEC §2)."""
+    status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
     try:
         with transaction.atomic():
-            return Registration.objects.create(
+            registration = Registration.objects.create(
                 learner=learner,
                 order=order,
                 item_kind=item.kind,
                 activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
                 group=item.obj if item.kind == ItemKind.GROUP else None,
-                status=Registration.Status.ACTIVE if active else Registration.Status.PENDING,
+                status=status,
                 created_at=at,
             )
+            if item.kind == ItemKind.GROUP:
+                Registration.objects.bulk_create(
+                    Registration(
+                        learner=learner,
+                        part_of=registration,
+                        item_kind=ItemKind.ACTIVITY,
+                        activity_id=activity_id,
+                        status=status,
+                        created_at=at,
+                    )
+                    for activity_id in item.obj.activities.values_list("pk", flat=True)  # type: ignore[union-attr]
+                )
+            return registration
     except IntegrityError as exc:  # a concurrent checkout of the same learner and item won
         raise AlreadyRegisteredError() from exc
 
@@ -791,10 +839,30 @@ def _issue_document(model: type[Invoice] | type[Receipt], order: Order, at: date
 # --- after checkout ----------------------------------------------------------------------------
 
 
+def _booking_target(
+    registration_id: int, *, learner: User | None, activity_id: int | None
+) -> tuple[Registration, Activity]:
+    """The registration that holds the bookings (a group's for its activities), locked, and
+    the dated activity to book, move or leave.
+
+    Raises:
+        NotFoundError, AlreadyCancelledError, ValidationError: see `_live_registration`.
+    """
+    part = Registration.objects.filter(pk=registration_id, part_of__isnull=False).first()
+    if part is not None:  # one activity of a group: its bookings are kept on the group's
+        if activity_id is not None and activity_id != part.activity_id:
+            raise NotFoundError("No such activity in this registration.")
+        registration_id, activity_id = part.part_of_id, part.activity_id  # type: ignore[assignment]
+    registration = _live_registration(registration_id, learner=learner)
+    return registration, _dated_activity(registration, activity_id)
+
+
 def _live_registration(registration_id: int, *, learner: User | None) -> Registration:
     registration = lock_registration(registration_id)
     if registration is None or (learner is not None and registration.learner_id != learner.pk):
         raise NotFoundError("No such registration.")
+    if registration.status == Registration.Status.CANCELLED:
+        raise AlreadyCancelledError()
     if registration.status != Registration.Status.ACTIVE:
         raise ValidationError("This registration is not active.")
     return registration
@@ -830,13 +898,15 @@ def book_session(
 
     Raises:
         NotFoundError: no such registration (for this learner), activity or session.
-        ValidationError: the registration is not active, or the activity is already booked.
+        AlreadyCancelledError: the registration was cancelled.
+        AlreadyRegisteredError: the activity is already booked (find another time instead).
         SessionFullError, SessionStartedError: the session cannot take the learner.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     if registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).exists():
-        raise ValidationError("This activity is already booked; find another time instead.")
+        raise AlreadyRegisteredError("A date is already booked; find another time instead.")
     session = lock_sessions([session_id]).get(session_id)
     if session is None or session.activity_id != activity.pk or session.is_cancelled:
         raise NotFoundError("No such session.", details={"field": "session"})
@@ -863,15 +933,17 @@ def reschedule_booking(
 
     Raises:
         NotFoundError: no such registration (for this learner) or session of this activity.
-        ValidationError: the registration is not active, or it holds no booking to move.
+        AlreadyCancelledError: the registration was cancelled.
+        SessionRequiredError: it holds no booking to move (book a session instead).
         SessionFullError, SessionStartedError: the new session cannot take the learner, or
             the booked one has already started.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
-        raise ValidationError("There is no booking to move; book a session instead.")
+        raise SessionRequiredError("There is no booking to move; book a session instead.")
     if current.session_id == session_id:
         return current
     sessions = lock_sessions([session_id, current.session_id])
@@ -908,14 +980,16 @@ def unenroll_from_session(
 
     Raises:
         NotFoundError: no such registration (for this learner).
-        ValidationError: the registration is not active or holds no booking.
+        AlreadyCancelledError: the registration was cancelled.
+        SessionRequiredError: it holds no booking to leave.
         SessionStartedError: the session has already started.
     """
-    registration = _live_registration(registration_id, learner=learner)
-    activity = _dated_activity(registration, activity_id)
+    registration, activity = _booking_target(
+        registration_id, learner=learner, activity_id=activity_id
+    )
     current = registration.bookings.filter(activity=activity, status=Booking.Status.ACTIVE).first()
     if current is None:
-        raise ValidationError("There is no booking to leave.")
+        raise SessionRequiredError("There is no booking to leave; book a session first.")
     session = lock_sessions([current.session_id])[current.session_id]
     at = clock.now()
     if session.starts_at <= at:
@@ -976,7 +1050,7 @@ def cancel_registration(
 
     Raises:
         NotFoundError: no such registration (for this learner).
-        ValidationError: it is already cancelled.
+        AlreadyCancelledError: it is already cancelled.
         NotCancellableError: the item does not let learners cancel.
         RefundNotAllowedError: a refund was asked for outside the window (learner).
         AlreadyReversedError: the payment was already reversed.
@@ -984,13 +1058,21 @@ def cancel_registration(
     found = Registration.objects.filter(pk=registration_id).select_related("order").first()
     if found is None or (learner is not None and found.learner_id != learner.pk):
         raise NotFoundError("No such registration.")
+    if found.part_of_id is not None:
+        raise NotCancellableError(
+            "This activity came with a group: cancel the group's registration instead."
+        )
     order = found.order
     if order.transfer_id is not None:
         lock_wallet(order.account_id, order.unit_id)  # lock order: wallet first
     registration = lock_registration(registration_id)
     assert registration is not None
     if registration.status == Registration.Status.CANCELLED:
-        raise ValidationError("This registration is already cancelled.")
+        raise AlreadyCancelledError()
+    if registration.part_of_id is not None:
+        raise NotCancellableError(
+            "This activity came with a group: cancel the group's registration instead."
+        )
     item = registration.activity or registration.group
     if not by_staff and not item.learner_can_cancel:  # type: ignore[union-attr]
         raise NotCancellableError()
@@ -1016,6 +1098,9 @@ def cancel_registration(
     registration.cancelled_at, registration.cancelled_by = at, actor[:200]
     registration.refunded = do_refund and not pending and order.charged > 0
     registration.save(update_fields=["status", "cancelled_at", "cancelled_by", "refunded"])
+    registration.parts.exclude(status=Registration.Status.CANCELLED).update(
+        status=Registration.Status.CANCELLED, cancelled_at=at, cancelled_by=actor[:200]
+    )
     if pending:
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
     events.record_many(
@@ -1067,9 +1152,9 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
     if order.item_kind == ItemKind.REFILL:
         _deliver_refill(order, actor=actor)
     else:
-        Registration.objects.filter(order=order, status=Registration.Status.PENDING).update(
-            status=Registration.Status.ACTIVE
-        )
+        Registration.objects.filter(
+            Q(order=order) | Q(part_of__order=order), status=Registration.Status.PENDING
+        ).update(status=Registration.Status.ACTIVE)
     order.status, order.paid_at = Order.Status.PAID, at
     order.payment_reference = (reference or order.payment_reference)[:200]
     order.save(update_fields=["status", "paid_at", "payment_reference", "refill_lot"])
@@ -1150,7 +1235,7 @@ def purchase_refill(
         price=price,
         discount=0,
         charged=price,
-        method=Order.Method.CARD,
+        method=payment.method,
         provider=payment.name,
         payment_reference=result.reference,
         status=Order.Status.PAID if result.paid else Order.Status.PENDING_PAYMENT,

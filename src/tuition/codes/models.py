@@ -202,7 +202,7 @@ class CouponUse(models.Model):
 
 
 class AttemptCounter(models.Model):
-    """Failed code entries in the current window for one learner, IP address or account.
+    """Failed code look-ups in the current window for one learner or client IP address.
 
     Changed only with single conditional UPDATE / INSERT statements, so concurrent failures are
     all counted. See tuition.codes.limiter.
@@ -210,8 +210,7 @@ class AttemptCounter(models.Model):
 
     class Scope(models.TextChoices):
         LEARNER = "learner"
-        IP = "ip"
-        ACCOUNT = "account"
+        IP = "ip", "IP address"
 
     scope = models.CharField(max_length=16, choices=Scope.choices)
     key = models.CharField(max_length=128)

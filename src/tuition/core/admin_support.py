@@ -10,23 +10,19 @@ ModelAdmin's own save steps do nothing but hand the service's result back to the
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from tuition.core.errors import DomainError
+from tuition.core.features import commerce_enabled
 
 
 def actor_of(request: HttpRequest) -> str:
     """The audit name of the staff member behind a request (same form as the API's)."""
     user = request.user
     return f"user:{getattr(user, 'email', '') or user.pk}"
-
-
-def commerce_enabled() -> bool:
-    return bool(settings.TUITION.get("COMMERCE_ENABLED", True))
 
 
 def add_domain_error(

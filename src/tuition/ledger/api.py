@@ -41,6 +41,7 @@ class UnitIn(StrictSerializer):
     code = StrictCharField(
         max_length=16,
         pattern=r"^[A-Za-z0-9_]{1,16}$",
+        pattern_message="Use 1 to 16 letters, digits or _.",
         help_text="1 to 16 letters, digits or _, e.g. TT.",
     )
     name = StrictCharField(max_length=100)

@@ -6,7 +6,7 @@ checks in a `verify.py` module with a CHECKS list; `tuition verify` runs them al
 
 from collections.abc import Callable
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from .models import Entry, Lot, Transfer
@@ -48,12 +48,30 @@ def no_negative_lots() -> list[str]:
 
 
 def no_spend_after_expiry() -> list[str]:
-    """No redemption was booked on a lot at or after its expiry instant."""
-    bad = Entry.objects.filter(
-        transfer__kind=Transfer.Kind.REDEEM,
-        lot__expires_at__isnull=False,
-        transfer__created_at__gte=F("lot__expires_at"),
-    ).values_list("transfer_id", "lot_id")[:SAMPLE]
+    """No redemption was booked on a lot at or after the expiry in force when it was booked.
+
+    A lot's expiry may be moved later, into the past included (rule 8): what counts is the
+    expiry its change history held at the moment the money moved, not today's. Only redemptions
+    on lots whose expiry now lies before them are candidates, so the history is read for few.
+    """
+    versions_then = Lot.history.model.objects.filter(
+        id=OuterRef("lot_id"), history_date__lte=OuterRef("transfer__created_at")
+    ).order_by("-history_date", "-history_id")
+    known_then = Exists(versions_then)
+    expiry_then = Subquery(versions_then.values("expires_at")[:1])
+    bad = (
+        Entry.objects.filter(
+            transfer__kind=Transfer.Kind.REDEEM,
+            lot__expires_at__isnull=False,
+            transfer__created_at__gte=F("lot__expires_at"),
+        )
+        .annotate(known_then=known_then, expiry_then=expiry_then)
+        .filter(
+            Q(known_then=False)  # no history to consult: today's expiry is all there is
+            | Q(expiry_then__isnull=False, transfer__created_at__gte=F("expiry_then"))
+        )
+        .values_list("transfer_id", "lot_id")[:SAMPLE]
+    )
     return [f"transfer {t} spent lot {lot} after it expired" for t, lot in bad]
 
 

@@ -3,37 +3,20 @@ memberships (see `events` for the kinds and their data).
 
 Each function builds the event from objects the calling service already holds, reading
 nothing from the database (unless noted), so recording it inside a checkout adds no query
-beyond the inserts. Objects are taken by their attributes: this module imports no other app.
+beyond the inserts. Objects are taken by their attributes: of the other apps this module
+imports only core.
 """
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from tuition.core.times import spelled_span, zone_named
 
 from . import events
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def _spelled(start: datetime, end: datetime, zone_name: str) -> str:
-    """The date and time for people, in the session's own zone, e.g.
-    Sunday 10 January 2027, 09:00\u201317:00 (Europe/Berlin)."""
-    day = f"{start:%A} {start.day} {start:%B %Y}"
-    if end.date() == start.date():
-        span = f"{start:%H:%M}\u2013{end:%H:%M}"
-    else:
-        span = f"{start:%H:%M} \u2013 {end:%A} {end.day} {end:%B %Y}, {end:%H:%M}"
-    return f"{day}, {span} ({zone_name})"
-
-
 def session_info(session: Any) -> dict[str, Any]:
     """A session as event data: times in its own time zone, and spelled out for people."""
-    zone = _zone(session.timezone)
+    zone = zone_named(session.timezone)
     start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {
         "id": str(session.pk),
@@ -41,7 +24,7 @@ def session_info(session: Any) -> dict[str, Any]:
         "ends_at": end.isoformat(),
         "timezone": str(zone),
         "location": session.location or "",
-        "when": _spelled(start, end, str(zone)),
+        "when": spelled_span(session.starts_at, session.ends_at, str(zone)),
     }
 
 

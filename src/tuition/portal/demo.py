@@ -7,6 +7,7 @@ from django.db import transaction
 
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, User
+from tuition.checkout.payments import SUCCESS_CARD
 from tuition.core import clock
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Unit
@@ -250,7 +251,7 @@ def _commerce() -> None:
         learner_email="lena@learner.test",
         activity_id=cloud.pk,
         session_id=nearly_full.pk,
-        payment=checkout.PaymentChoice(method="card", coupon="SPRING10"),
+        payment=checkout.PaymentChoice(method="card", coupon="SPRING10", card_number=SUCCESS_CARD),
         actor=ACTOR,
     )
     checkout.checkout(

@@ -2,6 +2,8 @@
 
 from django import forms
 
+from tuition.core.features import pay_by_tokens
+
 PAYMENT_METHODS = [
     ("card", "Card"),
     ("training_credit", "Training credit"),
@@ -13,6 +15,12 @@ class CheckoutForm(forms.Form):
     method = forms.ChoiceField(
         choices=PAYMENT_METHODS, initial="card", widget=forms.RadioSelect, label="Payment method"
     )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if not pay_by_tokens():  # the provider has not switched Pay by tokens on (rule 29)
+            self.fields["method"].choices = [c for c in PAYMENT_METHODS if c[0] != "tokens"]
+
     session = forms.IntegerField(required=False, widget=forms.HiddenInput)
     code = forms.CharField(
         required=False,

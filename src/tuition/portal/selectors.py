@@ -160,12 +160,14 @@ class DatedPart:
 class LearningRow:
     registration: Registration
     dated: list[DatedPart] = field(default_factory=list)
+    # For a group: every activity it registered the learner for.
+    included: list[Activity] = field(default_factory=list)
 
 
 def learning_of(user: User) -> list[LearningRow]:
     """The person's registrations, newest first, with their bookings and documents."""
     registrations = (
-        Registration.objects.filter(learner=user)
+        Registration.objects.filter(learner=user, part_of__isnull=True)
         .select_related(
             "order", "order__unit", "order__receipt", "order__invoice", "activity", "group"
         )
@@ -178,6 +180,13 @@ def learning_of(user: User) -> list[LearningRow]:
                 to_attr="live",
             ),
             "group__activities",
+            Prefetch(
+                "parts",
+                queryset=Registration.objects.select_related("activity").order_by(
+                    "activity__title"
+                ),
+                to_attr="held",
+            ),
         )
         .order_by("-created_at", "-id")
     )
@@ -192,8 +201,25 @@ def learning_of(user: User) -> list[LearningRow]:
                 for a in registration.group.activities.all()  # type: ignore[union-attr]
                 if a.is_dated
             ]
-        rows.append(LearningRow(registration, [DatedPart(a, live.get(a.pk)) for a in dated]))
+        included = [part.activity for part in registration.held]  # type: ignore[attr-defined]
+        rows.append(
+            LearningRow(registration, [DatedPart(a, live.get(a.pk)) for a in dated], included)
+        )
     return rows
+
+
+def learning_row_for(user: User, kind: str, pk: int) -> LearningRow | None:
+    """The person's live registration covering this activity or group (an activity also
+    through a group that holds it), as My learning shows it."""
+    for row in learning_of(user):
+        registration = row.registration
+        if registration.status not in (Registration.Status.ACTIVE, Registration.Status.PENDING):
+            continue
+        if getattr(registration, f"{kind}_id") == pk:
+            return row
+        if kind == "activity" and any(a.pk == pk for a in row.included):
+            return row
+    return None
 
 
 def registration_of(user: User, registration_id: int) -> Registration | None:

@@ -57,11 +57,12 @@ def item(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     else:
         context["activities"] = entry.obj.activities.all()  # type: ignore[union-attr]
     if request.user.is_authenticated:
-        context["registered"] = any(
-            row.registration.status in ("active", "pending")
-            and getattr(row.registration, f"{kind}_id") == pk
-            for row in selectors.learning_of(request.user)
-        )  # type: ignore[arg-type]
+        row = selectors.learning_row_for(request.user, kind, pk)  # type: ignore[arg-type]
+        context["registered"] = row is not None
+        if row is not None and kind == "activity":
+            # A registered learner manages the date here too: Find another time, Unenroll.
+            context["row"] = row
+            context["part"] = next((p for p in row.dated if p.activity.pk == pk), None)
     return render(request, "portal/item.html", context)
 
 
@@ -78,11 +79,10 @@ def _checkout_entry(kind: str, pk: int) -> selectors.CatalogEntry:
 def _payment(form: forms.CheckoutForm) -> checkout.PaymentChoice:
     data = form.cleaned_data
     code = data.get("code") or None
+    card_number = data.get("card_number") or None  # pays what a coupon leaves, whatever the method
     if data["method"] == "card":
-        return checkout.PaymentChoice(
-            method="card", coupon=code, card_number=data.get("card_number") or None
-        )
-    return checkout.PaymentChoice(method="code", code=code)
+        return checkout.PaymentChoice(method="card", coupon=code, card_number=card_number)
+    return checkout.PaymentChoice(method="code", code=code, card_number=card_number)
 
 
 def _item_ids(kind: str, pk: int, session: int | None) -> dict[str, int | None]:
@@ -133,7 +133,7 @@ def checkout_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 **_item_ids(kind, pk, session_id),
             )
         except DomainError as error:
-            form.add_error("code" if _is_code_error(error) else None, error.message)
+            form.add_error(_error_field(error), error.message)
             status = _error_status(error)
         else:
             return redirect("portal:order", number=result.order.number)
@@ -157,8 +157,13 @@ _CODE_ERRORS = {
 }
 
 
-def _is_code_error(error: DomainError) -> bool:
-    return error.code in _CODE_ERRORS or error.details.get("field") == "payment.code"
+def _error_field(error: DomainError) -> str | None:
+    """The checkout field a refusal is about, to show it there (None: the whole form)."""
+    if error.code == "payment_declined":
+        return "card_number"
+    if error.code in _CODE_ERRORS or error.details.get("field") == "payment.code":
+        return "code"
+    return None
 
 
 @login_required

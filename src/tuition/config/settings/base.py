@@ -264,6 +264,9 @@ TUITION = {
     # Where people reach the site: the links in emails (My learning, sign in, set a password).
     "SITE_URL": env.str("TUITION_SITE_URL", default="http://localhost:8000"),
     "COMMERCE_ENABLED": env.bool("TUITION_COMMERCE_ENABLED", default=True),
+    # Pay by tokens (the Arlo setting): token codes are refused at checkout when off. On by
+    # default, so an installation that already sold tokens keeps honouring them.
+    "PAY_BY_TOKENS": env.bool("TUITION_PAY_BY_TOKENS", default=True),
     "DEFAULT_EXPIRY_DAYS": env.int("TUITION_DEFAULT_EXPIRY_DAYS", default=365),
     "SERVICE_RETRY_ATTEMPTS": env.int("TUITION_SERVICE_RETRY_ATTEMPTS", default=5),
     # Notifications and webhooks (see docs/operations.md).

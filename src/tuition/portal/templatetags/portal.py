@@ -1,6 +1,7 @@
 from django import template
 
 from tuition.core.amounts import format_amount
+from tuition.core.times import spelled_span
 
 register = template.Library()
 
@@ -23,3 +24,12 @@ def amount(minor: int | None, unit) -> str:  # type: ignore[no-untyped-def]
     if unit.code == "USD":
         return usd(minor)
     return f"{unit.format(int(minor))} {unit.code}"
+
+
+@register.filter
+def session_time(session) -> str:  # type: ignore[no-untyped-def]
+    """A session's start and end in its own time zone, named: "Sun 10 Jan 2027, 09:00-17:00
+    CET (Europe/Berlin)"."""
+    if session is None:
+        return ""
+    return spelled_span(session.starts_at, session.ends_at, session.timezone, short=True)
