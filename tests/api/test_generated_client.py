@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories import usd
+from tests.factories import usd as builtin_usd
 from tuition.api.keys import create_api_key
 from tuition.checkout.models import Order, Registration
 from tuition.core import clock
@@ -61,7 +61,7 @@ def _module(package, name):  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_an_integration_runs_its_flow_with_the_generated_client(live_server, client_package):
     # given: the built-in USD unit, an API key, and a client made only from the generated code
-    usd()
+    builtin_usd()
     _, key = create_api_key(name="crm", scopes=["admin"], actor="test")
     tc = client_package
     m = _module(tc, "models")
