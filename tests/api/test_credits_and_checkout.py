@@ -101,6 +101,9 @@ def test_edit_bulk_history_and_delete(api):
     assert api.patch(f"credits/{a}", {"remaining": "1"}).status_code == 400
     history = api.get(f"credits/{a}/history").json()
     assert ["active", "inactive"] in [h["changes"].get("status") for h in history]
+    edit = next(h for h in history if h["changes"].get("status"))
+    assert edit["actor"].startswith("api-key:") and edit["actor_kind"] == "api-key"
+    assert edit["actor"] in edit["description"]
     # bulk
     response = api.post("credits/bulk", {"action": "activate", "ids": [a, b]})
     assert response.json() == {"action": "activate", "count": 2}

@@ -1,6 +1,7 @@
 """REST endpoints of credits (lots with their codes): create, list, edit one, bulk
 activate/deactivate/delete, change history."""
 
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
@@ -315,9 +316,15 @@ class CreditBulkView(ApiView):
 class HistoryOut(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField(
-        help_text="Who made the change: `user:<email>`, `key:<name>`, `job:<name>`, or empty "
-        "for a change made before actors were recorded."
+        allow_null=True,
+        help_text="Who made the change, as a reference: `user:<email>` (a person), "
+        "`api-key:<prefix>` (an integration) or `system:<job>` (a job or the command line); "
+        "null where none was recorded.",
     )
+    actor_kind = serializers.ChoiceField(
+        choices=["user", "api-key", "system"], allow_null=True, help_text="The actor's kind."
+    )
+    description = serializers.CharField(help_text='What happened, e.g. "edited by user:…".')
     changes = serializers.DictField(
         child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2),
         help_text="Field name to `[old, new]`.",
@@ -350,14 +357,31 @@ class CreditHistoryView(ApiView):
             if before is not None:
                 for change in after.diff_against(before, included_fields=fields).changes:
                     changes[change.field] = [_plain(change.old), _plain(change.new)]
+            reason = after.history_change_reason or ""
+            actor = _actor_of(reason)
             out.append(
                 {
                     "at": after.history_date,
-                    "actor": after.history_change_reason or "",
+                    "actor": actor,
+                    "actor_kind": _actor_kind(actor),
+                    "description": reason,
                     "changes": changes,
                 }
             )
         return Response(HistoryOut(out, many=True).data)
+
+
+def _actor_of(reason: str) -> str | None:
+    """The actor reference in a change reason ("edited by api-key:AbC: why" -> "api-key:AbC")."""
+    match = re.search(r"\bby (\S+?)(?::\s|$|\s)", reason)
+    return match.group(1) if match else None
+
+
+def _actor_kind(actor: str | None) -> str | None:
+    if actor is None:
+        return None
+    kind = actor.partition(":")[0]
+    return kind if kind in ("user", "api-key") else "system"
 
 
 def _plain(value: Any) -> Any:
