@@ -69,7 +69,11 @@ def test_every_operation_passes_every_check(live_server, api_key, tmp_path):
     result = run_schemathesis(live_server.url, api_key, tmp_path / "junit.xml")
     # then
     summary = result.stdout[result.stdout.find("SUMMARY") :]
-    print(summary)  # the case count and failures, for the record (pytest -s)
+    # The case count and failures, for the record: shown with `pytest -s`, and kept in a file.
+    record = os.environ.get("FUZZ_API_RECORD")
+    if record:
+        Path(record).write_text(result.stdout)
+    sys.stdout.write(f"\n--- schemathesis ---\n{summary}\n")
     cases = re.search(r"(\d+) generated", summary)
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-2000:]
     assert "Tested: " in summary and cases is not None
