@@ -136,3 +136,14 @@ def test_an_id_given_as_a_number_is_refused(api):
     assert response.status_code == 400 and error_code(response) == "validation_error"
     assert "account" in response.json()["error"]["details"]["fields"]
     assert not Lot.objects.exists()
+
+
+@pytest.mark.parametrize("raw", ["null", "[]", "0", "false", '""'])
+def test_a_body_that_is_not_an_object_is_refused_even_where_the_body_is_optional(api, raw):
+    # given: a registration-free operation whose body is optional (a webhook's secret rotation)
+    created = api.post("webhooks", {"url": "https://crm.example.com/hooks"}).json()
+    # when
+    response = api.call("POST", f"webhooks/{created['id']}/rotate-secret", raw=raw)
+    # then
+    assert response.status_code == 400 and error_code(response) == "validation_error"
+    assert api.call("POST", f"webhooks/{created['id']}/rotate-secret", raw="{}").status_code == 200

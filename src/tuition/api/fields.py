@@ -179,9 +179,10 @@ def id_str(value: Any) -> str | None:
 # The addresses the API takes (published in the schema with `format: email`): dot-atom local
 # part, dotted host names, a letter TLD. Narrower than RFC 5321 on purpose: the same rule on
 # both sides, and Django's EmailValidator (used by the pages) accepts all of them.
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+# The local part is at most 64 characters (RFC 5321), the host at most 4 labels.
+_LOCAL = r"[A-Za-z0-9_%+-]{1,32}(\.[A-Za-z0-9_%+-]{1,15}){0,2}"
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-EMAIL_PATTERN = rf"^{_ATOM}(\.{_ATOM})*@({_LABEL}\.)+[A-Za-z]{{2,24}}$"
+EMAIL_PATTERN = rf"^{_LOCAL}@({_LABEL}\.){{1,4}}[A-Za-z]{{2,24}}$"
 
 
 class StrictEmailField(StrictCharField):

@@ -524,7 +524,7 @@ class UnenrollView(ApiView):
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
-        data = UnenrollIn(data=request.data or {})
+        data = UnenrollIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.unenroll_from_session(
             registration_id=pk,
@@ -556,7 +556,7 @@ class CancelView(ApiView):
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
-        data = CancelIn(data=request.data or {})
+        data = CancelIn(data=request.data)
         data.is_valid(raise_exception=True)
         who = self.caller()
         services.cancel_registration(

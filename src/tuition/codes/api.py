@@ -591,7 +591,7 @@ class CodeRotateView(ApiView):
     def post(self, request, code_id):  # type: ignore[no-untyped-def]
         who = self.caller()
         code = visible_object(_account_codes(who), code_id, what="code")
-        data = RotateIn(data=request.data or {})
+        data = RotateIn(data=request.data)
         data.is_valid(raise_exception=True)
         new = services.rotate_code(
             code_id=code.pk, actor=who.actor, new_code=data.validated_data.get("code") or None

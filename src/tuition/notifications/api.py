@@ -182,7 +182,7 @@ class WebhookRotateSecretView(ApiView):
     )
     def post(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
-        data = RotateSecretIn(data=request.data or {})
+        data = RotateSecretIn(data=request.data)
         data.is_valid(raise_exception=True)
         rotated = services.rotate_secret(
             subscription_id=subscription.pk,
