@@ -340,6 +340,7 @@ class CreditHistoryView(ApiView):
         "external_id",
         "purchase_price",
         "scope_all",
+        "scope_item_list",
         "redeemable_value",
     ]
 
