@@ -441,6 +441,21 @@ def _registration_response(registration_id: int) -> Response:
     return Response(RegistrationOut(registration).data)
 
 
+def _to_session(view: ApiView, request: Any, registration_id: Any, move: Any) -> Response:
+    """Book (`book_session`) or move to (`reschedule_booking`) the session the body names."""
+    pk = _visible_registration_id(view, registration_id)
+    data = RescheduleIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    move(
+        registration_id=pk,
+        session_id=data.validated_data["session"],
+        activity_id=data.validated_data.get("activity"),
+        actor=view.caller().actor,
+        learner=_learner_filter(view.caller()),
+    )
+    return _registration_response(pk)
+
+
 class RescheduleView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
@@ -461,17 +476,7 @@ class RescheduleView(ApiView):
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
-        pk = _visible_registration_id(self, registration_id)
-        data = RescheduleIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.reschedule_booking(
-            registration_id=pk,
-            session_id=data.validated_data["session"],
-            activity_id=data.validated_data.get("activity"),
-            actor=self.caller().actor,
-            learner=_learner_filter(self.caller()),
-        )
-        return _registration_response(pk)
+        return _to_session(self, request, registration_id, services.reschedule_booking)
 
 
 class BookView(ApiView):
@@ -491,17 +496,7 @@ class BookView(ApiView):
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
-        pk = _visible_registration_id(self, registration_id)
-        data = RescheduleIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.book_session(
-            registration_id=pk,
-            session_id=data.validated_data["session"],
-            activity_id=data.validated_data.get("activity"),
-            actor=self.caller().actor,
-            learner=_learner_filter(self.caller()),
-        )
-        return _registration_response(pk)
+        return _to_session(self, request, registration_id, services.book_session)
 
 
 class UnenrollView(ApiView):
