@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, TrainingAccount
+from tuition.checkout import documents
 from tuition.checkout import services as checkout
+from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
 from tuition.core.amounts import parse_amount
@@ -201,19 +203,33 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
             "order": found,
             "receipt": getattr(found, "receipt", None),
             "invoice": getattr(found, "invoice", None),
+            "documents": [
+                documents.document_for(found, kind) for kind in documents.available_kinds(found)
+            ],
         },
     )
 
 
 @login_required
 def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+    """A receipt, invoice or credit note as a page (the PDF is one click away)."""
     found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
-    doc = (
-        getattr(found, kind, None) if found is not None and kind in ("receipt", "invoice") else None
-    )
+    doc = documents.document_for(found, kind) if found is not None else None
     if doc is None:
         raise Http404
     return render(request, "portal/document.html", {"order": found, "doc": doc, "kind": kind})
+
+
+@login_required
+def document_pdf(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+    """The same document as a PDF download, for the learner, the account's owners and staff."""
+    found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
+    doc = documents.document_for(found, kind) if found is not None else None
+    if doc is None:
+        raise Http404
+    response = HttpResponse(render_pdf(doc), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
+    return response
 
 
 # --- my learning -----------------------------------------------------------------------------

@@ -257,6 +257,20 @@ TUITION = {
     "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
 }
 
+# --- Documents and languages (receipts, invoices, credit notes; translations) -------------
+# The provider's legal details printed on every document. ADDRESS takes lines separated by
+# ";" or newlines; LOGO is the path of a PNG or JPEG file.
+TUITION_LEGAL = {
+    "NAME": env.str("TUITION_LEGAL_NAME", default=""),
+    "ADDRESS": env.str("TUITION_LEGAL_ADDRESS", default=""),
+    "TAX_ID": env.str("TUITION_TAX_ID", default=""),
+    "LOGO": env.str("TUITION_LOGO_PATH", default=""),
+    "FOOTER": env.str("TUITION_DOCUMENT_FOOTER", default=""),
+    # A TrueType font for PDFs, for names beyond Western European letters (optional).
+    "PDF_FONT": env.str("TUITION_PDF_FONT", default=""),
+}
+# --- end of documents and languages -------------------------------------------------------
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
