@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger.models import Unit
@@ -32,7 +32,7 @@ def _check_item_fields(fields: Mapping[str, Any]) -> None:
     if "price" in fields and not (
         isinstance(fields["price"], int) and 0 <= fields["price"] <= MAX_MINOR
     ):
-        raise ValidationError("price must not be negative.", details={"field": "price"})
+        raise amount_error("price", "negative")
     days = fields.get("refund_window_days")
     if days is not None and not (isinstance(days, int) and 0 <= days <= 3650):
         raise ValidationError(
@@ -279,9 +279,7 @@ def set_refill_price(*, unit: Unit, unit_price: int, actor: str) -> RefillPrice:
     if unit.code == Unit.USD:
         raise ValidationError("USD credits cost their face value.", details={"field": "unit"})
     if not (isinstance(unit_price, int) and 0 < unit_price <= MAX_MINOR):
-        raise ValidationError(
-            "unit_price must be greater than zero.", details={"field": "unit_price"}
-        )
+        raise amount_error("unit_price", "not_positive")
     price, _ = RefillPrice.objects.update_or_create(
         unit=unit, defaults={"unit_price": unit_price, "is_active": True}
     )

@@ -36,7 +36,7 @@ from tuition.codes.errors import (
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
 from tuition.codes.selectors import find_code, wallet_of_code
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR, format_amount
+from tuition.core.amounts import MAX_MINOR, amount_error, format_amount
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.faults import fault_point
 from tuition.core.features import pay_by_tokens
@@ -1213,7 +1213,7 @@ def purchase_refill(
         PaymentDeclinedError: the card was refused.
     """
     if not (isinstance(amount, int) and 0 < amount <= MAX_MINOR):
-        raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
+        raise amount_error("amount", "not_positive")
     if not TrainingAccount.objects.filter(pk=account_id).exists():
         raise NotFoundError("No such account.")
     buyer = learner_for(buyer_email)

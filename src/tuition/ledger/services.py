@@ -14,7 +14,7 @@ from django.db import IntegrityError
 from django.db.models import Count, F
 
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 
@@ -58,13 +58,9 @@ def issue_credit(
     """
     at = clock.now()
     if not 0 < redeemable_value <= MAX_MINOR:
-        raise ValidationError(
-            "redeemable_value must be greater than zero.", details={"field": "redeemable_value"}
-        )
+        raise amount_error("redeemable_value", "not_positive")
     if purchase_price is not None and not 0 <= purchase_price <= MAX_MINOR:
-        raise ValidationError(
-            "purchase_price must not be negative.", details={"field": "purchase_price"}
-        )
+        raise amount_error("purchase_price", "negative")
     _check_choice(status, Lot.Status, "status")
     _check_choice(scope_kind, Lot.ScopeKind, "scope.kind")
     _check_choice(source, Lot.Source, "source")
@@ -135,7 +131,7 @@ def debit(
         ValidationError: a non-positive amount.
     """
     if not 0 < amount <= MAX_MINOR:
-        raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
+        raise amount_error("amount", "not_positive")
     lock_wallet(account_id, unit.pk)
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/<str:number>/<str:kind>/", views.document, name="document"),
     path("orders/<str:number>/<str:kind>/pdf/", views.document_pdf, name="document_pdf"),
     path("learning/", views.learning, name="learning"),
+    path("profile/", views.profile, name="profile"),
     path(
         "learning/<int:registration_id>/activity/<int:activity_id>/sessions/",
         views.sessions_for,

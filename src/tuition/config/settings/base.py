@@ -269,6 +269,18 @@ TUITION_LEGAL = {
     # A TrueType font for PDFs, for names beyond Western European letters (optional).
     "PDF_FONT": env.str("TUITION_PDF_FONT", default=""),
 }
+# Pages, emails and documents speak the person's language (their profile), else the browser's.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parents[2] / "locale"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "django.middleware.locale.LocaleMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "tuition.core.languages.PersonLanguageMiddleware",
+)
 # --- end of documents and languages -------------------------------------------------------
 
 LOGGING = {
