@@ -1,5 +1,7 @@
 """Pages speak the person's chosen language, else their browser's; amounts and dates follow."""
 
+import re
+
 from django.urls import reverse
 
 from tuition.accounts.models import User
@@ -56,3 +58,50 @@ def test_a_spec_error_reads_in_the_person_s_language(team, login):
         {"method": "training_credit", "code": "NOPE-NOPE", "session": team["first"].pk},
     )
     assert "Diesen Code gibt es nicht." in response.content.decode()
+
+
+def test_every_owner_and_learner_page_renders_in_german(team, login):
+    # given an owner who reads German, with a registration of their own
+    from tuition.checkout import services as checkout
+    from tuition.checkout.services import PaymentChoice
+
+    owner = team["owner"]
+    owner.language = "de"
+    owner.save()
+    result = checkout.checkout(
+        learner_email=owner.email,
+        payment=PaymentChoice(method="code", code="ACME-POOL"),
+        activity_id=team["course"].pk,
+        session_id=team["first"].pk,
+        actor="test",
+    )
+    account = team["account"].pk
+    client = login(owner)
+    pages = {
+        "portal:home": [],
+        "portal:catalog": [],
+        "portal:learning": [],
+        "portal:profile": [],
+        "portal:manage": [],
+        "portal:order": [result.order.number],
+        "portal:account": [account],
+        "portal:transactions": [account],
+        "portal:usage": [account],
+        "portal:refill": [account],
+        "portal:members": [account],
+        "portal:codes": [account],
+        "portal:book": [account],
+    }
+    for name, args in pages.items():
+        response = client.get(reverse(name, args=args), follow=True)
+        # then each answers in German
+        assert response.status_code == 200, name
+        assert '<html lang="de">' in response.content.decode(), name
+    # chart geometry stays machine-readable (no decimal commas in SVG attributes)
+    usage = client.get(reverse("portal:usage", args=[account])).content.decode()
+    assert "<svg" in usage
+    assert not re.search(r'(x|y|width|height)="-?\d+,\d+"', usage)
+    ledger = client.get(reverse("portal:transactions", args=[account])).content.decode()
+    # times in the provider's zone, named, in German order; no ISO timestamps
+    assert "Buchungen" in ledger and re.search(r"\d+\.\d\d\.\d{4}, \d\d:\d\d UTC", ledger)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", ledger)

@@ -4,6 +4,7 @@ own message (SPEC §4) next to the field it is about."""
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
+from tuition.core import formats
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import DomainError
 from tuition.ledger.models import Unit
@@ -426,11 +428,11 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
     usage = selectors.usage_by_member(account.pk)
     in_unit = [row for row in usage if row.unit.pk == unit.pk]
     by_member = charts.horizontal_bars(
-        [(row.name or row.email, row.spent, unit.format(row.spent)) for row in in_unit]
+        [(row.name or row.email, row.spent, _number(unit, row.spent)) for row in in_unit]
     )
     months = selectors.usage_by_month(account.pk, unit)
     over_time = charts.columns(
-        [(_month_label(month), total, unit.format(total)) for month, total in months]
+        [(_month_label(month), total, _number(unit, total)) for month, total in months]
     )
     return _manage(
         request,
@@ -447,7 +449,12 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _month_label(month: date) -> str:
-    return month.strftime("%b %y")
+    """ "Dec 26", "Dez. 26", "dic 26": the reader's month names."""
+    return format_date(month, "MMM yy", locale=formats.locale_name())
+
+
+def _number(unit: Unit, minor: int) -> str:
+    return formats.number(minor, decimals=unit.decimals)
 
 
 def _unit_choices() -> list[tuple[str, str]]:

@@ -23,6 +23,15 @@ def amount(minor: int | None, unit) -> str:  # type: ignore[no-untyped-def]
 
 
 @register.filter
+def signed_amount(minor: int | None, unit) -> str:  # type: ignore[no-untyped-def]
+    """A change to a balance, signed: "+$1,000.00", or "\u2212300,00 $" in German."""
+    if minor is None or unit is None:
+        return ""
+    text = formats.money(abs(int(minor)), unit_code=unit.code, decimals=unit.decimals)
+    return ("+" if minor > 0 else "\u2212" if minor < 0 else "") + text
+
+
+@register.filter
 def local_day(value) -> str:  # type: ignore[no-untyped-def]
     """A date (or a moment, in the provider's time zone) spelled for the reader."""
     if value is None:
