@@ -5,6 +5,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.utils.translation import gettext
+
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
@@ -28,7 +30,9 @@ def _check_item_fields(fields: Mapping[str, Any]) -> None:
     if "title" in fields:
         title = (fields["title"] or "").strip()
         if not title or len(title) > 200:
-            raise ValidationError("title must be 1 to 200 characters.", details={"field": "title"})
+            raise ValidationError(
+                gettext("The title must be 1 to 200 characters."), details={"field": "title"}
+            )
     if "price" in fields and not (
         isinstance(fields["price"], int) and 0 <= fields["price"] <= MAX_MINOR
     ):
@@ -191,13 +195,17 @@ def update_group(
 
 def _check_session(starts_at: datetime, ends_at: datetime, timezone: str, capacity: int) -> None:
     if ends_at <= starts_at:
-        raise ValidationError("ends_at must be after starts_at.", details={"field": "ends_at"})
+        raise ValidationError(
+            gettext("The end must be after the start."), details={"field": "ends_at"}
+        )
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError("Unknown time zone.", details={"field": "timezone"}) from exc
     if not (isinstance(capacity, int) and 1 <= capacity <= 100000):
-        raise ValidationError("capacity must be 1 to 100000.", details={"field": "capacity"})
+        raise ValidationError(
+            gettext("The capacity must be 1 to 100000 seats."), details={"field": "capacity"}
+        )
 
 
 @use_case

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.db.models import Count, F
+from django.utils.translation import gettext
 
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR, amount_error
@@ -67,7 +68,9 @@ def issue_credit(
     if expires_at is BY_POLICY:
         expires_at = expiry_by_policy(unit, at)
     if expires_at is not None and expires_at <= at:
-        raise ValidationError("expires_at must be in the future.", details={"field": "expires_at"})
+        raise ValidationError(
+            gettext("The expiry date must be in the future."), details={"field": "expires_at"}
+        )
     items = sorted(set(scope_items))
     if not scope_all and not items:
         raise ValidationError(
@@ -452,12 +455,19 @@ def create_token_type(
     """
     code = (code or "").strip().upper()
     if not code or len(code) > 16 or not code.isascii() or not code.replace("_", "").isalnum():
-        raise ValidationError("code must be 1 to 16 letters or digits.", details={"field": "code"})
+        raise ValidationError(
+            gettext("The unit code must be 1 to 16 letters or digits."), details={"field": "code"}
+        )
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+        raise ValidationError(
+            gettext("The name must be 1 to 100 characters."), details={"field": "name"}
+        )
     if not 0 <= decimals <= 6:
-        raise ValidationError("decimals must be between 0 and 6.", details={"field": "decimals"})
+        raise ValidationError(
+            gettext("The number of decimals must be between 0 and 6."),
+            details={"field": "decimals"},
+        )
     if expiry_days is not None and not 1 <= expiry_days <= 36500:
         raise ValidationError(
             "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
@@ -493,7 +503,9 @@ def update_token_type(
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
-            raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+            raise ValidationError(
+                gettext("The name must be 1 to 100 characters."), details={"field": "name"}
+            )
         if name != unit.name:
             unit.name, fields = name, [*fields, "name"]
     if expiry_days is not ...:
