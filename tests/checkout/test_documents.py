@@ -9,7 +9,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from tests.factories import AccountFactory, UserFactory, make_activity, make_credit, usd
-from tuition.checkout import documents
+from tuition.checkout import document_content as documents
 from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
 from tuition.checkout.services import PaymentChoice

@@ -10,7 +10,7 @@ from django.conf import settings
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .documents import Document
+from .document_content import Document
 
 _MUTED = (100, 100, 100)
 _INK = (20, 20, 20)

@@ -271,7 +271,7 @@ def _documents(event: NotificationEvent) -> list[tuple[str, bytes]]:
 
     if event.kind != REGISTRATION_CONFIRMED or not event.data.get("order_id"):
         return []
-    from tuition.checkout.documents import document_for
+    from tuition.checkout.document_content import document_for
     from tuition.checkout.models import Order
     from tuition.checkout.pdf import render_pdf
 

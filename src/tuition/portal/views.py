@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, TrainingAccount
-from tuition.checkout import documents
+from tuition.checkout import document_content as documents
 from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
