@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 
 # Translations: extract the marked strings into the German and Spanish catalogs (then translate
 # the new entries), and compile them. Needs GNU gettext (apt-get install gettext).
-MESSAGES_SCOPE := --ignore='reports/*' --ignore='api/*' --ignore='*/admin*.py' \
+MESSAGES_SCOPE := --ignore='reports/*' --ignore='api/*' --ignore='staff/*' --ignore='*/admin*.py' \
+	--ignore='*/templates/admin/*' --ignore='*/templates/simple_history/*' \
 	--ignore='*/migrations/*' --ignore='*/static/*'
 
 .PHONY: messages compile-messages install run test test-sqlite test-postgres bench bench-checkout bench-http bench-expiry \

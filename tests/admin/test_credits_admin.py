@@ -254,14 +254,18 @@ def test_commerce_switch_hides_the_discounts_area(as_superuser, account, setting
     settings.TUITION = {**settings.TUITION, "COMMERCE_ENABLED": False}
     # when
     index = as_superuser.get(reverse("admin:index")).content.decode()
+    catalog = as_superuser.get(reverse("admin:section", args=["catalog"])).content.decode()
     # then
-    assert "/admin/codes/coupon/" not in index and "/admin/ledger/lot/" not in index
-    assert "/admin/catalog/activity/" in index
+    assert "/admin/section/discounts/" not in index and ">Discounts<" not in index
+    assert "/admin/ledger/lot/" not in index
+    assert "/admin/catalog/activity/" in catalog
+    assert as_superuser.get(reverse("admin:section", args=["discounts"])).status_code == 404
     assert as_superuser.get(CHANGELIST).status_code == 403
     assert as_superuser.get(reverse("admin:codes_coupon_changelist")).status_code == 403
     # and back on
     settings.TUITION = {**settings.TUITION, "COMMERCE_ENABLED": True}
-    assert "/admin/ledger/lot/" in as_superuser.get(reverse("admin:index")).content.decode()
+    discounts = as_superuser.get(reverse("admin:section", args=["discounts"])).content.decode()
+    assert "/admin/ledger/lot/" in discounts and "Training credits" in discounts
 
 
 def test_the_changelist_shows_value_scope_owner_remaining_expiry_status(as_manager, account):
@@ -274,5 +278,5 @@ def test_the_changelist_shows_value_scope_owner_remaining_expiry_status(as_manag
         ),
     )
     page = as_manager.get(CHANGELIST).content.decode()
-    for text in ("150.00 USD", "1 chosen activity", "Acme Corp", "Active"):
+    for text in ("$150.00", "1 chosen activity", "Acme Corp", "Active"):
         assert text in page

@@ -327,3 +327,22 @@ def test_a_person_checks_out_only_for_themselves(session_api, course, api):
     )
     assert response.status_code == 201
     assert Order.objects.get().learner == person
+
+
+def test_the_history_shows_a_change_of_the_scopes_items(api):
+    # given a credit for two chosen activities
+    from tests.factories import make_activity
+
+    first, second, third = (make_activity(title=t) for t in ("One", "Two", "Three"))
+    scope = {"kind": "activity", "all": False, "items": [str(first.pk), str(second.pk)]}
+    credit = _credit(api, AccountFactory(), scope=scope)
+    # when staff swap one of them
+    changed = {"kind": "activity", "all": False, "items": [str(first.pk), str(third.pk)]}
+    assert api.patch(f"credits/{credit['id']}", {"scope": changed}).status_code == 200
+    # then the change history shows the old and the new list
+    history = api.get(f"credits/{credit['id']}/history").json()
+    assert history[-1]["changes"]["scope_item_list"] == [
+        sorted([first.pk, second.pk]),
+        sorted([first.pk, third.pk]),
+    ]
+    assert sorted(Lot.objects.get(pk=credit["id"]).scope_item_ids()) == sorted([first.pk, third.pk])

@@ -353,3 +353,10 @@ def test_failed_code_entries_lock_the_learner_out_even_for_a_valid_code(course, 
     assert error.retry_after > 0
     nothing_written()
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 50000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_successful_code_checkout_writes_nothing_to_the_limiter(course, credit):
+    # a valid code costs the limiter one read: no counter row, no transaction of its own
+    buy(course, pay(credit.code_text), ip="10.1.2.3")
+    assert not AttemptCounter.objects.exists()

@@ -80,7 +80,7 @@ def test_bulk_deactivate_two_find_them_and_reactivate_one(page: Page, live_serve
     _select_rows(page, [one.code_text, two.code_text])
     page.select_option("select[name=action]", "deactivate_credits")
     page.click("button[name=index]")
-    expect(page.locator(".messagelist")).to_contain_text("2 credit(s) deactivated")
+    expect(page.locator(".messagelist")).to_contain_text("2 training credits deactivated")
 
     page.get_by_role("link", name="Inactive").first.click()
     rows = page.locator("#result_list tbody tr")
@@ -90,7 +90,7 @@ def test_bulk_deactivate_two_find_them_and_reactivate_one(page: Page, live_serve
     _select_rows(page, [one.code_text])
     page.select_option("select[name=action]", "activate_credits")
     page.click("button[name=index]")
-    expect(page.locator(".messagelist")).to_contain_text("1 credit(s) activated")
+    expect(page.locator(".messagelist")).to_contain_text("1 training credit activated")
     assert dict(Lot.objects.values_list("pk", "status")) == {
         one.lot.pk: "active",
         two.lot.pk: "inactive",
@@ -122,7 +122,7 @@ def test_delete_one_and_its_code_is_refused_at_checkout(page: Page, live_server,
     _select_rows(page, [issued.code_text])
     page.select_option("select[name=action]", "delete_selected")
     page.click("button[name=index]")
-    expect(page.locator("#content")).to_contain_text("500.00 USD remaining will be voided")
+    expect(page.locator("#content")).to_contain_text("$500.00 remaining will be voided")
     page.click("input[type=submit]")
     expect(page.locator("#result_list, .paginator").first).not_to_contain_text(issued.code_text)
 

@@ -103,9 +103,10 @@ def test_save_a_definition_and_reuse_it(staff_page: Page, live_server):  # type:
     expect(page.locator("#preview-table tbody")).to_contain_text("'=HYPERLINK(")
 
 
-def test_the_admin_index_links_to_the_builder(staff_page: Page, live_server):  # type: ignore[no-untyped-def]
+def test_the_staff_home_links_to_the_builder(staff_page: Page, live_server):  # type: ignore[no-untyped-def]
     page = staff_page
     page.goto(f"{live_server.url}/admin/")
-    page.get_by_role("link", name="Reports (builder)").click()
+    page.get_by_role("navigation", name="Staff areas").get_by_role("link", name="Reports").click()
+    page.locator(".staff-cards").get_by_role("link", name="Report builder").click()
     expect(page).to_have_url(f"{live_server.url}/reports/")
     expect(page.get_by_role("heading", name="Report builder")).to_be_visible()

@@ -115,7 +115,7 @@ def test_an_integrations_learners_do_not_lock_each_other_out(api):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_parallel_guesses_look_at_no_more_codes_than_the_limit():
+def test_fifty_parallel_guesses_count_exactly_to_the_limit():
     # given
     activity = make_activity(price=1000)
     make_credit(AccountFactory(), 50000)
@@ -133,8 +133,8 @@ def test_fifty_parallel_guesses_look_at_no_more_codes_than_the_limit():
 
     outcomes = run_in_parallel(guess, 50)
 
-    # then: each guess took one of the learner's attempts before its code was looked at, so
-    # exactly the limit was looked at, the rest were refused, and the learner is locked out
+    # then: each failed look-up is counted with a conditional update, so exactly the limit
+    # answer code_not_found, the guesses past it too_many_attempts, and the learner is locked out
     assert outcomes.count("code_not_found") == LEARNER_LIMIT, outcomes
     assert set(outcomes) == {"code_not_found", "too_many_attempts"}, outcomes
     counter = AttemptCounter.objects.get(scope=AttemptCounter.Scope.LEARNER, key=str(learner.pk))
@@ -142,9 +142,9 @@ def test_fifty_parallel_guesses_look_at_no_more_codes_than_the_limit():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fifty_parallel_guesses_through_the_api_look_at_no_more_codes_than_the_limit(make_key):
-    # given: the API wraps checkout in its idempotency transaction; the entry must still be
-    # counted before the code is looked at, and stay counted when the checkout is refused
+def test_fifty_parallel_guesses_through_the_api_count_exactly_to_the_limit(make_key):
+    # given: the API wraps checkout in its idempotency transaction; a failed look-up must
+    # stay counted although that transaction is refused
     activity = make_activity(price=1000)
     make_credit(AccountFactory(), 50000)
     key = make_key("checkout")

@@ -25,12 +25,17 @@ KEYWORDS = {
     "ngettext_lazy": (1, 2),
     "pgettext_lazy": ((1, "c"), 2),
 }
-LEFT_OUT = ("reports/", "api/", "migrations/", "static/")
+LEFT_OUT = ("reports/", "api/", "staff/")
+LEFT_OUT_PARTS = {"migrations", "static", "admin", "simple_history"}
 
 
 def _in_scope(path: Path) -> bool:
-    relative = path.relative_to(ROOT).as_posix()
-    return not relative.startswith(LEFT_OUT) and not path.name.startswith("admin")
+    relative = path.relative_to(ROOT)
+    return (
+        not relative.as_posix().startswith(LEFT_OUT)
+        and not LEFT_OUT_PARTS & set(relative.parts[:-1])
+        and not path.name.startswith("admin")
+    )
 
 
 def _python_messages(source: str) -> set[tuple[str | None, str | tuple[str, ...]]]:

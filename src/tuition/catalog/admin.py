@@ -181,6 +181,15 @@ class PricedItemAdmin(ServiceModelAdmin, HistoryAdmin):
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # orders point at items; unpublish one instead
 
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # The price fields are form fields, not model fields: whoever may not change the item
+        # (a viewer, a commerce manager) sees them through the display methods instead.
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            shown = {"price": "price_display", "token_prices": "token_prices_display"}
+            fields = [shown.get(name, name) for name in fields]
+        return fields
+
 
 @admin.register(Activity)
 class ActivityAdmin(PricedItemAdmin):
@@ -287,11 +296,18 @@ class SessionAdmin(ServiceModelAdmin, HistoryAdmin):
     search_fields = ["activity__title", "location"]
     date_hierarchy = "starts_at"
 
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fields = list(super().get_fields(request, obj))
+        # A session being made has nothing booked yet: no seat counts on the add form.
+        return [f for f in fields if f not in ("booked", "seats_left")] if obj is None else fields
+
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return ["booked", "seats_left"] if obj is None else ["activity", "booked", "seats_left"]
+        return [] if obj is None else ["activity", "booked", "seats_left"]
 
     @admin.display(description="seats left")
-    def seats_left(self, obj: Session) -> int:
+    def seats_left(self, obj: Session) -> int | str:
+        if obj.pk is None or obj.capacity is None:
+            return "—"
         return obj.seats_left
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

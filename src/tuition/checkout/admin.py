@@ -4,18 +4,14 @@ paid)."""
 
 from django.contrib import admin, messages
 
-from tuition.core.admin_support import ReadOnlyAdmin, actor_of
+from tuition.core.admin_support import ReadableAmountsMixin, ReadOnlyAdmin, actor_of
 from tuition.core.errors import DomainError
 
 from . import services as checkout
 from .models import Booking, Invoice, Order, Receipt, Registration
 
 
-def _money(amount: int, unit) -> str:  # type: ignore[no-untyped-def]
-    return f"{unit.format(amount)} {unit.code}"
-
-
-class _ActionsWithChangePermission(ReadOnlyAdmin):
+class _ActionsWithChangePermission(ReadableAmountsMixin, ReadOnlyAdmin):
     """Read-only forms; the actions (service calls) need the model's change permission."""
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -45,27 +41,25 @@ class OrderAdmin(_ActionsWithChangePermission):
         "learner",
         "account",
         "title",
-        "list_price_display",
-        "charged_display",
+        "list_price_money",
+        "charged_money",
         "method",
         "code_hint",
         "status",
     ]
+    money_fields = {
+        "list_price": None,
+        "price": "unit",
+        "discount": "unit",
+        "charged": "unit",
+        "refill_amount": "refill_unit",
+    }
+    time_fields = ("created_at", "paid_at", "cancelled_at")
     list_filter = ["status", "method", "unit", "item_kind"]
     search_fields = ["number", "learner__email", "account__name", "title", "payment_reference"]
     list_select_related = ["learner", "account", "unit"]
     date_hierarchy = "created_at"
     actions = ["mark_paid"]
-
-    @admin.display(description="list price", ordering="list_price")
-    def list_price_display(self, obj: Order) -> str:
-        from tuition.core.amounts import format_amount
-
-        return f"{format_amount(obj.list_price, decimals=2)} USD"
-
-    @admin.display(description="charged", ordering="charged")
-    def charged_display(self, obj: Order) -> str:
-        return _money(obj.charged, obj.unit)
 
     @admin.action(description="Mark selected invoiced orders as paid", permissions=["service"])
     def mark_paid(self, request, queryset):  # type: ignore[no-untyped-def]
@@ -99,11 +93,12 @@ class RegistrationAdmin(_ActionsWithChangePermission):
         "learner",
         "item",
         "status",
-        "created_at",
-        "cancelled_at",
+        "created_at_when",
+        "cancelled_at_when",
         "cancelled_by",
         "order",
     ]
+    time_fields = ("created_at", "cancelled_at")
     list_filter = ["status", "item_kind"]
     search_fields = ["learner__email", "order__number", "activity__title", "group__title"]
     list_select_related = ["learner", "activity", "group", "order"]
@@ -137,22 +132,29 @@ class RegistrationAdmin(_ActionsWithChangePermission):
 
 
 @admin.register(Booking)
-class BookingAdmin(ReadOnlyAdmin):
-    list_display = ["id", "registration", "activity", "session", "status", "created_at", "ended_at"]
+class BookingAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "registration",
+        "activity",
+        "session",
+        "status",
+        "created_at_when",
+        "ended_at_when",
+    ]
+    time_fields = ("created_at", "ended_at")
     list_filter = ["status"]
     search_fields = ["registration__learner__email", "activity__title"]
     list_select_related = ["registration", "activity", "session"]
 
 
-class _DocumentAdmin(ReadOnlyAdmin):
-    list_display = ["number", "issued_at", "order", "amount_display"]
+class _DocumentAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+    list_display = ["number", "issued_at_when", "order", "amount_money", "list_price_money"]
+    money_fields = {"amount": "unit", "list_price": None}
+    time_fields = ("issued_at",)
     search_fields = ["number", "order__number"]
     list_select_related = ["order", "unit"]
     date_hierarchy = "issued_at"
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, obj) -> str:  # type: ignore[no-untyped-def]
-        return _money(obj.amount, obj.unit)
 
 
 admin.site.register(Receipt, _DocumentAdmin)

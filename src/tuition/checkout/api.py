@@ -32,6 +32,7 @@ from tuition.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from tuition.core.http import client_ip
 from tuition.ledger.models import Unit
 
 from . import services
@@ -128,7 +129,7 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
         "actor": view.caller().actor,
         # An integrating system checks out for all its learners from one server: its code
         # entries are limited per key and learner, not per IP (docs/decisions/0006).
-        "ip": request.META.get("REMOTE_ADDR"),
+        "ip": client_ip(request),
         "api_key": key.prefix if (key := view.caller().api_key) else None,
     }
 

@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from tuition.core import formats
+from tuition.core import l10n
 
 from .models import Order
 
@@ -118,8 +118,8 @@ def _receipt(order: Order):  # type: ignore[no-untyped-def]
 
 def _money(order: Order, minor: int, language: str, *, usd: bool = False) -> str:
     if usd:
-        return formats.money(minor, unit_code="USD", decimals=2, language=language)
-    return formats.money(
+        return l10n.money(minor, unit_code="USD", decimals=2, language=language)
+    return l10n.money(
         minor, unit_code=order.unit.code, decimals=order.unit.decimals, language=language
     )
 
@@ -149,7 +149,7 @@ def _details(order: Order, language: str) -> list[Row]:
         rows.append(
             Row(
                 _("Session"),
-                formats.moment(session.starts_at, zone=session.timezone, language=language),  # type: ignore[union-attr]
+                l10n.moment(session.starts_at, zone=session.timezone, language=language),  # type: ignore[union-attr]
             )
         )
     return rows
@@ -176,7 +176,7 @@ def _sale_document(order: Order, kind: str, language: str) -> Document:
         paid_at = order.paid_at or order.created_at
         state, label = "paid", pgettext("document state", "Paid")
         detail = _("Paid on %(date)s by %(method)s.") % {
-            "date": formats.day(paid_at, language=language),
+            "date": l10n.day(paid_at, language=language),
             "method": _paid_with(order),
         }
         if order.payment_reference:
@@ -203,7 +203,7 @@ def _sale_document(order: Order, kind: str, language: str) -> Document:
         kind=kind,
         title=_("Receipt") if kind == "receipt" else _("Invoice"),
         number=doc.number,  # type: ignore[union-attr]
-        issued=formats.day(doc.issued_at, language=language),  # type: ignore[union-attr]
+        issued=l10n.day(doc.issued_at, language=language),  # type: ignore[union-attr]
         seller=seller(),
         billed_to=_billed_to(order),
         details=tuple(details),
@@ -238,7 +238,7 @@ def _credit_note(order: Order, language: str) -> Document:
         kind="credit-note",
         title=_("Credit note"),
         number=_credit_note_number(order),
-        issued=formats.day(at, language=language),
+        issued=l10n.day(at, language=language),
         seller=seller(),
         billed_to=_billed_to(order),
         details=tuple(details),

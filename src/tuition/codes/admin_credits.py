@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
@@ -36,6 +36,7 @@ from tuition.core.admin_support import (
     actor_of,
 )
 from tuition.core.amounts import format_amount, parse_amount
+from tuition.core.display import money, usd, when
 from tuition.core.errors import DomainError
 from tuition.core.errors import ValidationError as DomainValidationError
 from tuition.ledger import services as ledger
@@ -78,16 +79,16 @@ class _ScopeFields(forms.Form):
     scope_activities = forms.ModelMultipleChoiceField(
         queryset=Activity.objects.all(),
         required=False,
-        label="Chosen activities",
+        label="Activities",
         widget=FilteredSelectMultiple("activities", is_stacked=False),
-        help_text="Used when the scope is not all activities.",
+        help_text="The activities it pays for (when not all of them).",
     )
     scope_groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.all(),
         required=False,
-        label="Chosen groups",
+        label="Groups",
         widget=FilteredSelectMultiple("groups", is_stacked=False),
-        help_text="Used when the scope is not all groups.",
+        help_text="The groups it pays for (when not all of them).",
     )
 
 
@@ -101,12 +102,16 @@ class CreditAddForm(ServiceForm, _ScopeFields):
 
     owner_email = forms.EmailField(
         required=False,
-        label="Owner email",
-        help_text="Instead of an account: the credit goes to this person's personal account.",
+        label="Owner (a person)",
+        help_text="Instead of a training account: the credit goes to this person's own account.",
     )
-    redeemable_value = forms.CharField(help_text="A decimal string in the unit, e.g. 150.00.")
+    redeemable_value = forms.CharField(
+        help_text="What learners can redeem, in the unit: 150.00 for USD, 3 for tokens."
+    )
     purchase_price = forms.CharField(
-        required=False, help_text="USD paid for it; the difference is the discount."
+        required=False,
+        label="Purchase price (USD)",
+        help_text="What the buyer paid; the difference from the value is their discount.",
     )
     code = forms.CharField(
         required=False,
@@ -128,16 +133,36 @@ class CreditAddForm(ServiceForm, _ScopeFields):
             "scope_kind",
             "scope_all",
         ]
+        widgets = {"scope_kind": forms.RadioSelect, "status": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "account" in self.fields:
             self.fields["account"].required = False
+            self.fields["account"].label = "Owner (a training account)"
             self.fields["account"].queryset = TrainingAccount.objects.order_by("name")
         if "unit" in self.fields:
             self.fields["unit"].queryset = Unit.objects.filter(is_active=True)
+            self.fields["unit"].label = "Counted in"
+            self.fields["unit"].help_text = "USD (training credits) or a token type."
         if "expires_at" in self.fields:
+            self.fields["expires_at"].label = "Expires"
             self.fields["expires_at"].help_text = "Leave blank for a credit that never expires."
+        if "scope_kind" in self.fields:
+            self.fields["scope_kind"].label = "Activity or group"
+            self.fields["scope_kind"].help_text = (
+                "What the credit pays for. This cannot change after it is created; which "
+                "activities or groups can."
+            )
+        if "scope_all" in self.fields:
+            self.fields["scope_all"].label = "All of them"
+        if "external_id" in self.fields:
+            self.fields["external_id"].label = "External ID"
+            self.fields[
+                "external_id"
+            ].help_text = "Optional: the ID in another system, e.g. the payment processor's."
+        if "notes" in self.fields:
+            self.fields["notes"].widget.attrs["rows"] = 3
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -185,7 +210,9 @@ class CreditAddForm(ServiceForm, _ScopeFields):
 class CreditChangeForm(ServiceForm, _ScopeFields):
     """One credit at a time; its scope kind, unit, value and account are fixed."""
 
-    purchase_price = forms.CharField(required=False, help_text="USD paid for it.")
+    purchase_price = forms.CharField(
+        required=False, label="Purchase price (USD)", help_text="What the buyer paid."
+    )
     error_fields = _ERROR_FIELDS
 
     class Meta:
@@ -194,6 +221,12 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        labels = {"expires_at": "Expires", "external_id": "External ID", "scope_all": "All of them"}
+        for name, label in labels.items():
+            if name in self.fields:
+                self.fields[name].label = label
+        if "notes" in self.fields:
+            self.fields["notes"].widget.attrs["rows"] = 3
         lot = self.instance
         name = "scope_activities" if lot.scope_kind == Lot.ScopeKind.ACTIVITY else "scope_groups"
         self.initial[name] = lot.scope_item_ids()
@@ -291,7 +324,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         "scope_column",
         "owner_column",
         "remaining_column",
-        "expires_at",
+        "expires_column",
         "status_column",
     ]
     list_display_links = ["code_column"]
@@ -344,21 +377,27 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
-        return super().changelist_view(request, {"title": "Credits", **(extra_context or {})})
+        return super().changelist_view(
+            request, {"title": "Training credits", **(extra_context or {})}
+        )
 
-    @admin.display(description="code")
+    @admin.display(description="redemption code")
     def code_column(self, obj: Lot) -> str:
-        return shown_code(_request.get(), code_of(obj))
+        return format_html('<span class="code">{}</span>', shown_code(_request.get(), code_of(obj)))
 
     @admin.display(description="redeemable value", ordering="redeemable_value")
     def value_column(self, obj: Lot) -> str:
-        return f"{obj.unit.format(obj.redeemable_value)} {obj.unit.code}"
+        return money(obj.redeemable_value, obj.unit)
 
     @admin.display(description="remaining", ordering="remaining")
     def remaining_column(self, obj: Lot) -> str:
-        return f"{obj.unit.format(obj.remaining)} {obj.unit.code}"
+        return money(obj.remaining, obj.unit)
 
-    @admin.display(description="scope")
+    @admin.display(description="expires", ordering="expires_at")
+    def expires_column(self, obj: Lot) -> str:
+        return when(obj.expires_at, empty="Never")
+
+    @admin.display(description="activity or group")
     def scope_column(self, obj: Lot) -> str:
         noun = "activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "groups"
         if obj.scope_all:
@@ -369,15 +408,16 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         singular = "activity" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "group"
         return f"{count} chosen {singular if count == 1 else noun}"
 
-    @admin.display(description="owner / account", ordering="account__name")
+    @admin.display(description="owner", ordering="account__name")
     def owner_column(self, obj: Lot) -> str:
         return obj.account.name
 
     @admin.display(description="status", ordering="status")
     def status_column(self, obj: Lot) -> str:
         if obj.is_expired_at(clock.now()):
-            return "Expired"
-        return obj.get_status_display()
+            return format_html('<span class="tag warn">{}</span>', "Expired")
+        css = "ok" if obj.status == Lot.Status.ACTIVE else ""
+        return format_html('<span class="tag {}">{}</span>', css, obj.get_status_display())
 
     # --- forms ----------------------------------------------------------------------------
 
@@ -388,31 +428,30 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
+            # The order of the Intellum page: Activity or Group first ... Notes last.
             return [
                 (
                     None,
                     {
                         "fields": [
-                            "account",
-                            "owner_email",
+                            "scope_kind",
+                            "scope_all",
+                            "scope_activities",
+                            "scope_groups",
                             "unit",
                             "redeemable_value",
+                            "remaining_note",
                             "purchase_price",
                             "external_id",
+                            "account",
+                            "owner_email",
                             "expires_at",
+                            "code",
                             "status",
                             "notes",
                         ]
                     },
                 ),
-                (
-                    "Scope",
-                    {
-                        "fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"],
-                        "description": "The kind (activities or groups) cannot change later.",
-                    },
-                ),
-                ("Code", {"fields": ["code"]}),
             ]
         scope_list = (
             "scope_activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "scope_groups"
@@ -422,42 +461,38 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                 None,
                 {
                     "fields": [
-                        "code_display",
-                        "account",
-                        "unit",
+                        "scope_kind_display",
+                        "scope_all",
+                        scope_list,
                         "redeemable_value_display",
                         "remaining_display",
                         "purchase_price",
                         "external_id",
+                        "owner_display",
                         "expires_at",
+                        "code_display",
                         "status",
                         "notes",
-                        "source",
-                        "created_at",
-                        "created_by",
-                        "adjust_link",
                     ]
                 },
             ),
-            ("Scope", {"fields": ["scope_kind", "scope_all", scope_list]}),
-            ("Change history", {"fields": ["change_history"]}),
+            ("Issued", {"fields": ["source", "created", "created_by", "adjust_link"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         if obj is None:
-            return []
+            return ["remaining_note"]
         fixed = [
             "code_display",
-            "account",
+            "owner_display",
             "unit",
             "redeemable_value_display",
             "remaining_display",
-            "scope_kind",
+            "scope_kind_display",
             "source",
-            "created_at",
+            "created",
             "created_by",
             "adjust_link",
-            "change_history",
         ]
         if not self.has_change_permission(request, obj):
             return [
@@ -473,6 +508,16 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             ]
         return fixed
 
+    @admin.display(description="activity or group")
+    def scope_kind_display(self, obj: Lot) -> str:
+        kind = "Activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "Groups"
+        return f"{kind} (cannot change)"
+
+    @admin.display(description="owner")
+    def owner_display(self, obj: Lot) -> str:
+        url = reverse("admin:accounts_trainingaccount_change", args=[obj.account_id])
+        return format_html('<a href="{}">{}</a>', url, obj.account.name)
+
     @admin.display(description="redemption code")
     def code_display(self, obj: Lot) -> str:
         return shown_code(_request.get(), code_of(obj))
@@ -485,11 +530,17 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
     def remaining_display(self, obj: Lot) -> str:
         return self.remaining_column(obj)
 
-    @admin.display(description="purchase price")
+    @admin.display(description="purchase price (USD)")
     def purchase_price(self, obj: Lot) -> str:
-        if obj.purchase_price is None:
-            return "—"
-        return f"{format_amount(obj.purchase_price, decimals=2)} USD"
+        return usd(obj.purchase_price) if obj.purchase_price is not None else "—"
+
+    @admin.display(description="remaining amount")
+    def remaining_note(self, obj: Lot | None = None) -> str:
+        return "Worked out by Tuition: the redeemable value, less what has been redeemed."
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Lot) -> str:
+        return when(obj.created_at)
 
     @admin.display(description="chosen activities")
     def scope_activities(self, obj: Lot) -> str:
@@ -506,10 +557,10 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         if not self.has_change_permission(_request.get(), obj):
             return "—"
         url = reverse("admin:ledger_lot_adjust", args=[obj.pk])
-        return format_html('<a class="button" href="{}">Adjust the remaining value…</a>', url)
+        return format_html('<a class="button small" href="{}">Adjust the remaining value…</a>', url)
 
-    @admin.display(description="changes")
-    def change_history(self, obj: Lot) -> str:
+    def change_history_rows(self, obj: Lot) -> list[dict[str, str]]:
+        """Newest first: when, who, why and what changed (old → new) for one credit."""
         records = list(
             obj.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
         )
@@ -526,20 +577,28 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                 else (newer.history_change_reason or "")
             )
             rows.append(
-                (
-                    newer.history_date.strftime("%Y-%m-%d %H:%M:%S"),
-                    who,
-                    newer.history_change_reason or "",
-                    what,
-                )
+                {
+                    "when": when(newer.history_date),
+                    "who": who,
+                    "reason": newer.history_change_reason or "",
+                    "what": what,
+                }
             )
-        if not rows:
-            return "—"
-        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
-        return format_html(
-            '<table class="credit-history"><thead><tr><th>when</th><th>who</th><th>reason</th>'
-            "<th>changes</th></tr></thead><tbody>{}</tbody></table>",
-            body,
+        return rows
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        lot = self.get_object(request, object_id)
+        rows = self.change_history_rows(lot) if lot is not None else []
+        return super().change_view(
+            request,
+            object_id,
+            form_url,
+            {"change_history_rows": rows, "title": "Training credit", **(extra_context or {})},
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        return super().add_view(
+            request, form_url, {"title": "New training credit", **(extra_context or {})}
         )
 
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
@@ -547,7 +606,9 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         text = getattr(form, "code_text", None)
         if text and can_see_codes(request.user):
             self.message_user(
-                request, f"Credit created. Its redemption code is {text}", messages.SUCCESS
+                request,
+                f"Training credit created. Its redemption code is {text}",
+                messages.SUCCESS,
             )
         return super().response_add(request, obj, post_url_continue)
 
@@ -567,7 +628,8 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        self.message_user(request, f"{count} credit(s) {done}.", messages.SUCCESS)
+        noun = "training credit" if count == 1 else "training credits"
+        self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
 
     @admin.action(description="Deactivate selected credits", permissions=["change"])
     def deactivate_credits(self, request, queryset):  # type: ignore[no-untyped-def]
@@ -591,8 +653,8 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
     def get_deleted_objects(self, objs, request):  # type: ignore[no-untyped-def]
         # Deleting a credit voids it; nothing cascades (its transfers and entries stay).
         lines = [
-            f"Credit {shown_code(request, code_of(lot))} of {lot.account.name}: "
-            f"{lot.unit.format(lot.remaining)} {lot.unit.code} remaining will be voided"
+            f"Training credit {shown_code(request, code_of(lot))} of {lot.account.name}: "
+            f"{money(lot.remaining, lot.unit)} remaining will be voided"
             for lot in objs
         ]
         perms_needed = set() if self.has_delete_permission(request) else {"credit"}
@@ -646,7 +708,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     "amount" if exc.details.get("field") == "amount" else None, exc.message
                 )
             else:
-                self.message_user(request, "The credit was adjusted.", messages.SUCCESS)
+                self.message_user(request, "The training credit was adjusted.", messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:ledger_lot_change", args=[lot.pk]))
         context = {
             **self.admin_site.each_context(request),

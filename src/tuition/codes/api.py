@@ -278,6 +278,7 @@ class CreditHistoryView(ApiView):
         "external_id",
         "purchase_price",
         "scope_all",
+        "scope_item_list",
         "redeemable_value",
     ]
 

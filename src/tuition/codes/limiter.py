@@ -10,10 +10,11 @@ failures never lock anyone else out of the account's codes.
 
 Counters live in the database (one row per key) and change only by single conditional UPDATE
 statements (and an INSERT ... ON CONFLICT DO NOTHING for a first failure), so concurrent
-failures are all counted, on every web process. Per learner and per IP an entry is counted
-before the code is checked (`reserve`), then confirmed (`settle_failure`) or given back
-(`release`), so parallel guesses cannot overrun the limit. See
-docs/decisions/0006-attempt-limits.md.
+failures are all counted, on every web process. A code entry first reads whether its keys are
+locked out (`ensure_not_locked`); a successful entry writes nothing. A failed look-up is
+counted after it failed (`count_failure`): the conditional UPDATE takes one of the key's
+remaining attempts, so of fifty parallel wrong guesses exactly the limit answer with their
+refusal and the rest with `too_many_attempts`. See docs/decisions/0006-attempt-limits.md.
 """
 
 import math
@@ -78,14 +79,9 @@ def ensure_not_locked(keys: Iterable[Key], *, at: datetime | None = None) -> Non
         raise TooManyAttemptsError(retry_after=max(1, math.ceil((until - at).total_seconds())))
 
 
-def reserve(keys: Iterable[Key], *, at: datetime | None = None) -> None:
-    """Count a code entry against each key BEFORE the code is checked.
-
-    Counting first is what keeps parallel guesses within the limit: each entry takes one of the
-    key's remaining attempts with a conditional UPDATE, so fifty simultaneous guesses cannot all
-    see "nine failures so far". The caller gives the attempt back with `release` when the entry
-    turns out valid, or confirms it with `settle_failure`. Must run outside any transaction, so
-    the count is committed before the code is looked at.
+def _take_attempt(keys: Iterable[Key], *, at: datetime | None = None) -> None:
+    """Take one of each key's remaining attempts, all or none, with conditional UPDATEs, so
+    fifty simultaneous failures cannot all see "nine failures so far".
 
     Raises:
         TooManyAttemptsError: a key is locked out, or has no attempt left in its window.
@@ -119,8 +115,19 @@ def reserve(keys: Iterable[Key], *, at: datetime | None = None) -> None:
         raise TooManyAttemptsError(retry_after=5)
 
 
-def settle_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
-    """Confirm reserved attempts as failures: keys that reached their limit are locked out."""
+def count_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
+    """Count one failed look-up against each key, locking out those that reach their limit.
+    Runs in short transactions of its own (the checkout that failed has rolled back).
+
+    Raises:
+        TooManyAttemptsError: a key was already at its limit (a parallel guess past it).
+    """
+    _take_attempt(keys, at=at)
+    _lock_out_at_limit(keys, at=at)
+
+
+def _lock_out_at_limit(keys: Iterable[Key], *, at: datetime | None = None) -> None:
+    """Lock out the keys whose failures reached their limit."""
     keys = list(keys)
     if not keys:
         return
@@ -135,17 +142,6 @@ def settle_failure(keys: Iterable[Key], *, at: datetime | None = None) -> None:
                 key=key,
                 failures__gte=config[scope],
             ).update(locked_until=locked_until, failures=0, window_started_at=at)
-
-
-def release(keys: Iterable[Key]) -> None:
-    """Give back reserved attempts of an entry that was not a failed code."""
-    keys = list(keys)
-    if not keys:
-        return
-    match = Q(pk__in=[])
-    for scope, key in keys:
-        match |= Q(scope=scope, key=key)
-    AttemptCounter.objects.filter(match, failures__gt=0).update(failures=F("failures") - 1)
 
 
 def clear(keys: Iterable[Key]) -> None:

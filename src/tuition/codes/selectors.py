@@ -22,27 +22,6 @@ def find_code(raw: object) -> RedemptionCode | None:
     )
 
 
-def wallet_of_code(raw: object) -> tuple[int, int] | None:
-    """(account id, unit id) of the wallet a credit or pool/member code spends from, or None
-    (unknown code, or a coupon). A light read, for taking the right lock before the code is
-    read again in full under it.
-
-    Raises:
-        ValidationError: input that can never be a code.
-    """
-    digest = crypto.digest(text.normalize_code(raw))
-    row = (
-        RedemptionCode.objects.filter(digest=digest)
-        .exclude(kind=RedemptionCode.Kind.COUPON)
-        .values_list("account_id", "unit_id", "lot__account_id", "lot__unit_id")
-        .first()
-    )
-    if row is None:
-        return None
-    account_id, unit_id, lot_account_id, lot_unit_id = row
-    return (lot_account_id, lot_unit_id) if lot_account_id else (account_id, unit_id)
-
-
 def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped-def]
     """Staff see every code; an account's owners see its codes; a member sees their own code."""
     if user is None or not user.is_authenticated:

@@ -267,8 +267,9 @@ def update_credit(
             LotScopeItem.objects.filter(lot=lot).delete()
             if not scope.all:
                 LotScopeItem.objects.bulk_create([LotScopeItem(lot=lot, item_id=i) for i in items])
-            if "scope_all" not in fields:
-                fields.append("scope_all")  # a history row for the changed list
+        chosen = [] if scope.all else items
+        if lot.scope_item_list != chosen:  # recorded in the change history, old -> new
+            lot.scope_item_list, fields = chosen, [*fields, "scope_item_list"]
     if fields:
         lot._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]
         lot.save(update_fields=fields)

@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("tuition.api.urls")),
     path("reports/", include("tuition.reports.urls")),
+    path("", include("tuition.ops.urls")),
     path("", include("tuition.portal.urls")),
 ]

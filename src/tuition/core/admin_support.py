@@ -135,3 +135,74 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadableAmountsMixin:
+    """Amounts and times as people read them on the staff pages ("$200.00", "3 TT",
+    "1 Dec 2026, 14:05 UTC"), never minor units.
+
+    `money_fields` maps an integer amount field to the attribute holding its unit (None: USD).
+    Each gets a display `<field>_money` for `list_display`, and read-only pages show it in the
+    field's place. `time_fields` likewise get `<field>_when`, in the provider's zone.
+    """
+
+    money_fields: dict[str, str | None] = {}
+    time_fields: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        base, _, suffix = name.rpartition("_")
+        cls = type(self)
+        if suffix == "money" and base in cls.money_fields:
+            return _money_display(self, base, cls.money_fields[base])
+        if suffix == "when" and base in cls.time_fields:
+            return _time_display(self, base)
+        raise AttributeError(name)
+
+    def get_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fields = list(super().get_fields(request, obj))  # type: ignore[misc]
+        if obj is not None and not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            return [self._readable(name) for name in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        names = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return [self._readable(name) for name in names]
+
+    def _readable(self, name: Any) -> Any:
+        if isinstance(name, str) and name in type(self).money_fields:
+            return f"{name}_money"
+        if isinstance(name, str) and name in type(self).time_fields:
+            return f"{name}_when"
+        return name
+
+
+def _label(model_admin: Any, name: str) -> str:
+    try:
+        return str(model_admin.model._meta.get_field(name).verbose_name)
+    except Exception:
+        return name.replace("_", " ")
+
+
+def _money_display(model_admin: Any, name: str, unit_attr: str | None) -> Any:
+    from operator import attrgetter
+
+    from .display import money
+
+    def show(obj: Any) -> str:
+        unit = attrgetter(unit_attr)(obj) if unit_attr else None
+        return money(getattr(obj, name), unit)
+
+    show.short_description = _label(model_admin, name)  # type: ignore[attr-defined]
+    show.admin_order_field = name  # type: ignore[attr-defined]
+    return show
+
+
+def _time_display(model_admin: Any, name: str) -> Any:
+    from .display import when
+
+    def show(obj: Any) -> str:
+        return when(getattr(obj, name))
+
+    show.short_description = _label(model_admin, name)  # type: ignore[attr-defined]
+    show.admin_order_field = name  # type: ignore[attr-defined]
+    return show

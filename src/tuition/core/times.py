@@ -31,7 +31,7 @@ def _spell_day(moment: datetime, *, short: bool, language: str | None) -> str:
     from babel.dates import format_date
     from django.utils import translation
 
-    from .formats import locale_name
+    from .l10n import locale_name
 
     code = (language or translation.get_language() or "en").split("-")[0]
     full, brief = _DAY_PATTERNS.get(code, ("full", "medium"))

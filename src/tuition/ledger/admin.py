@@ -3,7 +3,13 @@ everywhere). Credits (lots) are managed in the discounts area, see codes/admin_c
 
 from django.contrib import admin
 
-from tuition.core.admin_support import HistoryAdmin, ReadOnlyAdmin, ServiceForm, ServiceModelAdmin
+from tuition.core.admin_support import (
+    HistoryAdmin,
+    ReadableAmountsMixin,
+    ReadOnlyAdmin,
+    ServiceForm,
+    ServiceModelAdmin,
+)
 
 from .models import Entry, Transfer, Unit
 from .services import create_token_type, update_token_type
@@ -63,8 +69,14 @@ class EntryInline(admin.TabularInline):
     model = Entry
     extra = 0
     can_delete = False
-    fields = ["lot", "system_account", "amount"]
+    fields = ["lot", "system_account", "amount_money"]
     readonly_fields = fields
+
+    @admin.display(description="amount")
+    def amount_money(self, obj: Entry) -> str:
+        from tuition.core.display import money
+
+        return money(obj.amount, obj.transfer.unit)
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
@@ -74,31 +86,35 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdmin):
+class TransferAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "kind",
         "account",
-        "unit",
-        "amount_display",
-        "created_at",
+        "amount_money",
+        "created_at_when",
         "actor",
         "reason",
     ]
+    money_fields = {"amount": "unit"}
+    time_fields = ("created_at",)
     list_filter = ["kind", "unit"]
     search_fields = ["account__name", "actor", "reason"]
     list_select_related = ["account", "unit"]
     date_hierarchy = "created_at"
     inlines = [EntryInline]
 
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, obj: Transfer) -> str:
-        return f"{obj.unit.format(obj.amount)} {obj.unit.code}"
+    def lookup_allowed(self, lookup, value, request=None):  # type: ignore[no-untyped-def]
+        # The staff home links to "redeemed since" lists.
+        return lookup in ("created_at__gte", "created_at__lt") or super().lookup_allowed(
+            lookup, value, request
+        )
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "transfer", "lot", "system_account", "amount"]
+class EntryAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+    list_display = ["id", "transfer", "lot", "system_account", "amount_money"]
+    money_fields = {"amount": "transfer.unit"}
     list_filter = ["system_account", "transfer__kind"]
-    list_select_related = ["transfer", "lot"]
+    list_select_related = ["transfer", "transfer__unit", "lot"]
     search_fields = ["=transfer__id", "=lot__id"]

@@ -37,6 +37,7 @@ class Unit(models.Model):
     USD = "USD"
 
     class Meta:
+        verbose_name = "token type"
         ordering = ["-is_builtin", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(decimals__lte=6), name="unit_decimals_at_most_6")
@@ -102,6 +103,9 @@ class Lot(models.Model):
         max_length=16, choices=ScopeKind.choices, default=ScopeKind.ACTIVITY
     )
     scope_all = models.BooleanField(default=True)
+    # The chosen items (sorted ids) as the change history records them (rule 4: old -> new
+    # lists); `scope_items` rows are what checkout matches against, written with it.
+    scope_item_list = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ADMIN)
     created_at = models.DateTimeField(db_index=True)
     created_by = models.CharField(max_length=200, blank=True, default="")
@@ -109,6 +113,7 @@ class Lot(models.Model):
     history = HistoricalRecords(excluded_fields=["remaining"])
 
     class Meta:
+        verbose_name = "training credit"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -131,7 +136,7 @@ class Lot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Lot {self.pk}"
+        return f"Training credit {self.pk}"
 
     @property
     def is_deleted(self) -> bool:
@@ -198,6 +203,7 @@ class Transfer(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = "ledger transfer"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "created_at"], name="transfer_account_time")]
         constraints = [
@@ -230,7 +236,8 @@ class Entry(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "entries"
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
         constraints = [
             models.CheckConstraint(
                 condition=(Q(lot__isnull=False) & Q(system_account__isnull=True))

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db.models import Count, F
 from django.utils.translation import gettext
 
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.metrics import count_redeemed_on_commit
 from tuition.core.transactions import use_case
 
 from .errors import AlreadyReversedError, InsufficientBalanceError
@@ -90,6 +91,7 @@ def issue_credit(
         notes=notes or "",
         scope_kind=scope_kind,
         scope_all=scope_all,
+        scope_item_list=[] if scope_all else items,
         source=source,
         created_at=at,
         created_by=actor,
@@ -122,12 +124,14 @@ def debit(
     spend_cap_left: int | None = None,
     reason: str = "",
     metadata: dict | None = None,
+    wallet_locked: bool = False,
 ) -> Transfer:
     """Spend `amount` from the account's usable lots in `unit`, soonest-expiring first.
 
     Usable means active, not deleted, not expired at this instant and, given an item, scoped to
     it; `lot_ids` narrows the lots further (a code that points at one lot). One payment may span
-    several lots; there are no partial payments.
+    several lots; there are no partial payments. `wallet_locked`: the caller's transaction
+    already holds this wallet's lock (a checkout takes it first), so it is not taken again.
 
     Raises:
         InsufficientBalanceError: the usable lots do not cover the amount (nothing is written).
@@ -135,7 +139,10 @@ def debit(
     """
     if not 0 < amount <= MAX_MINOR:
         raise amount_error("amount", "not_positive")
-    lock_wallet(account_id, unit.pk)
+    if wallet_locked:
+        assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
+    else:
+        lock_wallet(account_id, unit.pk)
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
@@ -143,6 +150,7 @@ def debit(
     allocations = allocate(amount, lots.values_list("id", "remaining"))
     for allocation in allocations:
         _take_from_lot(allocation.lot_id, allocation.amount)
+    count_redeemed_on_commit(unit_code=unit.code, decimals=unit.decimals, amount=amount)
     return _append_transfer(
         kind=Transfer.Kind.REDEEM,
         account_id=account_id,
@@ -618,10 +626,13 @@ def _append_transfer(
         unique_key=unique_key,
         metadata=metadata or {},
     )
-    Entry.objects.bulk_create(
+    entries = Entry.objects.bulk_create(
         [Entry(transfer=transfer, lot_id=lot_id, amount=a) for lot_id, a in legs if a]
         + [Entry(transfer=transfer, system_account=s, amount=a) for s, a in system_legs if a]
     )
+    # The rows just written, for a caller that needs them (the lots a redemption spent) without
+    # reading them back.
+    transfer.written_entries = entries  # type: ignore[attr-defined]
     return transfer
 
 

@@ -53,22 +53,29 @@ def no_spend_after_expiry() -> list[str]:
     A lot's expiry may be moved later, into the past included (rule 8): what counts is the
     expiry its change history held at the moment the money moved, not today's. Only redemptions
     on lots whose expiry now lies before them are candidates, so the history is read for few.
+    A version recorded at the very instant of the redemption may have come just before or just
+    after it; the redemption stands when any such version allowed it.
     """
-    versions_then = Lot.history.model.objects.filter(
-        id=OuterRef("lot_id"), history_date__lte=OuterRef("transfer__created_at")
-    ).order_by("-history_date", "-history_id")
-    known_then = Exists(versions_then)
-    expiry_then = Subquery(versions_then.values("expires_at")[:1])
+    booked_at = OuterRef("transfer__created_at")
+    versions = Lot.history.model.objects.filter(id=OuterRef("lot_id"))
+    allowed = Q(expires_at__isnull=True) | Q(expires_at__gt=booked_at)
+    before = versions.filter(history_date__lt=booked_at).order_by("-history_date", "-history_id")
     bad = (
         Entry.objects.filter(
             transfer__kind=Transfer.Kind.REDEEM,
             lot__expires_at__isnull=False,
             transfer__created_at__gte=F("lot__expires_at"),
         )
-        .annotate(known_then=known_then, expiry_then=expiry_then)
+        .annotate(
+            same_instant_allowed=Exists(versions.filter(allowed, history_date=booked_at)),
+            known_before=Exists(before),
+            expiry_before=Subquery(before.values("expires_at")[:1]),
+        )
+        .filter(same_instant_allowed=False)
         .filter(
-            Q(known_then=False)  # no history to consult: today's expiry is all there is
-            | Q(expiry_then__isnull=False, transfer__created_at__gte=F("expiry_then"))
+            # nothing known from before: the versions of that instant, or today's expiry, forbid
+            Q(known_before=False)
+            | Q(expiry_before__isnull=False, transfer__created_at__gte=F("expiry_before"))
         )
         .values_list("transfer_id", "lot_id")[:SAMPLE]
     )

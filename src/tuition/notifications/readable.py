@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tuition.core import formats
+from tuition.core import l10n
 from tuition.core.times import spelled_span
 
 _AMOUNTS = ("amount", "remaining", "available", "threshold", "refund_amount")
@@ -23,7 +23,7 @@ def _money(value: Any, unit: str, language: str) -> str:
         return f"{value} {unit}".strip()
     decimals = max(0, -int(number.as_tuple().exponent))  # type: ignore[operator]
     minor = int(number.scaleb(decimals))
-    return formats.money(minor, unit_code=unit or "", decimals=decimals, language=language)
+    return l10n.money(minor, unit_code=unit or "", decimals=decimals, language=language)
 
 
 def _moment(value: Any, zone: str, language: str) -> str:
@@ -31,7 +31,7 @@ def _moment(value: Any, zone: str, language: str) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return formats.moment(moment, zone=zone, language=language)
+    return l10n.moment(moment, zone=zone, language=language)
 
 
 def _session(session: dict[str, Any], language: str) -> str:

@@ -20,9 +20,11 @@ from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
-from tuition.core import formats
+from tuition.core import l10n
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import DomainError
+from tuition.core.http import client_ip
+from tuition.core.observability import note_outcome
 from tuition.ledger.models import Unit
 from tuition.ledger.selectors import get_balances
 
@@ -32,10 +34,6 @@ from . import services as portal
 
 def _actor(request: HttpRequest) -> str:
     return f"user:{request.user.email}"  # type: ignore[union-attr]
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _error_status(error: DomainError) -> int:
@@ -135,12 +133,13 @@ def checkout_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 learner_email=request.user.email,
                 payment=_payment(form),  # type: ignore[union-attr]
                 actor=_actor(request),
-                ip=_ip(request),
+                ip=client_ip(request),
                 **_item_ids(kind, pk, session_id),
             )
         except DomainError as error:
             form.add_error(_error_field(error), error.message)
             status = _error_status(error)
+            note_outcome(request, error.code)
         else:
             return redirect("portal:order", number=result.order.number)
     else:
@@ -185,7 +184,7 @@ def checkout_quote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 learner_email=request.user.email,
                 payment=_payment(form),  # type: ignore[union-attr]
                 actor=_actor(request),
-                ip=_ip(request),
+                ip=client_ip(request),
                 **_item_ids(kind, pk, _session_param(request.POST.get("session"))),
             )
         except DomainError as error:
@@ -450,11 +449,11 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def _month_label(month: date) -> str:
     """ "Dec 26", "Dez. 26", "dic 26": the reader's month names."""
-    return format_date(month, "MMM yy", locale=formats.locale_name())
+    return format_date(month, "MMM yy", locale=l10n.locale_name())
 
 
 def _number(unit: Unit, minor: int) -> str:
-    return formats.number(minor, decimals=unit.decimals)
+    return l10n.number(minor, decimals=unit.decimals)
 
 
 def _unit_choices() -> list[tuple[str, str]]:

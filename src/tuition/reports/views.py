@@ -6,6 +6,7 @@ column move is a submit button whose value names the move, answered by a redirec
 new state. Saving and deleting definitions are POST forms.
 """
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,12 +33,104 @@ FILTER_LABELS = {
     "from": "From",
     "to": "To",
     "at": "As of",
-    "account": "Account ID",
+    "account": "Training account",
     "unit": "Unit",
     "status": "Status",
     "kind": "Kind",
-    "item": "Item (activity:ID or group:ID)",
+    "item": "Activity or group",
 }
+KIND_LABELS = {"text": "text", "date": "date", "amount": "amount", "int": "number"}
+ITEM_PREFIXES = {"activity": "Activity: ", "group": "Group: "}
+
+
+@dataclass(frozen=True)
+class ShownColumn:
+    key: str
+    label: str
+    kind_label: str
+
+
+def _shown(column: Any) -> ShownColumn:
+    return ShownColumn(column.key, column.label, KIND_LABELS.get(column.kind, column.kind))
+
+
+def _status_words() -> dict[str, str]:
+    from tuition.checkout.models import Order
+    from tuition.ledger.models import Transfer
+
+    words = {"active": "Active", "inactive": "Inactive", "expired": "Expired"}
+    words["deleted"] = "Deleted"
+    words.update({str(k): str(v) for k, v in Order.Status.choices})
+    words.update({str(k): str(v) for k, v in Transfer.Kind.choices})
+    return words
+
+
+def _resolve_names(filters: dict[str, str]) -> dict[str, str]:
+    """Accounts and items are picked by name; the definition keeps their ids."""
+    from tuition.accounts.models import TrainingAccount
+    from tuition.catalog.models import Activity, Group
+
+    account = filters.get("account", "")
+    if account and not account.isdigit():
+        found = TrainingAccount.objects.filter(name__iexact=account).order_by("pk").first()
+        if found is not None:
+            filters["account"] = str(found.pk)
+    item = filters.get("item", "")
+    for kind, model in (("activity", Activity), ("group", Group)):
+        prefix = ITEM_PREFIXES[kind]
+        if item.lower().startswith(prefix.lower()):
+            title = item[len(prefix) :].strip()
+            found_item = model.objects.filter(title__iexact=title).order_by("pk").first()
+            if found_item is not None:
+                filters["item"] = f"{kind}:{found_item.pk}"
+    return filters
+
+
+def _shown_value(name: str, value: str) -> str:
+    """A filter's value as the picker shows it: a name, never an id."""
+    from tuition.accounts.models import TrainingAccount
+    from tuition.catalog.models import Activity, Group
+
+    if name == "account" and value.isdigit():
+        account = TrainingAccount.objects.filter(pk=int(value)).first()
+        return account.name if account else value
+    if name == "item" and ":" in value:
+        kind, _, pk = value.partition(":")
+        model = {"activity": Activity, "group": Group}.get(kind)
+        if model is not None and pk.isdigit():
+            item = model.objects.filter(pk=int(pk)).first()
+            if item is not None:
+                return f"{ITEM_PREFIXES[kind]}{item.title}"
+    return value
+
+
+def _options(name: str) -> list[str]:
+    from tuition.accounts.models import TrainingAccount
+    from tuition.catalog.models import Activity, Group
+
+    if name == "account":
+        return list(TrainingAccount.objects.order_by("name").values_list("name", flat=True)[:500])
+    if name == "item":
+        return [
+            *(
+                f"Activity: {t}"
+                for t in Activity.objects.order_by("title").values_list("title", flat=True)[:500]
+            ),
+            *(
+                f"Group: {t}"
+                for t in Group.objects.order_by("title").values_list("title", flat=True)[:500]
+            ),
+        ]
+    return []
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A report page inside the staff area (its header, navigation and look)."""
+    from django.contrib import admin
+
+    return render(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
 def _state(request: HttpRequest) -> tuple[str, list[str], dict[str, str]]:
@@ -50,7 +143,7 @@ def _state(request: HttpRequest) -> tuple[str, list[str], dict[str, str]]:
     if not columns and "columns" not in params:
         columns = list(report.default_columns)
     filters = {name: params.get(name, "").strip() for name in report.filters}
-    return report_type, columns, {k: v for k, v in filters.items() if v}
+    return report_type, columns, _resolve_names({k: v for k, v in filters.items() if v})
 
 
 def _url(report_type: str, columns: list[str], filters: dict[str, str], **extra: str) -> str:
@@ -95,7 +188,7 @@ def builder(request: HttpRequest) -> HttpResponse:
 
     error: DomainError | None = None
     rows: list[list[str]] | None = None
-    chosen = [report.column(c) for c in columns if c in {x.key for x in report.columns}]
+    chosen = [_shown(report.column(c)) for c in columns if c in {x.key for x in report.columns}]
     download = request.GET.get("download")
     try:
         if download or "preview" in request.GET:
@@ -122,14 +215,17 @@ def builder(request: HttpRequest) -> HttpResponse:
         "reports": listed_reports(),
         "report": report,
         "chosen": chosen,
-        "available": [c for c in report.columns if c.key not in columns],
+        "available": [_shown(c) for c in report.columns if c.key not in columns],
         "columns": columns,
         "filters": [
             {
                 "name": n,
                 "label": FILTER_LABELS[n],
                 "value": filters.get(n, ""),
+                "shown": _shown_value(n, filters.get(n, "")),
                 "choices": _filter_choices(report, n),
+                "options": _options(n),
+                "placeholder": "Type a name" if n == "account" else "Type a title",
                 "kind": "date" if n in ("from", "to", "at") else "text",
             }
             for n in report.filters
@@ -142,16 +238,17 @@ def builder(request: HttpRequest) -> HttpResponse:
         ],
         "exports": ReportExport.objects.all()[:10],
     }
-    return render(request, "reports/builder.html", context, status=400 if error else 200)
+    return _page(request, "reports/builder.html", context, status=400 if error else 200)
 
 
-def _filter_choices(report: Any, name: str) -> list[str]:
+def _filter_choices(report: Any, name: str) -> list[tuple[str, str]]:
+    words = _status_words()
     if name == "status":
-        return list(report.statuses)
+        return [(s, words.get(s, s.replace("_", " ").capitalize())) for s in report.statuses]
     if name == "kind":
-        return list(report.kinds)
+        return [(k, words.get(k, k.capitalize())) for k in report.kinds]
     if name == "unit":
-        return list(Unit.objects.values_list("code", flat=True))
+        return [(u.code, f"{u.code} · {u.name}") for u in Unit.objects.all()]
     return []
 
 
@@ -190,7 +287,7 @@ def export_status(request: HttpRequest, export_id: int) -> HttpResponse:
     export = ReportExport.objects.filter(pk=export_id).first()
     if export is None:
         raise Http404
-    return render(request, "reports/export.html", {"export": export})
+    return _page(request, "reports/export.html", {"export": export})
 
 
 @staff_member_required

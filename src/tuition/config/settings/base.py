@@ -16,7 +16,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The staff area: its templates first, then Django's admin serving the staff site.
+    "tuition.staff",
+    "tuition.staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,9 +45,12 @@ INSTALLED_APPS = [
     "tuition.reports",
     "tuition.api",
     "tuition.portal",
+    "tuition.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id, the one log line and the metrics see every answer.
+    "tuition.ops.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "tuition.api.middleware.ApiErrorEnvelopeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -143,8 +148,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
 ACCOUNT_LOGOUT_ON_GET = False
+# Login and sign-up rate limits key on the real client IP behind trusted proxies; staff land on
+# the staff home after signing in.
+ACCOUNT_ADAPTER = "tuition.core.auth_adapter.AccountAdapter"
 
 LANGUAGE_CODE = "en-us"
+# Dates and times with their zone on every page that prints one without a format.
+FORMAT_MODULE_PATH = ["tuition.core.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -255,6 +265,15 @@ TUITION = {
     "PERIODIC_INTERVALS": env.dict("TUITION_PERIODIC_INTERVALS", cast={"value": int}, default={}),
     # How long an Idempotency-Key claim holds before a retry takes over a dead request.
     "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
+    # Reverse proxies whose X-Forwarded-For (and X-Request-ID) are believed: IPs or CIDRs.
+    "TRUSTED_PROXIES": env.list("TUITION_TRUSTED_PROXIES", default=[]),
+    # /metrics answers only with `Authorization: Bearer <token>`; empty turns it off (404).
+    "METRICS_TOKEN": env.str("TUITION_METRICS_TOKEN", default=""),
+    # Readiness (/health/ready) thresholds; see docs/operations.md.
+    "WORKER_HEARTBEAT_SECONDS": env.float("TUITION_WORKER_HEARTBEAT_SECONDS", default=10.0),
+    "READY_HEARTBEAT_SECONDS": env.float("TUITION_READY_HEARTBEAT_SECONDS", default=60.0),
+    "READY_QUEUE_LAG_SECONDS": env.float("TUITION_READY_QUEUE_LAG_SECONDS", default=300.0),
+    "READY_MAX_DEAD_DELIVERIES": env.int("TUITION_READY_MAX_DEAD_DELIVERIES", default=10),
 }
 
 # --- Documents and languages (receipts, invoices, credit notes; translations) -------------
@@ -283,9 +302,19 @@ MIDDLEWARE.insert(
 )
 # --- end of documents and languages -------------------------------------------------------
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
-}
+from tuition.core.observability import logging_config  # noqa: E402
+
+# JSON lines in production (prod.py), readable text in development; every line has request_id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"), fmt=LOG_FORMAT)
+
+# Error reporting: set SENTRY_DSN to switch it on (tuition.core.error_reporting says what is sent).
+if env.str("SENTRY_DSN", default=""):
+    from tuition.core.error_reporting import init_error_reporting
+
+    init_error_reporting(
+        dsn=env.str("SENTRY_DSN"),
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -24,6 +24,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_tuition_{_run}"}
 
+# The suite logs at WARNING like before; tests that read logs attach their own handler.
+from tuition.core.observability import logging_config  # noqa: E402
+
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="WARNING"), fmt="text")
+
 # Webhook tests deliver to a receiver on loopback, which production refuses (SSRF guard).
 from .base import TUITION  # noqa: E402
 

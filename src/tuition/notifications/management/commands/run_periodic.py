@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from tuition.notifications import periodic
+from tuition.ops import services as heartbeats
+from tuition.ops.models import Heartbeat
 
 
 class Command(BaseCommand):
@@ -34,9 +36,17 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        try:
+            self._run(options, tick_seconds, lambda: running)
+        finally:
+            if not options["once"]:  # a cron-driven --once leaves its beat to age out
+                heartbeats.forget()
+
+    def _run(self, options, tick_seconds, running):  # type: ignore[no-untyped-def]
         ticks = 0
-        while running:
+        while running():
             started = periodic.tick()
+            heartbeats.beat(role=Heartbeat.Role.PERIODIC)
             if started and options["verbosity"] > 0:
                 self.stdout.write(f"Enqueued: {', '.join(started)}")
             ticks += 1
@@ -47,5 +57,5 @@ class Command(BaseCommand):
             # Like a request boundary: drop connections that broke or outlived CONN_MAX_AGE.
             close_old_connections()
             deadline = time.monotonic() + tick_seconds
-            while running and time.monotonic() < deadline:
+            while running() and time.monotonic() < deadline:
                 time.sleep(min(0.5, tick_seconds))

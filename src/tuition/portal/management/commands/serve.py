@@ -65,7 +65,7 @@ class Command(BaseCommand):
             []
             if options["no_worker"]
             else [
-                [python, "-m", "tuition", "db_worker"],
+                [python, "-m", "tuition", "worker"],
                 [python, "-m", "tuition", "run_periodic"],
             ]
         )

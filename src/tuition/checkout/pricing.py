@@ -1,0 +1,346 @@
+"""What a checkout would charge and how it would be paid, decided from what is read (no writes):
+the item, its session, the learner's registrations, the code or coupon and its account."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+
+from tuition.accounts.models import Membership, TrainingAccount, User
+from tuition.catalog.models import Activity, Group, Session
+from tuition.catalog.selectors import Item, price_in_unit
+from tuition.codes.errors import (
+    CodeExpiredError,
+    CodeInactiveError,
+    CodeNotFoundError,
+    NotEligibleError,
+    NotInScopeError,
+    NotPricedInUnitError,
+    OneCodeOnlyError,
+)
+from tuition.codes.models import Coupon, CouponUse, RedemptionCode, ScopeKind
+from tuition.codes.selectors import find_code
+from tuition.core import clock
+from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.features import pay_by_tokens
+from tuition.ledger.errors import InsufficientBalanceError
+from tuition.ledger.models import Lot, Unit
+from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
+
+from .errors import (
+    AlreadyRegisteredError,
+    SessionFullError,
+    SessionRequiredError,
+    SessionStartedError,
+)
+from .models import (
+    ItemKind,
+    Order,
+    Registration,
+)
+
+
+@dataclass(frozen=True)
+class PaymentChoice:
+    """How the learner pays. `method` "code": a credit, token, member or coupon code;
+    "card": a card (via `provider`), optionally with a coupon. `extra_codes` is any further
+    code the caller received (always refused: one code per checkout)."""
+
+    method: str
+    code: str | None = None
+    coupon: str | None = None
+    provider: str = "sandbox"
+    card_number: str | None = None
+    extra_codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Quote:
+    item_kind: str
+    item_id: int
+    title: str
+    list_price: int  # USD cents
+    unit: Unit
+    price: int  # in unit
+    discount: int
+    payable: int
+    method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        usd = Unit.objects.get(code=Unit.USD) if self.unit.code != Unit.USD else self.unit
+        return {
+            "item": {"kind": self.item_kind, "id": str(self.item_id), "title": self.title},
+            "list_price": {"amount": usd.format(self.list_price), "unit": Unit.USD},
+            "price": {"amount": self.unit.format(self.price), "unit": self.unit.code},
+            "discount": {"amount": self.unit.format(self.discount), "unit": self.unit.code},
+            "payable": {"amount": self.unit.format(self.payable), "unit": self.unit.code},
+            "method": self.method,
+        }
+
+
+@dataclass
+class Plan:
+    learner: User
+    item: Item
+    session: Session | None
+    unit: Unit
+    price: int
+    discount: int
+    payable: int
+    method: str
+    code: RedemptionCode | None = None
+    coupon: Coupon | None = None
+    account_id: int | None = None
+    account_name: str = ""
+    lot_ids: list[int] | None = None
+
+
+def plan_purchase(
+    *,
+    learner: User,
+    activity_id: int | None,
+    group_id: int | None,
+    session_id: int | None,
+    payment: PaymentChoice,
+) -> Plan:
+    """Check what a checkout needs, except the lots (`ensure_covered`), and work out what it
+    costs; writes nothing."""
+    at = clock.now()
+    if payment.method not in ("code", "card"):
+        raise ValidationError(
+            "payment.method must be 'code' or 'card'.", details={"field": "payment.method"}
+        )
+    if (
+        payment.extra_codes
+        or (payment.method == "code" and payment.coupon)
+        or (payment.method == "card" and payment.code)
+    ):
+        raise OneCodeOnlyError()
+    if payment.method == "code" and not payment.code:
+        raise ValidationError("Enter a code.", details={"field": "payment.code"})
+    item = _item(activity_id, group_id)
+    session = _session(item, session_id, at)
+    _ensure_not_registered(learner, item)
+
+    entered = payment.code if payment.method == "code" else payment.coupon
+    if not entered:
+        usd = Unit.objects.get(code=Unit.USD)
+        return Plan(
+            learner, item, session, usd, item.list_price, 0, item.list_price, Order.Method.CARD
+        )
+    code = find_code(entered)
+    if code is None:
+        raise CodeNotFoundError()
+    if code.kind == RedemptionCode.Kind.COUPON:
+        return _coupon_plan(code, learner=learner, item=item, session=session, at=at)
+    if payment.method == "card":
+        raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
+    return _code_plan(code, learner=learner, item=item, session=session, at=at)
+
+
+def _ensure_not_registered(learner: User, item: Item) -> None:
+    """Rule 16: no second live registration for an item, nor for an activity a group holds.
+
+    Raises:
+        AlreadyRegisteredError: the learner holds one (named, when it came with a group or is
+            one of the group's activities).
+    """
+    live = Registration.objects.filter(
+        learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE]
+    )
+    if item.kind == ItemKind.ACTIVITY:
+        held = live.filter(activity_id=item.pk).select_related("part_of__group").first()
+        if held is not None and held.part_of is not None:
+            raise AlreadyRegisteredError(
+                f"You are already registered for this activity with {held.part_of.group.title}."
+            )
+    else:
+        held = live.filter(group_id=item.pk).first()
+        if held is None:
+            held = live.filter(activity__groups=item.pk).select_related("activity").first()
+            if held is not None:
+                raise AlreadyRegisteredError(
+                    f"You are already registered for {held.activity.title}, part of this group."
+                )
+    if held is not None:
+        raise AlreadyRegisteredError()
+
+
+def _item(activity_id: int | None, group_id: int | None) -> Item:
+    if (activity_id is None) == (group_id is None):
+        raise ValidationError("Choose one activity or one group.", details={"field": "item"})
+    if activity_id is not None:
+        activity = Activity.objects.filter(pk=activity_id, is_published=True).first()
+        if activity is None:
+            raise NotFoundError("No such activity.")
+        return Item(ItemKind.ACTIVITY, activity)
+    group = Group.objects.filter(pk=group_id, is_published=True).first()
+    if group is None:
+        raise NotFoundError("No such group.")
+    return Item(ItemKind.GROUP, group)
+
+
+def _session(item: Item, session_id: int | None, at: datetime) -> Session | None:
+    if item.kind != ItemKind.ACTIVITY or not item.obj.is_dated:  # type: ignore[union-attr]
+        if session_id is not None:
+            raise ValidationError(
+                "This item has no sessions to choose.", details={"field": "session"}
+            )
+        return None
+    if session_id is None:
+        raise SessionRequiredError()
+    session = Session.objects.filter(pk=session_id, activity_id=item.pk, is_cancelled=False).first()
+    if session is None:
+        raise NotFoundError("No such session.", details={"field": "session"})
+    check_bookable(session, at)
+    return session
+
+
+def check_bookable(session: Session, at: datetime) -> None:
+    if session.starts_at <= at:
+        raise SessionStartedError()
+    if session.booked >= session.capacity:
+        raise SessionFullError()
+
+
+def _coupon_plan(
+    code: RedemptionCode, *, learner: User, item: Item, session: Session | None, at: datetime
+) -> Plan:
+    coupon = code.coupon
+    assert coupon is not None
+    if (
+        code.is_deleted
+        or coupon.deleted_at
+        or code.status != RedemptionCode.Status.ACTIVE
+        or coupon.status != Coupon.Status.ACTIVE
+    ):
+        raise CodeInactiveError()
+    if coupon.valid_from and coupon.valid_from > at:
+        raise CodeInactiveError("This coupon is not valid yet.")
+    if coupon.valid_until and coupon.valid_until <= at:
+        raise CodeExpiredError()
+    if coupon.max_uses is not None and coupon.uses >= coupon.max_uses:
+        raise CodeInactiveError("This coupon has been used up.")
+    if (
+        coupon.once_per_learner
+        and CouponUse.objects.filter(coupon=coupon, learner=learner).exists()
+    ):
+        raise NotEligibleError("You have already used this coupon.")
+    if not _coupon_covers(coupon, item):
+        raise NotInScopeError()
+    price = item.list_price
+    if coupon.percent_off_bp is not None:
+        discount = (price * coupon.percent_off_bp + 5000) // 10000
+    else:
+        discount = min(coupon.amount_off or 0, price)
+    payable = price - discount
+    usd = Unit.objects.get(code=Unit.USD)
+    method = Order.Method.COUPON if payable == 0 else Order.Method.CARD
+    return Plan(learner, item, session, usd, price, discount, payable, method, coupon=coupon)
+
+
+def _coupon_covers(coupon: Coupon, item: Item) -> bool:
+    if coupon.scope_kind not in (ScopeKind.ANY, item.kind):
+        return False
+    return (
+        coupon.scope_all or coupon.scope_items.filter(item_kind=item.kind, item_id=item.pk).exists()
+    )
+
+
+def _code_plan(
+    code: RedemptionCode,
+    *,
+    learner: User,
+    item: Item,
+    session: Session | None,
+    at: datetime,
+) -> Plan:
+    """What a credit, token or member code would pay, from what does not change under the
+    wallet's lock (the code, its account, the learner's membership, the price); the lots
+    themselves are checked by `ensure_covered`, under the lock."""
+    lot = code.lot
+    account_id = lot.account_id if lot is not None else code.account_id
+    if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
+        raise CodeInactiveError()
+    account = TrainingAccount.objects.get(pk=account_id)
+    is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
+    if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
+        raise NotEligibleError()
+    if code.kind == RedemptionCode.Kind.MEMBER and (code.member_id != learner.pk or not is_member):
+        raise NotEligibleError()
+    unit = lot.unit if lot is not None else code.unit
+    assert unit is not None
+    if unit.code != Unit.USD and not pay_by_tokens():
+        raise NotPricedInUnitError("Paying by tokens is not offered.")
+    price = price_in_unit(item, unit)
+    if price is None:
+        raise NotPricedInUnitError()
+    method = Order.Method.TRAINING_CREDIT if unit.code == Unit.USD else Order.Method.TOKENS
+    return Plan(
+        learner,
+        item,
+        session,
+        unit,
+        price,
+        0,
+        price,
+        method,
+        code=code,
+        account_id=account_id,
+        account_name=account.name,
+        lot_ids=[lot.pk] if lot is not None else None,
+    )
+
+
+def ensure_covered(plan: Plan, at: datetime) -> None:
+    """Whether the code's lots can pay the plan now (rules 11, 13, 21): checkout calls it under
+    the wallet's lock, where the lots cannot change; a quote without it.
+
+    Raises:
+        CodeInactiveError, CodeExpiredError: the code's own lot is inactive, deleted or expired
+            (or every live lot of a pool code has expired).
+        NotInScopeError: no lot the code may spend covers the item.
+        InsufficientBalanceError: what it may spend does not cover the price.
+    """
+    code, unit, account_id = plan.code, plan.unit, plan.account_id
+    if code is None or code.kind == RedemptionCode.Kind.COUPON:
+        return
+    lot = code.lot
+    ref = ItemRef(plan.item.kind, plan.item.pk)
+    if lot is not None:
+        lot.refresh_from_db()
+        if lot.is_deleted or lot.status != Lot.Status.ACTIVE:
+            raise CodeInactiveError()
+        if lot.is_expired_at(at):
+            raise CodeExpiredError()
+        if not lot_covers(lot, ref):
+            raise NotInScopeError()
+        available = lot.remaining
+    else:
+        # One query tells the three outcomes apart: nothing live (expired or empty), nothing
+        # live for this item, or how much the item may spend.
+        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        pool = Lot.objects.filter(
+            account_id=account_id,
+            unit=unit,
+            status=Lot.Status.ACTIVE,
+            deleted_at__isnull=True,
+            remaining__gt=0,
+        ).aggregate(
+            live=Count("id", filter=unexpired),
+            expired=Count("id", filter=~unexpired),
+            in_scope=Sum("remaining", filter=unexpired & in_scope_of(ref)),
+        )
+        if not pool["live"]:
+            if pool["expired"]:
+                raise CodeExpiredError()
+            raise InsufficientBalanceError()
+        if not pool["in_scope"]:
+            raise NotInScopeError()
+        available = pool["in_scope"]
+    if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
+        code.refresh_from_db(fields=["spent"])
+        available = min(available, code.cap - code.spent)
+    if plan.payable > available:
+        raise InsufficientBalanceError()
