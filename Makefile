@@ -14,7 +14,7 @@ MESSAGES_SCOPE := --ignore='reports/*' --ignore='api/*' --ignore='staff/*' --ign
 	--ignore='*/templates/admin/*' --ignore='*/templates/simple_history/*' \
 	--ignore='*/migrations/*' --ignore='*/static/*'
 
-.PHONY: messages compile-messages install run test test-sqlite test-postgres bench bench-checkout bench-http bench-expiry \
+.PHONY: messages compile-messages install run test test-sqlite test-postgres fuzz-api bench bench-checkout bench-http bench-expiry \
 	bench-reports soak lint clean
 
 install: $(VENV)/.installed
@@ -41,6 +41,17 @@ test-postgres: install
 		echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL), and CI=true requires it." >&2; exit 1; \
 	else \
 		echo "== PostgreSQL not reachable at $(TEST_DATABASE_URL): SQLite run only (set TEST_DATABASE_URL) =="; \
+	fi
+
+# The long Schemathesis run (every check, every operation) on SQLite, then PostgreSQL when
+# reachable; `make test` runs the same with few examples. FUZZ_API_EXAMPLES, FUZZ_API_SEED to tune.
+FUZZ_API_EXAMPLES ?= 30
+fuzz-api: install
+	@echo "== API fuzz on SQLite ($(FUZZ_API_EXAMPLES) examples per operation) =="
+	FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) $(VENV)/bin/pytest tests/api/test_schema_fuzz.py -s -q
+	@if $(VENV)/bin/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(TEST_DATABASE_URL)" 2>/dev/null; then \
+		echo "== API fuzz on PostgreSQL =="; \
+		DATABASE_URL="$(TEST_DATABASE_URL)" FUZZ_API_EXAMPLES=$(FUZZ_API_EXAMPLES) $(VENV)/bin/pytest tests/api/test_schema_fuzz.py -s -q; \
 	fi
 
 bench: install

@@ -337,7 +337,9 @@ def _base_env(database_url: str, smtp_port: int, home: Path) -> dict[str, str]:
         "TUITION_DATA_DIR": str(home / "data"),
         "CACHE_URL": "locmemcache://",
         "LOG_LEVEL": "ERROR",
-        "TUITION_DELIVERY_LEASE_SECONDS": "3",
+        # Long enough that a live worker slowed by a loaded machine is not taken for a dead one
+        # (its mail would then go out twice without any kill); short enough to recover quickly.
+        "TUITION_DELIVERY_LEASE_SECONDS": "6",
         "TUITION_DELIVERY_BACKOFF_SECONDS": "1",
         "TUITION_DELIVERY_MAX_ATTEMPTS": "100",
         "TUITION_PERIODIC_TICK_SECONDS": "1",

@@ -110,10 +110,13 @@ def test_balances_per_unit_with_lots(api):
     # then
     assert response.status_code == 200
     usd, tokens = response.json()
-    assert usd["unit"] == "USD" and usd["available"] == "350.00"
+    assert usd["unit"] == "USD" and usd["available"] == {"amount": "350.00", "unit": "USD"}
     assert [lot["id"] for lot in usd["lots"]] == [str(soon.pk), str(later.pk)]
-    assert usd["lots"][0]["remaining"] == "100.00" and usd["lots"][0]["expires_at"]
-    assert tokens["unit"] == "TT" and tokens["available"] == "3"
+    assert (
+        usd["lots"][0]["remaining"] == {"amount": "100.00", "unit": "USD"}
+        and usd["lots"][0]["expires_at"]
+    )
+    assert tokens["unit"] == "TT" and tokens["available"] == {"amount": "3", "unit": "TT"}
 
 
 def test_units_list_create_and_retrieve(api):
@@ -133,9 +136,11 @@ def test_transactions_with_entries(api):
     lot = issue(account, 5000)
     response = api.get(f"transactions?account={account.pk}")
     [transfer] = response.json()["results"]
-    assert transfer["kind"] == "issue" and transfer["amount"] == "50.00"
+    assert transfer["kind"] == "issue" and transfer["amount"] == {"amount": "50.00", "unit": "USD"}
     assert transfer["unit"] == "USD" and transfer["account"] == str(account.pk)
-    assert {(e["lot"], e["system_account"], e["amount"]) for e in transfer["entries"]} == {
+    assert {
+        (e["lot"], e["system_account"], e["amount"]["amount"]) for e in transfer["entries"]
+    } == {
         (str(lot.pk), None, "50.00"),
         (None, "issuance", "-50.00"),
     }

@@ -84,8 +84,10 @@ def test_member_code_with_a_cap_and_custom_text(api, owner_of):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["member"] == "ana@acme.test" and body["cap"] == "250.00"
-    assert body["spent"] == "0.00" and body["code"] == "ANA-TRAINING-2027"
+    assert body["member"] == "ana@acme.test" and body["cap"] == {"amount": "250.00", "unit": "USD"}
+    assert (
+        body["spent"] == {"amount": "0.00", "unit": "USD"} and body["code"] == "ANA-TRAINING-2027"
+    )
     assert RedemptionCode.objects.get(pk=body["id"]).cap == 25000
     # the same text again is taken
     again = api.post(
@@ -240,7 +242,10 @@ def test_coupon_crud(api):
 
 def test_a_fixed_amount_coupon(api):
     response = api.post("coupons", {"name": "Fifty off", "amount_off": "50.00"})
-    assert response.status_code == 201 and response.json()["amount_off"] == "50.00"
+    assert response.status_code == 201 and response.json()["amount_off"] == {
+        "amount": "50.00",
+        "unit": "USD",
+    }
     assert Coupon.objects.get().amount_off == 5000
 
 
@@ -324,14 +329,17 @@ def test_create_and_edit_an_activity_with_token_prices(api, tokens):
     assert response.status_code == 201, response.json()
     body = response.json()
     activity = Activity.objects.get(pk=body["id"])
-    assert activity.price == 30000 and body["price"] == "300.00"
+    assert activity.price == 30000 and body["price"] == {"amount": "300.00", "unit": "USD"}
     assert body["token_prices"] == [{"unit": "TT", "amount": "3"}]
     assert TokenPrice.objects.get().amount == 3 and body["is_dated"] is False
     # edit
     response = api.patch(
         f"activities/{activity.pk}", {"price": "250", "token_prices": [], "is_published": False}
     )
-    assert response.status_code == 200 and response.json()["price"] == "250.00"
+    assert response.status_code == 200 and response.json()["price"] == {
+        "amount": "250.00",
+        "unit": "USD",
+    }
     assert not TokenPrice.objects.exists() and not Activity.objects.get().is_published
     assert api.get(f"activities/{activity.pk}").json()["title"] == "Cloud Fundamentals"
     assert error_code(api.patch(f"activities/{MISSING}", {"title": "x"})) == "not_found"
@@ -392,7 +400,10 @@ def test_groups(api, tokens):
     )
     assert response.status_code == 201, response.json()
     body = response.json()
-    assert body["activities"] == [str(a.pk), str(b.pk)] and body["price"] == "800.00"
+    assert body["activities"] == [str(a.pk), str(b.pk)] and body["price"] == {
+        "amount": "800.00",
+        "unit": "USD",
+    }
     group = Group.objects.get()
     response = api.patch(f"groups/{group.pk}", {"activities": [str(a.pk)]})
     assert response.json()["activities"] == [str(a.pk)]
@@ -493,7 +504,8 @@ def test_usage_by_team_member(api, session_api, owner_of):
     assert response.status_code == 200
     rows = response.json()["results"]
     assert [
-        (r["email"], r["unit"], r["spent"], r["redemptions"], r["is_member"]) for r in rows
+        (r["email"], r["unit"], r["spent"]["amount"], r["redemptions"], r["is_member"])
+        for r in rows
     ] == [("ana@acme.test", "USD", "500.00", 2, True), ("bo@acme.test", "USD", "200.00", 1, False)]
     assert bo.pk and api.get(f"accounts/{account.pk}/usage?unit=TT").json()["count"] == 0
     future = (clock.now() + timedelta(days=1)).isoformat().replace("+00:00", "Z")

@@ -30,12 +30,15 @@ def test_create_a_credit_shows_its_code_once_and_issues_value(api):
         notes="Q4 deal",
         scope={"kind": "activity", "all": True},
     )
-    assert body["remaining"] == "500.00" and body["purchase_price"] == "450.00"
+    assert body["remaining"] == {"amount": "500.00", "unit": "USD"} and body["purchase_price"] == {
+        "amount": "450.00",
+        "unit": "USD",
+    }
     assert len(body["code"].replace("-", "")) >= 16 and body["source"] == "api"
     lot = Lot.objects.get(pk=body["id"])
     assert lot.remaining == 50000 and lot.external_id == "pi_123"
     assert Transfer.objects.filter(kind="issue", account=account).count() == 1
-    assert api.get(f"credits/{lot.pk}").json()["remaining"] == "500.00"
+    assert api.get(f"credits/{lot.pk}").json()["remaining"] == {"amount": "500.00", "unit": "USD"}
 
 
 def test_a_credit_for_an_owner_email_goes_to_a_personal_account(api):
@@ -98,6 +101,9 @@ def test_edit_bulk_history_and_delete(api):
     assert api.patch(f"credits/{a}", {"remaining": "1"}).status_code == 400
     history = api.get(f"credits/{a}/history").json()
     assert ["active", "inactive"] in [h["changes"].get("status") for h in history]
+    edit = next(h for h in history if h["changes"].get("status"))
+    assert edit["actor"].startswith("api-key:") and edit["actor_kind"] == "api-key"
+    assert edit["actor"] in edit["description"]
     # bulk
     response = api.post("credits/bulk", {"action": "activate", "ids": [a, b]})
     assert response.json() == {"action": "activate", "count": 2}
@@ -167,8 +173,11 @@ def test_quote_then_checkout_with_a_credit_code(api, course):
     lot = Lot.objects.get()
     assert lot.remaining == 5000
     order_id = body["order"]["id"]
-    assert api.get(f"orders/{order_id}").json()["charged"] == "300.00"
-    assert api.get(f"orders/{order_id}/invoice").json()["amount"] == "300.00"
+    assert api.get(f"orders/{order_id}").json()["charged"] == {"amount": "300.00", "unit": "USD"}
+    assert api.get(f"orders/{order_id}/invoice").json()["amount"] == {
+        "amount": "300.00",
+        "unit": "USD",
+    }
     assert api.get(f"orders/{order_id}/receipt").status_code == 200
     assert api.get("registrations?learner=ana@acme.test").json()["count"] == 1
     # a second purchase is refused, and nothing is charged

@@ -1,12 +1,21 @@
 """REST endpoints of training accounts: accounts, members, balances."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import account_for, visible_accounts, visible_object
-from tuition.api.base import AmountOut, ApiView, IdOut, errors, page_of
+from tuition.api.base import (
+    ApiView,
+    IdOut,
+    MoneyOut,
+    PageQuery,
+    apply_ordering,
+    errors,
+    money,
+    ordering,
+    page_of,
+)
 from tuition.api.fields import (
     AwareDateTimeField,
     StrictBooleanField,
@@ -16,7 +25,6 @@ from tuition.api.fields import (
 )
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.api.selectors import usage_by_member
-from tuition.core.amounts import format_amount
 from tuition.ledger.selectors import get_balances
 
 from . import services
@@ -45,19 +53,25 @@ class AccountOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class AccountQuery(PageQuery):
+    external_id = StrictCharField(
+        max_length=200, required=False, help_text="Only the account with this external ID."
+    )
+    ordering = ordering("name", "created_at", default="name")
+
+
 class AccountListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = {"POST"}
+    queries = {"GET": AccountQuery}
 
     @extend_schema(
         operation_id="accounts_list",
-        parameters=[OpenApiParameter("external_id", str)],
-        responses={200: page_of(AccountOut, "AccountPage"), **errors()},
+        responses={200: page_of(AccountOut, "AccountPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        accounts = visible_accounts(self.caller()).order_by("name", "id")
-        external_id = request.query_params.get("external_id")
-        if external_id is not None:
+        accounts = apply_ordering(visible_accounts(self.caller()), self.query["ordering"])
+        if (external_id := self.query.get("external_id")) is not None:
             accounts = accounts.filter(external_id=external_id)
         return self.paginated(accounts, AccountOut)
 
@@ -108,6 +122,7 @@ class MemberOut(serializers.Serializer):
 
 class MemberListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
+    queries = {"GET": PageQuery}
 
     @extend_schema(
         operation_id="accounts_members_list",
@@ -121,7 +136,7 @@ class MemberListView(ApiView):
     @extend_schema(
         operation_id="accounts_members_create",
         request=MemberIn,
-        responses={201: MemberOut, **errors(404)},
+        responses={201: MemberOut, **errors(404, 409)},
     )
     def post(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
@@ -159,16 +174,16 @@ class MemberDetailView(ApiView):
 
 class LotBalanceOut(serializers.Serializer):
     id = IdOut()
-    remaining = AmountOut()
-    redeemable_value = AmountOut()
+    remaining = MoneyOut()
+    redeemable_value = MoneyOut()
     expires_at = serializers.DateTimeField(allow_null=True)
     status = serializers.CharField()
 
 
 class BalanceOut(serializers.Serializer):
     unit = serializers.CharField(source="unit.code")
-    available = AmountOut()
-    inactive = AmountOut()
+    available = MoneyOut()
+    inactive = MoneyOut()
     lots = LotBalanceOut(many=True)
 
 
@@ -199,47 +214,33 @@ class UsageOut(serializers.Serializer):
     def get_is_member(self, row: dict) -> bool:
         return row["learner_id"] in self.context["members"]
 
-    def get_spent(self, row: dict) -> str:
-        return format_amount(row["spent"] or 0, decimals=row["unit__decimals"])
+    @extend_schema_field(MoneyOut())
+    def get_spent(self, row: dict) -> dict[str, str]:
+        unit = type("U", (), {"code": row["unit__code"], "decimals": row["unit__decimals"]})
+        return money(row["spent"] or 0, unit)
+
+
+class UsageQuery(PageQuery):
+    unit = StrictCharField(max_length=16, required=False, help_text="Only this unit's code.")
+    from_ = AwareDateTimeField(required=False, help_text="From this instant (with offset).")
+    to = AwareDateTimeField(required=False, help_text="Before this instant (with offset).")
 
 
 class UsageView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
+    queries = {"GET": UsageQuery}
 
     @extend_schema(
         operation_id="accounts_usage",
-        parameters=[
-            OpenApiParameter("unit", str),
-            OpenApiParameter(
-                "from",
-                OpenApiTypes.DATETIME,
-                description="From this instant (ISO 8601 with offset).",
-            ),
-            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Before this instant."),
-        ],
         responses={200: page_of(UsageOut, "UsagePage"), **errors(404)},
     )
     def get(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
-        bounds = _UsageFilter(
-            data={k: v for k, v in request.query_params.items() if k in ("from", "to")}
-        )
-        bounds.is_valid(raise_exception=True)
         rows = usage_by_member(
             account_id=account.pk,
-            unit_code=request.query_params.get("unit"),
-            since=bounds.validated_data.get("from"),
-            until=bounds.validated_data.get("to"),
+            unit_code=self.query.get("unit"),
+            since=self.query.get("from"),
+            until=self.query.get("to"),
         )
         members = set(account.memberships.values_list("user_id", flat=True))
         return self.paginated(rows, UsageOut, members=members)
-
-
-class _UsageFilter(serializers.Serializer):
-    from_ = AwareDateTimeField(required=False)
-    to = AwareDateTimeField(required=False)
-
-    def get_fields(self):  # type: ignore[no-untyped-def]
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields

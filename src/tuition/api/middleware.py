@@ -27,6 +27,8 @@ _BY_STATUS = {
     500: ("server_error", "Something went wrong on our side."),
 }
 
+STATUS_CODES = sorted({code for code, _ in _BY_STATUS.values()})
+
 
 def error_response(status: int) -> JsonResponse:
     code, message = _BY_STATUS.get(status, ("error", "The request could not be completed."))

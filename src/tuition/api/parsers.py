@@ -24,6 +24,21 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON may escape a lone UTF-16 surrogate ("\\ud800"); no UTF-8 text can hold one."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def _depth(value: Any, level: int = 0) -> int:
     if level > MAX_DEPTH:
         return level
@@ -57,4 +72,6 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"Malformed JSON: {exc}") from exc
         if _depth(data) > MAX_DEPTH:
             raise ParseError("JSON is nested too deeply.")
+        if _has_lone_surrogate(data):
+            raise ParseError("Malformed JSON: a string holds a lone surrogate (not Unicode text).")
         return data

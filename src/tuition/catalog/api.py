@@ -6,12 +6,22 @@ integrations see everything and are the only ones who write.
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import Caller, parse_id, visible_object
-from tuition.api.base import ApiView, IdOut, errors, page_of
+from tuition.api.base import (
+    ApiView,
+    IdOut,
+    Money,
+    PageQuery,
+    apply_ordering,
+    errors,
+    money,
+    ordering,
+    page_of,
+)
 from tuition.api.fields import (
     AmountField,
     AwareDateTimeField,
@@ -34,13 +44,10 @@ from .models import Activity, Group, Session
 
 
 class TokenPriceIn(StrictSerializer):
-    unit = StrictCharField(max_length=16)
-    amount = AmountField()
+    """A price in a token unit: the same shape as Money."""
 
-
-class TokenPriceOut(serializers.Serializer):
-    unit = serializers.CharField()
-    amount = serializers.CharField()
+    amount = AmountField(help_text="In the unit's precision.")
+    unit = StrictCharField(max_length=16, help_text="A token type's code.")
 
 
 def _token_prices(values: list[dict[str, Any]]) -> dict[Unit, int]:
@@ -83,18 +90,20 @@ class ItemOut(serializers.Serializer):
     external_id = serializers.CharField()
     created_at = serializers.DateTimeField()
 
-    def get_price(self, item: Activity | Group) -> str:
-        return format_amount(item.price, decimals=2)
+    @extend_schema_field(Money(help_text="The USD list price."))
+    def get_price(self, item: Activity | Group) -> dict[str, str]:
+        return {"amount": format_amount(item.price, decimals=2), "unit": Unit.USD}
 
+    @extend_schema_field(Money(many=True, help_text="Prices in token units, by unit code."))
     def get_token_prices(self, item: Activity | Group) -> list[dict[str, str]]:
         prices = sorted(item.token_prices.all(), key=lambda p: p.unit.code)
-        return [{"unit": p.unit.code, "amount": p.unit.format(p.amount)} for p in prices]
+        return [money(p.amount, p.unit) for p in prices]
 
 
 class ItemIn(StrictSerializer):
     title = StrictCharField(max_length=200)
     description = StrictCharField(max_length=20000, required=False, default="", allow_blank=True)
-    price = AmountField(required=False, default="0", help_text="USD list price.")
+    price = AmountField(required=False, default="0", usd=True, help_text="USD list price.")
     token_prices = TokenPriceIn(many=True, required=False, default=list)
     refund_window_days = StrictIntegerField(
         required=False, allow_null=True, default=None, max_value=3650
@@ -107,7 +116,7 @@ class ItemIn(StrictSerializer):
 class ItemPatchIn(StrictSerializer):
     title = StrictCharField(max_length=200, required=False)
     description = StrictCharField(max_length=20000, required=False, allow_blank=True)
-    price = AmountField(required=False)
+    price = AmountField(required=False, usd=True, help_text="USD list price.")
     token_prices = TokenPriceIn(many=True, required=False)
     refund_window_days = StrictIntegerField(required=False, allow_null=True, max_value=3650)
     learner_can_cancel = StrictBooleanField(required=False)
@@ -129,7 +138,7 @@ class ActivityPatchIn(ItemPatchIn):
 
 
 class ActivityOut(ItemOut):
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Activity.Kind.values)
     is_dated = serializers.BooleanField()
 
 
@@ -145,18 +154,29 @@ def _activity_out(activity_id: int) -> dict[str, Any]:
     return ActivityOut(activity).data
 
 
+class ItemQuery(PageQuery):
+    external_id = StrictCharField(max_length=200, required=False)
+    ordering = ordering("title", "created_at", default="title")
+
+
+class ActivityQuery(ItemQuery):
+    kind = serializers.ChoiceField(choices=Activity.Kind.values, required=False)
+
+
 class ActivityListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
+    queries = {"GET": ActivityQuery}
 
     @extend_schema(
         operation_id="activities_list",
-        parameters=[OpenApiParameter("external_id", str)],
-        responses={200: page_of(ActivityOut, "ActivityPage"), **errors()},
+        responses={200: page_of(ActivityOut, "ActivityPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        activities = _activities(self.caller())
-        if (external_id := request.query_params.get("external_id")) is not None:
+        activities = apply_ordering(_activities(self.caller()), self.query["ordering"])
+        if (kind := self.query.get("kind")) is not None:
+            activities = activities.filter(kind=kind)
+        if (external_id := self.query.get("external_id")) is not None:
             activities = activities.filter(external_id=external_id)
         return self.paginated(activities, ActivityOut)
 
@@ -217,6 +237,9 @@ class GroupPatchIn(ItemPatchIn):
 class GroupOut(ItemOut):
     activities = serializers.SerializerMethodField()
 
+    @extend_schema_field(
+        serializers.ListField(child=serializers.CharField(), help_text="Ids of its activities.")
+    )
     def get_activities(self, group: Group) -> list[str]:
         return [str(a.pk) for a in sorted(group.activities.all(), key=lambda a: a.pk)]
 
@@ -243,15 +266,15 @@ def _group_out(group_id: int) -> dict[str, Any]:
 class GroupListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
+    queries = {"GET": ItemQuery}
 
     @extend_schema(
         operation_id="groups_list",
-        parameters=[OpenApiParameter("external_id", str)],
-        responses={200: page_of(GroupOut, "GroupPage"), **errors()},
+        responses={200: page_of(GroupOut, "GroupPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        groups = _groups(self.caller())
-        if (external_id := request.query_params.get("external_id")) is not None:
+        groups = apply_ordering(_groups(self.caller()), self.query["ordering"])
+        if (external_id := self.query.get("external_id")) is not None:
             groups = groups.filter(external_id=external_id)
         return self.paginated(groups, GroupOut)
 
@@ -332,23 +355,28 @@ def _sessions(who: Caller):  # type: ignore[no-untyped-def]
     return sessions.order_by("starts_at", "id")
 
 
+class SessionQuery(PageQuery):
+    activity = StrictCharField(max_length=40, required=False, help_text="Only its sessions.")
+    upcoming = serializers.ChoiceField(
+        choices=["true", "false"], required=False, help_text="`true`: only those not started."
+    )
+    ordering = ordering("starts_at", default="starts_at")
+
+
 class SessionListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
+    queries = {"GET": SessionQuery}
 
     @extend_schema(
         operation_id="sessions_list",
-        parameters=[
-            OpenApiParameter("activity", str),
-            OpenApiParameter("upcoming", bool, description="Only sessions not yet started."),
-        ],
-        responses={200: page_of(SessionOut, "SessionPage"), **errors()},
+        responses={200: page_of(SessionOut, "SessionPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        sessions = _sessions(self.caller())
-        if (activity := request.query_params.get("activity")) is not None:
+        sessions = apply_ordering(_sessions(self.caller()), self.query["ordering"])
+        if (activity := self.query.get("activity")) is not None:
             sessions = sessions.filter(activity_id=parse_id(activity) or 0)
-        if request.query_params.get("upcoming") in ("true", "1"):
+        if self.query.get("upcoming") == "true":
             sessions = sessions.filter(starts_at__gt=clock.now())
         return self.paginated(sessions, SessionOut)
 

@@ -3,9 +3,7 @@ orders with their receipt and invoice, and refills."""
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -15,7 +13,20 @@ from rest_framework.response import Response
 
 from tuition.accounts.models import User
 from tuition.api.access import Caller, account_for, visible_object
-from tuition.api.base import IDEMPOTENCY_HEADER, AmountOut, ApiView, IdOut, errors, page_of
+from tuition.api.base import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED,
+    RETRY_AFTER,
+    ApiView,
+    IdOut,
+    Money,
+    MoneyOut,
+    PageQuery,
+    apply_ordering,
+    errors,
+    ordering,
+    page_of,
+)
 from tuition.api.fields import (
     AmountField,
     IdField,
@@ -26,7 +37,7 @@ from tuition.api.fields import (
 )
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
-from tuition.core.amounts import format_amount, parse_amount
+from tuition.core.amounts import parse_amount
 from tuition.core.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -38,6 +49,58 @@ from tuition.ledger.models import Unit
 from . import services
 from .models import Order, Registration
 
+# Orders (one shape everywhere: checkout answers with the same order as /orders)
+
+
+class _Usd:
+    code = "USD"
+    decimals = 2
+
+
+class UsdOut(MoneyOut):
+    """A USD amount (list prices are always in USD cents)."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        return (serializers.Field.get_attribute(self, instance), _Usd)
+
+
+class OrderOut(serializers.Serializer):
+    id = IdOut()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=Order.Status.values)
+    learner = serializers.EmailField(source="learner.email")
+    account = IdOut(
+        source="account_id", allow_null=True, help_text="The account whose value paid, if any."
+    )
+    item_kind = serializers.CharField()
+    activity = IdOut(source="activity_id", allow_null=True)
+    group = IdOut(source="group_id", allow_null=True)
+    session = IdOut(source="session_id", allow_null=True)
+    title = serializers.CharField()
+    list_price = UsdOut(help_text="The USD list price.")
+    unit = serializers.CharField(source="unit.code", help_text="The unit it was paid in.")
+    price = MoneyOut(help_text="The price in the unit paid.")
+    discount = MoneyOut()
+    charged = MoneyOut()
+    method = serializers.CharField()
+    code_hint = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Null: no code."))
+    def get_code_hint(self, order: Order) -> str | None:
+        return order.code_hint or None
+
+
+class DocumentOut(serializers.Serializer):
+    number = serializers.CharField()
+    order = IdOut(source="order_id")
+    issued_at = serializers.DateTimeField()
+    amount = MoneyOut()
+    unit = serializers.CharField(source="unit.code")
+    list_price = UsdOut()
+
+
 # Quote and checkout
 
 
@@ -46,7 +109,9 @@ class LearnerIn(StrictSerializer):
     name = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
 
 
-class ItemIn(StrictSerializer):
+class CheckoutItemIn(StrictSerializer):
+    """Exactly one of `activity` or `group`."""
+
     activity = IdField(required=False)
     group = IdField(required=False)
 
@@ -74,7 +139,7 @@ class PaymentIn(StrictSerializer):
 
 class CheckoutIn(StrictSerializer):
     learner = LearnerIn(required=False)
-    item = ItemIn()
+    item = CheckoutItemIn()
     session = IdField(required=False, allow_null=True)
     payment = PaymentIn()
 
@@ -134,9 +199,6 @@ def _arguments(view: ApiView, request: Any) -> dict[str, Any]:
     }
 
 
-Money = inline_serializer(
-    "Money", {"amount": serializers.CharField(), "unit": serializers.CharField()}
-)
 QuoteOut = inline_serializer(
     "Quote",
     {
@@ -148,31 +210,17 @@ QuoteOut = inline_serializer(
                 "title": serializers.CharField(),
             },
         ),
-        "list_price": Money,
-        "price": Money,
-        "discount": Money,
-        "payable": Money,
+        "list_price": Money(),
+        "price": Money(),
+        "discount": Money(),
+        "payable": Money(),
         "method": serializers.CharField(),
-    },
-)
-OrderSummaryOut = inline_serializer(
-    "OrderSummary",
-    {
-        "id": serializers.CharField(),
-        "number": serializers.CharField(),
-        "status": serializers.CharField(),
-        "list_price": Money,
-        "price": Money,
-        "discount": Money,
-        "charged": Money,
-        "method": serializers.CharField(),
-        "code_hint": serializers.CharField(allow_null=True),
     },
 )
 CheckoutOut = inline_serializer(
     "CheckoutResult",
     {
-        "order": OrderSummaryOut,
+        "order": OrderOut(),
         "registration": inline_serializer(
             "RegistrationRef", {"id": serializers.CharField(), "status": serializers.CharField()}
         ),
@@ -195,7 +243,26 @@ class QuoteView(ApiView):
     @extend_schema(
         operation_id="checkout_quote",
         request=CheckoutIn,
-        responses={200: QuoteOut, **errors(404, 409, 422, 429)},
+        parameters=[RETRY_AFTER],
+        responses={
+            200: QuoteOut,
+            **errors(
+                404,
+                409,
+                422,
+                429,
+                503,
+                notes={
+                    400: "Also: no learner (API keys), no unit price.",
+                    404: "The activity, group or session does not exist.",
+                    409: "`session_required`, `session_full`, `session_started`, "
+                    "`already_registered`, `idempotency_key_in_progress`.",
+                    422: "`code_not_found`, `code_inactive`, `code_expired`, "
+                    "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
+                    "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
+                },
+            ),
+        },
     )
     def post(self, request):  # type: ignore[no-untyped-def]
         arguments = _arguments(self, request)
@@ -220,13 +287,34 @@ class CheckoutView(ApiView):
     @extend_schema(
         operation_id="checkout_create",
         request=CheckoutIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: CheckoutOut, **errors(404, 409, 422, 429)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            201: CheckoutOut,
+            **errors(
+                404,
+                409,
+                422,
+                429,
+                503,
+                notes={
+                    400: "Also: no learner (API keys), no unit price.",
+                    404: "The activity, group or session does not exist.",
+                    409: "`session_required`, `session_full`, `session_started`, "
+                    "`already_registered`, `idempotency_key_in_progress`.",
+                    422: "`code_not_found`, `code_inactive`, `code_expired`, "
+                    "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
+                    "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
+                },
+            ),
+        },
     )
     @idempotent(around=_counted_code_entry)
     def post(self, request):  # type: ignore[no-untyped-def]
         result = services.checkout(**_arguments(self, request), code_entry=request.around_value)
-        return Response(result.as_dict(), status=status.HTTP_201_CREATED)
+        body = result.as_dict()
+        # One shape of an order in the whole API: the same as GET /orders/{id}.
+        body["order"] = OrderOut(_orders_with_refs().get(pk=result.order.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 # Registrations
@@ -244,20 +332,35 @@ class RegistrationOut(serializers.Serializer):
     id = IdOut()
     learner = serializers.EmailField(source="learner.email")
     order = IdOut(source="order_id")
-    item_kind = serializers.CharField()
-    activity = IdOut(source="activity_id")
-    group = IdOut(source="group_id")
-    status = serializers.CharField()
+    item_kind = serializers.ChoiceField(choices=["activity", "group"])
+    activity = IdOut(source="activity_id", allow_null=True, help_text="Null for a group.")
+    group = IdOut(source="group_id", allow_null=True, help_text="Null for an activity.")
+    status = serializers.ChoiceField(choices=Registration.Status.values)
     refunded = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     cancelled_at = serializers.DateTimeField(allow_null=True)
     bookings = BookingOut(many=True)
-    activities = serializers.SerializerMethodField(
-        help_text="For a group: the activities it registered the learner for (ids)."
-    )
+    activities = serializers.SerializerMethodField()
 
+    @extend_schema_field(
+        serializers.ListField(
+            child=serializers.CharField(),
+            help_text="The activities it registered the learner for (ids): a group's, as "
+            "registered when it was bought, or the one activity.",
+        )
+    )
     def get_activities(self, registration: Registration) -> list[str]:
+        if registration.group_id is None:
+            return [str(registration.activity_id)]
         return [str(part.activity_id) for part in registration.parts.all()]
+
+
+REG_NOTES = {
+    409: "`session_full`, `session_started`, `session_required`, `already_cancelled`, "
+    "`not_cancellable`, `refund_not_allowed`, `already_reversed`, "
+    "`idempotency_key_in_progress`.",
+    422: "`idempotency_key_reused`.",
+}
 
 
 def _learner_filter(who: Caller) -> User | None:
@@ -276,22 +379,25 @@ def _registrations(who: Caller):  # type: ignore[no-untyped-def]
     return registrations.order_by("-created_at", "-id")
 
 
+class RegistrationQuery(PageQuery):
+    learner = StrictCharField(max_length=254, required=False, help_text="Learner email.")
+    status = serializers.ChoiceField(choices=Registration.Status.values, required=False)
+    ordering = ordering("created_at", default="-created_at")
+
+
 class RegistrationListView(ApiView):
     scopes = {"GET": SCOPE_CHECKOUT}
+    queries = {"GET": RegistrationQuery}
 
     @extend_schema(
         operation_id="registrations_list",
-        parameters=[
-            OpenApiParameter("learner", str, description="Learner email."),
-            OpenApiParameter("status", str, enum=Registration.Status.values),
-        ],
-        responses={200: page_of(RegistrationOut, "RegistrationPage"), **errors()},
+        responses={200: page_of(RegistrationOut, "RegistrationPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        registrations = _registrations(self.caller())
-        if (learner := request.query_params.get("learner")) is not None:
+        registrations = apply_ordering(_registrations(self.caller()), self.query["ordering"])
+        if (learner := self.query.get("learner")) is not None:
             registrations = registrations.filter(learner__email__iexact=learner)
-        if (wanted := request.query_params.get("status")) is not None:
+        if (wanted := self.query.get("status")) is not None:
             registrations = registrations.filter(status=wanted)
         return self.paginated(registrations, RegistrationOut)
 
@@ -335,28 +441,42 @@ def _registration_response(registration_id: int) -> Response:
     return Response(RegistrationOut(registration).data)
 
 
+def _to_session(view: ApiView, request: Any, registration_id: Any, move: Any) -> Response:
+    """Book (`book_session`) or move to (`reschedule_booking`) the session the body names."""
+    pk = _visible_registration_id(view, registration_id)
+    data = RescheduleIn(data=request.data)
+    data.is_valid(raise_exception=True)
+    move(
+        registration_id=pk,
+        session_id=data.validated_data["session"],
+        activity_id=data.validated_data.get("activity"),
+        actor=view.caller().actor,
+        learner=_learner_filter(view.caller()),
+    )
+    return _registration_response(pk)
+
+
 class RescheduleView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
     @extend_schema(
         operation_id="registrations_reschedule",
         request=RescheduleIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={200: RegistrationOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            200: RegistrationOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes=REG_NOTES,
+            ),
+        },
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
-        pk = _visible_registration_id(self, registration_id)
-        data = RescheduleIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.reschedule_booking(
-            registration_id=pk,
-            session_id=data.validated_data["session"],
-            activity_id=data.validated_data.get("activity"),
-            actor=self.caller().actor,
-            learner=_learner_filter(self.caller()),
-        )
-        return _registration_response(pk)
+        return _to_session(self, request, registration_id, services.reschedule_booking)
 
 
 class BookView(ApiView):
@@ -371,22 +491,12 @@ class BookView(ApiView):
             "rules of checkout apply (session_full, session_started)."
         ),
         request=RescheduleIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={200: RegistrationOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={200: RegistrationOut, **errors(404, 409, 422, 503, notes=REG_NOTES)},
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
-        pk = _visible_registration_id(self, registration_id)
-        data = RescheduleIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.book_session(
-            registration_id=pk,
-            session_id=data.validated_data["session"],
-            activity_id=data.validated_data.get("activity"),
-            actor=self.caller().actor,
-            learner=_learner_filter(self.caller()),
-        )
-        return _registration_response(pk)
+        return _to_session(self, request, registration_id, services.book_session)
 
 
 class UnenrollView(ApiView):
@@ -395,13 +505,22 @@ class UnenrollView(ApiView):
     @extend_schema(
         operation_id="registrations_unenroll",
         request=UnenrollIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={200: RegistrationOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            200: RegistrationOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes=REG_NOTES,
+            ),
+        },
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
-        data = UnenrollIn(data=request.data or {})
+        data = UnenrollIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.unenroll_from_session(
             registration_id=pk,
@@ -418,13 +537,22 @@ class CancelView(ApiView):
     @extend_schema(
         operation_id="registrations_cancel",
         request=CancelIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={200: RegistrationOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            200: RegistrationOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes=REG_NOTES,
+            ),
+        },
     )
     @idempotent
     def post(self, request, registration_id):  # type: ignore[no-untyped-def]
         pk = _visible_registration_id(self, registration_id)
-        data = CancelIn(data=request.data or {})
+        data = CancelIn(data=request.data)
         data.is_valid(raise_exception=True)
         who = self.caller()
         services.cancel_registration(
@@ -440,46 +568,8 @@ class CancelView(ApiView):
 # Orders
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class UsdOut(serializers.Field):
-    """A USD amount (list prices are always in USD cents)."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(read_only=True, **kwargs)
-
-    def to_representation(self, value: int) -> str:
-        return format_amount(value, decimals=2)
-
-
-class OrderOut(serializers.Serializer):
-    id = IdOut()
-    number = serializers.CharField()
-    status = serializers.CharField()
-    learner = serializers.EmailField(source="learner.email")
-    account = IdOut(source="account_id")
-    item_kind = serializers.CharField()
-    activity = IdOut(source="activity_id")
-    group = IdOut(source="group_id")
-    session = IdOut(source="session_id")
-    title = serializers.CharField()
-    list_price = UsdOut()
-    unit = serializers.CharField(source="unit.code")
-    price = AmountOut()
-    discount = AmountOut()
-    charged = AmountOut()
-    method = serializers.CharField()
-    code_hint = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    paid_at = serializers.DateTimeField(allow_null=True)
-
-
-class DocumentOut(serializers.Serializer):
-    number = serializers.CharField()
-    order = IdOut(source="order_id")
-    issued_at = serializers.DateTimeField()
-    amount = AmountOut()
-    unit = serializers.CharField(source="unit.code")
-    list_price = UsdOut()
+def _orders_with_refs():  # type: ignore[no-untyped-def]
+    return Order.objects.select_related("learner", "unit")
 
 
 def _orders(who: Caller):  # type: ignore[no-untyped-def]
@@ -489,22 +579,25 @@ def _orders(who: Caller):  # type: ignore[no-untyped-def]
     return orders.order_by("-created_at", "-id")
 
 
+class OrderQuery(PageQuery):
+    account = StrictCharField(max_length=40, required=False, help_text="Only this account's.")
+    learner = StrictCharField(max_length=254, required=False, help_text="Learner email.")
+    ordering = ordering("created_at", default="-created_at")
+
+
 class OrderListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
+    queries = {"GET": OrderQuery}
 
     @extend_schema(
         operation_id="orders_list",
-        parameters=[
-            OpenApiParameter("account", str),
-            OpenApiParameter("learner", str, description="Learner email."),
-        ],
         responses={200: page_of(OrderOut, "OrderPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        orders = _orders(self.caller())
-        if (account := request.query_params.get("account")) is not None:
+        orders = apply_ordering(_orders(self.caller()), self.query["ordering"])
+        if (account := self.query.get("account")) is not None:
             orders = orders.filter(account=account_for(self.caller(), account))
-        if (learner := request.query_params.get("learner")) is not None:
+        if (learner := self.query.get("learner")) is not None:
             orders = orders.filter(learner__email__iexact=learner)
         return self.paginated(orders, OrderOut)
 
@@ -545,7 +638,7 @@ class OrderInvoiceView(OrderReceiptView):
 class RefillIn(StrictSerializer):
     buyer_email = StrictEmailField(required=False, help_text="For API keys: who bought it.")
     unit = StrictCharField(max_length=16, required=False, default="USD")
-    amount = AmountField()
+    amount = AmountField(help_text="In the unit's precision.")
     provider = serializers.ChoiceField(
         choices=["sandbox", "invoice"], required=False, default="sandbox"
     )
@@ -558,8 +651,20 @@ class RefillView(ApiView):
     @extend_schema(
         operation_id="accounts_refills_create",
         request=RefillIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: OrderOut, **errors(404, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            201: OrderOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes={
+                    400: "Also: an unknown unit, more decimals than the unit has.",
+                    422: "`payment_declined`, `idempotency_key_reused`.",
+                },
+            ),
+        },
     )
     @idempotent
     def post(self, request, account_id):  # type: ignore[no-untyped-def]

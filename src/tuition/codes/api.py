@@ -1,15 +1,30 @@
 """REST endpoints of credits (lots with their codes): create, list, edit one, bulk
 activate/deactivate/delete, change history."""
 
+import re
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import Caller, account_for, visible_accounts, visible_object
-from tuition.api.base import IDEMPOTENCY_HEADER, AmountOut, ApiView, IdOut, errors, page_of
+from tuition.api.base import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED,
+    RETRY_AFTER,
+    ApiView,
+    IdOut,
+    MoneyOut,
+    PageQuery,
+    apply_ordering,
+    errors,
+    money,
+    ordering,
+    page_of,
+)
 from tuition.api.fields import (
+    PERCENT_PATTERN,
     AmountField,
     AwareDateTimeField,
     IdField,
@@ -40,8 +55,10 @@ class CreditIn(StrictSerializer):
     account = IdField(required=False)
     owner_email = StrictEmailField(required=False)
     unit = StrictCharField(max_length=16, required=False, default="USD")
-    redeemable_value = AmountField()
-    purchase_price = AmountField(required=False, allow_null=True)
+    redeemable_value = AmountField(help_text="In the unit's precision.")
+    purchase_price = AmountField(
+        required=False, allow_null=True, usd=True, help_text="USD paid for it."
+    )
     external_id = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
     expires_at = AwareDateTimeField(required=False, allow_null=True)
     scope = ScopeIn(required=False)
@@ -56,7 +73,17 @@ class CreditPatchIn(StrictSerializer):
     scope = ScopeIn(required=False)
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
     external_id = StrictCharField(max_length=200, required=False, allow_blank=True)
-    purchase_price = AmountField(required=False, allow_null=True)
+    purchase_price = AmountField(required=False, allow_null=True, usd=True)
+
+
+class CreditScopeOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Lot.ScopeKind.values)
+    all = serializers.BooleanField()
+    items = serializers.ListField(child=serializers.CharField(), help_text="Ids of the items.")
+
+
+def _usd() -> Unit:
+    return Unit(code=Unit.USD, decimals=2)
 
 
 class CreditOut(serializers.Serializer):
@@ -64,8 +91,8 @@ class CreditOut(serializers.Serializer):
     account = IdOut(source="account_id")
     unit = serializers.CharField(source="unit.code")
     code = serializers.SerializerMethodField()
-    redeemable_value = AmountOut()
-    remaining = AmountOut()
+    redeemable_value = MoneyOut()
+    remaining = MoneyOut()
     purchase_price = serializers.SerializerMethodField()
     external_id = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
@@ -75,6 +102,11 @@ class CreditOut(serializers.Serializer):
     source = serializers.CharField()
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True, help_text="The code in full for the provider, else its hint."
+        )
+    )
     def get_code(self, lot: Lot) -> str | None:
         shown = self.context.get("code_text")
         if shown:
@@ -86,14 +118,11 @@ class CreditOut(serializers.Serializer):
             else (code.hint if code else None)
         )
 
-    def get_purchase_price(self, lot: Lot) -> str | None:
-        usd_decimals = 2
-        return (
-            None
-            if lot.purchase_price is None
-            else Unit(decimals=usd_decimals).format(lot.purchase_price)
-        )
+    @extend_schema_field(MoneyOut(allow_null=True, help_text="USD paid; null: not given."))
+    def get_purchase_price(self, lot: Lot) -> dict[str, str] | None:
+        return None if lot.purchase_price is None else money(lot.purchase_price, _usd())
 
+    @extend_schema_field(CreditScopeOut)
     def get_scope(self, lot: Lot) -> dict[str, Any]:
         return {
             "kind": lot.scope_kind,
@@ -126,34 +155,52 @@ def _out(lot: Lot, who: Caller, **context: Any) -> dict[str, Any]:
     return CreditOut(lot, context={"reveal": who.is_provider, **context}).data
 
 
+class CreditQuery(PageQuery):
+    account = StrictCharField(max_length=40, required=False, help_text="Only this account's.")
+    status = serializers.ChoiceField(choices=Lot.Status.values, required=False)
+    unit = StrictCharField(max_length=16, required=False, help_text="Only this unit's code.")
+    external_id = StrictCharField(max_length=200, required=False)
+    ordering = ordering("created_at", "expires_at", default="-created_at")
+
+
 class CreditListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = {"POST"}
+    queries = {"GET": CreditQuery}
 
     @extend_schema(
         operation_id="credits_list",
-        parameters=[
-            OpenApiParameter("account", str),
-            OpenApiParameter("status", str, enum=Lot.Status.values),
-            OpenApiParameter("unit", str),
-        ],
         responses={200: page_of(CreditOut, "CreditPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        lots = _credits(self.caller())
-        if (account := request.query_params.get("account")) is not None:
+        lots = apply_ordering(_credits(self.caller()), self.query["ordering"])
+        if (account := self.query.get("account")) is not None:
             lots = lots.filter(account=account_for(self.caller(), account))
-        if (wanted := request.query_params.get("status")) is not None:
+        if (wanted := self.query.get("status")) is not None:
             lots = lots.filter(status=wanted)
-        if (unit := request.query_params.get("unit")) is not None:
-            lots = lots.filter(unit__code__iexact=unit[:16])
+        if (unit := self.query.get("unit")) is not None:
+            lots = lots.filter(unit__code__iexact=unit)
+        if (external_id := self.query.get("external_id")) is not None:
+            lots = lots.filter(external_id=external_id)
         return self.paginated(lots, CreditOut, reveal=self.caller().is_provider)
 
     @extend_schema(
         operation_id="credits_create",
         request=CreditIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: CreditOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            201: CreditOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes={
+                    400: "Also: an unknown unit, more decimals than the unit has, neither or "
+                    "both of account and owner_email, a code already taken.",
+                },
+            ),
+        },
     )
     @idempotent
     def post(self, request):  # type: ignore[no-untyped-def]
@@ -206,7 +253,10 @@ class CreditDetailView(ApiView):
     @extend_schema(
         operation_id="credits_update",
         request=CreditPatchIn,
-        responses={200: CreditOut, **errors(404, 409)},
+        responses={
+            200: CreditOut,
+            **errors(404, 409, 503, notes={409: "`scope_kind_immutable`."}),
+        },
     )
     def patch(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = visible_object(_credits(self.caller()), lot_id, what="credit")
@@ -223,7 +273,7 @@ class CreditDetailView(ApiView):
         lot = Lot.objects.select_related("unit").get(pk=lot.pk)
         return Response(_out(lot, self.caller()))
 
-    @extend_schema(operation_id="credits_destroy", responses={204: None, **errors(404)})
+    @extend_schema(operation_id="credits_destroy", responses={204: None, **errors(404, 503)})
     def delete(self, request, lot_id):  # type: ignore[no-untyped-def]
         lot = visible_object(_credits(self.caller()), lot_id, what="credit")
         services.delete_credit(lot_id=lot.pk, actor=self.caller().actor)
@@ -242,13 +292,13 @@ class CreditBulkView(ApiView):
     @extend_schema(
         operation_id="credits_bulk",
         request=BulkIn,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
         responses={
             200: inline_serializer(
                 "BulkResult",
                 {"action": serializers.CharField(), "count": serializers.IntegerField()},
             ),
-            **errors(404),
+            **errors(404, 409, 422, 503),
         },
     )
     @idempotent
@@ -265,8 +315,20 @@ class CreditBulkView(ApiView):
 
 class HistoryOut(serializers.Serializer):
     at = serializers.DateTimeField()
-    actor = serializers.CharField()
-    changes = serializers.DictField()
+    actor = serializers.CharField(
+        allow_null=True,
+        help_text="Who made the change, as a reference: `user:<email>` (a person), "
+        "`api-key:<prefix>` (an integration) or `system:<job>` (a job or the command line); "
+        "null where none was recorded.",
+    )
+    actor_kind = serializers.ChoiceField(
+        choices=["user", "api-key", "system"], allow_null=True, help_text="The actor's kind."
+    )
+    description = serializers.CharField(help_text='What happened, e.g. "edited by user:…".')
+    changes = serializers.DictField(
+        child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2),
+        help_text="Field name to `[old, new]`.",
+    )
 
 
 class CreditHistoryView(ApiView):
@@ -296,14 +358,31 @@ class CreditHistoryView(ApiView):
             if before is not None:
                 for change in after.diff_against(before, included_fields=fields).changes:
                     changes[change.field] = [_plain(change.old), _plain(change.new)]
+            reason = after.history_change_reason or ""
+            actor = _actor_of(reason)
             out.append(
                 {
                     "at": after.history_date,
-                    "actor": after.history_change_reason or "",
+                    "actor": actor,
+                    "actor_kind": _actor_kind(actor),
+                    "description": reason,
                     "changes": changes,
                 }
             )
         return Response(HistoryOut(out, many=True).data)
+
+
+def _actor_of(reason: str) -> str | None:
+    """The actor reference in a change reason ("edited by api-key:AbC: why" -> "api-key:AbC")."""
+    match = re.search(r"\bby (\S+?)(?::\s|$|\s)", reason)
+    return match.group(1) if match else None
+
+
+def _actor_kind(actor: str | None) -> str | None:
+    if actor is None:
+        return None
+    kind = actor.partition(":")[0]
+    return kind if kind in ("user", "api-key") else "system"
 
 
 def _plain(value: Any) -> Any:
@@ -359,11 +438,14 @@ class CodeOut(serializers.Serializer):
     hint = serializers.CharField()
     member = serializers.SerializerMethodField()
     cap = serializers.SerializerMethodField()
-    spent = AmountOut()
+    spent = MoneyOut()
     label = serializers.CharField()
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
 
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text="Null where the caller may not see it.")
+    )
     def get_code(self, code: RedemptionCode) -> str | None:
         shown = self.context.get("code_text")
         if shown:
@@ -373,11 +455,13 @@ class CodeOut(serializers.Serializer):
             return selectors.reveal_code(code)
         return None
 
+    @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_member(self, code: RedemptionCode) -> str | None:
         return code.member.email if code.member_id else None
 
-    def get_cap(self, code: RedemptionCode) -> str | None:
-        return None if code.cap is None else code.unit.format(code.cap)
+    @extend_schema_field(MoneyOut(allow_null=True, help_text="Null: no cap."))
+    def get_cap(self, code: RedemptionCode) -> dict[str, str] | None:
+        return None if code.cap is None else money(code.cap, code.unit)
 
 
 def _account_codes(who: Caller):  # type: ignore[no-untyped-def]
@@ -394,26 +478,29 @@ def _code_out(code_id: int, who: Caller, **context: Any) -> dict[str, Any]:
     return CodeOut(code, context={"who": who, **context}).data
 
 
+class CodeQuery(PageQuery):
+    account = StrictCharField(max_length=40, required=False, help_text="Only this account's.")
+    kind = serializers.ChoiceField(choices=_ACCOUNT_CODE_KINDS, required=False)
+    status = serializers.ChoiceField(choices=RedemptionCode.Status.values, required=False)
+    ordering = ordering("created_at", default="-created_at")
+
+
 class CodeListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
+    queries = {"GET": CodeQuery}
 
     @extend_schema(
         operation_id="codes_list",
-        parameters=[
-            OpenApiParameter("account", str),
-            OpenApiParameter("kind", str, enum=_ACCOUNT_CODE_KINDS),
-            OpenApiParameter("status", str, enum=RedemptionCode.Status.values),
-        ],
         responses={200: page_of(CodeOut, "CodePage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
         who = self.caller()
-        codes = _account_codes(who)
-        if (account := request.query_params.get("account")) is not None:
+        codes = apply_ordering(_account_codes(who), self.query["ordering"])
+        if (account := self.query.get("account")) is not None:
             codes = codes.filter(account=account_for(who, account))
-        if (kind := request.query_params.get("kind")) is not None:
+        if (kind := self.query.get("kind")) is not None:
             codes = codes.filter(kind=kind)
-        if (wanted := request.query_params.get("status")) is not None:
+        if (wanted := self.query.get("status")) is not None:
             codes = codes.filter(status=wanted)
         return self.paginated(codes, CodeOut, who=who)
 
@@ -505,7 +592,7 @@ class CodeRotateView(ApiView):
     def post(self, request, code_id):  # type: ignore[no-untyped-def]
         who = self.caller()
         code = visible_object(_account_codes(who), code_id, what="code")
-        data = RotateIn(data=request.data or {})
+        data = RotateIn(data=request.data)
         data.is_valid(raise_exception=True)
         new = services.rotate_code(
             code_id=code.pk, actor=who.actor, new_code=data.validated_data.get("code") or None
@@ -527,9 +614,12 @@ class CouponIn(StrictSerializer):
     percent_off = AmountField(
         required=False,
         allow_null=True,
+        pattern=PERCENT_PATTERN,
         help_text='Percent off the card price, e.g. "10" or "12.5".',
     )
-    amount_off = AmountField(required=False, allow_null=True, help_text='USD off, e.g. "25.00".')
+    amount_off = AmountField(
+        required=False, allow_null=True, usd=True, help_text='USD off, e.g. "25.00".'
+    )
     scope = CouponScopeIn(required=False)
     valid_from = AwareDateTimeField(required=False, allow_null=True)
     valid_until = AwareDateTimeField(required=False, allow_null=True)
@@ -551,6 +641,17 @@ class CouponPatchIn(StrictSerializer):
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True)
 
 
+class CouponScopeItemOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["activity", "group"])
+    id = serializers.CharField()
+
+
+class CouponScopeOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ScopeKind.values)
+    all = serializers.BooleanField()
+    items = CouponScopeItemOut(many=True)
+
+
 class CouponOut(serializers.Serializer):
     id = IdOut()
     name = serializers.CharField()
@@ -568,16 +669,21 @@ class CouponOut(serializers.Serializer):
     notes = serializers.CharField()
     created_at = serializers.DateTimeField()
 
-    def get_code(self, coupon: Coupon) -> str | None:
+    def get_code(self, coupon: Coupon) -> str:
         return self.context.get("code_text") or selectors.reveal_code(coupon.code)
 
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text='Percent off, e.g. "12.50".')
+    )
     def get_percent_off(self, coupon: Coupon) -> str | None:
         bp = coupon.percent_off_bp
         return None if bp is None else format_amount(bp, decimals=2)
 
-    def get_amount_off(self, coupon: Coupon) -> str | None:
-        return None if coupon.amount_off is None else format_amount(coupon.amount_off, decimals=2)
+    @extend_schema_field(MoneyOut(allow_null=True, help_text="USD off the card price."))
+    def get_amount_off(self, coupon: Coupon) -> dict[str, str] | None:
+        return None if coupon.amount_off is None else money(coupon.amount_off, _usd())
 
+    @extend_schema_field(CouponScopeOut)
     def get_scope(self, coupon: Coupon) -> dict[str, Any]:
         items = sorted(coupon.scope_items.values_list("item_kind", "item_id"))
         return {
@@ -598,18 +704,23 @@ def _coupons():  # type: ignore[no-untyped-def]
     return selectors.visible_coupons().order_by("-created_at", "-id")
 
 
+class CouponQuery(PageQuery):
+    status = serializers.ChoiceField(choices=Coupon.Status.values, required=False)
+    ordering = ordering("created_at", "name", default="-created_at")
+
+
 class CouponListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = "*"
+    queries = {"GET": CouponQuery}
 
     @extend_schema(
         operation_id="coupons_list",
-        parameters=[OpenApiParameter("status", str, enum=Coupon.Status.values)],
-        responses={200: page_of(CouponOut, "CouponPage"), **errors()},
+        responses={200: page_of(CouponOut, "CouponPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        coupons = _coupons()
-        if (wanted := request.query_params.get("status")) is not None:
+        coupons = apply_ordering(_coupons(), self.query["ordering"])
+        if (wanted := self.query.get("status")) is not None:
             coupons = coupons.filter(status=wanted)
         return self.paginated(coupons, CouponOut)
 

@@ -1,11 +1,23 @@
 """REST endpoints of the ledger: units (token types) and transactions (transfers)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import account_for, parse_id, visible_accounts, visible_object
-from tuition.api.base import IDEMPOTENCY_HEADER, AmountOut, ApiView, IdOut, errors, page_of
+from tuition.api.base import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED,
+    RETRY_AFTER,
+    ApiView,
+    IdOut,
+    MoneyOut,
+    PageQuery,
+    apply_ordering,
+    errors,
+    ordering,
+    page_of,
+)
 from tuition.api.fields import (
     AmountField,
     StrictCharField,
@@ -26,7 +38,12 @@ from .selectors import visible_lots
 
 
 class UnitIn(StrictSerializer):
-    code = StrictCharField(max_length=16)
+    code = StrictCharField(
+        max_length=16,
+        pattern=r"^[A-Za-z0-9_]{1,16}$",
+        pattern_message="Use 1 to 16 letters, digits or _.",
+        help_text="1 to 16 letters, digits or _, e.g. TT.",
+    )
     name = StrictCharField(max_length=100)
     decimals = StrictIntegerField(required=False, default=0, max_value=6)
     expiry_days = StrictIntegerField(
@@ -47,15 +64,18 @@ class UnitOut(serializers.Serializer):
 class UnitListView(ApiView):
     scopes = {"POST": SCOPE_ADMIN}
     provider_only = {"POST"}
+    queries = {"GET": PageQuery}
 
     @extend_schema(
-        operation_id="units_list", responses={200: page_of(UnitOut, "UnitPage"), **errors()}
+        operation_id="units_list", responses={200: page_of(UnitOut, "UnitPage"), **errors(404)}
     )
     def get(self, request):  # type: ignore[no-untyped-def]
         return self.paginated(Unit.objects.order_by("-is_builtin", "code"), UnitOut)
 
     @extend_schema(
-        operation_id="units_create", request=UnitIn, responses={201: UnitOut, **errors()}
+        operation_id="units_create",
+        request=UnitIn,
+        responses={201: UnitOut, **errors(409, notes={409: "A unit with this code exists."})},
     )
     def post(self, request):  # type: ignore[no-untyped-def]
         data = UnitIn(data=request.data)
@@ -77,9 +97,11 @@ class UnitDetailView(ApiView):
 
 
 class EntryOut(serializers.Serializer):
-    lot = IdOut(source="lot_id")
+    lot = IdOut(
+        source="lot_id", allow_null=True, help_text="The credit; null for a system account."
+    )
     system_account = serializers.CharField(allow_null=True)
-    amount = AmountOut(unit_attr="transfer.unit")
+    amount = MoneyOut(unit_attr="transfer.unit", help_text="Signed: credits add, debits take.")
 
 
 class TransferOut(serializers.Serializer):
@@ -87,11 +109,15 @@ class TransferOut(serializers.Serializer):
     kind = serializers.CharField()
     account = IdOut(source="account_id")
     created_at = serializers.DateTimeField()
-    amount = AmountOut()
+    amount = MoneyOut()
     unit = serializers.CharField(source="unit.code")
-    actor = serializers.CharField()
+    actor = serializers.CharField(
+        help_text="Who made it: `user:<email>`, `key:<name>` or `job:<name>` (a reference)."
+    )
     reason = serializers.CharField()
-    reverses = IdOut(source="reverses_id")
+    reverses = IdOut(
+        source="reverses_id", allow_null=True, help_text="The transaction this one reverses."
+    )
     entries = serializers.SerializerMethodField()
 
     @extend_schema_field(EntryOut(many=True))
@@ -107,27 +133,34 @@ def _transfers_for(view: ApiView):  # type: ignore[no-untyped-def]
     return transfers.order_by("-created_at", "-id")
 
 
+class TransactionQuery(PageQuery):
+    account = StrictCharField(
+        max_length=40, required=False, help_text="Only this account's transactions."
+    )
+    kind = serializers.ChoiceField(choices=Transfer.Kind.values, required=False)
+    lot = StrictCharField(
+        max_length=40, required=False, help_text="Only transactions touching this credit."
+    )
+    ordering = ordering("created_at", default="-created_at")
+
+
 class TransactionListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ}
+    queries = {"GET": TransactionQuery}
 
     @extend_schema(
         operation_id="transactions_list",
-        parameters=[
-            OpenApiParameter("account", str, description="Only this account's transactions."),
-            OpenApiParameter("kind", str, enum=Transfer.Kind.values),
-            OpenApiParameter("lot", str, description="Only transactions touching this credit."),
-        ],
         responses={200: page_of(TransferOut, "TransactionPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        transfers = _transfers_for(self)
-        account = request.query_params.get("account")
+        transfers = apply_ordering(_transfers_for(self), self.query["ordering"])
+        account = self.query.get("account")
         if account is not None:
             transfers = transfers.filter(account=account_for(self.caller(), account))
-        kind = request.query_params.get("kind")
+        kind = self.query.get("kind")
         if kind is not None:
             transfers = transfers.filter(kind=kind)
-        lot = request.query_params.get("lot")
+        lot = self.query.get("lot")
         if lot is not None:
             lot_id = parse_id(lot)
             transfers = (
@@ -153,13 +186,16 @@ class TransactionDetailView(ApiView):
 
 
 class AdjustmentIn(StrictSerializer):
-    amount = AmountField(help_text='Signed decimal string: "25.00" adds, "-25.00" takes away.')
+    amount = AmountField(
+        signed=True, help_text='Signed decimal string: "25.00" adds, "-25.00" takes away.'
+    )
     reason = StrictCharField(max_length=500)
 
 
 class AdjustmentListView(ApiView):
     scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CREDITS_WRITE}
     provider_only = {"POST"}
+    queries = {"GET": PageQuery}
 
     def _lot(self, lot_id):  # type: ignore[no-untyped-def]
         who = self.caller()
@@ -180,8 +216,20 @@ class AdjustmentListView(ApiView):
     @extend_schema(
         operation_id="credits_adjustments_create",
         request=AdjustmentIn,
-        parameters=[IDEMPOTENCY_HEADER],
-        responses={201: TransferOut, **errors(404, 409, 422)},
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            201: TransferOut,
+            **errors(
+                404,
+                409,
+                422,
+                503,
+                notes={
+                    400: "Also: more decimals than the unit has, zero, or below zero left.",
+                    409: "`idempotency_key_in_progress`.",
+                },
+            ),
+        },
     )
     @idempotent
     def post(self, request, lot_id):  # type: ignore[no-untyped-def]

@@ -9,12 +9,12 @@ lists.
 from datetime import timedelta
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import parse_id, visible_object
-from tuition.api.base import ApiView, IdOut, errors, page_of
+from tuition.api.base import ApiView, IdOut, PageQuery, errors, page_of
 from tuition.api.fields import (
     IdField,
     StrictBooleanField,
@@ -69,8 +69,8 @@ class RotateSecretIn(StrictSerializer):
 class SubscriptionOut(serializers.Serializer):
     id = IdOut()
     url = serializers.CharField()
-    event_kinds = serializers.ListField(child=serializers.CharField())
-    account = IdOut(source="account_id")
+    event_kinds = serializers.ListField(child=serializers.ChoiceField(choices=events.KINDS))
+    account = IdOut(source="account_id", allow_null=True, help_text="Null: every account's.")
     description = serializers.CharField()
     is_active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -99,17 +99,25 @@ def _subscription(subscription_id: Any) -> WebhookSubscription:
     return visible_object(selectors.subscriptions(), subscription_id, what="webhook subscription")
 
 
+class WebhookQuery(PageQuery):
+    account = StrictCharField(max_length=40, required=False, help_text="Only this account's.")
+
+
+class DeliveryQuery(PageQuery):
+    status = serializers.ChoiceField(choices=DeliveryStatus.values, required=False)
+
+
 class WebhookListView(ApiView):
     scopes = {"GET": SCOPE_ADMIN, "POST": SCOPE_ADMIN}
     provider_only = "*"
+    queries = {"GET": WebhookQuery}
 
     @extend_schema(
         operation_id="webhooks_list",
-        parameters=[OpenApiParameter("account", str)],
-        responses={200: page_of(SubscriptionOut, "WebhookPage"), **errors()},
+        responses={200: page_of(SubscriptionOut, "WebhookPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
-        account = request.query_params.get("account")
+        account = self.query.get("account")
         found = selectors.subscriptions(
             account_id=None if account is None else (parse_id(account) or 0)
         )
@@ -174,7 +182,7 @@ class WebhookRotateSecretView(ApiView):
     )
     def post(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
-        data = RotateSecretIn(data=request.data or {})
+        data = RotateSecretIn(data=request.data)
         data.is_valid(raise_exception=True)
         rotated = services.rotate_secret(
             subscription_id=subscription.pk,
@@ -187,16 +195,16 @@ class WebhookRotateSecretView(ApiView):
 class WebhookDeliveryListView(ApiView):
     scopes = {"GET": SCOPE_ADMIN}
     provider_only = "*"
+    queries = {"GET": DeliveryQuery}
 
     @extend_schema(
         operation_id="webhooks_deliveries_list",
-        parameters=[OpenApiParameter("status", str, enum=DeliveryStatus.values)],
         responses={200: page_of(DeliveryOut, "WebhookDeliveryPage"), **errors(404)},
     )
     def get(self, request, subscription_id):  # type: ignore[no-untyped-def]
         subscription = _subscription(subscription_id)
         deliveries = selectors.subscription_deliveries(subscription_id=subscription.pk)
-        if (wanted := request.query_params.get("status")) is not None:
+        if (wanted := self.query.get("status")) is not None:
             deliveries = deliveries.filter(status=wanted)
         return self.paginated(deliveries, DeliveryOut)
 

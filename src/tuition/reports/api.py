@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import parse_id
-from tuition.api.base import ApiView, IdOut, errors, page_of
+from tuition.api.base import ApiView, IdOut, PageQuery, errors, page_of
 from tuition.api.fields import StrictCharField, StrictSerializer
 from tuition.api.models import SCOPE_REPORTS
 
@@ -57,12 +57,37 @@ class ReportTypesView(ReportsView):
         return Response([r.as_dict() for r in listed_reports()])
 
 
+class FiltersIn(StrictSerializer):
+    """Report filters (which ones a report takes: GET /reports/types). Dates are days
+    (YYYY-MM-DD) in the provider's time zone, or instants with an offset."""
+
+    from_ = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    to = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    at = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    account = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    unit = StrictCharField(max_length=16, required=False, allow_blank=True, allow_null=True)
+    status = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    kind = StrictCharField(max_length=40, required=False, allow_blank=True, allow_null=True)
+    item = StrictCharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="`activity:<id>` or `group:<id>`.",
+    )
+
+    def get_fields(self):  # type: ignore[no-untyped-def]
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
 class RunIn(StrictSerializer):
     type = serializers.ChoiceField(choices=ReportType.choices)
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
     format = serializers.ChoiceField(choices=ReportFormat.choices, required=False, default="csv")
 
 
@@ -91,13 +116,17 @@ class ReportRunView(ReportsView):
         operation_id="reports_run",
         request=RunIn,
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file"),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The CSV file (UTF-8 text). Generated clients: the parsed body is "
+                "the text; the raw bytes of any format are the response's content.",
+            ),
             (
                 200,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ): OpenApiResponse(OpenApiTypes.BINARY, description="The XLSX file"),
             202: OpenApiResponse(ExportOut, description="A large XLSX: built by the worker"),
-            **errors(),
+            **errors(notes={400: "Also: an unknown column or filter, or a bad filter value."}),
         },
     )
     def post(self, request):  # type: ignore[no-untyped-def]
@@ -141,7 +170,16 @@ class ReportExportView(ReportsView):
 class ReportExportDownloadView(ReportsView):
     @extend_schema(
         operation_id="reports_export_download",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(404, 409)},
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="A CSV file (UTF-8 text)"
+            ),
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ): OpenApiResponse(OpenApiTypes.BINARY, description="An XLSX file"),
+            **errors(404, 409, notes={409: "`export_not_ready`."}),
+        },
     )
     def get(self, request, export_id):  # type: ignore[no-untyped-def]
         export = _export(export_id)
@@ -156,7 +194,7 @@ class SavedIn(StrictSerializer):
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
 
 
 class SavedPatchIn(StrictSerializer):
@@ -164,7 +202,7 @@ class SavedPatchIn(StrictSerializer):
     columns = serializers.ListField(
         child=StrictCharField(max_length=60), required=False, max_length=MAX_COLUMNS
     )
-    filters = serializers.DictField(child=serializers.JSONField(), required=False)
+    filters = FiltersIn(required=False)
 
 
 class SavedOut(serializers.Serializer):
@@ -187,9 +225,11 @@ def _saved(report_id: Any) -> SavedReport:
 
 
 class SavedReportListView(ReportsView):
+    queries = {"GET": PageQuery}
+
     @extend_schema(
         operation_id="reports_saved_list",
-        responses={200: page_of(SavedOut, "SavedReportPage"), **errors()},
+        responses={200: page_of(SavedOut, "SavedReportPage"), **errors(404)},
     )
     def get(self, request):  # type: ignore[no-untyped-def]
         return self.paginated(SavedReport.objects.order_by("name", "id"), SavedOut)

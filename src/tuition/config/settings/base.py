@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
     "simple_history",
@@ -209,20 +210,47 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tuition.api.pagination.CursorlessPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "tuition.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tuition.api.schema.TuitionAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tuition API",
-    "DESCRIPTION": "Prepaid training credits and tokens: issue, redeem at checkout, report.",
+    "DESCRIPTION": (
+        "Prepaid training credits and tokens: issue, redeem at checkout, report.\n\n"
+        "Conventions: JSON bodies; **ids are opaque strings** (never parse them or assume "
+        'they are numbers); money is `{"amount": "300.00", "unit": "USD"}` in '
+        "answers, amounts you send are decimal strings in the unit's precision; times are ISO "
+        "8601 with an offset. Lists are pages of `results` with `count`, `next` and "
+        "`previous`, driven by `page` and `page_size`. Unknown fields and query parameters are "
+        'refused. Every refusal is `{"error": {"code", "message", "details"}}` '
+        "with a `code` from the `ErrorCodeEnum`. Writes that move value need an "
+        "`Idempotency-Key`. Changes and the versioning policy: docs/api-changelog.md."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies say which fields they require (e.g. a code's `status`), like POST bodies.
+    "COMPONENT_SPLIT_PATCH": False,
     # Choice sets several serializers share get one stable name in the document.
     "ENUM_NAME_OVERRIDES": {
         "ActivityKindEnum": ["course", "certification", "event"],
         "ActiveStatusEnum": ["active", "inactive"],
+        "ItemKindEnum": ["activity", "group"],
+        "ErrorCodeEnum": "tuition.api.errors.ERROR_CODES",
+        "CouponScopeKindEnum": "tuition.codes.models.ScopeKind",
+        "ScopeKindEnum": "tuition.ledger.models.Lot.ScopeKind",
+        "TransferKindEnum": "tuition.ledger.models.Transfer.Kind",
     },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tuition.api.schema.strict_request_bodies",
+        "tuition.api.schema.operation_examples",
+    ],
+    # The docs page serves its own assets (no CDN: the CSP allows only this site).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "deepLinking": True},
 }
 
 # Uploads and request bodies: a JSON body larger than this is refused with 413.
