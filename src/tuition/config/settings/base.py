@@ -237,7 +237,7 @@ SPECTACULAR_SETTINGS = {
         "ActiveStatusEnum": ["active", "inactive"],
         "ItemKindEnum": ["activity", "group"],
         "ErrorCodeEnum": "tuition.api.errors.ERROR_CODES",
-        "CouponScopeKindEnum": "tuition.codes.models.ScopeKind",
+        "CouponScopeKindEnum": ["activity", "group", "any"],
         "ScopeKindEnum": "tuition.ledger.models.Lot.ScopeKind",
         "TransferKindEnum": "tuition.ledger.models.Transfer.Kind",
     },
