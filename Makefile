@@ -8,7 +8,13 @@ UV := .tools/bin/uv
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres fuzz-api bench bench-checkout bench-http bench-expiry \
+# Translations: extract the marked strings into the German and Spanish catalogs (then translate
+# the new entries), and compile them. Needs GNU gettext (apt-get install gettext).
+MESSAGES_SCOPE := --ignore='reports/*' --ignore='api/*' --ignore='staff/*' --ignore='*/admin*.py' \
+	--ignore='*/templates/admin/*' --ignore='*/templates/simple_history/*' \
+	--ignore='*/migrations/*' --ignore='*/static/*'
+
+.PHONY: messages compile-messages install run test test-sqlite test-postgres fuzz-api bench bench-checkout bench-http bench-expiry \
 	bench-reports soak lint clean
 
 install: $(VENV)/.installed
@@ -68,6 +74,14 @@ bench-reports: install
 SOAK_ARGS ?=
 soak: install
 	$(VENV)/bin/python bench/soak.py $(SOAK_ARGS)
+
+messages: install
+	cd src/tuition && ../../$(VENV)/bin/django-admin makemessages -l de -l es --no-location \
+		--no-obsolete $(MESSAGES_SCOPE) --settings=tuition.config.settings.test --pythonpath=..
+
+compile-messages: install
+	cd src/tuition && ../../$(VENV)/bin/django-admin compilemessages \
+		--settings=tuition.config.settings.test --pythonpath=..
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -80,7 +80,8 @@ def test_reorder_columns_preview_and_download(staff_page: Page, live_server):  #
     assert download.suggested_filename.startswith("ledger-")
     assert download.suggested_filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(download.path().read_text(encoding="utf-8"))))
-    assert rows[0] == headers
+    # in the chosen order; the date shown in the provider's zone, then its ISO 8601 twin
+    assert rows[0] == [headers[0], "Date (UTC)", "Date (ISO 8601)", *headers[2:]]
     assert sorted(r[0] for r in rows[1:]) == ["-12.50", "-500.00", "12.50", "500.00"]
     assert page.csp_violations == []  # type: ignore[attr-defined]
 

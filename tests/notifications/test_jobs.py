@@ -70,7 +70,7 @@ def test_expiry_at_the_exact_boundary_books_once_and_notifies(drain):
         "expires_at": expires_at.isoformat(),
     }
     (message,) = mail.outbox
-    assert "50.00 USD" in message.body and message.to == ["olga@acme.test"]
+    assert "$50.00" in message.body and message.to == ["olga@acme.test"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -48,8 +48,8 @@ def test_a_real_smtp_server_receives_text_and_html(smtp_receiver, drain):
     assert "credit expired" in message["Subject"]
     delivery = EmailDelivery.objects.get(email="olga@acme.test")
     assert message["Message-ID"] == delivery.message_id
-    assert message.get_body(("plain",)).get_content().count("20.00 USD") == 1
-    assert "<strong>20.00 USD</strong>" in message.get_body(("html",)).get_content()
+    assert message.get_body(("plain",)).get_content().count("$20.00") == 1
+    assert "<strong>$20.00</strong>" in message.get_body(("html",)).get_content()
     assert set(EmailDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
 
 

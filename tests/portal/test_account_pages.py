@@ -82,7 +82,7 @@ def test_refill_with_a_bad_amount_shows_the_message_and_buys_nothing(team, login
         {"unit": "USD", "amount": "12.345", "payment": "sandbox"},
     )
     assert response.status_code == 400
-    assert b"amount has more than 2 decimal places." in response.content
+    assert b"Amount has more than 2 decimal places." in response.content
     assert not Order.objects.exists()
 
 
@@ -161,7 +161,7 @@ def test_member_code_with_a_bad_cap_shows_the_error(team, login):
         {"which": "member", "member": str(team["member"].pk), "unit": "USD", "cap": "-1"},
     )
     assert response.status_code == 400
-    assert b"cap must not be negative." in response.content
+    assert b"Spending cap must not be negative." in response.content
     assert not RedemptionCode.objects.filter(kind=RedemptionCode.Kind.MEMBER).exists()
 
 

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -33,7 +35,8 @@ def test_owner_downloads_their_statement(world):
     assert response.status_code == 200
     rows = body_rows(response)
     assert rows[0] == [
-        "Date",
+        "Date (UTC)",
+        "Date (ISO 8601)",
         "Transaction",
         "Kind",
         "Unit",
@@ -43,8 +46,13 @@ def test_owner_downloads_their_statement(world):
         "Amount",
         "Balance",
     ]
-    assert [r[2] for r in rows[1:]] == ["opening", "opening", "redeem", "redeem", "reverse"]
-    assert rows[-1][7:] == ["150.00", "300.00"]
+    assert [r[3] for r in rows[1:]] == ["opening", "opening", "redeem", "redeem", "reverse"]
+    assert rows[-1][8:] == ["150.00", "300.00"]
+    # people read the provider's local time to the second; programs keep the ISO twin
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[-1][0])
+    assert datetime.fromisoformat(rows[-1][1]).replace(tzinfo=None, microsecond=0) == (
+        datetime.fromisoformat(rows[-1][0])
+    )
     disposition = response["Content-Disposition"]
     assert disposition.startswith('attachment; filename="Acme-statement-')
 

@@ -58,16 +58,17 @@ def test_plain_text_is_left_alone():
 def test_csv_round_trip_keeps_the_column_count_and_numbers(db):
     body = b"".join(writers.csv_chunks(columns(), rows())).decode()
     parsed = list(csv.reader(io.StringIO(body, newline="")))
-    # then: one header and one line per row, each with exactly four cells
+    # then: one header and one line per row, each with four cells and the date's ISO twin
     assert len(parsed) == len(PAYLOADS) + 1
-    assert {len(line) for line in parsed} == {4}
+    assert {len(line) for line in parsed} == {5}
     assert parsed[0][0] == "'=Name"
     for line in parsed[1:]:
         assert line[0][0] not in "=+-@\t\r"
     # amounts stay plain numbers, negative ones included
     assert [line[1] for line in parsed[1:3]] == ["300.00", "-12.50"]
     assert parsed[2][2] == "-1"
-    assert parsed[1][3] == "2026-03-01T12:30:00+00:00"
+    assert parsed[1][3] == "2026-03-01 12:30:00"  # for people, in the provider's zone
+    assert parsed[1][4] == "2026-03-01T12:30:00+00:00"  # for programs
     # the quoted payload survived intact (after its apostrophe-free text)
     assert parsed[9][0] == 'comma, "quote"\r\nnew line'
 
@@ -105,3 +106,19 @@ def test_file_names_are_sanitized(name, expected):
     header = writers.content_disposition(name, "csv")
     assert header == f'attachment; filename="{expected}"'
     assert not any(ch in header[len('attachment; filename="') : -1] for ch in '"\r\n/\\;')
+
+
+def test_csv_times_are_readable_in_the_providers_zone_with_an_iso_twin(db, settings):
+    # given a provider in Berlin and a moment with microseconds
+    from django.utils import timezone
+
+    settings.TIME_ZONE = "Europe/Berlin"
+    at = datetime(2026, 12, 7, 13, 2, 52, 990647, tzinfo=UTC)
+    column = [Column("at", "Issued", DATE, lambda r: r["at"])]
+    # when
+    with timezone.override("Europe/Berlin"):
+        body = b"".join(writers.csv_chunks(column, [{"at": at}])).decode()
+    header, line = list(csv.reader(io.StringIO(body, newline="")))
+    # then people read local time to the second, named by its zone; programs get the offset
+    assert header == ["Issued (Europe/Berlin)", "Issued (ISO 8601)"]
+    assert line == ["2026-12-07 14:02:52", "2026-12-07T14:02:52.990647+01:00"]

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -31,6 +32,10 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=200, blank=True)
+    # What this person reads pages, emails and documents in ("" follows the browser), and the
+    # time zone of their own notifications ("" is the provider's).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    timezone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -52,8 +57,8 @@ class TrainingAccount(models.Model):
     """An organization's wallet (or one person's, when a credit is given to them directly)."""
 
     class RedeemerPolicy(models.TextChoices):
-        ANYONE = "anyone", "Anyone with the code"
-        MEMBERS = "members", "Members of the account only"
+        ANYONE = "anyone", _("Anyone with the code")
+        MEMBERS = "members", _("Members of the account only")
 
     name = models.CharField(max_length=200)
     external_id = models.CharField(max_length=200, null=True, blank=True, unique=True)
@@ -80,8 +85,8 @@ class TrainingAccount(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MEMBER = "member", "Member"
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
 
     account = models.ForeignKey(
         TrainingAccount, on_delete=models.CASCADE, related_name="memberships"

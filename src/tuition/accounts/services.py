@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
@@ -204,3 +205,25 @@ def update_account(
         account._change_reason = f"edited by {actor}"  # type: ignore[attr-defined]
         account.save(update_fields=fields)
     return account
+
+
+@use_case
+def update_profile(*, user_id: int, actor: str, name: str, language: str, timezone: str) -> User:
+    """A person's own settings: their name, the language they read (empty: the browser's) and
+    the time zone of their notifications (empty: the provider's).
+
+    Raises:
+        ValidationError: a language that is not shipped, or an unknown time zone.
+    """
+    from zoneinfo import available_timezones
+
+    from django.conf import settings
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("This language is not available."), details={"field": "language"})
+    if timezone and timezone not in available_timezones():
+        raise ValidationError(_("This time zone is not known."), details={"field": "timezone"})
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.name, user.language, user.timezone = name.strip(), language, timezone
+    user.save(update_fields=["name", "language", "timezone"])
+    return user

@@ -1,18 +1,20 @@
 """Refusals about the catalog and sessions (SPEC §4)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from tuition.core.errors import ConflictError, UnprocessableError
 
 
 class SessionRequiredError(UnprocessableError):
     code = "session_required"
-    message = "Choose a session (date) for this activity."
+    message = _("Choose a session (date) for this activity.")
 
 
 class SessionFullError(ConflictError):
     code = "session_full"
-    message = "This session is full."
+    message = _("This session is full.")
 
 
 class SessionStartedError(ConflictError):
     code = "session_started"
-    message = "This session has already started."
+    message = _("This session has already started.")

@@ -7,14 +7,15 @@ minor unit. Rules live in catalog.services; these models only hold the facts.
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class Activity(models.Model):
     class Kind(models.TextChoices):
-        COURSE = "course", "Course"
-        CERTIFICATION = "certification", "Certification"
-        EVENT = "event", "Event"
+        COURSE = "course", _("Course")
+        CERTIFICATION = "certification", _("Certification")
+        EVENT = "event", _("Event")
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")

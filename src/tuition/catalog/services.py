@@ -5,7 +5,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tuition.core.amounts import MAX_MINOR
+from django.utils.translation import gettext
+
+from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger.models import Unit
@@ -28,11 +30,13 @@ def _check_item_fields(fields: Mapping[str, Any]) -> None:
     if "title" in fields:
         title = (fields["title"] or "").strip()
         if not title or len(title) > 200:
-            raise ValidationError("title must be 1 to 200 characters.", details={"field": "title"})
+            raise ValidationError(
+                gettext("The title must be 1 to 200 characters."), details={"field": "title"}
+            )
     if "price" in fields and not (
         isinstance(fields["price"], int) and 0 <= fields["price"] <= MAX_MINOR
     ):
-        raise ValidationError("price must not be negative.", details={"field": "price"})
+        raise amount_error("price", "negative")
     days = fields.get("refund_window_days")
     if days is not None and not (isinstance(days, int) and 0 <= days <= 3650):
         raise ValidationError(
@@ -191,13 +195,17 @@ def update_group(
 
 def _check_session(starts_at: datetime, ends_at: datetime, timezone: str, capacity: int) -> None:
     if ends_at <= starts_at:
-        raise ValidationError("ends_at must be after starts_at.", details={"field": "ends_at"})
+        raise ValidationError(
+            gettext("The end must be after the start."), details={"field": "ends_at"}
+        )
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError("Unknown time zone.", details={"field": "timezone"}) from exc
     if not (isinstance(capacity, int) and 1 <= capacity <= 100000):
-        raise ValidationError("capacity must be 1 to 100000.", details={"field": "capacity"})
+        raise ValidationError(
+            gettext("The capacity must be 1 to 100000 seats."), details={"field": "capacity"}
+        )
 
 
 @use_case
@@ -279,9 +287,7 @@ def set_refill_price(*, unit: Unit, unit_price: int, actor: str) -> RefillPrice:
     if unit.code == Unit.USD:
         raise ValidationError("USD credits cost their face value.", details={"field": "unit"})
     if not (isinstance(unit_price, int) and 0 < unit_price <= MAX_MINOR):
-        raise ValidationError(
-            "unit_price must be greater than zero.", details={"field": "unit_price"}
-        )
+        raise amount_error("unit_price", "not_positive")
     price, _ = RefillPrice.objects.update_or_create(
         unit=unit, defaults={"unit_price": unit_price, "is_active": True}
     )

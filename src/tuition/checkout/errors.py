@@ -1,5 +1,7 @@
 """Refusals of checkout and after-checkout changes (SPEC §4)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from tuition.catalog.errors import SessionFullError, SessionRequiredError, SessionStartedError
 from tuition.core.errors import ConflictError, UnprocessableError
 from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
@@ -19,24 +21,24 @@ __all__ = [
 
 class AlreadyRegisteredError(ConflictError):
     code = "already_registered"
-    message = "You are already registered for this item."
+    message = _("You are already registered for this item.")
 
 
 class RefundNotAllowedError(ConflictError):
     code = "refund_not_allowed"
-    message = "This registration can no longer be refunded."
+    message = _("This registration can no longer be refunded.")
 
 
 class PaymentDeclinedError(UnprocessableError):
     code = "payment_declined"
-    message = "The card payment was declined."
+    message = _("The card payment was declined.")
 
 
 class NotCancellableError(ConflictError):
     code = "not_cancellable"
-    message = "This registration cannot be cancelled by the learner; please contact us."
+    message = _("This registration cannot be cancelled by the learner; please contact us.")
 
 
 class AlreadyCancelledError(ConflictError):
     code = "already_cancelled"
-    message = "This registration is already cancelled."
+    message = _("This registration is already cancelled.")

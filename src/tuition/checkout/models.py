@@ -9,27 +9,28 @@ from a locked counter row. Only tuition.checkout.services writes these rows.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ItemKind(models.TextChoices):
-    ACTIVITY = "activity", "Activity"
-    GROUP = "group", "Group"
-    REFILL = "refill", "Refill"
+    ACTIVITY = "activity", _("Activity")
+    GROUP = "group", _("Group")
+    REFILL = "refill", _("Refill")
 
 
 class Order(models.Model):
     class Method(models.TextChoices):
-        CARD = "card", "Card"
-        INVOICE = "invoice", "Invoice"
-        COUPON = "coupon", "Coupon (free)"
-        TRAINING_CREDIT = "training_credit", "Training credit"
-        TOKENS = "tokens", "Tokens"
+        CARD = "card", _("Card")
+        INVOICE = "invoice", _("Invoice")
+        COUPON = "coupon", _("Coupon (free)")
+        TRAINING_CREDIT = "training_credit", _("Training credit")
+        TOKENS = "tokens", _("Tokens")
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Awaiting payment"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
+        PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
 
     number = models.CharField(max_length=32, unique=True)
     learner = models.ForeignKey(
@@ -123,9 +124,9 @@ class Registration(models.Model):
     `already_registered`."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting payment"
-        ACTIVE = "active", "Active"
-        CANCELLED = "cancelled", "Cancelled"
+        PENDING = "pending", _("Awaiting payment")
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations"
@@ -190,9 +191,9 @@ class Booking(models.Model):
     """A seat in one session, held by a registration for one of its (dated) activities."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
-        MOVED = "moved", "Moved to another session"
+        ACTIVE = "active", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        MOVED = "moved", _("Moved to another session")
 
     registration = models.ForeignKey(
         Registration, on_delete=models.PROTECT, related_name="bookings"

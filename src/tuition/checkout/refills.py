@@ -9,8 +9,8 @@ from tuition.codes.errors import (
     NotPricedInUnitError,
 )
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
-from tuition.core.errors import NotFoundError, ValidationError
+from tuition.core.amounts import MAX_MINOR, amount_error
+from tuition.core.errors import NotFoundError
 from tuition.core.transactions import use_case
 from tuition.ledger.models import Lot, Unit
 from tuition.notifications import events
@@ -61,7 +61,7 @@ def purchase_refill(
         PaymentDeclinedError: the card was refused.
     """
     if not (isinstance(amount, int) and 0 < amount <= MAX_MINOR):
-        raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
+        raise amount_error("amount", "not_positive")
     if not TrainingAccount.objects.filter(pk=account_id).exists():
         raise NotFoundError("No such account.")
     buyer = learner_for(buyer_email)

@@ -9,13 +9,14 @@ for lists. See docs/decisions/0005-code-storage.md.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
 class ScopeKind(models.TextChoices):
-    ACTIVITY = "activity", "Activities"
-    GROUP = "group", "Groups"
-    ANY = "any", "Activities and groups"  # coupons only
+    ACTIVITY = "activity", _("Activities")
+    GROUP = "group", _("Groups")
+    ANY = "any", _("Activities and groups")  # coupons only
 
 
 class RedemptionCode(models.Model):
@@ -27,14 +28,14 @@ class RedemptionCode(models.Model):
     """
 
     class Kind(models.TextChoices):
-        LOT = "lot", "One credit"
-        POOL = "pool", "Account pool"
-        MEMBER = "member", "Per-member code"
-        COUPON = "coupon", "Coupon"
+        LOT = "lot", _("One credit")
+        POOL = "pool", _("Account pool")
+        MEMBER = "member", _("Per-member code")
+        COUPON = "coupon", _("Coupon")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
 
     digest = models.CharField(max_length=64, unique=True, editable=False)
     sealed = models.TextField(editable=False)
@@ -120,8 +121,8 @@ class Coupon(models.Model):
     """A discount on the card price: a percentage (basis points) or a fixed USD amount."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
 
     name = models.CharField(max_length=200)
     percent_off_bp = models.PositiveIntegerField(
@@ -210,7 +211,7 @@ class AttemptCounter(models.Model):
 
     class Scope(models.TextChoices):
         LEARNER = "learner"
-        IP = "ip", "IP address"
+        IP = "ip", _("IP address")
 
     scope = models.CharField(max_length=16, choices=Scope.choices)
     key = models.CharField(max_length=128)

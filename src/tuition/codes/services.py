@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from tuition.accounts.models import Membership
 from tuition.accounts.services import get_or_create_user, personal_account_for
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ScopeKindImmutableError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
@@ -252,9 +252,7 @@ def update_credit(
         lot.external_id, fields = (external_id or "")[:200], [*fields, "external_id"]
     if purchase_price is not UNSET and purchase_price != lot.purchase_price:
         if purchase_price is not None and not 0 <= purchase_price <= MAX_MINOR:
-            raise ValidationError(
-                "purchase_price must not be negative.", details={"field": "purchase_price"}
-            )
+            raise amount_error("purchase_price", "negative")
         lot.purchase_price, fields = purchase_price, [*fields, "purchase_price"]
     if scope is not UNSET:
         items = sorted(set(scope.items))
@@ -372,7 +370,7 @@ def create_member_code(
             "This person is not a member of the account.", details={"field": "member"}
         )
     if cap is not None and not 0 < cap <= MAX_MINOR:
-        raise ValidationError("cap must be greater than zero.", details={"field": "cap"})
+        raise amount_error("cap", "not_positive")
     return _store_code(
         code=code,
         kind=RedemptionCode.Kind.MEMBER,
@@ -523,9 +521,7 @@ def create_coupon(
             "percent_off must be above 0 and at most 100.", details={"field": "percent_off"}
         )
     if amount_off is not None and not 0 < amount_off <= MAX_MINOR:
-        raise ValidationError(
-            "amount_off must be greater than zero.", details={"field": "amount_off"}
-        )
+        raise amount_error("amount_off", "not_positive")
     if valid_from and valid_until and valid_until <= valid_from:
         raise ValidationError(
             "valid_until must be after valid_from.", details={"field": "valid_until"}

@@ -6,14 +6,16 @@ pages show the same message in the form.
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "error"
     status = 400
-    message = "The request could not be completed."
+    message = _("The request could not be completed.")
 
     def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
-        self.message = message or self.message
+        self.message = str(message or self.message)  # in the language active when raised
         self.details = details or {}
         super().__init__(self.message)
 
@@ -24,25 +26,25 @@ class DomainError(Exception):
 class ValidationError(DomainError):
     code = "validation_error"
     status = 400
-    message = "The input is not valid."
+    message = _("The input is not valid.")
 
 
 class NotAuthenticatedError(DomainError):
     code = "not_authenticated"
     status = 401
-    message = "Authentication is required."
+    message = _("Authentication is required.")
 
 
 class PermissionDeniedError(DomainError):
     code = "permission_denied"
     status = 403
-    message = "You do not have permission to do this."
+    message = _("You do not have permission to do this.")
 
 
 class NotFoundError(DomainError):
     code = "not_found"
     status = 404
-    message = "Not found."
+    message = _("Not found.")
 
 
 class ConflictError(DomainError):
@@ -58,14 +60,14 @@ class ServiceBusyError(DomainError):
 
     code = "service_unavailable"
     status = 503
-    message = "The service is busy. Please try again in a moment."
+    message = _("The service is busy. Please try again in a moment.")
     retry_after = 1
 
 
 class TooManyAttemptsError(DomainError):
     code = "too_many_attempts"
     status = 429
-    message = "Too many failed attempts. Please wait before trying again."
+    message = _("Too many failed attempts. Please wait before trying again.")
 
     def __init__(self, message: str | None = None, *, retry_after: int, **kwargs: Any):
         self.retry_after = retry_after
@@ -75,14 +77,14 @@ class TooManyAttemptsError(DomainError):
 
 class ScopeKindImmutableError(ConflictError):
     code = "scope_kind_immutable"
-    message = "The scope kind of a credit cannot change after it is created."
+    message = _("The scope kind of a credit cannot change after it is created.")
 
 
 class IdempotencyKeyReusedError(UnprocessableError):
     code = "idempotency_key_reused"
-    message = "This Idempotency-Key was already used with a different request."
+    message = _("This Idempotency-Key was already used with a different request.")
 
 
 class IdempotencyKeyInProgressError(ConflictError):
     code = "idempotency_key_in_progress"
-    message = "A request with this Idempotency-Key is still being processed."
+    message = _("A request with this Idempotency-Key is still being processed.")

@@ -1,11 +1,13 @@
+from django.utils.translation import gettext_lazy as _
+
 from tuition.core.errors import ConflictError, UnprocessableError
 
 
 class InsufficientBalanceError(UnprocessableError):
     code = "insufficient_balance"
-    message = "The balance available for this code does not cover the price."
+    message = _("The balance available for this code does not cover the price.")
 
 
 class AlreadyReversedError(ConflictError):
     code = "already_reversed"
-    message = "This transaction has already been reversed."
+    message = _("This transaction has already been reversed.")

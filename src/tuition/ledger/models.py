@@ -10,6 +10,7 @@ stores plain catalog ids.
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tuition.core.amounts import format_amount
@@ -72,17 +73,17 @@ class Lot(models.Model):
     """One issue of value into an account (a training credit, a token issue, a refill)."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
 
     class ScopeKind(models.TextChoices):
-        ACTIVITY = "activity", "Activities"
-        GROUP = "group", "Groups"
+        ACTIVITY = "activity", _("Activities")
+        GROUP = "group", _("Groups")
 
     class Source(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        PURCHASE = "purchase", "Purchase"
-        API = "api", "API"
+        ADMIN = "admin", _("Admin")
+        PURCHASE = "purchase", _("Purchase")
+        API = "api", _("API")
 
     account = models.ForeignKey(
         "accounts.TrainingAccount", on_delete=models.PROTECT, related_name="lots"
@@ -166,23 +167,23 @@ class LotScopeItem(models.Model):
 class SystemAccount(models.TextChoices):
     """The other side of every lot movement."""
 
-    ISSUANCE = "issuance", "Issuance"
-    REDEMPTIONS = "redemptions", "Redemptions"
-    BREAKAGE = "breakage", "Breakage (expired)"
-    ADJUSTMENTS = "adjustments", "Adjustments"
-    VOIDS = "voids", "Voids (deleted credits)"
+    ISSUANCE = "issuance", _("Issuance")
+    REDEMPTIONS = "redemptions", _("Redemptions")
+    BREAKAGE = "breakage", _("Breakage (expired)")
+    ADJUSTMENTS = "adjustments", _("Adjustments")
+    VOIDS = "voids", _("Voids (deleted credits)")
 
 
 class Transfer(models.Model):
     """One movement of value. Never edited or deleted: a correction is another transfer."""
 
     class Kind(models.TextChoices):
-        ISSUE = "issue", "Issue"
-        REDEEM = "redeem", "Redeem"
-        REVERSE = "reverse", "Reverse"
-        EXPIRE = "expire", "Expire"
-        ADJUST = "adjust", "Adjust"
-        VOID = "void", "Void"
+        ISSUE = "issue", _("Issue")
+        REDEEM = "redeem", _("Redeem")
+        REVERSE = "reverse", _("Reverse")
+        EXPIRE = "expire", _("Expire")
+        ADJUST = "adjust", _("Adjust")
+        VOID = "void", _("Void")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")

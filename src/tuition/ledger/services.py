@@ -12,9 +12,10 @@ from typing import Any
 
 from django.db import IntegrityError, connection
 from django.db.models import Count, F
+from django.utils.translation import gettext
 
 from tuition.core import clock
-from tuition.core.amounts import MAX_MINOR
+from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
 from tuition.core.transactions import use_case
@@ -59,20 +60,18 @@ def issue_credit(
     """
     at = clock.now()
     if not 0 < redeemable_value <= MAX_MINOR:
-        raise ValidationError(
-            "redeemable_value must be greater than zero.", details={"field": "redeemable_value"}
-        )
+        raise amount_error("redeemable_value", "not_positive")
     if purchase_price is not None and not 0 <= purchase_price <= MAX_MINOR:
-        raise ValidationError(
-            "purchase_price must not be negative.", details={"field": "purchase_price"}
-        )
+        raise amount_error("purchase_price", "negative")
     _check_choice(status, Lot.Status, "status")
     _check_choice(scope_kind, Lot.ScopeKind, "scope.kind")
     _check_choice(source, Lot.Source, "source")
     if expires_at is BY_POLICY:
         expires_at = expiry_by_policy(unit, at)
     if expires_at is not None and expires_at <= at:
-        raise ValidationError("expires_at must be in the future.", details={"field": "expires_at"})
+        raise ValidationError(
+            gettext("The expiry date must be in the future."), details={"field": "expires_at"}
+        )
     items = sorted(set(scope_items))
     if not scope_all and not items:
         raise ValidationError(
@@ -139,7 +138,7 @@ def debit(
         ValidationError: a non-positive amount.
     """
     if not 0 < amount <= MAX_MINOR:
-        raise ValidationError("amount must be greater than zero.", details={"field": "amount"})
+        raise amount_error("amount", "not_positive")
     if wallet_locked:
         assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
     else:
@@ -464,12 +463,19 @@ def create_token_type(
     """
     code = (code or "").strip().upper()
     if not code or len(code) > 16 or not code.isascii() or not code.replace("_", "").isalnum():
-        raise ValidationError("code must be 1 to 16 letters or digits.", details={"field": "code"})
+        raise ValidationError(
+            gettext("The unit code must be 1 to 16 letters or digits."), details={"field": "code"}
+        )
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+        raise ValidationError(
+            gettext("The name must be 1 to 100 characters."), details={"field": "name"}
+        )
     if not 0 <= decimals <= 6:
-        raise ValidationError("decimals must be between 0 and 6.", details={"field": "decimals"})
+        raise ValidationError(
+            gettext("The number of decimals must be between 0 and 6."),
+            details={"field": "decimals"},
+        )
     if expiry_days is not None and not 1 <= expiry_days <= 36500:
         raise ValidationError(
             "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
@@ -505,7 +511,9 @@ def update_token_type(
     if name is not None:
         name = name.strip()
         if not name or len(name) > 100:
-            raise ValidationError("name must be 1 to 100 characters.", details={"field": "name"})
+            raise ValidationError(
+                gettext("The name must be 1 to 100 characters."), details={"field": "name"}
+            )
         if name != unit.name:
             unit.name, fields = name, [*fields, "name"]
     if expiry_days is not ...:

@@ -27,7 +27,9 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils.html import strip_tags
+from django.utils import translation
+from django.utils.html import format_html, strip_tags
+from django.utils.translation import gettext_lazy as _
 from standardwebhooks import Webhook
 
 from tuition.core import clock
@@ -39,17 +41,17 @@ from .ssrf import UnsafeWebhookUrlError, check_webhook_url
 logger = logging.getLogger(__name__)
 
 SUBJECTS = {
-    "credit.issued": "New {unit} credit for {account_name}",
-    "credit.redeemed": "{account_name}: {unit} credit used",
-    "credit.expired": "{account_name}: {unit} credit expired",
-    "credit.expiry_changed": "{account_name}: a credit's expiry date changed",
-    "credit.expiring_soon": "{account_name}: {unit} credit expires soon",
-    "balance.low": "{account_name}: {unit} balance is low",
-    "refill.purchased": "{account_name}: refill purchased",
-    "registration.confirmed": "You are registered: {item_title}",
-    "booking.changed": "Your booking changed: {item_title}",
-    "registration.cancelled": "Registration cancelled: {item_title}",
-    "member.invited": "You were added to {account_name}",
+    "credit.issued": _("New {unit} credit for {account_name}"),
+    "credit.redeemed": _("{account_name}: {unit} credit used"),
+    "credit.expired": _("{account_name}: {unit} credit expired"),
+    "credit.expiry_changed": _("{account_name}: a credit's expiry date changed"),
+    "credit.expiring_soon": _("{account_name}: {unit} credit expires soon"),
+    "balance.low": _("{account_name}: {unit} balance is low"),
+    "refill.purchased": _("{account_name}: refill purchased"),
+    "registration.confirmed": _("You are registered: {item_title}"),
+    "booking.changed": _("Your booking changed: {item_title}"),
+    "registration.cancelled": _("Registration cancelled: {item_title}"),
+    "member.invited": _("You were added to {account_name}"),
 }
 
 
@@ -200,24 +202,48 @@ def site_links(data: dict) -> dict[str, str]:
 
 
 def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMultiAlternatives:
+    """The email for one recipient, in their language (their profile's, else the site's), with
+    times in their own time zone; a registration's receipt and invoice ride along as PDF."""
+    from tuition.core.languages import language_of, zone_of
+
+    user = delivery.user
+    with translation.override(language_of(user)):
+        return _build_email(delivery, event, zone=zone_of(user))
+
+
+def _build_email(
+    delivery: EmailDelivery, event: NotificationEvent, *, zone: str
+) -> EmailMultiAlternatives:
     from .events import PERSONAL_KINDS
+    from .readable import readable
 
     provider = settings.TUITION["PROVIDER_NAME"]
     data = dict(event.data)
     data.setdefault("account_name", "")
     data.setdefault("unit", "")
     personal = event.kind in PERSONAL_KINDS
+    language = translation.get_language()
+    shown = readable(data, language=language, zone=zone)
+    bold = {
+        key: format_html("<strong>{}</strong>", value)
+        for key, value in {**data, **shown}.items()
+        if isinstance(value, str) and value
+    }
+    attachments = _documents(event)
     context = {
         "kind": event.kind,
         "data": data,
+        "shown": shown,
+        "bold": bold,
         "provider_name": provider,
         "show_balance": delivery.show_balance,
         "event": event,
         "personal": personal,
         "links": site_links(data) if personal else {},
+        "attached": bool(attachments),
     }
     fields = _Blank({k: v for k, v in data.items() if isinstance(v, str | int)}, provider=provider)
-    subject = SUBJECTS.get(event.kind, "Notification from {provider}").format_map(fields)
+    subject = str(SUBJECTS.get(event.kind, _("Notification from {provider}"))).format_map(fields)
     subject = f"[{provider}] {subject}".replace("\n", " ")
     text = render_to_string("notifications/email/message.txt", context)
     html = render_to_string("notifications/email/message.html", context)
@@ -229,10 +255,39 @@ def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMulti
             "Message-ID": message_id_for(delivery),
             "X-Tuition-Event": event.kind,
             "Auto-Submitted": "auto-generated",
+            "Content-Language": language,
         },
     )
     message.attach_alternative(html, "text/html")
+    for filename, content in attachments:
+        message.attach(filename, content, "application/pdf")
     return message
+
+
+def _documents(event: NotificationEvent) -> list[tuple[str, bytes]]:
+    """The receipt and invoice of a confirmed registration, as PDF in the active language.
+    The documents are numbered in the same transaction as the event, so they exist by now."""
+    from .events import REGISTRATION_CONFIRMED
+
+    if event.kind != REGISTRATION_CONFIRMED or not event.data.get("order_id"):
+        return []
+    from tuition.checkout.document_content import document_for
+    from tuition.checkout.models import Order
+    from tuition.checkout.pdf import render_pdf
+
+    order = (
+        Order.objects.select_related("unit", "learner", "account", "session")
+        .filter(pk=event.data["order_id"])
+        .first()
+    )
+    if order is None:
+        return []
+    files = []
+    for kind in ("receipt", "invoice"):
+        doc = document_for(order, kind)
+        if doc is not None:
+            files.append((doc.filename, render_pdf(doc)))
+    return files
 
 
 def send_emails(delivery_ids: Sequence[int]) -> None:

@@ -1,19 +1,20 @@
 """Forms of the learner and owner pages: input shape only; rules live in the services."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.features import pay_by_tokens
 
 PAYMENT_METHODS = [
-    ("card", "Card"),
-    ("training_credit", "Training credit"),
-    ("tokens", "Training tokens"),
+    ("card", _("Card")),
+    ("training_credit", _("Training credit")),
+    ("tokens", _("Training tokens")),
 ]
 
 
 class CheckoutForm(forms.Form):
     method = forms.ChoiceField(
-        choices=PAYMENT_METHODS, initial="card", widget=forms.RadioSelect, label="Payment method"
+        choices=PAYMENT_METHODS, initial="card", widget=forms.RadioSelect, label=_("Payment method")
     )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -25,14 +26,14 @@ class CheckoutForm(forms.Form):
     code = forms.CharField(
         required=False,
         max_length=64,
-        label="Code",
-        help_text="A training credit or token code, or a coupon for card payments.",
+        label=_("Code"),
+        help_text=_("A training credit or token code, or a coupon for card payments."),
     )
     card_number = forms.CharField(
         required=False,
         max_length=32,
-        label="Card number",
-        help_text="Sandbox: 4242 4242 4242 4242 is accepted.",
+        label=_("Card number"),
+        help_text=_("Sandbox: 4242 4242 4242 4242 is accepted."),
     )
 
     def clean_code(self) -> str:
@@ -40,21 +41,21 @@ class CheckoutForm(forms.Form):
 
 
 class RefillForm(forms.Form):
-    unit = forms.ChoiceField(label="Buy")
+    unit = forms.ChoiceField(label=_("Buy"))
     amount = forms.CharField(
-        max_length=24, label="Amount", help_text="How many credits or tokens to add."
+        max_length=24, label=_("Amount"), help_text=_("How many credits or tokens to add.")
     )
     payment = forms.ChoiceField(
-        choices=[("sandbox", "Card"), ("invoice", "Invoice (pay later)")],
+        choices=[("sandbox", _("Card")), ("invoice", _("Invoice (pay later)"))],
         initial="sandbox",
         widget=forms.RadioSelect,
-        label="Pay by",
+        label=_("Pay by"),
     )
     card_number = forms.CharField(
         required=False,
         max_length=32,
-        label="Card number",
-        help_text="Sandbox: 4242 4242 4242 4242 is accepted.",
+        label=_("Card number"),
+        help_text=_("Sandbox: 4242 4242 4242 4242 is accepted."),
     )
 
     def __init__(self, *args, units: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
@@ -63,15 +64,18 @@ class RefillForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Email address")
-    can_view_balance = forms.BooleanField(required=False, label="May see the balance")
+    email = forms.EmailField(label=_("Email address"))
+    can_view_balance = forms.BooleanField(required=False, label=_("May see the balance"))
 
 
 class MemberCodeForm(forms.Form):
-    member = forms.ChoiceField(label="Member")
-    unit = forms.ChoiceField(label="Pays in")
+    member = forms.ChoiceField(label=_("Member"))
+    unit = forms.ChoiceField(label=_("Pays in"))
     cap = forms.CharField(
-        required=False, max_length=24, label="Spending cap", help_text="Leave empty for no cap."
+        required=False,
+        max_length=24,
+        label=_("Spending cap"),
+        help_text=_("Leave empty for no cap."),
     )
 
     def __init__(
@@ -87,8 +91,8 @@ class MemberCodeForm(forms.Form):
 
 
 class PoolCodeForm(forms.Form):
-    unit = forms.ChoiceField(label="Pays in")
-    label = forms.CharField(required=False, max_length=200, label="Label")
+    unit = forms.ChoiceField(label=_("Pays in"))
+    label = forms.CharField(required=False, max_length=200, label=_("Label"))
 
     def __init__(self, *args, units: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -96,10 +100,10 @@ class PoolCodeForm(forms.Form):
 
 
 class TeamBookingForm(forms.Form):
-    activity = forms.ChoiceField(label="Activity")
-    session = forms.IntegerField(required=False, label="Session")
-    unit = forms.ChoiceField(label="Pay from")
-    members = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Members")
+    activity = forms.ChoiceField(label=_("Activity"))
+    session = forms.IntegerField(required=False, label=_("Session"))
+    unit = forms.ChoiceField(label=_("Pay from"))
+    members = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label=_("Members"))
 
     def __init__(
         self,
@@ -113,3 +117,24 @@ class TeamBookingForm(forms.Form):
         self.fields["activity"].choices = activities
         self.fields["unit"].choices = units
         self.fields["members"].choices = members
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    from zoneinfo import available_timezones
+
+    return [("", _("The provider's time zone"))] + [
+        (name, name) for name in sorted(available_timezones()) if "/" in name or name == "UTC"
+    ]
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    timezone = forms.ChoiceField(label=_("Time zone for your emails"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        from django.conf import settings
+
+        self.fields["language"].choices = [("", _("As my browser")), *settings.LANGUAGES]
+        self.fields["timezone"].choices = _zone_choices()

@@ -7,6 +7,8 @@ and notification all or nothing), and one member's failure never undoes another'
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from tuition.accounts.models import Membership
 from tuition.checkout import services as checkout
 from tuition.codes import services as codes
@@ -41,7 +43,7 @@ def book_for_team(
         NotFoundError: a chosen person is not a member of the account.
     """
     if not member_ids:
-        raise ValidationError("Choose at least one member.", details={"field": "members"})
+        raise ValidationError(_("Choose at least one member."), details={"field": "members"})
     memberships = {
         m.pk: m
         for m in Membership.objects.filter(account_id=account_id, pk__in=member_ids).select_related(
@@ -49,7 +51,7 @@ def book_for_team(
         )
     }
     if len(memberships) != len(set(member_ids)):
-        raise NotFoundError("No such member.", details={"field": "members"})
+        raise NotFoundError(_("No such member."), details={"field": "members"})
     code_text = _pool_code_text(account_id=account_id, unit=unit, actor=actor)
     results = []
     for membership_id in dict.fromkeys(member_ids):

@@ -12,7 +12,9 @@ urlpatterns = [
     path("checkout/<str:kind>/<int:pk>/quote/", views.checkout_quote, name="quote"),
     path("orders/<str:number>/", views.order, name="order"),
     path("orders/<str:number>/<str:kind>/", views.document, name="document"),
+    path("orders/<str:number>/<str:kind>/pdf/", views.document_pdf, name="document_pdf"),
     path("learning/", views.learning, name="learning"),
+    path("profile/", views.profile, name="profile"),
     path(
         "learning/<int:registration_id>/activity/<int:activity_id>/sessions/",
         views.sessions_for,

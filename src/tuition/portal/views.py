@@ -4,17 +4,23 @@ own message (SPEC §4) next to the field it is about."""
 from datetime import date
 from typing import Any
 
+from babel.dates import format_date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, TrainingAccount
+from tuition.checkout import document_content as documents
 from tuition.checkout import services as checkout
+from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
+from tuition.core import l10n
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import DomainError
 from tuition.core.http import client_ip
@@ -184,7 +190,7 @@ def checkout_quote(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         except DomainError as error:
             context["error"] = error
     else:
-        context["error_text"] = "Check the form."
+        context["error_text"] = _("Check the form.")
     return render(request, "portal/partials/quote.html", context)
 
 
@@ -200,19 +206,52 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
             "order": found,
             "receipt": getattr(found, "receipt", None),
             "invoice": getattr(found, "invoice", None),
+            "documents": [
+                documents.document_for(found, kind) for kind in documents.available_kinds(found)
+            ],
         },
     )
 
 
 @login_required
 def document(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+    """A receipt, invoice or credit note as a page (the PDF is one click away)."""
     found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
-    doc = (
-        getattr(found, kind, None) if found is not None and kind in ("receipt", "invoice") else None
-    )
+    doc = documents.document_for(found, kind) if found is not None else None
     if doc is None:
         raise Http404
     return render(request, "portal/document.html", {"order": found, "doc": doc, "kind": kind})
+
+
+@login_required
+def document_pdf(request: HttpRequest, number: str, kind: str) -> HttpResponse:
+    """The same document as a PDF download, for the learner, the account's owners and staff."""
+    found = selectors.order_for(request.user, number)  # type: ignore[arg-type]
+    doc = documents.document_for(found, kind) if found is not None else None
+    if doc is None:
+        raise Http404
+    response = HttpResponse(render_pdf(doc), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
+    return response
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """A person's own settings: name, language, and the time zone of their emails."""
+    user = request.user
+    initial = {"name": user.name, "language": user.language, "timezone": user.timezone}  # type: ignore[union-attr]
+    form = forms.ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.update_profile(user_id=user.pk, actor=_actor(request), **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.details.get("field"), error.message)
+        else:
+            language = form.cleaned_data["language"] or translation.get_language()
+            translation.activate(language)
+            messages.success(request, _("Your settings are saved."))
+            return redirect("portal:profile")
+    return render(request, "portal/profile.html", {"form": form})
 
 
 # --- my learning -----------------------------------------------------------------------------
@@ -257,10 +296,12 @@ def sessions_for(request: HttpRequest, registration_id: int, activity_id: int) -
             }
             if part.booking is not None:
                 checkout.reschedule_booking(**arguments)
-                messages.success(request, f"Moved to another time: {part.activity.title}.")
+                messages.success(
+                    request, _("Moved to another time: %(title)s.") % {"title": part.activity.title}
+                )
             else:
                 checkout.book_session(**arguments)
-                messages.success(request, f"Booked: {part.activity.title}.")
+                messages.success(request, _("Booked: %(title)s.") % {"title": part.activity.title})
             return redirect("portal:learning")
         except DomainError as exc:
             error = exc.message
@@ -290,8 +331,10 @@ def unenroll(request: HttpRequest, registration_id: int, activity_id: int) -> Ht
         )  # type: ignore[arg-type]
         messages.success(
             request,
-            "You left the session. Your registration stays active: "
-            "book another date whenever you like.",
+            _(
+                "You left the session. Your registration stays active: "
+                "book another date whenever you like."
+            ),
         )
     except DomainError as error:
         if error.status == 404:
@@ -308,7 +351,10 @@ def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
             registration_id=registration_id, actor=_actor(request), learner=request.user
         )  # type: ignore[arg-type]
         messages.success(
-            request, "Registration cancelled" + (" and refunded." if registration.refunded else ".")
+            request,
+            _("Registration cancelled and refunded.")
+            if registration.refunded
+            else _("Registration cancelled."),
         )
     except DomainError as error:
         if error.status == 404:
@@ -381,11 +427,11 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
     usage = selectors.usage_by_member(account.pk)
     in_unit = [row for row in usage if row.unit.pk == unit.pk]
     by_member = charts.horizontal_bars(
-        [(row.name or row.email, row.spent, unit.format(row.spent)) for row in in_unit]
+        [(row.name or row.email, row.spent, _number(unit, row.spent)) for row in in_unit]
     )
     months = selectors.usage_by_month(account.pk, unit)
     over_time = charts.columns(
-        [(_month_label(month), total, unit.format(total)) for month, total in months]
+        [(_month_label(month), total, _number(unit, total)) for month, total in months]
     )
     return _manage(
         request,
@@ -402,7 +448,12 @@ def account_usage(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 def _month_label(month: date) -> str:
-    return month.strftime("%b %y")
+    """ "Dec 26", "Dez. 26", "dic 26": the reader's month names."""
+    return format_date(month, "MMM yy", locale=l10n.locale_name())
+
+
+def _number(unit: Unit, minor: int) -> str:
+    return l10n.number(minor, decimals=unit.decimals)
 
 
 def _unit_choices() -> list[tuple[str, str]]:
@@ -445,12 +496,14 @@ def account_refill(request: HttpRequest, account_id: int) -> HttpResponse:
                 status = _error_status(error)
             else:
                 if placed.status == placed.Status.PAID:
-                    messages.success(request, f"Refill bought: {placed.title}.")
+                    messages.success(
+                        request, _("Refill bought: %(title)s.") % {"title": placed.title}
+                    )
                 else:
                     messages.success(
                         request,
-                        f"Invoice {placed.invoice.number} issued; the "
-                        "credits arrive when it is paid.",
+                        _("Invoice %(number)s issued; the credits arrive when it is paid.")
+                        % {"number": placed.invoice.number},
                     )
                 return redirect("portal:order", number=placed.number)
     return _manage(
@@ -475,7 +528,7 @@ def account_members(request: HttpRequest, account_id: int) -> HttpResponse:
             email = form.cleaned_data["email"]
             existing = Membership.objects.filter(account=account, user__email__iexact=email).first()
             if existing is not None:
-                form.add_error("email", "This person is already on the account.")
+                form.add_error("email", _("This person is already on the account."))
             else:
                 try:
                     accounts.add_member(
@@ -487,7 +540,11 @@ def account_members(request: HttpRequest, account_id: int) -> HttpResponse:
                 except DomainError as error:
                     form.add_error("email", error.message)
                 else:
-                    messages.success(request, f"{email} was added to {account.name}.")
+                    messages.success(
+                        request,
+                        _("%(email)s was added to %(account)s.")
+                        % {"email": email, "account": account.name},
+                    )
                     return redirect("portal:members", account_id=account.pk)
     return _manage(
         request,
@@ -523,8 +580,12 @@ def member_balance(request: HttpRequest, account_id: int, membership_id: int) ->
     )
     messages.success(
         request,
-        f"{membership.user.email} "
-        + ("may now see the balance." if allow else "no longer sees the balance."),
+        (
+            _("%(email)s may now see the balance.")
+            if allow
+            else _("%(email)s no longer sees the balance.")
+        )
+        % {"email": membership.user.email},
     )
     return redirect("portal:members", account_id=account.pk)
 
@@ -536,7 +597,7 @@ def member_remove(request: HttpRequest, account_id: int, membership_id: int) -> 
     membership = _membership(account, membership_id)
     try:
         accounts.remove_member(membership=membership, actor=_actor(request))
-        messages.success(request, f"{membership.user.email} was removed.")
+        messages.success(request, _("%(email)s was removed.") % {"email": membership.user.email})
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("portal:members", account_id=account.pk)

@@ -74,11 +74,13 @@ def _csv_cell(column: Column) -> Any:
         zone = timezone.get_current_timezone()
 
         def date_cell(row: Row) -> Any:
+            # For people: the provider's local time to the second, which spreadsheets read as
+            # a date; the ISO 8601 twin column (`_iso_cell`) keeps the offset for programs.
             value = get(row)
             if value is None:
                 return ""
             if isinstance(value, datetime):
-                return value.astimezone(zone).isoformat()
+                return value.astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
             return safe_text(value)
 
         return date_cell
@@ -100,14 +102,44 @@ def _csv_cell(column: Column) -> Any:
     return text_cell
 
 
+def _iso_cell(column: Column) -> Any:
+    get = column.get
+    zone = timezone.get_current_timezone()
+
+    def iso_cell(row: Row) -> Any:
+        value = get(row)
+        if isinstance(value, datetime):
+            return value.astimezone(zone).isoformat()
+        return "" if value is None else safe_text(value)
+
+    return iso_cell
+
+
+def _csv_headers_and_cells(columns: Sequence[Column]) -> tuple[list[str], list[Any]]:
+    """Each column's header and cell, a date column followed by its ISO 8601 twin."""
+    zone = timezone.get_current_timezone_name()
+    headers, cells = [], []
+    for column in columns:
+        if column.kind == DATE:
+            headers += [
+                safe_text(f"{column.label} ({zone})"),
+                safe_text(f"{column.label} (ISO 8601)"),
+            ]
+            cells += [_csv_cell(column), _iso_cell(column)]
+        else:
+            headers.append(safe_text(column.label))
+            cells.append(_csv_cell(column))
+    return headers, cells
+
+
 def csv_chunks(
     columns: Sequence[Column], rows: Iterable[Row], progress: Any = None
 ) -> Iterator[bytes]:
     """The CSV file as a stream of byte chunks (constant memory, any number of rows)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_text(c.label) for c in columns])
-    cells = [_csv_cell(c) for c in columns]
+    headers, cells = _csv_headers_and_cells(columns)
+    writer.writerow(headers)
     count = 0
     for row in rows:
         writer.writerow([cell(row) for cell in cells])

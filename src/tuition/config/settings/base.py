@@ -304,6 +304,32 @@ TUITION = {
     "READY_MAX_DEAD_DELIVERIES": env.int("TUITION_READY_MAX_DEAD_DELIVERIES", default=10),
 }
 
+# --- Documents and languages (receipts, invoices, credit notes; translations) -------------
+# The provider's legal details printed on every document. ADDRESS takes lines separated by
+# ";" or newlines; LOGO is the path of a PNG or JPEG file.
+TUITION_LEGAL = {
+    "NAME": env.str("TUITION_LEGAL_NAME", default=""),
+    "ADDRESS": env.str("TUITION_LEGAL_ADDRESS", default=""),
+    "TAX_ID": env.str("TUITION_TAX_ID", default=""),
+    "LOGO": env.str("TUITION_LOGO_PATH", default=""),
+    "FOOTER": env.str("TUITION_DOCUMENT_FOOTER", default=""),
+    # A TrueType font for PDFs, for names beyond Western European letters (optional).
+    "PDF_FONT": env.str("TUITION_PDF_FONT", default=""),
+}
+# Pages, emails and documents speak the person's language (their profile), else the browser's.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [Path(__file__).resolve().parents[2] / "locale"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "django.middleware.locale.LocaleMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "tuition.core.languages.PersonLanguageMiddleware",
+)
+# --- end of documents and languages -------------------------------------------------------
+
 from tuition.core.observability import logging_config  # noqa: E402
 
 # JSON lines in production (prod.py), readable text in development; every line has request_id.

@@ -1,6 +1,6 @@
 from django import template
 
-from tuition.core.amounts import format_amount
+from tuition.core import l10n
 from tuition.core.times import spelled_span
 
 register = template.Library()
@@ -8,22 +8,43 @@ register = template.Library()
 
 @register.filter
 def usd(cents: int | None) -> str:
-    """USD cents as "$1,234.50"."""
+    """USD cents in the reader's locale: "$1,234.50", "1.234,50 $"."""
     if cents is None:
         return ""
-    whole, _, fraction = format_amount(int(cents), decimals=2).partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}${int(whole.lstrip('-')):,}.{fraction}"
+    return l10n.money(int(cents), unit_code="USD", decimals=2)
 
 
 @register.filter
 def amount(minor: int | None, unit) -> str:  # type: ignore[no-untyped-def]
-    """An amount in a unit: "$150.00" for USD, "3 TT" for tokens."""
+    """An amount in a unit, in the reader's locale: "$150.00" for USD, "3 TT" for tokens."""
     if minor is None or unit is None:
         return ""
-    if unit.code == "USD":
-        return usd(minor)
-    return f"{unit.format(int(minor))} {unit.code}"
+    return l10n.money(int(minor), unit_code=unit.code, decimals=unit.decimals)
+
+
+@register.filter
+def signed_amount(minor: int | None, unit) -> str:  # type: ignore[no-untyped-def]
+    """A change to a balance, signed: "+$1,000.00", or "\u2212300,00 $" in German."""
+    if minor is None or unit is None:
+        return ""
+    text = l10n.money(abs(int(minor)), unit_code=unit.code, decimals=unit.decimals)
+    return ("+" if minor > 0 else "\u2212" if minor < 0 else "") + text
+
+
+@register.filter
+def local_day(value) -> str:  # type: ignore[no-untyped-def]
+    """A date (or a moment, in the provider's time zone) spelled for the reader."""
+    if value is None:
+        return ""
+    return l10n.day(value)
+
+
+@register.filter
+def local_moment(value) -> str:  # type: ignore[no-untyped-def]
+    """A moment in the provider's time zone with the zone named, for the reader."""
+    if value is None:
+        return ""
+    return l10n.moment(value)
 
 
 @register.filter
