@@ -1,7 +1,8 @@
 """Demo data that shows every feature: a provider catalog, two training accounts with owners
 and members, USD credits and a token type, lots that expire at different times."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -118,6 +119,11 @@ def _ledger() -> None:
     issue(globex, tokens, 5, 6, notes="Tokens expiring this week")
 
 
+def _local_morning(moment: datetime, zone: str) -> datetime:
+    """09:00 on that day where the session takes place (sessions keep their own zone)."""
+    return datetime.combine(moment.date(), time(9), tzinfo=ZoneInfo(zone))
+
+
 # --- catalog, codes and checkout ---------------------------------------------------------------
 
 # Codes a visitor can type at checkout (custom codes, so the demo prints the same ones each time).
@@ -149,9 +155,9 @@ def _commerce() -> None:
         token_prices={tokens: 3},
         refund_window_days=14,
         actor=ACTOR,
-        description="Three days, instructor-led: compute, storage, networking, identity.",
+        description="One day, instructor-led: compute, storage, networking, identity.",
     )
-    day = (now + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
+    day = _local_morning(now + timedelta(days=10), "Europe/Berlin")
     catalog.create_session(
         activity_id=cloud.pk,
         starts_at=day,
@@ -195,7 +201,7 @@ def _commerce() -> None:
         actor=ACTOR,
         description="One day, in person.",
     )
-    summit_day = (now + timedelta(days=60)).replace(hour=9, minute=0, second=0, microsecond=0)
+    summit_day = _local_morning(now + timedelta(days=60), "America/New_York")
     catalog.create_session(
         activity_id=summit.pk,
         starts_at=summit_day,
