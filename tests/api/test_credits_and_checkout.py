@@ -355,3 +355,10 @@ def test_the_history_shows_a_change_of_the_scopes_items(api):
         sorted([first.pk, third.pk]),
     ]
     assert sorted(Lot.objects.get(pk=credit["id"]).scope_item_ids()) == sorted([first.pk, third.pk])
+
+
+def test_a_new_learners_name_from_the_checkout_is_kept(api, course):
+    code = _credit(api, AccountFactory(), value="300.00")["code"]
+    assert _checkout(api, code, course).status_code == 201
+    learner = UserFactory._meta.model.objects.get(email="ana@acme.test")
+    assert learner.name == "Ana"

@@ -237,6 +237,18 @@ CheckoutOut = inline_serializer(
 )
 
 
+# What a quote or a checkout can answer, beyond the statuses' general meaning.
+CHECKOUT_NOTES = {
+    400: "Also: no learner (API keys), no unit price.",
+    404: "The activity, group or session does not exist.",
+    409: "`session_required`, `session_full`, `session_started`, "
+    "`already_registered`, `idempotency_key_in_progress`.",
+    422: "`code_not_found`, `code_inactive`, `code_expired`, "
+    "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
+    "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
+}
+
+
 class QuoteView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
@@ -252,15 +264,7 @@ class QuoteView(ApiView):
                 422,
                 429,
                 503,
-                notes={
-                    400: "Also: no learner (API keys), no unit price.",
-                    404: "The activity, group or session does not exist.",
-                    409: "`session_required`, `session_full`, `session_started`, "
-                    "`already_registered`, `idempotency_key_in_progress`.",
-                    422: "`code_not_found`, `code_inactive`, `code_expired`, "
-                    "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
-                    "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
-                },
+                notes=CHECKOUT_NOTES,
             ),
         },
     )
@@ -275,6 +279,7 @@ def _counted_code_entry(view: ApiView, request: Any) -> Any:
     arguments = _arguments(view, request)
     return services.counted_code_entry(
         learner_email=arguments["learner_email"],
+        learner_name=arguments["learner_name"],
         payment=arguments["payment"],
         ip=arguments["ip"],
         api_key=arguments["api_key"],
@@ -296,15 +301,7 @@ class CheckoutView(ApiView):
                 422,
                 429,
                 503,
-                notes={
-                    400: "Also: no learner (API keys), no unit price.",
-                    404: "The activity, group or session does not exist.",
-                    409: "`session_required`, `session_full`, `session_started`, "
-                    "`already_registered`, `idempotency_key_in_progress`.",
-                    422: "`code_not_found`, `code_inactive`, `code_expired`, "
-                    "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
-                    "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
-                },
+                notes=CHECKOUT_NOTES,
             ),
         },
     )
