@@ -69,5 +69,8 @@ def test_checkouts_survive_kills_and_a_database_restart(tmp_path):
     assert s["http_5xx_not_503"] == 0 and s["503_without_retry_after"] == 0, s
     assert s["emails_unsent"] == 0 and s["emails_missing_at_sink"] == 0, s
     assert s["emails_unknown_at_sink"] == 0, s
-    assert s["emails_repeated_at_sink"] <= s["kills_by_point"].get("mid_notification_delivery", 0)
+    # at least once: a repeat per kill mid-delivery, and at most one per database restart (the
+    # one task worker had at most one email sent but not yet recorded when the database went)
+    allowed = s["kills_by_point"].get("mid_notification_delivery", 0) + s["pg_restarts"]
+    assert s["emails_repeated_at_sink"] <= allowed, s
     assert s["ok"] and run.returncode == 0, run.stdout[-3000:]
