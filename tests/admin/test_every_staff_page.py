@@ -1,4 +1,4 @@
-"""Every staff page, as every staff role: never a server error (issue 12, defect 12).
+"""Every staff page, as every staff role: never a server error.
 
 The walk starts from the demo data (every model has rows), collects the URL of each admin
 page (index, each list, add form, one change form and its history, one delete confirmation,

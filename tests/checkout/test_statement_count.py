@@ -1,5 +1,5 @@
 """What one successful code checkout costs the database: one transaction, and a bounded number
-of statements. The bound is today's figure (issue 16 sets the goal at 15 on PostgreSQL, with
+of statements. The bound is today's figure (the goal is 15 on PostgreSQL, with
 the idempotency record, the documents numbered outside and one outbox row); it may only fall."""
 
 from unittest import mock
