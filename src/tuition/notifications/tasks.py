@@ -6,7 +6,12 @@ task with `run_after`), and `retry_stuck_deliveries` re-enqueues what a killed w
 
 from django.tasks import task
 
-from . import delivery, services
+from . import delivery, fan_out, services
+
+
+@task()
+def fan_out_events(*, event_ids: list[int]) -> int:
+    return fan_out.fan_out(event_ids=event_ids)
 
 
 @task()
