@@ -82,7 +82,7 @@ def _dated_activity(registration: Registration, activity_id: int | None) -> Acti
     return activity
 
 
-@use_case
+@use_case(answers=True)
 def book_session(
     *,
     registration_id: int,
@@ -117,7 +117,7 @@ def book_session(
     return booking
 
 
-@use_case
+@use_case(answers=True)
 def reschedule_booking(
     *,
     registration_id: int,
@@ -169,7 +169,7 @@ def reschedule_booking(
     return booking
 
 
-@use_case
+@use_case(answers=True)
 def unenroll_from_session(
     *, registration_id: int, actor: str, learner: User | None = None, activity_id: int | None = None
 ) -> Booking:
@@ -233,7 +233,7 @@ def refund_window_open(registration: Registration, at: datetime | None = None) -
     return days is not None and at < registration.order.created_at + timedelta(days=days)
 
 
-@use_case
+@use_case(answers=True)
 def cancel_registration(
     *,
     registration_id: int,

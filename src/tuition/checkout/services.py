@@ -30,7 +30,7 @@ from tuition.codes.errors import (
     NotEligibleError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
-from tuition.core import clock
+from tuition.core import clock, idempotency
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
@@ -138,13 +138,12 @@ def counted_code_entry(
     """Limit the code entry of a quote or checkout around the work that looks the code up.
 
     A code entered while the learner or the IP is locked out is refused unread. Otherwise the
-    entry costs one read and no write: only a failed look-up is counted, after it failed, in
-    short transactions of its own; one that finds its counter already at the limit (parallel
-    guesses) answers `too_many_attempts` instead. Entries made with an API key count per key
-    and learner, never per IP: the integrating system's server speaks for all its learners,
-    who must not lock each other out. Run it outside any transaction: `checkout` and `quote`
-    do; an interface that wraps checkout in a transaction of its own (the API's idempotency)
-    runs it around that transaction and passes the entry in.
+    entry costs one read and no write: only a failed look-up is counted, after it failed.
+    When the request has an Idempotency-Key, the count is written in the same transaction as
+    the stored refusal; otherwise in a short transaction of its own. One that finds its
+    counter already at the limit (parallel guesses) answers `too_many_attempts` instead.
+    Entries made with an API key count per key and learner, never per IP: the integrating
+    system's server speaks for all its learners, who must not lock each other out.
 
     Raises:
         TooManyAttemptsError: the learner or the IP is locked out, or this failed look-up
@@ -152,13 +151,20 @@ def counted_code_entry(
         ValidationError: not an email address.
     """
     entry = CodeEntry(learner=learner_for(learner_email, learner_name))
+    counted_with_refusal = False
     if payment.code if payment.method == "code" else payment.coupon:
         entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
         limiter.ensure_not_locked(entry.keys)
+        counted_with_refusal = idempotency.also_on_refusal(
+            lambda error: (
+                limiter.count_failure(entry.keys) if isinstance(error, _CODE_FAILURES) else None
+            )
+        )
     try:
         yield entry
     except _CODE_FAILURES:
-        limiter.count_failure(entry.keys)
+        if not counted_with_refusal:
+            limiter.count_failure(entry.keys)
         raise
 
 
@@ -217,7 +223,6 @@ def checkout(
     learner_name: str = "",
     ip: str | None = None,
     api_key: str | None = None,
-    code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
 
@@ -233,15 +238,6 @@ def checkout(
         AlreadyRegisteredError: rule 16.
         PaymentDeclinedError: the card was refused.
     """
-    if code_entry is not None:  # counted by the caller, around its own transaction
-        return _checkout(
-            learner=code_entry.learner,
-            activity_id=activity_id,
-            group_id=group_id,
-            session_id=session_id,
-            payment=payment,
-            actor=actor,
-        )
     with counted_code_entry(
         learner_email=learner_email,
         learner_name=learner_name,
@@ -259,7 +255,7 @@ def checkout(
         )
 
 
-@use_case
+@use_case(answers=True)
 def _checkout(
     *,
     learner: User,

@@ -116,7 +116,7 @@ def _lot_event_data(lot: Lot) -> dict[str, Any]:
     }
 
 
-@use_case
+@use_case(answers=True)
 def create_credit(
     *,
     unit: Unit,
@@ -276,7 +276,7 @@ def update_credit(
     return lot
 
 
-@use_case
+@use_case(answers=True)
 def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: str) -> int:
     """Activate, deactivate or delete many credits at once, all or nothing. Returns how many.
 

@@ -254,7 +254,7 @@ def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Trans
     return reversal
 
 
-@use_case
+@use_case(answers=True)
 def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: str) -> Transfer:
     """Add value to a lot or take it away, with a reason; never below zero.
 
