@@ -105,6 +105,7 @@ def idempotent(handler: Callable[..., Any]) -> Any:
         # The stored answer comes first, whatever the state of things now.
         if (first := idempotency.first_answer(once)) is not None:
             return _json_response(first, replayed=True)
+        once.looked_up = True
         request.once = once
         try:
             with idempotency.answering(once):

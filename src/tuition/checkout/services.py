@@ -49,7 +49,7 @@ from .after_checkout import (
     reschedule_booking,
     unenroll_from_session,
 )
-from .documents import issue_document, next_number, order_number
+from .documents import next_number, number_checkout_documents, order_number
 from .errors import (
     AlreadyRegisteredError,
     PaymentDeclinedError,
@@ -81,7 +81,8 @@ class CheckoutResult:
     order: Order
     registration: Registration
     bookings: list[Booking]
-    invoice: Invoice
+    # Numbered right after the checkout commits; None only until then.
+    invoice: Invoice | None
     receipt: Receipt | None
 
     @property
@@ -98,12 +99,12 @@ class CheckoutResult:
                 else None
             ),
             "receipt": {"number": self.receipt.number} if self.receipt else None,
-            "invoice": {"number": self.invoice.number},
+            "invoice": {"number": self.invoice.number} if self.invoice else None,
         }
 
 
 def order_dict(order: Order) -> dict[str, Any]:
-    usd = Unit.objects.get(code=Unit.USD)
+    usd = order.unit if order.unit.code == Unit.USD else Unit.objects.get(code=Unit.USD)
     return {
         "id": str(order.pk),
         "number": order.number,
@@ -238,6 +239,7 @@ def checkout(
         AlreadyRegisteredError: rule 16.
         PaymentDeclinedError: the card was refused.
     """
+    once = idempotency.current()
     with counted_code_entry(
         learner_email=learner_email,
         learner_name=learner_name,
@@ -245,7 +247,7 @@ def checkout(
         ip=ip,
         api_key=api_key,
     ) as entry:
-        return _checkout(
+        result = _checkout(
             learner=entry.learner,
             activity_id=activity_id,
             group_id=group_id,
@@ -253,6 +255,18 @@ def checkout(
             payment=payment,
             actor=actor,
         )
+    return _numbered(result, once)
+
+
+@use_case
+def _numbered(result: CheckoutResult, once: idempotency.Once | None) -> CheckoutResult:
+    """Number the committed checkout's documents, and give the key's stored answer their
+    numbers. Should this stop (a crash), the sweep numbers them, and the key's answer keeps
+    `null` documents: the order shows them."""
+    result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
+    if once is not None and once.answer is not None and not once.replayed:
+        idempotency.amend(once, once.render(result))
+    return result
 
 
 @use_case(answers=True)
@@ -299,6 +313,7 @@ def _checkout(
             item=ItemRef(plan.item.kind, plan.item.pk),
             lot_ids=plan.lot_ids,
             wallet_locked=True,
+            usable=plan.usable,
             reason=f"checkout: {plan.item.title}"[:500],
             metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
@@ -385,12 +400,9 @@ def _checkout(
             )
         )
     events.record_many(notices)
-    # Numbered last: the yearly counters are one row for every checkout of every account, and
-    # each is held from its update until commit, so nothing else may run after them.
-    invoice = issue_document(Invoice, order, at)
-    receipt = issue_document(Receipt, order, at) if paid else None
     fault_point("after_entries_before_commit")
-    return CheckoutResult(order, registration, bookings, invoice, receipt)
+    # The receipt and invoice are numbered right after commit (`_numbered`).
+    return CheckoutResult(order, registration, bookings, invoice=None, receipt=None)
 
 
 def _charge(provider: PaymentProvider, plan: Plan, *, card_number: str | None) -> PaymentResult:

@@ -53,6 +53,8 @@ class Once:
     # Set when the use case stored its answer, or found the first one.
     answer: Answer | None = None
     replayed: bool = False
+    # The interface already looked for the first answer (just now, before its own checks).
+    looked_up: bool = False
     refusal_writers: list[Callable[[DomainError], None]] = field(default_factory=list)
 
 
@@ -83,6 +85,11 @@ def take() -> Once | None:
         _current.set(None)
         return once
     return None
+
+
+def current() -> Once | None:
+    """The request with a key that the interface handed over, if any (without taking it)."""
+    return _current.get()
 
 
 def also_on_refusal(write: Callable[[DomainError], None]) -> bool:
@@ -134,6 +141,15 @@ def store(once: Once, answer: Answer) -> None:
         )
     except IntegrityError:
         raise AnsweredBefore(None) from None
+    once.answer = answer
+
+
+def amend(once: Once, answer: Answer) -> None:
+    """Replace the stored answer with a fuller one of the same outcome, written by the step
+    that completes the change right after its commit (checkout's document numbers)."""
+    IdempotencyRecord.objects.filter(scope=once.scope, key=once.key).update(
+        response_body=answer.body.decode()
+    )
     once.answer = answer
 
 

@@ -60,7 +60,7 @@ def use_case(func: Callable[P, R] | None = None, *, answers: bool = False) -> An
             return func(*args, **kwargs)
         if once is None:
             return _in_transaction(func, args, kwargs, None)
-        if (first := idempotency.first_answer(once)) is not None:
+        if not once.looked_up and (first := idempotency.first_answer(once)) is not None:
             once.answer, once.replayed = first, True
             raise idempotency.AnsweredBefore(first)
         try:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from tuition.core import clock
 
@@ -30,6 +31,12 @@ DEFAULT_INTERVALS = {
     "send_expiry_reminders": 3600,
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
+    "number_left_over_documents": 60,
+}
+
+# Jobs of other apps, by dotted path: the runner depends on no app it runs a job for.
+OTHER_APPS_TASKS = {
+    "number_left_over_documents": "tuition.checkout.tasks.number_left_over_documents",
 }
 
 
@@ -49,6 +56,10 @@ def jobs() -> list[Job]:
             "retry_stuck_deliveries",
             intervals["retry_stuck_deliveries"],
             tasks.retry_stuck_deliveries.enqueue,
+        ),
+        *(
+            Job(name, intervals[name], import_string(path).enqueue)
+            for name, path in OTHER_APPS_TASKS.items()
         ),
     ]
 
