@@ -200,7 +200,10 @@ def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Trans
     if original is None:
         raise NotFoundError("No such transaction.")
     if original.kind in (Transfer.Kind.REVERSE, Transfer.Kind.ISSUE):
-        raise ValidationError(f"A {original.kind} transaction cannot be reversed.")
+        raise ValidationError(
+            gettext("“%(kind)s” transactions cannot be reversed.")
+            % {"kind": original.get_kind_display()}
+        )
     lock_wallet(original.account_id, original.unit_id)
     at = clock.now()
     if Transfer.objects.filter(reverses=original).exists():

@@ -80,14 +80,15 @@ class ReportDefinition:
             keys = self.default_columns
         if isinstance(keys, str) or not isinstance(keys, Sequence):
             raise ValidationError(
-                "columns must be a list of column keys.", details={"field": "columns"}
+                gettext("Columns must be a list of column keys."), details={"field": "columns"}
             )
         if len(keys) > MAX_COLUMNS:
-            raise ValidationError("Too many columns.", details={"field": "columns"})
+            raise ValidationError(gettext("Too many columns."), details={"field": "columns"})
         unknown = [str(k)[:60] for k in keys if not isinstance(k, str) or k not in self._by_key]
         if unknown:
             raise ValidationError(
-                f"Unknown column for the {self.key} report: {', '.join(unknown)}.",
+                gettext("Unknown column for the %(report)s report: %(columns)s.")
+                % {"report": self.label, "columns": ", ".join(unknown)},
                 details={
                     "field": "columns",
                     "unknown": unknown,
@@ -95,7 +96,9 @@ class ReportDefinition:
                 },
             )
         if len(set(keys)) != len(keys):
-            raise ValidationError("A column is listed twice.", details={"field": "columns"})
+            raise ValidationError(
+                gettext("A column is listed twice."), details={"field": "columns"}
+            )
         return [self._by_key[k] for k in keys]
 
     def parse_filters(self, raw: Mapping[str, Any] | None) -> ReportFilters:
@@ -490,7 +493,7 @@ def get_report(key: Any, *, listed_only: bool = True) -> ReportDefinition:
     report = REPORTS.get(key) if isinstance(key, str) else None
     if report is None or (listed_only and not report.listed):
         raise ValidationError(
-            "Unknown report type.",
+            gettext("Unknown report type."),
             details={"field": "type", "choices": [r.key for r in listed_reports()]},
         )
     return report

@@ -26,20 +26,11 @@ from tuition.ledger.models import Unit
 
 from . import runner, services, writers
 from .errors import ExportNotReadyError
+from .filters import FILTER_LABELS
 from .models import ReportExport, SavedReport
 from .registry import REPORTS, listed_reports
 from .selectors import owned_account
 
-FILTER_LABELS = {
-    "from": gettext_lazy("From"),
-    "to": gettext_lazy("To"),
-    "at": gettext_lazy("As of"),
-    "account": gettext_lazy("Training account"),
-    "unit": gettext_lazy("Unit"),
-    "status": gettext_lazy("Status"),
-    "kind": gettext_lazy("Kind"),
-    "item": gettext_lazy("Activity or group"),
-}
 KIND_LABELS = {
     "text": gettext_lazy("text"),
     "date": gettext_lazy("date"),
