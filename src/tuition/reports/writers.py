@@ -176,7 +176,7 @@ def write_xlsx(
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=safe_filename(title, "x")[:-2][:31] or "Report")
+    sheet = workbook.create_sheet(title=safe_filename(str(title), "x")[:-2][:31] or "Report")
     sheet.append([safe_text(c.label) for c in columns])
 
     def xlsx_cell(column: Column) -> Any:
