@@ -169,7 +169,9 @@ class CreditResource(resources.ModelResource):
         args: dict[str, Any] = {"unit": unit}
         account, owner = _text(row, "account"), _text(row, "owner_email")
         if bool(account) == bool(owner):
-            raise _row_error(gettext("Give either an account or an owner_email."), "account")
+            raise _row_error(
+                gettext("Give either an “account” or an “owner_email” column value."), "account"
+            )
         if account:
             found = (
                 TrainingAccount.objects.filter(external_id=account).first()
@@ -199,15 +201,16 @@ class CreditResource(resources.ModelResource):
             args["expires_at"] = datetime.fromisoformat(expires) if expires else None
         except ValueError as exc:
             raise _row_error(
-                gettext("expires_at must be an ISO 8601 date and time."), "expires_at"
+                gettext("The “expires_at” column must be an ISO 8601 date and time."), "expires_at"
             ) from exc
         if args["expires_at"] is not None and args["expires_at"].tzinfo is None:
             raise _row_error(
-                gettext("expires_at needs a time zone offset (e.g. +00:00)."), "expires_at"
+                gettext("The “expires_at” column needs a time zone offset (e.g. +00:00)."),
+                "expires_at",
             )
         items = [p for p in _text(row, "scope_items").replace(",", " ").split() if p]
         if not all(p.isdigit() for p in items):
-            raise _row_error(gettext("scope_items must be ids."), "scope_items")
+            raise _row_error(gettext("The “scope_items” column must list ids."), "scope_items")
         args["scope"] = codes.ScopeInput(
             kind=_text(row, "scope_kind") or "activity",
             all=not items,

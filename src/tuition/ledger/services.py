@@ -481,7 +481,8 @@ def create_token_type(
         )
     if expiry_days is not None and not 1 <= expiry_days <= 36500:
         raise ValidationError(
-            "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+            gettext("The expiry must be between 1 and 36500 days."),
+            details={"field": "expiry_days"},
         )
     if Unit.objects.filter(code__iexact=code).exists():
         raise ValidationError("A unit with this code exists.", details={"field": "code"})
@@ -524,7 +525,8 @@ def update_token_type(
             isinstance(expiry_days, int) and 1 <= expiry_days <= 36500
         ):
             raise ValidationError(
-                "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+                gettext("The expiry must be between 1 and 36500 days."),
+                details={"field": "expiry_days"},
             )
         if expiry_days != unit.expiry_days:
             unit.expiry_days, fields = expiry_days, [*fields, "expiry_days"]  # type: ignore[assignment]
