@@ -22,8 +22,8 @@ class ApiKey(AbstractAPIKey):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
 
     def allows(self, scope: str) -> bool:
         return SCOPE_ADMIN in self.scopes or scope in self.scopes

@@ -243,12 +243,13 @@ def _percent_to_bp(value: str) -> int:
         number = Decimal(value.strip())
     except InvalidOperation as exc:
         raise DomainValidationError(
-            _("Give the percentage as a number, e.g. 10 or 12.5."), details={"field": "percent_off"}
+            gettext("Give the percentage as a number, e.g. 10 or 12.5."),
+            details={"field": "percent_off"},
         ) from exc
     bp = number * 100
     if not number.is_finite() or bp != bp.to_integral_value():
         raise DomainValidationError(
-            _("At most two decimals in a percentage."), details={"field": "percent_off"}
+            gettext("At most two decimals in a percentage."), details={"field": "percent_off"}
         )
     return int(bp)
 

@@ -59,7 +59,7 @@ _ERROR_FIELDS = {"scope.items": "scope_all", "scope.kind": "scope_kind", "accoun
 def _field_label(name: str) -> str:
     """A credit's field as staff read it ("Expires at"), never its Python name."""
     try:
-        return str(Lot._meta.get_field(name).verbose_name).capitalize()
+        return str(getattr(Lot._meta.get_field(name), "verbose_name", name)).capitalize()
     except Exception:
         return name.replace("_", " ").capitalize()
 

@@ -180,14 +180,14 @@ def summary(request: HttpRequest, site: Any) -> Summary:
         ),
         (EmailDelivery, lambda n: ngettext("failed email delivery", "failed email deliveries", n)),
     )
-    for model, label in failure_labels:
+    for model, describe in failure_labels:
         if _can_view(request, site, model):
             result.shown.add("failures")
             failed = model.objects.filter(status="dead").count()
             result.failures.append(
                 Figure(
                     str(failed),
-                    label(failed),
+                    describe(failed),
                     _list(model, status__exact="dead"),
                 )
             )
