@@ -2,6 +2,8 @@
 
 The dashboard, a list, the report builder and a service message, in German."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -29,8 +31,14 @@ def account():  # type: ignore[no-untyped-def]
 
 
 def test_the_dashboard_is_german_for_a_german_staff_member(german_manager, account):
-    # given $500 outstanding
-    make_credit(account, 50000)
+    # given $500 outstanding, of which $120 were redeemed
+    credit = make_credit(account, 62000)
+    checkout(
+        learner_email="ana@acme.test",
+        activity_id=make_activity(price=12000).pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=credit.code_text),
+    )
     # when
     page = german_manager.get(reverse("admin:index")).content.decode()
     # then the page, its navigation, figures and amounts are German
@@ -44,6 +52,10 @@ def test_the_dashboard_is_german_for_a_german_staff_member(german_manager, accou
     for section in ("Rabatte", "Schulungskonten", "Katalog", "Verkauf", "Berichte"):
         assert f">{section}</a>" in page
     assert "Fehlgeschlagene Benachrichtigungen" in page
+    assert "Training credits (USD) eingelöst pro Tag" in page
+    # the chart's geometry stays machine numbers ("3.6", never "3,6")
+    svg = re.search(r"<svg.*?</svg>", page, re.S).group(0)
+    assert not re.search(r'(x|y|width|height)="\d+,\d', svg)
     # and English stays out of what Tuition says
     for english in ("How are we doing", "Outstanding value", "Recent orders", "Sign out"):
         assert english not in page
