@@ -142,7 +142,8 @@ def summary(request: HttpRequest, site: Any) -> Summary:
             rows = []
             for offset in range(DAYS):
                 day = (start + timedelta(days=offset)).date()
-                label = _short_day(day) if offset % 7 == 0 or offset == DAYS - 1 else ""
+                # A label each week back from today, so the last two never crowd each other.
+                label = _short_day(day) if (DAYS - 1 - offset) % 7 == 0 else ""
                 value = days.get(day, 0)
                 rows.append((label, value, money(value, unit) if value else ""))
             chart = charts.columns(rows, width=720, height=200)
