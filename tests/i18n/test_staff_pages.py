@@ -137,3 +137,16 @@ def test_the_coupon_message_names_the_rest_in_german_money():
         "Nach dem Gutschein bleiben 270,00\xa0$ per Karte zu zahlen: "
         "Geben Sie eine Kartennummer ein."
     )
+
+
+def test_the_demo_has_a_staff_member_who_reads_german(client):
+    from tuition.portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+
+    # given the demo
+    assert load_demo()
+    assert "greta@northwind.test" in {email for email, _ in DEMO_LOGINS}
+    # when Greta signs in to the staff area
+    assert client.login(username="greta@northwind.test", password=DEMO_PASSWORD)
+    page = client.get(reverse("admin:index")).content.decode()
+    # then it is German
+    assert "Wie läuft es" in page and "Offener Wert" in page
