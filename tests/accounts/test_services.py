@@ -45,7 +45,7 @@ def test_create_account_refuses_bad_input_and_writes_nothing(kwargs):
 
 def test_an_external_id_belongs_to_one_account():
     services.create_account(name="A", external_id="crm-1", actor="test")
-    with pytest.raises(ValidationError, match="external_id"):
+    with pytest.raises(ValidationError, match="external ID is already used"):
         services.create_account(name="B", external_id="crm-1", actor="test")
     assert TrainingAccount.objects.count() == 1
 

@@ -110,7 +110,8 @@ def test_editing_a_credit_goes_through_the_service_and_shows_its_history(as_mana
     lot.refresh_from_db()
     assert (lot.status, lot.external_id, lot.notes) == ("inactive", "crm-9", "changed")
     page = as_manager.get(url).content.decode()
-    assert "status: active → inactive" in page
+    assert "Status: active → inactive" in page  # the field by its name, never "status"
+    assert "External ID: " in page or "External id: " in page
     assert "manager@northwind.test" in page
 
 

@@ -110,7 +110,7 @@ def test_edit_one_and_see_its_change_history(page: Page, live_server, account):
 
     page.goto(_credits(live_server, f"{issued.lot.pk}/change/"))
     history = page.locator("table.credit-history")
-    expect(history).to_contain_text("status: active → inactive")
+    expect(history).to_contain_text("Status: active → inactive")
     expect(history).to_contain_text("commerce@northwind.test")
 
 

@@ -92,7 +92,7 @@ def test_the_intellum_training_credits_journey(page: Page, live_server, sign_in,
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     page.get_by_role("link", name=code).click()
     history = page.locator("#changes-history")
-    expect(history).to_contain_text("notes: Q4 deal → Q4 deal, paid by wire")
+    expect(history).to_contain_text("Notes: Q4 deal → Q4 deal, paid by wire")
     expect(history).to_contain_text("commerce@northwind.test")
     assert page.locator(".submit-row").bounding_box()["y"] < history.bounding_box()["y"]
     shoot(page, "06-edit-and-changes-history")

@@ -124,6 +124,17 @@ def test_builder_reorders_columns_and_downloads(world, staff):
     assert body_rows(download)[0] == ["Amount", "Kind", "Unit"]
 
 
+def test_the_preview_has_one_cell_under_each_header(world, staff):
+    # given a date column first (its file has an ISO 8601 twin after it)
+    query = {"type": "ledger", "columns": ["date", "kind", "amount"], "preview": "1"}
+    # when
+    page = logged_in(staff).get(reverse("reports:builder"), query)
+    # then each row has a cell per header, the kind under "Kind"
+    first = page.context["rows"][0]
+    assert len(first) == 3
+    assert first[1:] == ["issue", "500.00"]
+
+
 def test_builder_shows_a_bad_filter_as_an_error(world, staff):
     page = logged_in(staff).get(
         reverse("reports:builder"),

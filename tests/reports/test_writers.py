@@ -79,7 +79,7 @@ def test_xlsx_cells_are_safe_and_amounts_numeric(db, tmp_path):
     assert count == len(PAYLOADS)
     sheet = load_workbook(path).active
     values = list(sheet.values)
-    assert values[0] == ("'=Name", "Amount", "Count", "When")
+    assert values[0] == ("'=Name", "Amount", "Count", "When (UTC)")
     for line in values[1:]:
         assert isinstance(line[0], str) and line[0][0] not in "=+-@\t\r"
         assert isinstance(line[1], int | float) and not isinstance(line[1], bool)
@@ -88,6 +88,20 @@ def test_xlsx_cells_are_safe_and_amounts_numeric(db, tmp_path):
     assert values[1][1] == 300 and values[2][1] == -12.5
     # no cell holds a formula
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+def test_xlsx_times_are_real_datetimes_in_the_providers_zone(db, tmp_path, settings):
+    # given a provider in Berlin and a moment at 12:30 UTC
+    settings.TIME_ZONE = "Europe/Berlin"
+    path = tmp_path / "out.xlsx"
+    # when
+    writers.write_xlsx(columns(), rows()[:1], str(path), title="Ledger")
+    # then the cell is a date-time a spreadsheet can sort and format, at 13:30 local time,
+    # and the header says which zone that is
+    cell = load_workbook(path).active["D2"]
+    assert cell.value == datetime(2026, 3, 1, 13, 30)
+    assert cell.is_date and cell.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert load_workbook(path).active["D1"].value == "When (Europe/Berlin)"
 
 
 @pytest.mark.parametrize(

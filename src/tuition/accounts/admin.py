@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
 
@@ -24,8 +25,8 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "name"]
     fieldsets = (
         (None, {"fields": ("email", "password", "name")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -48,23 +49,25 @@ class MembershipInline(admin.TabularInline):
 
 class AccountForm(ServiceForm):
     owner_emails = forms.CharField(
-        required=False, label="Owners", help_text="New account: owners' emails, comma separated."
+        required=False,
+        label=_("Owners"),
+        help_text=_("New account: owners' emails, comma separated."),
     )
     add_email = forms.EmailField(
         required=False,
-        label="Add a person",
-        help_text="Adds (or updates) this person on the account.",
+        label=_("Add a person"),
+        help_text=_("Adds (or updates) this person on the account."),
     )
     add_role = forms.ChoiceField(
         choices=Membership.Role.choices, required=False, initial=Membership.Role.MEMBER
     )
-    add_can_view_balance = forms.BooleanField(required=False, label="May see the balance")
-    add_notify = forms.BooleanField(required=False, label="Receives notifications")
+    add_can_view_balance = forms.BooleanField(required=False, label=_("May see the balance"))
+    add_notify = forms.BooleanField(required=False, label=_("Receives notifications"))
     remove_members = forms.ModelMultipleChoiceField(
         queryset=Membership.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Take these people off the account.",
+        help_text=_("Take these people off the account."),
     )
 
     class Meta:
@@ -121,11 +124,11 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
         main = (None, {"fields": ["name", "external_id", "redeemer_policy"]})
         if obj is None:
-            return [main, ("Owners", {"fields": ["owner_emails"]})]
+            return [main, (_("Owners"), {"fields": ["owner_emails"]})]
         return [
             main,
             (
-                "Members",
+                _("Members"),
                 {
                     "fields": [
                         "add_email",

@@ -43,6 +43,8 @@ class User(AbstractUser):
     objects = UserManager()  # type: ignore[misc]
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self) -> str:
@@ -66,7 +68,7 @@ class TrainingAccount(models.Model):
         max_length=16, choices=RedeemerPolicy.choices, default=RedeemerPolicy.ANYONE
     )
     is_personal = models.BooleanField(
-        default=False, help_text="Made for one person who was given a credit directly."
+        default=False, help_text=_("Made for one person who was given a credit directly.")
     )
     low_balance_threshold = models.JSONField(
         default=dict,
@@ -77,6 +79,8 @@ class TrainingAccount(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("training account")
+        verbose_name_plural = _("training accounts")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -95,12 +99,14 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     can_view_balance = models.BooleanField(default=False)
     notify = models.BooleanField(
-        default=False, help_text="Members who opt in receive the account's notifications."
+        default=False, help_text=_("Members who opt in receive the account's notifications.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["account", "user"], name="membership_unique_user")
         ]

@@ -68,7 +68,8 @@ def create_account(
         )
     if external_id and TrainingAccount.objects.filter(external_id=external_id).exists():
         raise ValidationError(
-            "external_id is already used by another account.", details={"field": "external_id"}
+            _("This external ID is already used by another account."),
+            details={"field": "external_id"},
         )
     owner_emails = [normalize_email(email) for email in owners]  # all checked before any write
     account = TrainingAccount.objects.create(
@@ -191,7 +192,8 @@ def update_account(
             and TrainingAccount.objects.filter(external_id=value).exclude(pk=account.pk).exists()
         ):
             raise ValidationError(
-                "external_id is already used by another account.", details={"field": "external_id"}
+                _("This external ID is already used by another account."),
+                details={"field": "external_id"},
             )
         if value != account.external_id:
             account.external_id, fields = value, [*fields, "external_id"]

@@ -1,6 +1,7 @@
 """API keys of integrating systems (CRM, sales, payment systems, other LMSs)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
 SCOPE_CREDITS_READ = "credits:read"
@@ -21,8 +22,8 @@ class ApiKey(AbstractAPIKey):
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = "API key"
-        verbose_name_plural = "API keys"
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
 
     def allows(self, scope: str) -> bool:
         return SCOPE_ADMIN in self.scopes or scope in self.scopes

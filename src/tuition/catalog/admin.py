@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
 from tuition.core.amounts import format_amount, parse_amount
@@ -14,8 +16,8 @@ from tuition.ledger.models import Unit
 from . import services as catalog
 from .models import Activity, Group, RefillPrice, Session
 
-_PRICE_HELP = "USD list price, e.g. 300.00."
-_PRICES_IN_TOKENS_HELP = "Prices in token types, e.g. TT=3, LAB=1.5 (empty: none)."
+_PRICE_HELP = _("USD list price, e.g. 300.00.")
+_PRICES_IN_TOKENS_HELP = _("Prices in token types, e.g. TT=3, LAB=1.5 (empty: none).")
 
 
 def parse_token_prices(text: str) -> dict[Unit, int]:
@@ -29,7 +31,8 @@ def parse_token_prices(text: str) -> dict[Unit, int]:
         unit = Unit.objects.filter(code__iexact=code.strip(), is_builtin=False).first()
         if not sep or unit is None:
             raise DomainValidationError(
-                f"Unknown token type in {part.strip()!r}.", details={"field": "token_prices"}
+                gettext("Unknown token type in “%(price)s”.") % {"price": part.strip()},
+                details={"field": "token_prices"},
             )
         prices[unit] = parse_amount(
             amount.strip(), decimals=unit.decimals, field="token_prices", allow_zero=True
@@ -45,8 +48,10 @@ def format_token_prices(obj: Activity | Group) -> str:
 
 
 class _ItemForm(ServiceForm):
-    price = forms.CharField(help_text=_PRICE_HELP)
-    token_prices = forms.CharField(required=False, help_text=_PRICES_IN_TOKENS_HELP)
+    price = forms.CharField(label=_("Price"), help_text=_PRICE_HELP)
+    token_prices = forms.CharField(
+        required=False, label=_("Token prices"), help_text=_PRICES_IN_TOKENS_HELP
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -170,11 +175,11 @@ def _price(obj: Activity | Group) -> str:
 class PricedItemAdmin(ServiceModelAdmin, HistoryAdmin):
     """What activities and groups show alike: their prices, and no delete."""
 
-    @admin.display(description="price", ordering="price")
+    @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj: Activity | Group) -> str:
         return _price(obj)
 
-    @admin.display(description="token prices")
+    @admin.display(description=_("token prices"))
     def token_prices_display(self, obj: Activity | Group) -> str:
         return format_token_prices(obj) or "—"
 
@@ -304,7 +309,7 @@ class SessionAdmin(ServiceModelAdmin, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [] if obj is None else ["activity", "booked", "seats_left"]
 
-    @admin.display(description="seats left")
+    @admin.display(description=_("seats left"))
     def seats_left(self, obj: Session) -> int | str:
         if obj.pk is None or obj.capacity is None:
             return "—"
@@ -315,7 +320,7 @@ class SessionAdmin(ServiceModelAdmin, HistoryAdmin):
 
 
 class RefillPriceForm(ServiceForm):
-    unit_price = forms.CharField(help_text="USD per whole unit, e.g. 100.00.")
+    unit_price = forms.CharField(help_text=_("USD per whole unit, e.g. 100.00."))
 
     class Meta:
         model = RefillPrice
@@ -342,7 +347,7 @@ class RefillPriceAdmin(ServiceModelAdmin, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [] if obj is None else ["unit"]
 
-    @admin.display(description="USD per unit")
+    @admin.display(description=_("USD per unit"))
     def unit_price_display(self, obj: RefillPrice) -> str:
         return format_amount(obj.unit_price, decimals=2)
 

@@ -20,15 +20,16 @@ class Activity(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COURSE)
-    price = models.BigIntegerField(default=0, help_text="USD list price in cents.")
+    price = models.BigIntegerField(default=0, help_text=_("USD list price in cents."))
     is_dated = models.BooleanField(
-        default=False, help_text="Learners must book one of its sessions when they enroll."
+        default=False, help_text=_("Learners must book one of its sessions when they enroll.")
     )
     refund_window_days = models.PositiveIntegerField(
         null=True,
         blank=True,
-        help_text="Cancelling within this many days of purchase refunds; "
-        "empty = only staff refund.",
+        help_text=_(
+            "Cancelling within this many days of purchase refunds; empty = only staff refund."
+        ),
     )
     learner_can_cancel = models.BooleanField(default=True)
     is_published = models.BooleanField(default=True)
@@ -37,8 +38,9 @@ class Activity(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["title", "id"]
-        verbose_name_plural = "activities"
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="activity_price_not_negative")
         ]
@@ -52,7 +54,7 @@ class Group(models.Model):
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    price = models.BigIntegerField(default=0, help_text="USD list price in cents.")
+    price = models.BigIntegerField(default=0, help_text=_("USD list price in cents."))
     activities = models.ManyToManyField(Activity, related_name="groups", blank=True)
     refund_window_days = models.PositiveIntegerField(null=True, blank=True)
     learner_can_cancel = models.BooleanField(default=True)
@@ -62,6 +64,8 @@ class Group(models.Model):
     history = HistoricalRecords(m2m_fields=[activities])
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="group_price_not_negative")
@@ -87,6 +91,8 @@ class Session(models.Model):
     history = HistoricalRecords(excluded_fields=["booked"])
 
     class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(booked__gte=0), name="session_booked_not_negative"),
@@ -107,7 +113,7 @@ class TokenPrice(models.Model):
     """The price of an activity or a group in one token unit (USD uses the item's `price`)."""
 
     unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
-    amount = models.BigIntegerField(help_text="In the unit's minor unit.")
+    amount = models.BigIntegerField(help_text=_("In the unit's minor unit."))
     activity = models.ForeignKey(
         Activity, null=True, blank=True, on_delete=models.CASCADE, related_name="token_prices"
     )
@@ -116,6 +122,8 @@ class TokenPrice(models.Model):
     )
 
     class Meta:
+        verbose_name = _("token price")
+        verbose_name_plural = _("token prices")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="token_price_not_negative"),
             models.CheckConstraint(
@@ -146,11 +154,13 @@ class RefillPrice(models.Model):
     unit = models.OneToOneField(
         "ledger.Unit", on_delete=models.PROTECT, related_name="refill_price"
     )
-    unit_price = models.BigIntegerField(help_text="USD cents per whole unit.")
+    unit_price = models.BigIntegerField(help_text=_("USD cents per whole unit."))
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("refill price")
+        verbose_name_plural = _("refill prices")
         constraints = [
             models.CheckConstraint(condition=Q(unit_price__gt=0), name="refill_price_positive")
         ]

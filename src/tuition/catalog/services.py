@@ -40,7 +40,8 @@ def _check_item_fields(fields: Mapping[str, Any]) -> None:
     days = fields.get("refund_window_days")
     if days is not None and not (isinstance(days, int) and 0 <= days <= 3650):
         raise ValidationError(
-            "refund_window_days must be 0 to 3650.", details={"field": "refund_window_days"}
+            gettext("The refund window must be 0 to 3650 days."),
+            details={"field": "refund_window_days"},
         )
 
 

@@ -2,7 +2,11 @@
 actions that call checkout.services (cancel with or without refund, mark an invoiced order
 paid)."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tuition.core.admin_support import ReadableAmountsMixin, ReadOnlyAdmin, actor_of
 from tuition.core.errors import DomainError
@@ -21,7 +25,7 @@ class _ActionsWithChangePermission(ReadableAmountsMixin, ReadOnlyAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
-    def _run(self, request, items, call, done: str) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, request, items, call, done: Callable[[int], str]) -> None:  # type: ignore[no-untyped-def]
         count = 0
         for item in items:
             try:
@@ -30,7 +34,7 @@ class _ActionsWithChangePermission(ReadableAmountsMixin, ReadOnlyAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
         if count:
-            self.message_user(request, f"{count} {done}.", messages.SUCCESS)
+            self.message_user(request, done(count), messages.SUCCESS)
 
 
 @admin.register(Order)
@@ -61,14 +65,17 @@ class OrderAdmin(_ActionsWithChangePermission):
     date_hierarchy = "created_at"
     actions = ["mark_paid"]
 
-    @admin.action(description="Mark selected invoiced orders as paid", permissions=["service"])
+    @admin.action(description=_("Mark selected invoiced orders as paid"), permissions=["service"])
     def mark_paid(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
         self._run(
             request,
             queryset,
             lambda o: checkout.mark_order_paid(order_id=o.pk, actor=actor),
-            "order(s) marked paid",
+            lambda n: (
+                ngettext("%(count)s order marked paid.", "%(count)s orders marked paid.", n)
+                % {"count": n}
+            ),
         )
 
 
@@ -105,7 +112,7 @@ class RegistrationAdmin(_ActionsWithChangePermission):
     inlines = [BookingInline]
     actions = ["cancel_with_refund", "cancel_without_refund"]
 
-    @admin.display(description="item")
+    @admin.display(description=_("item"))
     def item(self, obj: Registration) -> str:
         return str(obj.activity or obj.group)
 
@@ -117,15 +124,35 @@ class RegistrationAdmin(_ActionsWithChangePermission):
             lambda r: checkout.cancel_registration(
                 registration_id=r.pk, actor=actor, refund=refund, by_staff=True
             ),
-            "registration(s) cancelled" + (" and refunded" if refund else ""),
+            (
+                lambda n: (
+                    ngettext(
+                        "%(count)s registration cancelled and refunded.",
+                        "%(count)s registrations cancelled and refunded.",
+                        n,
+                    )
+                    % {"count": n}
+                )
+            )
+            if refund
+            else (
+                lambda n: (
+                    ngettext(
+                        "%(count)s registration cancelled.", "%(count)s registrations cancelled.", n
+                    )
+                    % {"count": n}
+                )
+            ),
         )
 
-    @admin.action(description="Cancel selected registrations and refund", permissions=["service"])
+    @admin.action(
+        description=_("Cancel selected registrations and refund"), permissions=["service"]
+    )
     def cancel_with_refund(self, request, queryset):  # type: ignore[no-untyped-def]
         self._cancel(request, queryset, True)
 
     @admin.action(
-        description="Cancel selected registrations without refund", permissions=["service"]
+        description=_("Cancel selected registrations without refund"), permissions=["service"]
     )
     def cancel_without_refund(self, request, queryset):  # type: ignore[no-untyped-def]
         self._cancel(request, queryset, False)

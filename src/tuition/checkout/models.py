@@ -54,11 +54,11 @@ class Order(models.Model):
         "catalog.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     title = models.CharField(max_length=200)
-    list_price = models.BigIntegerField(help_text="USD list price in cents.")
+    list_price = models.BigIntegerField(help_text=_("USD list price in cents."))
     unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
-    price = models.BigIntegerField(help_text="The price in `unit` before any discount.")
+    price = models.BigIntegerField(help_text=_("The price in `unit` before any discount."))
     discount = models.BigIntegerField(default=0)
-    charged = models.BigIntegerField(help_text="What was charged, in `unit`.")
+    charged = models.BigIntegerField(help_text=_("What was charged, in `unit`."))
     method = models.CharField(max_length=20, choices=Method.choices)
     provider = models.CharField(max_length=20, blank=True, default="")
     payment_reference = models.CharField(max_length=200, blank=True, default="")
@@ -98,6 +98,8 @@ class Order(models.Model):
     actor = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -159,6 +161,8 @@ class Registration(models.Model):
     refunded = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -207,6 +211,8 @@ class Booking(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -228,7 +234,7 @@ class NumberedDocument(models.Model):
     issued_at = models.DateTimeField()
     amount = models.BigIntegerField()
     unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
-    list_price = models.BigIntegerField(help_text="USD list price in cents.")
+    list_price = models.BigIntegerField(help_text=_("USD list price in cents."))
 
     class Meta:
         abstract = True
@@ -244,6 +250,8 @@ class Receipt(NumberedDocument):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="receipt")
 
     class Meta(NumberedDocument.Meta):
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="receipt_year_sequence")
         ]
@@ -255,6 +263,8 @@ class Invoice(NumberedDocument):
     order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="invoice")
 
     class Meta(NumberedDocument.Meta):
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="invoice_year_sequence")
         ]

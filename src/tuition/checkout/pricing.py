@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils.translation import gettext
 
 from tuition.accounts.models import TrainingAccount, User
 from tuition.catalog.models import Activity, Group, Session
@@ -156,7 +157,8 @@ def _ensure_not_registered(learner: User, item: Item) -> None:
         held = live.filter(activity_id=item.pk).select_related("part_of__group").first()
         if held is not None and held.part_of is not None:
             raise AlreadyRegisteredError(
-                f"You are already registered for this activity with {held.part_of.group.title}."
+                gettext("You are already registered for this activity with %(group)s.")
+                % {"group": held.part_of.group.title}
             )
     else:
         held = live.filter(group_id=item.pk).first()
@@ -164,7 +166,8 @@ def _ensure_not_registered(learner: User, item: Item) -> None:
             held = live.filter(activity__groups=item.pk).select_related("activity").first()
             if held is not None:
                 raise AlreadyRegisteredError(
-                    f"You are already registered for {held.activity.title}, part of this group."
+                    gettext("You are already registered for %(activity)s, part of this group.")
+                    % {"activity": held.activity.title}
                 )
     if held is not None:
         raise AlreadyRegisteredError()

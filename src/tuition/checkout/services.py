@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from tuition.accounts.models import User
 from tuition.catalog.selectors import Item
@@ -30,7 +31,7 @@ from tuition.codes.errors import (
     NotEligibleError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
-from tuition.core import clock, idempotency
+from tuition.core import clock, idempotency, l10n
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
@@ -423,7 +424,12 @@ def _charge(provider: PaymentProvider, plan: Plan, *, card_number: str | None) -
     if plan.coupon is not None and provider.method == Order.Method.CARD and not card_number:
         rest = format_amount(plan.payable, decimals=plan.unit.decimals)
         raise PaymentDeclinedError(
-            f"The coupon leaves ${rest} to pay by card: enter a card number.",
+            gettext("The coupon leaves %(amount)s to pay by card: enter a card number.")
+            % {
+                "amount": l10n.money(
+                    plan.payable, unit_code=plan.unit.code, decimals=plan.unit.decimals
+                )
+            },
             details={"field": "payment.card_number", "payable": rest},
         )
     return provider.charge(

@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.catalog.models import Activity, Group
@@ -47,10 +49,18 @@ def _code_text(code: RedemptionCode | None) -> str:
 
 class PoolCodeForm(ServiceForm):
     member_email = forms.EmailField(
-        required=False, help_text="For a per-member code: the member who alone may use it."
+        required=False,
+        label=_("Member email"),
+        help_text=_("For a per-member code: the member who alone may use it."),
     )
-    cap = forms.CharField(required=False, help_text="Per-member codes: the most it may spend.")
-    code = forms.CharField(required=False, max_length=64, help_text="Leave blank to generate.")
+    cap = forms.CharField(
+        required=False,
+        label=_("Spending cap"),
+        help_text=_("Per-member codes: the most it may spend."),
+    )
+    code = forms.CharField(
+        required=False, max_length=64, label=_("Code"), help_text=_("Leave blank to generate.")
+    )
 
     class Meta:
         model = RedemptionCode
@@ -117,7 +127,7 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
             return queryset.filter(pk=code.pk), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="code")
+    @admin.display(description=_("code"))
     def code_column(self, obj: RedemptionCode) -> str:
         return _code_text(obj)
 
@@ -153,14 +163,16 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
         text = getattr(getattr(request, "_code_form", None), "code_text", None)
         if text and can_see_codes(request.user):
-            self.message_user(request, f"Code created: {text}", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Code created: %(code)s") % {"code": text}, messages.SUCCESS
+            )
         return super().response_add(request, obj, post_url_continue)
 
     def save_form(self, request, form, change):  # type: ignore[no-untyped-def]
         request._code_form = form
         return super().save_form(request, form, change)
 
-    def _each(self, request, queryset, call, done: str) -> None:  # type: ignore[no-untyped-def]
+    def _each(self, request, queryset, call, done: Any) -> None:  # type: ignore[no-untyped-def]
         count, refused = 0, []
         for code in queryset:
             if code.kind in (RedemptionCode.Kind.LOT, RedemptionCode.Kind.COUPON):
@@ -174,37 +186,46 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
         if refused:
             self.message_user(
                 request,
-                "Credit and coupon codes follow their credit or coupon: "
-                f"{len(refused)} left as they are.",
+                ngettext(
+                    "Credit and coupon codes follow their credit or coupon: "
+                    "%(count)s left as it is.",
+                    "Credit and coupon codes follow their credit or coupon: "
+                    "%(count)s left as they are.",
+                    len(refused),
+                )
+                % {"count": len(refused)},
                 messages.WARNING,
             )
-        self.message_user(request, f"{count} code(s) {done}.", messages.SUCCESS)
+        self.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected codes", permissions=["change"])
+    @admin.action(description=_("Deactivate selected codes"), permissions=["change"])
     def deactivate_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
         self._each(
             request,
             queryset,
             lambda c: codes.set_code_status(code_id=c.pk, status="inactive", actor=actor),
-            "deactivated",
+            lambda n: ngettext("%(count)s code deactivated.", "%(count)s codes deactivated.", n),
         )
 
-    @admin.action(description="Activate selected codes", permissions=["change"])
+    @admin.action(description=_("Activate selected codes"), permissions=["change"])
     def activate_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
         self._each(
             request,
             queryset,
             lambda c: codes.set_code_status(code_id=c.pk, status="active", actor=actor),
-            "activated",
+            lambda n: ngettext("%(count)s code activated.", "%(count)s codes activated.", n),
         )
 
-    @admin.action(description="Retire selected codes for good", permissions=["change"])
+    @admin.action(description=_("Retire selected codes for good"), permissions=["change"])
     def retire_codes(self, request, queryset):  # type: ignore[no-untyped-def]
         actor = actor_of(request)
         self._each(
-            request, queryset, lambda c: codes.delete_code(code_id=c.pk, actor=actor), "retired"
+            request,
+            queryset,
+            lambda c: codes.delete_code(code_id=c.pk, actor=actor),
+            lambda n: ngettext("%(count)s code retired.", "%(count)s codes retired.", n),
         )
 
     def get_actions(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -222,12 +243,13 @@ def _percent_to_bp(value: str) -> int:
         number = Decimal(value.strip())
     except InvalidOperation as exc:
         raise DomainValidationError(
-            "Give the percentage as a number, e.g. 10 or 12.5.", details={"field": "percent_off"}
+            gettext("Give the percentage as a number, e.g. 10 or 12.5."),
+            details={"field": "percent_off"},
         ) from exc
     bp = number * 100
     if not number.is_finite() or bp != bp.to_integral_value():
         raise DomainValidationError(
-            "At most two decimals in a percentage.", details={"field": "percent_off"}
+            gettext("At most two decimals in a percentage."), details={"field": "percent_off"}
         )
     return int(bp)
 
@@ -239,18 +261,26 @@ def _coupon_items(data: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 class CouponForm(ServiceForm):
-    percent_off = forms.CharField(required=False, help_text="e.g. 10 for 10 %; 100 = free.")
-    amount_off = forms.CharField(required=False, help_text="USD off the card price, e.g. 50.00.")
-    code = forms.CharField(required=False, max_length=64, help_text="Leave blank to generate.")
+    percent_off = forms.CharField(
+        required=False, label=_("Percent off"), help_text=_("e.g. 10 for 10 %; 100 = free.")
+    )
+    amount_off = forms.CharField(
+        required=False, label=_("Amount off"), help_text=_("USD off the card price, e.g. 50.00.")
+    )
+    code = forms.CharField(
+        required=False, max_length=64, label=_("Code"), help_text=_("Leave blank to generate.")
+    )
     scope_activities = forms.ModelMultipleChoiceField(
         queryset=Activity.objects.all(),
         required=False,
-        widget=FilteredSelectMultiple("activities", is_stacked=False),
+        label=_("Activities"),
+        widget=FilteredSelectMultiple(_("activities"), is_stacked=False),
     )
     scope_groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.all(),
         required=False,
-        widget=FilteredSelectMultiple("groups", is_stacked=False),
+        label=_("Groups"),
+        widget=FilteredSelectMultiple(_("groups"), is_stacked=False),
     )
     error_fields = {
         "discount": "percent_off",
@@ -347,14 +377,14 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
         _request.set(request)
         return super().get_queryset(request).filter(deleted_at__isnull=True)
 
-    @admin.display(description="code")
+    @admin.display(description=_("code"))
     def code_column(self, obj: Coupon) -> str:
         try:
             return _code_text(obj.code)  # type: ignore[attr-defined]
         except RedemptionCode.DoesNotExist:
             return "—"
 
-    @admin.display(description="discount")
+    @admin.display(description=_("discount"))
     def discount(self, obj: Coupon) -> str:
         if obj.percent_off_bp is not None:
             return f"{format_amount(obj.percent_off_bp, decimals=2)} %"
@@ -373,16 +403,19 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
         if obj is None:
             return [
                 (None, {"fields": main}),
-                ("Discount (one of)", {"fields": ["percent_off", "amount_off"]}),
+                (_("Discount (one of)"), {"fields": ["percent_off", "amount_off"]}),
                 (
-                    "Scope",
+                    _("Scope"),
                     {"fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"]},
                 ),
-                ("Code", {"fields": ["code"]}),
+                (_("Code"), {"fields": ["code"]}),
             ]
         return [
             (None, {"fields": ["code_column", "discount", "uses", *main]}),
-            ("Scope", {"fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"]}),
+            (
+                _("Scope"),
+                {"fields": ["scope_kind", "scope_all", "scope_activities", "scope_groups"]},
+            ),
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -406,7 +439,11 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
         text = getattr(getattr(request, "_coupon_form", None), "code_text", None)
         if text and can_see_codes(request.user):
-            self.message_user(request, f"Coupon created. Its code is {text}", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("Coupon created. Its code is %(code)s") % {"code": text},
+                messages.SUCCESS,
+            )
         return super().response_add(request, obj, post_url_continue)
 
     def save_form(self, request, form, change):  # type: ignore[no-untyped-def]
@@ -417,18 +454,28 @@ class CouponAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
         actor = actor_of(request)
         for coupon in queryset:
             codes.update_coupon(coupon_id=coupon.pk, status=status, actor=actor)
-        self.message_user(request, f"{len(queryset)} coupon(s) now {status}.", messages.SUCCESS)
+        count = len(queryset)
+        message = (
+            ngettext("%(count)s coupon now active.", "%(count)s coupons now active.", count)
+            if status == Coupon.Status.ACTIVE
+            else ngettext(
+                "%(count)s coupon now inactive.", "%(count)s coupons now inactive.", count
+            )
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected coupons", permissions=["change"])
+    @admin.action(description=_("Deactivate selected coupons"), permissions=["change"])
     def deactivate_coupons(self, request, queryset):  # type: ignore[no-untyped-def]
         self._set_status(request, queryset, Coupon.Status.INACTIVE)
 
-    @admin.action(description="Activate selected coupons", permissions=["change"])
+    @admin.action(description=_("Activate selected coupons"), permissions=["change"])
     def activate_coupons(self, request, queryset):  # type: ignore[no-untyped-def]
         self._set_status(request, queryset, Coupon.Status.ACTIVE)
 
     def get_deleted_objects(self, objs, request):  # type: ignore[no-untyped-def]
-        lines = [f"Coupon {c.name}: its code stops working" for c in objs]
+        lines = [
+            gettext("Coupon %(name)s: its code stops working") % {"name": c.name} for c in objs
+        ]
         return (
             lines,
             {"coupons": len(lines)},

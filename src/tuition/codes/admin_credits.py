@@ -22,6 +22,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
@@ -54,6 +56,14 @@ _request: ContextVar[HttpRequest | None] = ContextVar("credit_admin_request", de
 _ERROR_FIELDS = {"scope.items": "scope_all", "scope.kind": "scope_kind", "account": "account"}
 
 
+def _field_label(name: str) -> str:
+    """A credit's field as staff read it ("Expires at"), never its Python name."""
+    try:
+        return str(getattr(Lot._meta.get_field(name), "verbose_name", name)).capitalize()
+    except Exception:
+        return name.replace("_", " ").capitalize()
+
+
 def code_of(lot: Lot) -> RedemptionCode | None:
     try:
         return lot.code  # type: ignore[attr-defined,no-any-return]
@@ -79,16 +89,16 @@ class _ScopeFields(forms.Form):
     scope_activities = forms.ModelMultipleChoiceField(
         queryset=Activity.objects.all(),
         required=False,
-        label="Activities",
-        widget=FilteredSelectMultiple("activities", is_stacked=False),
-        help_text="The activities it pays for (when not all of them).",
+        label=_("Activities"),
+        widget=FilteredSelectMultiple(_("activities"), is_stacked=False),
+        help_text=_("The activities it pays for (when not all of them)."),
     )
     scope_groups = forms.ModelMultipleChoiceField(
         queryset=Group.objects.all(),
         required=False,
-        label="Groups",
-        widget=FilteredSelectMultiple("groups", is_stacked=False),
-        help_text="The groups it pays for (when not all of them).",
+        label=_("Groups"),
+        widget=FilteredSelectMultiple(_("groups"), is_stacked=False),
+        help_text=_("The groups it pays for (when not all of them)."),
     )
 
 
@@ -102,22 +112,23 @@ class CreditAddForm(ServiceForm, _ScopeFields):
 
     owner_email = forms.EmailField(
         required=False,
-        label="Owner (a person)",
-        help_text="Instead of a training account: the credit goes to this person's own account.",
+        label=_("Owner (a person)"),
+        help_text=_("Instead of a training account: the credit goes to this person's own account."),
     )
     redeemable_value = forms.CharField(
-        help_text="What learners can redeem, in the unit: 150.00 for USD, 3 for tokens."
+        label=_("Redeemable value"),
+        help_text=_("What learners can redeem, in the unit: 150.00 for USD, 3 for tokens."),
     )
     purchase_price = forms.CharField(
         required=False,
-        label="Purchase price (USD)",
-        help_text="What the buyer paid; the difference from the value is their discount.",
+        label=_("Purchase price (USD)"),
+        help_text=_("What the buyer paid; the difference from the value is their discount."),
     )
     code = forms.CharField(
         required=False,
         max_length=64,
-        label="Redemption code",
-        help_text="Leave blank to generate one.",
+        label=_("Redemption code"),
+        help_text=_("Leave blank to generate one."),
     )
     error_fields = _ERROR_FIELDS
 
@@ -139,28 +150,28 @@ class CreditAddForm(ServiceForm, _ScopeFields):
         super().__init__(*args, **kwargs)
         if "account" in self.fields:
             self.fields["account"].required = False
-            self.fields["account"].label = "Owner (a training account)"
+            self.fields["account"].label = _("Owner (a training account)")
             self.fields["account"].queryset = TrainingAccount.objects.order_by("name")
         if "unit" in self.fields:
             self.fields["unit"].queryset = Unit.objects.filter(is_active=True)
-            self.fields["unit"].label = "Counted in"
-            self.fields["unit"].help_text = "USD (training credits) or a token type."
+            self.fields["unit"].label = _("Counted in")
+            self.fields["unit"].help_text = _("USD (training credits) or a token type.")
         if "expires_at" in self.fields:
-            self.fields["expires_at"].label = "Expires"
-            self.fields["expires_at"].help_text = "Leave blank for a credit that never expires."
+            self.fields["expires_at"].label = _("Expires")
+            self.fields["expires_at"].help_text = _("Leave blank for a credit that never expires.")
         if "scope_kind" in self.fields:
-            self.fields["scope_kind"].label = "Activity or group"
-            self.fields["scope_kind"].help_text = (
+            self.fields["scope_kind"].label = _("Activity or group")
+            self.fields["scope_kind"].help_text = _(
                 "What the credit pays for. This cannot change after it is created; which "
                 "activities or groups can."
             )
         if "scope_all" in self.fields:
-            self.fields["scope_all"].label = "All of them"
+            self.fields["scope_all"].label = _("All of them")
         if "external_id" in self.fields:
-            self.fields["external_id"].label = "External ID"
-            self.fields[
-                "external_id"
-            ].help_text = "Optional: the ID in another system, e.g. the payment processor's."
+            self.fields["external_id"].label = _("External ID")
+            self.fields["external_id"].help_text = _(
+                "Optional: the ID in another system, e.g. the payment processor's."
+            )
         if "notes" in self.fields:
             self.fields["notes"].widget.attrs["rows"] = 3
 
@@ -181,7 +192,7 @@ class CreditAddForm(ServiceForm, _ScopeFields):
         except DomainValidationError as exc:
             self.add_error(exc.details.get("field"), exc.message)
         if bool(data.get("account")) == bool(data.get("owner_email")):
-            self.add_error("account", "Choose an account or give an owner email (not both).")
+            self.add_error("account", _("Choose an account or give an owner email (not both)."))
         return data
 
     def apply(self, *, actor: str) -> Lot:
@@ -211,7 +222,7 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
     """One credit at a time; its scope kind, unit, value and account are fixed."""
 
     purchase_price = forms.CharField(
-        required=False, label="Purchase price (USD)", help_text="What the buyer paid."
+        required=False, label=_("Purchase price (USD)"), help_text=_("What the buyer paid.")
     )
     error_fields = _ERROR_FIELDS
 
@@ -221,7 +232,11 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        labels = {"expires_at": "Expires", "external_id": "External ID", "scope_all": "All of them"}
+        labels = {
+            "expires_at": _("Expires"),
+            "external_id": _("External ID"),
+            "scope_all": _("All of them"),
+        }
         for name, label in labels.items():
             if name in self.fields:
                 self.fields[name].label = label
@@ -264,17 +279,20 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
 
 class AdjustForm(forms.Form):
     amount = forms.CharField(
-        help_text="Added to the remaining value; a minus sign takes value away (e.g. -25.00)."
+        label=_("Amount"),
+        help_text=_("Added to the remaining value; a minus sign takes value away (e.g. -25.00)."),
     )
-    reason = forms.CharField(max_length=500, help_text="Goodwill, correction, ...")
+    reason = forms.CharField(
+        max_length=500, label=_("Reason"), help_text=_("Goodwill, correction, ...")
+    )
 
 
 class StatusFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
-        return [("active", "Active"), ("inactive", "Inactive"), ("expired", "Expired")]
+        return [("active", _("Active")), ("inactive", _("Inactive")), ("expired", _("Expired"))]
 
     def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
         now = clock.now()
@@ -289,15 +307,15 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 class ExpiryFilter(admin.SimpleListFilter):
-    title = "expiry"
+    title = _("expiry")
     parameter_name = "expiry"
 
     def lookups(self, request, model_admin):  # type: ignore[no-untyped-def]
         return [
-            ("expired", "Expired"),
-            ("soon", f"Within {SOON_DAYS} days"),
-            ("later", "Later"),
-            ("never", "Never"),
+            ("expired", _("Expired")),
+            ("soon", gettext("Within %(days)s days") % {"days": SOON_DAYS}),
+            ("later", _("Later")),
+            ("never", _("Never")),
         ]
 
     def queryset(self, request, queryset):  # type: ignore[no-untyped-def]
@@ -335,7 +353,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         ExpiryFilter,
     ]
     search_fields = ["external_id", "account__name", "account__memberships__user__email"]
-    search_help_text = "A code, an external ID, an account name or an owner's email."
+    search_help_text = _("A code, an external ID, an account name or an owner's email.")
     list_select_related = ["account", "unit", "code"]
     actions = ["deactivate_credits", "activate_credits", "delete_selected"]
     list_per_page = 50
@@ -378,44 +396,47 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
         return super().changelist_view(
-            request, {"title": "Training credits", **(extra_context or {})}
+            request, {"title": _("Training credits"), **(extra_context or {})}
         )
 
-    @admin.display(description="redemption code")
+    @admin.display(description=_("redemption code"))
     def code_column(self, obj: Lot) -> str:
         return format_html('<span class="code">{}</span>', shown_code(_request.get(), code_of(obj)))
 
-    @admin.display(description="redeemable value", ordering="redeemable_value")
+    @admin.display(description=_("redeemable value"), ordering="redeemable_value")
     def value_column(self, obj: Lot) -> str:
         return money(obj.redeemable_value, obj.unit)
 
-    @admin.display(description="remaining", ordering="remaining")
+    @admin.display(description=_("remaining"), ordering="remaining")
     def remaining_column(self, obj: Lot) -> str:
         return money(obj.remaining, obj.unit)
 
-    @admin.display(description="expires", ordering="expires_at")
+    @admin.display(description=_("expires"), ordering="expires_at")
     def expires_column(self, obj: Lot) -> str:
-        return when(obj.expires_at, empty="Never")
+        return when(obj.expires_at, empty=gettext("Never"))
 
-    @admin.display(description="activity or group")
+    @admin.display(description=_("activity or group"))
     def scope_column(self, obj: Lot) -> str:
-        noun = "activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "groups"
+        activities = obj.scope_kind == Lot.ScopeKind.ACTIVITY
         if obj.scope_all:
-            return f"All {noun}"
+            return gettext("All activities") if activities else gettext("All groups")
         count = getattr(obj, "scope_count", None)
         if count is None:
             count = obj.scope_items.count()
-        singular = "activity" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "group"
-        return f"{count} chosen {singular if count == 1 else noun}"
+        if activities:
+            chosen = ngettext("%(count)s chosen activity", "%(count)s chosen activities", count)
+        else:
+            chosen = ngettext("%(count)s chosen group", "%(count)s chosen groups", count)
+        return chosen % {"count": count}
 
-    @admin.display(description="owner", ordering="account__name")
+    @admin.display(description=_("owner"), ordering="account__name")
     def owner_column(self, obj: Lot) -> str:
         return obj.account.name
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_column(self, obj: Lot) -> str:
         if obj.is_expired_at(clock.now()):
-            return format_html('<span class="tag warn">{}</span>', "Expired")
+            return format_html('<span class="tag warn">{}</span>', gettext("Expired"))
         css = "ok" if obj.status == Lot.Status.ACTIVE else ""
         return format_html('<span class="tag {}">{}</span>', css, obj.get_status_display())
 
@@ -476,7 +497,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     ]
                 },
             ),
-            ("Issued", {"fields": ["source", "created", "created_by", "adjust_link"]}),
+            (_("Issued"), {"fields": ["source", "created", "created_by", "adjust_link"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -508,56 +529,59 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             ]
         return fixed
 
-    @admin.display(description="activity or group")
+    @admin.display(description=_("activity or group"))
     def scope_kind_display(self, obj: Lot) -> str:
-        kind = "Activities" if obj.scope_kind == Lot.ScopeKind.ACTIVITY else "Groups"
-        return f"{kind} (cannot change)"
+        if obj.scope_kind == Lot.ScopeKind.ACTIVITY:
+            return gettext("Activities (cannot change)")
+        return gettext("Groups (cannot change)")
 
-    @admin.display(description="owner")
+    @admin.display(description=_("owner"))
     def owner_display(self, obj: Lot) -> str:
         url = reverse("admin:accounts_trainingaccount_change", args=[obj.account_id])
         return format_html('<a href="{}">{}</a>', url, obj.account.name)
 
-    @admin.display(description="redemption code")
+    @admin.display(description=_("redemption code"))
     def code_display(self, obj: Lot) -> str:
         return shown_code(_request.get(), code_of(obj))
 
-    @admin.display(description="redeemable value")
+    @admin.display(description=_("redeemable value"))
     def redeemable_value_display(self, obj: Lot) -> str:
         return self.value_column(obj)
 
-    @admin.display(description="remaining")
+    @admin.display(description=_("remaining"))
     def remaining_display(self, obj: Lot) -> str:
         return self.remaining_column(obj)
 
-    @admin.display(description="purchase price (USD)")
+    @admin.display(description=_("purchase price (USD)"))
     def purchase_price(self, obj: Lot) -> str:
         return usd(obj.purchase_price) if obj.purchase_price is not None else "—"
 
-    @admin.display(description="remaining amount")
+    @admin.display(description=_("remaining amount"))
     def remaining_note(self, obj: Lot | None = None) -> str:
-        return "Worked out by Tuition: the redeemable value, less what has been redeemed."
+        return gettext("Worked out by Tuition: the redeemable value, less what has been redeemed.")
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Lot) -> str:
         return when(obj.created_at)
 
-    @admin.display(description="chosen activities")
+    @admin.display(description=_("chosen activities"))
     def scope_activities(self, obj: Lot) -> str:
         items = Activity.objects.filter(pk__in=obj.scope_item_ids())
         return ", ".join(str(a) for a in items) or "—"
 
-    @admin.display(description="chosen groups")
+    @admin.display(description=_("chosen groups"))
     def scope_groups(self, obj: Lot) -> str:
         items = Group.objects.filter(pk__in=obj.scope_item_ids())
         return ", ".join(str(g) for g in items) or "—"
 
-    @admin.display(description="adjust")
+    @admin.display(description=_("adjust"))
     def adjust_link(self, obj: Lot) -> str:
         if not self.has_change_permission(_request.get(), obj):
             return "—"
         url = reverse("admin:ledger_lot_adjust", args=[obj.pk])
-        return format_html('<a class="button small" href="{}">Adjust the remaining value…</a>', url)
+        return format_html(
+            '<a class="button small" href="{}">{}</a>', url, gettext("Adjust the remaining value…")
+        )
 
     def change_history_rows(self, obj: Lot) -> list[dict[str, str]]:
         """Newest first: when, who, why and what changed (old → new) for one credit."""
@@ -567,10 +591,13 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         rows = []
         for newer, older in zip(records, [*records[1:], None], strict=True):
             if older is None:
-                what = "created"
+                what = gettext("created")
             else:
                 delta = newer.diff_against(older)
-                what = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in delta.changes) or "—"
+                what = (
+                    "; ".join(f"{_field_label(c.field)}: {c.old} → {c.new}" for c in delta.changes)
+                    or "—"
+                )
             who = (
                 newer.history_user.email
                 if newer.history_user
@@ -593,12 +620,16 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             request,
             object_id,
             form_url,
-            {"change_history_rows": rows, "title": "Training credit", **(extra_context or {})},
+            {
+                "change_history_rows": rows,
+                "title": _("Training credit"),
+                **(extra_context or {}),
+            },
         )
 
     def add_view(self, request, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
         return super().add_view(
-            request, form_url, {"title": "New training credit", **(extra_context or {})}
+            request, form_url, {"title": _("New training credit"), **(extra_context or {})}
         )
 
     def response_add(self, request, obj, post_url_continue=None):  # type: ignore[no-untyped-def]
@@ -607,7 +638,8 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         if text and can_see_codes(request.user):
             self.message_user(
                 request,
-                f"Training credit created. Its redemption code is {text}",
+                gettext("Training credit created. Its redemption code is %(code)s")
+                % {"code": text},
                 messages.SUCCESS,
             )
         return super().response_add(request, obj, post_url_continue)
@@ -618,7 +650,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
 
     # --- actions --------------------------------------------------------------------------
 
-    def _bulk(self, request: HttpRequest, queryset: Any, action: str, done: str) -> None:
+    def _bulk(self, request: HttpRequest, queryset: Any, action: str, done: Any) -> None:
         try:
             count = codes.bulk_credit_action(
                 action=action,
@@ -628,16 +660,31 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return
-        noun = "training credit" if count == 1 else "training credits"
-        self.message_user(request, f"{count} {noun} {done}.", messages.SUCCESS)
+        self.message_user(request, done(count) % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Deactivate selected credits", permissions=["change"])
+    @admin.action(description=_("Deactivate selected credits"), permissions=["change"])
     def deactivate_credits(self, request, queryset):  # type: ignore[no-untyped-def]
-        self._bulk(request, queryset, "deactivate", "deactivated")
+        self._bulk(
+            request,
+            queryset,
+            "deactivate",
+            lambda n: ngettext(
+                "%(count)s training credit deactivated.",
+                "%(count)s training credits deactivated.",
+                n,
+            ),
+        )
 
-    @admin.action(description="Activate selected credits", permissions=["change"])
+    @admin.action(description=_("Activate selected credits"), permissions=["change"])
     def activate_credits(self, request, queryset):  # type: ignore[no-untyped-def]
-        self._bulk(request, queryset, "activate", "activated")
+        self._bulk(
+            request,
+            queryset,
+            "activate",
+            lambda n: ngettext(
+                "%(count)s training credit activated.", "%(count)s training credits activated.", n
+            ),
+        )
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):  # type: ignore[no-untyped-def]
         actions = super().get_actions(request, action_location=action_location)
@@ -645,16 +692,22 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             delete = actions["delete_selected"]
             actions["delete_selected"] = dataclasses.replace(
                 delete,
-                description="Delete selected credits (voids their remaining value)",
-                plural_description="Delete selected credits (voids their remaining value)",
+                description=_("Delete selected credits (voids their remaining value)"),
+                plural_description=_("Delete selected credits (voids their remaining value)"),
             )
         return actions
 
     def get_deleted_objects(self, objs, request):  # type: ignore[no-untyped-def]
         # Deleting a credit voids it; nothing cascades (its transfers and entries stay).
         lines = [
-            f"Training credit {shown_code(request, code_of(lot))} of {lot.account.name}: "
-            f"{money(lot.remaining, lot.unit)} remaining will be voided"
+            gettext(
+                "Training credit %(code)s of %(account)s: %(remaining)s remaining will be voided"
+            )
+            % {
+                "code": shown_code(request, code_of(lot)),
+                "account": lot.account.name,
+                "remaining": money(lot.remaining, lot.unit),
+            }
             for lot in objs
         ]
         perms_needed = set() if self.has_delete_permission(request) else {"credit"}
@@ -708,11 +761,11 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     "amount" if exc.details.get("field") == "amount" else None, exc.message
                 )
             else:
-                self.message_user(request, "The training credit was adjusted.", messages.SUCCESS)
+                self.message_user(request, _("The training credit was adjusted."), messages.SUCCESS)
                 return HttpResponseRedirect(reverse("admin:ledger_lot_change", args=[lot.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": "Adjust a credit",
+            "title": _("Adjust a credit"),
             "opts": self.model._meta,
             "lot": lot,
             "form": form,

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from import_export import fields, resources
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
@@ -164,18 +165,22 @@ class CreditResource(resources.ModelResource):
     def _credit_args(self, row: dict[str, Any]) -> dict[str, Any]:
         unit = Unit.objects.filter(code__iexact=_text(row, "unit") or "USD").first()
         if unit is None:
-            raise _row_error("Unknown unit.", "unit")
+            raise _row_error(gettext("Unknown unit."), "unit")
         args: dict[str, Any] = {"unit": unit}
         account, owner = _text(row, "account"), _text(row, "owner_email")
         if bool(account) == bool(owner):
-            raise _row_error("Give either an account or an owner_email.", "account")
+            raise _row_error(
+                gettext("Give either an “account” or an “owner_email” column value."), "account"
+            )
         if account:
             found = (
                 TrainingAccount.objects.filter(external_id=account).first()
                 or TrainingAccount.objects.filter(name=account).first()
             )
             if found is None:
-                raise _row_error(f"No account {account!r}.", "account")
+                raise _row_error(
+                    gettext("No account “%(account)s”.") % {"account": account}, "account"
+                )
             args["account_id"] = found.pk
         else:
             args["owner_email"] = owner
@@ -195,12 +200,17 @@ class CreditResource(resources.ModelResource):
         try:
             args["expires_at"] = datetime.fromisoformat(expires) if expires else None
         except ValueError as exc:
-            raise _row_error("expires_at must be an ISO 8601 date and time.", "expires_at") from exc
+            raise _row_error(
+                gettext("The “expires_at” column must be an ISO 8601 date and time."), "expires_at"
+            ) from exc
         if args["expires_at"] is not None and args["expires_at"].tzinfo is None:
-            raise _row_error("expires_at needs a time zone offset (e.g. +00:00).", "expires_at")
+            raise _row_error(
+                gettext("The “expires_at” column needs a time zone offset (e.g. +00:00)."),
+                "expires_at",
+            )
         items = [p for p in _text(row, "scope_items").replace(",", " ").split() if p]
         if not all(p.isdigit() for p in items):
-            raise _row_error("scope_items must be ids.", "scope_items")
+            raise _row_error(gettext("The “scope_items” column must list ids."), "scope_items")
         args["scope"] = codes.ScopeInput(
             kind=_text(row, "scope_kind") or "activity",
             all=not items,

@@ -4,6 +4,7 @@ activate/deactivate/delete, change history."""
 import re
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -539,7 +540,8 @@ class CodeListView(ApiView):
         else:
             if not values.get("member_email"):
                 raise ValidationError(
-                    "A per-member code needs member_email.", details={"field": "member_email"}
+                    gettext("A per-member code needs the member's email."),
+                    details={"field": "member_email"},
                 )
             cap = values.get("cap")
             new = services.create_member_code(

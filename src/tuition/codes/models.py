@@ -63,7 +63,9 @@ class RedemptionCode(models.Model):
         on_delete=models.PROTECT,
         related_name="member_codes",
     )
-    cap = models.BigIntegerField(null=True, blank=True, help_text="Most it may spend, minor units.")
+    cap = models.BigIntegerField(
+        null=True, blank=True, help_text=_("Most it may spend, minor units.")
+    )
     spent = models.BigIntegerField(default=0, editable=False)
     coupon = models.OneToOneField(
         "codes.Coupon", null=True, blank=True, on_delete=models.PROTECT, related_name="code"
@@ -75,6 +77,8 @@ class RedemptionCode(models.Model):
     history = HistoricalRecords(excluded_fields=["spent", "sealed", "digest"])
 
     class Meta:
+        verbose_name = _("redemption code")
+        verbose_name_plural = _("redemption codes")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -126,9 +130,9 @@ class Coupon(models.Model):
 
     name = models.CharField(max_length=200)
     percent_off_bp = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Discount in basis points: 1000 = 10 %, 10000 = free."
+        null=True, blank=True, help_text=_("Discount in basis points: 1000 = 10 %, 10000 = free.")
     )
-    amount_off = models.BigIntegerField(null=True, blank=True, help_text="USD cents off.")
+    amount_off = models.BigIntegerField(null=True, blank=True, help_text=_("USD cents off."))
     scope_kind = models.CharField(max_length=16, choices=ScopeKind.choices, default=ScopeKind.ANY)
     scope_all = models.BooleanField(default=True)
     valid_from = models.DateTimeField(null=True, blank=True)
@@ -144,6 +148,8 @@ class Coupon(models.Model):
     history = HistoricalRecords(excluded_fields=["uses"])
 
     class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from tuition.accounts.models import Membership
 from tuition.accounts.services import get_or_create_user, personal_account_for
@@ -392,7 +393,9 @@ def set_code_status(*, code_id: int, status: str, actor: str) -> RedemptionCode:
         ValidationError: an unknown status.
     """
     if status not in RedemptionCode.Status.values:
-        raise ValidationError("status must be active or inactive.", details={"field": "status"})
+        raise ValidationError(
+            gettext("The status must be active or inactive."), details={"field": "status"}
+        )
     row = _code_for_update(code_id)
     if row.status != status:
         row.status = status
@@ -514,22 +517,27 @@ def create_coupon(
         raise ValidationError("name must be 1 to 200 characters.", details={"field": "name"})
     if (percent_off_bp is None) == (amount_off is None):
         raise ValidationError(
-            "Give either a percentage or an amount off.", details={"field": "discount"}
+            gettext("Give either a percentage or an amount off."), details={"field": "discount"}
         )
     if percent_off_bp is not None and not 0 < percent_off_bp <= 10000:
         raise ValidationError(
-            "percent_off must be above 0 and at most 100.", details={"field": "percent_off"}
+            gettext("The percentage off must be above 0 and at most 100."),
+            details={"field": "percent_off"},
         )
     if amount_off is not None and not 0 < amount_off <= MAX_MINOR:
         raise amount_error("amount_off", "not_positive")
     if valid_from and valid_until and valid_until <= valid_from:
         raise ValidationError(
-            "valid_until must be after valid_from.", details={"field": "valid_until"}
+            gettext("“Valid until” must be after “valid from”."), details={"field": "valid_until"}
         )
     if max_uses is not None and max_uses < 1:
-        raise ValidationError("max_uses must be at least 1.", details={"field": "max_uses"})
+        raise ValidationError(
+            gettext("The maximum number of uses must be at least 1."), details={"field": "max_uses"}
+        )
     if status not in Coupon.Status.values:
-        raise ValidationError("status must be active or inactive.", details={"field": "status"})
+        raise ValidationError(
+            gettext("The status must be active or inactive."), details={"field": "status"}
+        )
     items = _coupon_items(scope_kind, scope_items)
     _check_coupon_scope(scope_kind, scope_all, items)
     coupon = Coupon.objects.create(
@@ -602,16 +610,19 @@ def update_coupon(
         if v is not UNSET
     }
     if "status" in changes and changes["status"] not in Coupon.Status.values:
-        raise ValidationError("status must be active or inactive.", details={"field": "status"})
+        raise ValidationError(
+            gettext("The status must be active or inactive."), details={"field": "status"}
+        )
     if changes.get("max_uses") is not None and changes["max_uses"] < max(coupon.uses, 1):
         raise ValidationError(
-            "max_uses cannot be below the uses so far.", details={"field": "max_uses"}
+            gettext("The maximum number of uses cannot be below the uses so far."),
+            details={"field": "max_uses"},
         )
     for key, value in changes.items():
         setattr(coupon, key, value)
     if coupon.valid_from and coupon.valid_until and coupon.valid_until <= coupon.valid_from:
         raise ValidationError(
-            "valid_until must be after valid_from.", details={"field": "valid_until"}
+            gettext("“Valid until” must be after “valid from”."), details={"field": "valid_until"}
         )
     if scope_items is not UNSET or "scope_all" in changes:
         items = (

@@ -9,6 +9,9 @@ scripts), control characters and over-long input are refused as validation error
 import re
 import secrets
 
+from django.utils.translation import gettext
+
+from tuition.core.amounts import field_label
 from tuition.core.errors import ValidationError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -18,6 +21,11 @@ CUSTOM_MIN_LENGTH = 6
 CUSTOM_MAX_LENGTH = 32
 _TRANSLATE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _NORMALIZED = re.compile(r"^[0-9A-Z]+$")
+
+
+def _label(field: str) -> str:
+    """The field as people name it ("Code"), never its parameter name."""
+    return gettext("Code") if field.rsplit(".", 1)[-1] == "code" else field_label(field)
 
 
 def generate_code() -> str:
@@ -38,19 +46,28 @@ def normalize_code(raw: object, *, field: str = "code") -> str:
             characters that can never be part of a code.
     """
     if not isinstance(raw, str):
-        raise ValidationError(f"{field} must be a string.", details={"field": field})
+        raise ValidationError(
+            gettext("%(field)s must be text.") % {"field": _label(field)}, details={"field": field}
+        )
     if len(raw) > MAX_INPUT_LENGTH:
-        raise ValidationError(f"{field} is too long.", details={"field": field})
+        raise ValidationError(
+            gettext("%(field)s is too long.") % {"field": _label(field)}, details={"field": field}
+        )
     if not raw.isascii() or any(ord(c) < 32 or ord(c) == 127 for c in raw):
         raise ValidationError(
-            f"{field} contains characters that are not allowed.", details={"field": field}
+            gettext("%(field)s contains characters that are not allowed.")
+            % {"field": _label(field)},
+            details={"field": field},
         )
     cleaned = raw.replace(" ", "").replace("-", "").upper().translate(_TRANSLATE)
     if not cleaned:
-        raise ValidationError(f"{field} is empty.", details={"field": field})
+        raise ValidationError(
+            gettext("%(field)s is empty.") % {"field": _label(field)}, details={"field": field}
+        )
     if not _NORMALIZED.match(cleaned):
         raise ValidationError(
-            f"{field} may contain only letters, digits, spaces and hyphens.",
+            gettext("%(field)s may contain only letters, digits, spaces and hyphens.")
+            % {"field": _label(field)},
             details={"field": field},
         )
     return cleaned
@@ -65,7 +82,8 @@ def clean_custom_code(raw: object) -> tuple[str, str]:
     normalized = normalize_code(raw)
     if not CUSTOM_MIN_LENGTH <= len(normalized) <= CUSTOM_MAX_LENGTH:
         raise ValidationError(
-            f"A custom code needs {CUSTOM_MIN_LENGTH} to {CUSTOM_MAX_LENGTH} letters or digits.",
+            gettext("A custom code needs %(min)s to %(max)s letters or digits.")
+            % {"min": CUSTOM_MIN_LENGTH, "max": CUSTOM_MAX_LENGTH},
             details={"field": "code"},
         )
     display = " ".join(str(raw).split()).upper()

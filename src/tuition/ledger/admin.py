@@ -2,6 +2,7 @@
 everywhere). Credits (lots) are managed in the discounts area, see codes/admin_credits.py."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.admin_support import (
     HistoryAdmin,
@@ -72,7 +73,7 @@ class EntryInline(admin.TabularInline):
     fields = ["lot", "system_account", "amount_money"]
     readonly_fields = fields
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount_money(self, obj: Entry) -> str:
         from tuition.core.display import money
 

@@ -26,8 +26,9 @@ class Unit(models.Model):
         null=True,
         blank=True,
         default=365,
-        help_text="Refills and API-issued credits expire this many days after issue; "
-        "empty = never.",
+        help_text=_(
+            "Refills and API-issued credits expire this many days after issue; empty = never."
+        ),
     )
     is_builtin = models.BooleanField(default=False, editable=False)
     is_active = models.BooleanField(default=True)
@@ -37,7 +38,8 @@ class Unit(models.Model):
     USD = "USD"
 
     class Meta:
-        verbose_name = "token type"
+        verbose_name = _("token type")
+        verbose_name_plural = _("token types")
         ordering = ["-is_builtin", "code"]
         constraints = [
             models.CheckConstraint(condition=Q(decimals__lte=6), name="unit_decimals_at_most_6")
@@ -89,10 +91,10 @@ class Lot(models.Model):
         "accounts.TrainingAccount", on_delete=models.PROTECT, related_name="lots"
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="lots")
-    redeemable_value = models.BigIntegerField(help_text="In the unit's minor unit.")
+    redeemable_value = models.BigIntegerField(help_text=_("In the unit's minor unit."))
     remaining = models.BigIntegerField(editable=False)
     purchase_price = models.BigIntegerField(
-        null=True, blank=True, help_text="USD cents paid for this lot."
+        null=True, blank=True, help_text=_("USD cents paid for this lot.")
     )
     external_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -113,7 +115,8 @@ class Lot(models.Model):
     history = HistoricalRecords(excluded_fields=["remaining"])
 
     class Meta:
-        verbose_name = "training credit"
+        verbose_name = _("training credit")
+        verbose_name_plural = _("training credits")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -190,7 +193,7 @@ class Transfer(models.Model):
     account = models.ForeignKey(
         "accounts.TrainingAccount", on_delete=models.PROTECT, related_name="transfers"
     )
-    amount = models.BigIntegerField(help_text="Value moved, in minor units, always positive.")
+    amount = models.BigIntegerField(help_text=_("Value moved, in minor units, always positive."))
     created_at = models.DateTimeField(db_index=True)
     actor = models.CharField(max_length=200)
     reason = models.CharField(max_length=500, blank=True, default="")
@@ -203,7 +206,8 @@ class Transfer(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        verbose_name = "ledger transfer"
+        verbose_name = _("ledger transfer")
+        verbose_name_plural = _("ledger transfers")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["account", "created_at"], name="transfer_account_time")]
         constraints = [
@@ -235,9 +239,9 @@ class Entry(models.Model):
     amount = models.BigIntegerField()
 
     class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         ordering = ["id"]
-        verbose_name = "ledger entry"
-        verbose_name_plural = "ledger entries"
         constraints = [
             models.CheckConstraint(
                 condition=(Q(lot__isnull=False) & Q(system_account__isnull=True))

@@ -208,7 +208,10 @@ def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Trans
     if original is None:
         raise NotFoundError("No such transaction.")
     if original.kind in (Transfer.Kind.REVERSE, Transfer.Kind.ISSUE):
-        raise ValidationError(f"A {original.kind} transaction cannot be reversed.")
+        raise ValidationError(
+            gettext("“%(kind)s” transactions cannot be reversed.")
+            % {"kind": original.get_kind_display()}
+        )
     lock_wallet(original.account_id, original.unit_id)
     at = clock.now()
     if Transfer.objects.filter(reverses=original).exists():
@@ -486,7 +489,8 @@ def create_token_type(
         )
     if expiry_days is not None and not 1 <= expiry_days <= 36500:
         raise ValidationError(
-            "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+            gettext("The expiry must be between 1 and 36500 days."),
+            details={"field": "expiry_days"},
         )
     if Unit.objects.filter(code__iexact=code).exists():
         raise ValidationError("A unit with this code exists.", details={"field": "code"})
@@ -529,7 +533,8 @@ def update_token_type(
             isinstance(expiry_days, int) and 1 <= expiry_days <= 36500
         ):
             raise ValidationError(
-                "expiry_days must be between 1 and 36500.", details={"field": "expiry_days"}
+                gettext("The expiry must be between 1 and 36500 days."),
+                details={"field": "expiry_days"},
             )
         if expiry_days != unit.expiry_days:
             unit.expiry_days, fields = expiry_days, [*fields, "expiry_days"]  # type: ignore[assignment]

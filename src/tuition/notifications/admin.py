@@ -2,6 +2,8 @@
 through the API, which checks their URL); the secrets are never shown."""
 
 from django.contrib import admin
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.admin_support import ReadOnlyAdmin
 from tuition.core.display import when
@@ -20,11 +22,11 @@ class WebhookSubscriptionAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
         return super().get_queryset(request).filter(deleted_at__isnull=True)
 
-    @admin.display(description="events")
+    @admin.display(description=_("events"))
     def kinds(self, obj: WebhookSubscription) -> str:
-        return ", ".join(obj.event_kinds) or "Every event"
+        return ", ".join(obj.event_kinds) or gettext("Every event")
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: WebhookSubscription) -> str:
         return when(obj.created_at)
 
@@ -32,15 +34,15 @@ class WebhookSubscriptionAdmin(ReadOnlyAdmin):
 class _DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj) -> str:  # type: ignore[no-untyped-def]
         return when(obj.created_at)
 
-    @admin.display(description="next attempt", ordering="next_attempt_at")
+    @admin.display(description=_("next attempt"), ordering="next_attempt_at")
     def next_attempt(self, obj) -> str:  # type: ignore[no-untyped-def]
         return when(obj.next_attempt_at) if obj.status in ("pending", "sending") else "—"
 
-    @admin.display(description="event")
+    @admin.display(description=_("event"))
     def event_kind(self, obj) -> str:  # type: ignore[no-untyped-def]
         return obj.event.kind
 

@@ -8,6 +8,7 @@ record of what was sent.
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationEvent(models.Model):
@@ -47,10 +48,10 @@ class NotificationEvent(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"  # waiting for its (next) attempt at `next_attempt_at`
-    SENDING = "sending", "Sending"  # claimed by a worker until `lease_until`
-    SENT = "sent", "Sent"
-    DEAD = "dead", "Dead"  # gave up after the last attempt
+    PENDING = "pending", _("Pending")  # waiting for its (next) attempt at `next_attempt_at`
+    SENDING = "sending", _("Sending")  # claimed by a worker until `lease_until`
+    SENT = "sent", _("Sent")
+    DEAD = "dead", _("Dead")  # gave up after the last attempt
 
 
 class Delivery(models.Model):
@@ -81,6 +82,8 @@ class EmailDelivery(Delivery):
     message_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
+        verbose_name = _("email delivery")
+        verbose_name_plural = _("email deliveries")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="email_delivery_once_per_user")
@@ -102,7 +105,7 @@ class WebhookSubscription(models.Model):
 
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True, default="")
-    event_kinds = models.JSONField(default=list, help_text="Event kinds; empty = every kind.")
+    event_kinds = models.JSONField(default=list, help_text=_("Event kinds; empty = every kind."))
     # Standard Webhooks secret ("whsec_" + base64). The previous one keeps signing during a
     # rotation's grace period, so consumers can switch without dropping deliveries.
     secret = models.CharField(max_length=200)
@@ -122,6 +125,8 @@ class WebhookSubscription(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -141,6 +146,8 @@ class WebhookDelivery(Delivery):
     response_body = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(

@@ -18,6 +18,7 @@ DEMO_LOGINS = [
     ("admin@northwind.test", "provider staff (admin)"),
     ("cora@northwind.test", "staff: commerce manager (credits, codes, coupons)"),
     ("vic@northwind.test", "staff: viewer (read-only admin, codes masked)"),
+    ("greta@northwind.test", "staff: commerce manager who reads German"),
     ("olga@acme.test", "owner of Acme Corp"),
     ("ana@acme.test", "member of Acme Corp (may see the balance)"),
     ("ben@acme.test", "member of Acme Corp"),
@@ -59,12 +60,13 @@ def _staff_roles() -> None:
     from tuition.accounts.admin_roles import COMMERCE_MANAGER, VIEWER, ensure_staff_roles
 
     ensure_staff_roles()
-    for email, name, role in [
-        ("cora@northwind.test", "Cora Commerce", COMMERCE_MANAGER),
-        ("vic@northwind.test", "Vic Viewer", VIEWER),
+    for email, name, role, language in [
+        ("cora@northwind.test", "Cora Commerce", COMMERCE_MANAGER, ""),
+        ("vic@northwind.test", "Vic Viewer", VIEWER, ""),
+        ("greta@northwind.test", "Greta Graf", COMMERCE_MANAGER, "de"),  # the staff area in German
     ]:
         user = User.objects.create_user(
-            email=email, password=DEMO_PASSWORD, name=name, is_staff=True
+            email=email, password=DEMO_PASSWORD, name=name, is_staff=True, language=language
         )
         user.groups.add(Group.objects.get(name=role))
 

@@ -1,14 +1,16 @@
+from django.utils.translation import gettext_lazy as _
+
 from tuition.core.errors import ConflictError, NotFoundError
 
 
 class SavedReportNotFoundError(NotFoundError):
-    message = "No such saved report."
+    message = _("No such saved report.")
 
 
 class ExportNotFoundError(NotFoundError):
-    message = "No such export."
+    message = _("No such export.")
 
 
 class ExportNotReadyError(ConflictError):
     code = "export_not_ready"
-    message = "The export is not ready yet."
+    message = _("The export is not ready yet.")

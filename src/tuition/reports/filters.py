@@ -11,11 +11,31 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from tuition.core.errors import ValidationError
 from tuition.ledger.models import Unit
 
 FILTER_NAMES = ("from", "to", "at", "account", "unit", "status", "kind", "item")
+# What people read: a filter by its label, never its parameter name (that stays in
+# `details.field` for programs).
+FILTER_LABELS = {
+    "from": _("From"),
+    "to": _("To"),
+    "at": _("As of"),
+    "account": _("Training account"),
+    "unit": _("Unit"),
+    "status": _("Status"),
+    "kind": _("Kind"),
+    "item": _("Activity or group"),
+}
+
+
+def filter_label(name: str) -> str:
+    return str(FILTER_LABELS.get(name, name))
+
+
 _MAX_ID = 2**63 - 1
 ITEM_KINDS = ("activity", "group")
 
@@ -75,14 +95,26 @@ def parse_filters(
         if value is None or value == "":
             continue
         if name not in FILTER_NAMES:
-            raise ValidationError(f"Unknown filter '{name}'.", details={"field": str(name)[:50]})
+            raise ValidationError(
+                gettext("Unknown filter “%(name)s”.") % {"name": str(name)[:50]},
+                details={"field": str(name)[:50]},
+            )
         if name not in allowed:
-            raise ValidationError(f"This report has no '{name}' filter.", details={"field": name})
+            raise ValidationError(
+                gettext("This report has no “%(filter)s” filter.") % {"filter": filter_label(name)},
+                details={"field": name},
+            )
         if not isinstance(value, str | int) or isinstance(value, bool):
-            raise ValidationError(f"Filter '{name}' must be a string.", details={"field": name})
+            raise ValidationError(
+                gettext("The “%(filter)s” filter must be text.") % {"filter": filter_label(name)},
+                details={"field": name},
+            )
         value = str(value).strip()
         if "\x00" in value or len(value) > 100:
-            raise ValidationError(f"Filter '{name}' is not valid.", details={"field": name})
+            raise ValidationError(
+                gettext("The “%(filter)s” filter is not valid.") % {"filter": filter_label(name)},
+                details={"field": name},
+            )
         values[name] = value
 
     fields: dict[str, Any] = {}
@@ -94,13 +126,17 @@ def parse_filters(
         fields["at"] = _instant(values["at"], "at", end_of_day=True)
     start, end = fields.get("date_from"), fields.get("date_to")
     if start is not None and end is not None and start > end:
-        raise ValidationError("'from' must not be after 'to'.", details={"field": "from"})
+        raise ValidationError(
+            gettext("“%(from)s” must not be after “%(to)s”.")
+            % {"from": filter_label("from"), "to": filter_label("to")},
+            details={"field": "from"},
+        )
     if "account" in values:
         fields["account_id"] = _id(values["account"], "account")
     if "unit" in values:
         unit = Unit.objects.filter(code__iexact=values["unit"]).first()
         if unit is None:
-            raise ValidationError("No such unit.", details={"field": "unit"})
+            raise ValidationError(gettext("No such unit."), details={"field": "unit"})
         fields["unit_id"], fields["unit_code"] = unit.pk, unit.code
     if "status" in values:
         fields["status"] = _choice(values["status"], statuses, "status")
@@ -110,7 +146,9 @@ def parse_filters(
         kind, _, item_id = values["item"].partition(":")
         if kind not in ITEM_KINDS:
             raise ValidationError(
-                "'item' must look like 'activity:12' or 'group:3'.", details={"field": "item"}
+                gettext("“%(filter)s” must look like “activity:12” or “group:3”.")
+                % {"filter": filter_label("item")},
+                details={"field": "item"},
             )
         fields["item_kind"], fields["item_id"] = kind, _id(item_id, "item")
     return ReportFilters(**fields)
@@ -120,7 +158,8 @@ def _choice(value: str, choices: Iterable[str], field: str) -> str:
     choices = list(choices)
     if value not in choices:
         raise ValidationError(
-            f"'{field}' must be one of: {', '.join(choices)}.",
+            gettext("“%(filter)s” must be one of: %(choices)s.")
+            % {"filter": filter_label(field), "choices": ", ".join(choices)},
             details={"field": field, "choices": choices},
         )
     return value
@@ -128,8 +167,18 @@ def _choice(value: str, choices: Iterable[str], field: str) -> str:
 
 def _id(value: str, field: str) -> int:
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= _MAX_ID:
-        raise ValidationError(f"'{field}' must be an id.", details={"field": field})
+        raise ValidationError(
+            gettext("“%(filter)s” must be an id.") % {"filter": filter_label(field)},
+            details={"field": field},
+        )
     return int(value)
+
+
+def _out_of_range(field: str) -> ValidationError:
+    return ValidationError(
+        gettext("“%(filter)s” is out of range.") % {"filter": filter_label(field)},
+        details={"field": field},
+    )
 
 
 def _instant(value: str, field: str, *, end_of_day: bool) -> datetime:
@@ -137,7 +186,7 @@ def _instant(value: str, field: str, *, end_of_day: bool) -> datetime:
         if len(value) == 10:
             day = date.fromisoformat(value)
             if not 1900 <= day.year <= 9000:
-                raise ValidationError(f"'{field}' is out of range.", details={"field": field})
+                raise _out_of_range(field)
             start = timezone.make_aware(datetime.combine(day, time.min))
             if end_of_day:
                 return start + timedelta(days=1) - timedelta(microseconds=1)
@@ -147,9 +196,10 @@ def _instant(value: str, field: str, *, end_of_day: bool) -> datetime:
         moment = None
     if moment is None or timezone.is_naive(moment):
         raise ValidationError(
-            f"'{field}' must be a date (2026-01-31) or a date-time with an offset.",
+            gettext("“%(filter)s” must be a date (2026-01-31) or a date-time with an offset.")
+            % {"filter": filter_label(field)},
             details={"field": field},
         )
     if not date(1900, 1, 1) <= moment.date() <= date(9000, 1, 1):
-        raise ValidationError(f"'{field}' is out of range.", details={"field": field})
+        raise _out_of_range(field)
     return moment

@@ -7,19 +7,20 @@ downloads, kept under MEDIA_ROOT until someone downloads it.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportType(models.TextChoices):
-    CODES = "codes", "Coupons and Training Credits"
-    PURCHASES = "purchases", "Purchases"
-    USAGE = "usage", "Usage by team member"
-    LEDGER = "ledger", "Ledger"
-    LIABILITY = "liability", "Balances and liability"
+    CODES = "codes", _("Coupons and Training Credits")
+    PURCHASES = "purchases", _("Purchases")
+    USAGE = "usage", _("Usage by team member")
+    LEDGER = "ledger", _("Ledger")
+    LIABILITY = "liability", _("Balances and liability")
 
 
 class ReportFormat(models.TextChoices):
-    CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel (XLSX)"
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel (XLSX)")
 
 
 class SavedReport(models.Model):
@@ -41,9 +42,9 @@ class SavedReport(models.Model):
     updated_at = models.DateTimeField()
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports (builder)")
         ordering = ["name", "id"]
-        verbose_name = "report"
-        verbose_name_plural = "reports (builder)"
 
     def __str__(self) -> str:
         return self.name
@@ -53,10 +54,10 @@ class ReportExport(models.Model):
     """One requested export file, built by the worker (large XLSX) and downloaded when ready."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the worker"
-        RUNNING = "running", "Being built"
-        READY = "ready", "Ready to download"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Waiting for the worker")
+        RUNNING = "running", _("Being built")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
 
     report_type = models.CharField(max_length=20, choices=ReportType.choices)
     columns = models.JSONField(default=list)
@@ -79,6 +80,8 @@ class ReportExport(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

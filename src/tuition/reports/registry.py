@@ -13,6 +13,10 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from tuition.checkout.models import ItemKind, Order
 from tuition.codes.models import RedemptionCode
 from tuition.core.amounts import to_decimal
@@ -33,20 +37,20 @@ Row = Mapping[str, Any]
 @dataclass(frozen=True)
 class Column:
     key: str
-    label: str
+    label: str | Promise
     kind: str
     get: Callable[[Row], Any]
     fields: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, str]:
-        return {"key": self.key, "label": self.label, "kind": self.kind}
+        return {"key": self.key, "label": str(self.label), "kind": self.kind}
 
 
 @dataclass(frozen=True)
 class ReportDefinition:
     key: str
-    label: str
-    description: str
+    label: str | Promise
+    description: str | Promise
     columns: tuple[Column, ...]
     default_columns: tuple[str, ...]
     source: Callable[[ReportFilters, Sequence[str]], Iterable[Row]]
@@ -76,14 +80,15 @@ class ReportDefinition:
             keys = self.default_columns
         if isinstance(keys, str) or not isinstance(keys, Sequence):
             raise ValidationError(
-                "columns must be a list of column keys.", details={"field": "columns"}
+                gettext("Columns must be a list of column keys."), details={"field": "columns"}
             )
         if len(keys) > MAX_COLUMNS:
-            raise ValidationError("Too many columns.", details={"field": "columns"})
+            raise ValidationError(gettext("Too many columns."), details={"field": "columns"})
         unknown = [str(k)[:60] for k in keys if not isinstance(k, str) or k not in self._by_key]
         if unknown:
             raise ValidationError(
-                f"Unknown column for the {self.key} report: {', '.join(unknown)}.",
+                gettext("Unknown column for the %(report)s report: %(columns)s.")
+                % {"report": self.label, "columns": ", ".join(unknown)},
                 details={
                     "field": "columns",
                     "unknown": unknown,
@@ -91,7 +96,9 @@ class ReportDefinition:
                 },
             )
         if len(set(keys)) != len(keys):
-            raise ValidationError("A column is listed twice.", details={"field": "columns"})
+            raise ValidationError(
+                gettext("A column is listed twice."), details={"field": "columns"}
+            )
         return [self._by_key[k] for k in keys]
 
     def parse_filters(self, raw: Mapping[str, Any] | None) -> ReportFilters:
@@ -105,8 +112,8 @@ class ReportDefinition:
     def as_dict(self) -> dict[str, Any]:
         return {
             "type": self.key,
-            "label": self.label,
-            "description": self.description,
+            "label": str(self.label),
+            "description": str(self.description),
             "columns": [c.as_dict() for c in self.columns],
             "default_columns": list(self.default_columns),
             "filters": list(self.filters),
@@ -118,25 +125,25 @@ class ReportDefinition:
 # --- column helpers -------------------------------------------------------------------------
 
 
-def text(key: str, label: str, source: str | None = None) -> Column:
+def text(key: str, label: str | Promise, source: str | None = None) -> Column:
     name = source or key
     return Column(key, label, TEXT, itemgetter(name), (name,))
 
 
-def integer(key: str, label: str, source: str | None = None) -> Column:
+def integer(key: str, label: str | Promise, source: str | None = None) -> Column:
     """An int column: its getter must return an int or None."""
     name = source or key
     return Column(key, label, INT, itemgetter(name), (name,))
 
 
-def moment(key: str, label: str, source: str | None = None) -> Column:
+def moment(key: str, label: str | Promise, source: str | None = None) -> Column:
     name = source or key
     return Column(key, label, DATE, itemgetter(name), (name,))
 
 
 def amount(
     key: str,
-    label: str,
+    label: str | Promise,
     source: str | None = None,
     *,
     decimals_field: str | None = None,
@@ -163,7 +170,7 @@ def amount(
 
 
 def derived(
-    key: str, label: str, kind: str, fields: tuple[str, ...], get: Callable[[Row], Any]
+    key: str, label: str | Promise, kind: str, fields: tuple[str, ...], get: Callable[[Row], Any]
 ) -> Column:
     return Column(key, label, kind, get, fields)
 
@@ -177,63 +184,68 @@ def _choice_label(choices: Any, name: str) -> Callable[[Row], str]:
 
 CODES = ReportDefinition(
     key="codes",
-    label="Coupons and Training Credits",
-    description="Every code created: credits' own codes, account pool and member codes, coupons.",
+    label=_("Coupons and Training Credits"),
+    description=_(
+        "Every code created: credits' own codes, account pool and member codes, coupons."
+    ),
     source=selectors.code_rows,
     counter=lambda f: selectors.codes_queryset(f).count(),
     filters=("from", "to", "account", "unit", "status", "item"),
     statuses=selectors.CODE_STATUSES,
     columns=(
-        integer("id", "Code ID"),
-        moment("created_at", "Created"),
-        derived("code", "Code", TEXT, ("sealed",), selectors.reveal),
-        text("code_hint", "Code ends with", "hint"),
+        integer("id", _("Code ID")),
+        moment("created_at", _("Created")),
+        derived("code", _("Code"), TEXT, ("sealed",), selectors.reveal),
+        text("code_hint", _("Code ends with"), "hint"),
         derived(
-            "type", "Type", TEXT, ("kind",), _choice_label(RedemptionCode.Kind.choices, "kind")
+            "type", _("Type"), TEXT, ("kind",), _choice_label(RedemptionCode.Kind.choices, "kind")
         ),
-        text("status", "Status", "r_status"),
-        text("label", "Label"),
-        integer("account_id", "Account ID", "r_account_id"),
-        text("account", "Account", "r_account_name"),
-        text("account_external_id", "Account external ID", "r_account_external_id"),
-        text("member_email", "Member", "member__email"),
-        text("unit", "Unit", "r_unit_code"),
+        text("status", _("Status"), "r_status"),
+        text("label", _("Label")),
+        integer("account_id", _("Account ID"), "r_account_id"),
+        text("account", _("Account"), "r_account_name"),
+        text("account_external_id", _("Account external ID"), "r_account_external_id"),
+        text("member_email", _("Member"), "member__email"),
+        text("unit", _("Unit"), "r_unit_code"),
         amount(
             "redeemable_value",
-            "Redeemable value",
+            _("Redeemable value"),
             "lot__redeemable_value",
             decimals_field="r_decimals",
         ),
-        amount("remaining", "Remaining", "lot__remaining", decimals_field="r_decimals"),
+        amount("remaining", _("Remaining"), "lot__remaining", decimals_field="r_decimals"),
         amount(
-            "purchase_price", "Purchase price (USD)", "lot__purchase_price", decimals=USD_DECIMALS
+            "purchase_price",
+            _("Purchase price (USD)"),
+            "lot__purchase_price",
+            decimals=USD_DECIMALS,
         ),
-        moment("expires_at", "Expires / valid until", "r_expires_at"),
-        moment("valid_from", "Valid from", "coupon__valid_from"),
-        derived("scope", "Scope", TEXT, ("r_scope_kind", "r_scope_all"), selectors.scope_text),
+        moment("expires_at", _("Expires / valid until"), "r_expires_at"),
+        moment("valid_from", _("Valid from"), "coupon__valid_from"),
+        derived("scope", _("Scope"), TEXT, ("r_scope_kind", "r_scope_all"), selectors.scope_text),
         derived(
             "source",
-            "Source",
+            _("Source"),
             TEXT,
             ("lot__source",),
             _choice_label(Lot.Source.choices, "lot__source"),
         ),
-        text("external_id", "External ID", "lot__external_id"),
-        amount("cap", "Member cap", "cap", decimals_field="r_decimals"),
-        amount("spent", "Member spent", "spent", decimals_field="r_decimals"),
-        text("coupon", "Coupon", "coupon__name"),
+        text("external_id", _("External ID"), "lot__external_id"),
+        amount("cap", _("Member cap"), "cap", decimals_field="r_decimals"),
+        amount("spent", _("Member spent"), "spent", decimals_field="r_decimals"),
+        text("coupon", _("Coupon"), "coupon__name"),
         derived(
             "coupon_discount",
-            "Coupon discount",
+            _("Coupon discount"),
             TEXT,
             ("coupon__percent_off_bp", "coupon__amount_off"),
             selectors.coupon_discount,
         ),
-        integer("coupon_uses", "Coupon uses", "coupon__uses"),
-        integer("coupon_max_uses", "Coupon max uses", "coupon__max_uses"),
-        text("notes", "Notes", "r_notes"),
-        text("created_by", "Created by"),
-        moment("deleted_at", "Deleted"),
+        integer("coupon_uses", _("Coupon uses"), "coupon__uses"),
+        integer("coupon_max_uses", _("Coupon max uses"), "coupon__max_uses"),
+        text("notes", _("Notes"), "r_notes"),
+        text("created_by", _("Created by")),
+        moment("deleted_at", _("Deleted")),
     ),
     default_columns=(
         "created_at",
@@ -251,71 +263,71 @@ CODES = ReportDefinition(
 
 PURCHASES = ReportDefinition(
     key="purchases",
-    label="Purchases",
-    description="Every order: code redemptions, coupons, card and invoice purchases, refills.",
+    label=_("Purchases"),
+    description=_("Every order: code redemptions, coupons, card and invoice purchases, refills."),
     source=selectors.purchase_rows,
     counter=lambda f: selectors.orders_queryset(f).count(),
     filters=("from", "to", "account", "unit", "status", "item"),
     statuses=tuple(Order.Status.values),
     columns=(
-        text("number", "Order"),
-        moment("date", "Date", "created_at"),
-        moment("paid_at", "Paid"),
+        text("number", _("Order")),
+        moment("date", _("Date"), "created_at"),
+        moment("paid_at", _("Paid")),
         derived(
-            "status", "Status", TEXT, ("status",), _choice_label(Order.Status.choices, "status")
+            "status", _("Status"), TEXT, ("status",), _choice_label(Order.Status.choices, "status")
         ),
-        text("learner_email", "Learner email", "learner__email"),
-        text("learner_name", "Learner", "learner__name"),
-        integer("account_id", "Account ID"),
-        text("account", "Account", "account__name"),
+        text("learner_email", _("Learner email"), "learner__email"),
+        text("learner_name", _("Learner"), "learner__name"),
+        integer("account_id", _("Account ID")),
+        text("account", _("Account"), "account__name"),
         derived(
             "item_kind",
-            "Item type",
+            _("Item type"),
             TEXT,
             ("item_kind",),
             _choice_label(ItemKind.choices, "item_kind"),
         ),
         derived(
             "item_id",
-            "Item ID",
+            _("Item ID"),
             INT,
             ("activity_id", "group_id"),
             lambda r: r["activity_id"] or r["group_id"],
         ),
-        text("title", "Item"),
-        moment("session", "Session start", "session__starts_at"),
+        text("title", _("Item")),
+        moment("session", _("Session start"), "session__starts_at"),
         derived(
             "method",
-            "Payment method",
+            _("Payment method"),
             TEXT,
             ("method",),
             _choice_label(Order.Method.choices, "method"),
         ),
         derived(
             "code",
-            "Code",
+            _("Code"),
             TEXT,
             ("code_hint",),
             lambda r: f"…{r['code_hint']}" if r["code_hint"] else "",
         ),
-        text("coupon", "Coupon", "coupon__name"),
-        amount("list_price", "List price (USD)", "list_price", decimals=USD_DECIMALS),
-        text("unit", "Unit", "unit__code"),
-        amount("price", "Price", "price", decimals_field="unit__decimals"),
-        amount("discount", "Discount", "discount", decimals_field="unit__decimals"),
-        amount("amount", "Charged", "charged", decimals_field="unit__decimals"),
+        text("coupon", _("Coupon"), "coupon__name"),
+        amount("list_price", _("List price (USD)"), "list_price", decimals=USD_DECIMALS),
+        text("unit", _("Unit"), "unit__code"),
+        amount("price", _("Price"), "price", decimals_field="unit__decimals"),
+        amount("discount", _("Discount"), "discount", decimals_field="unit__decimals"),
+        amount("amount", _("Charged"), "charged", decimals_field="unit__decimals"),
         derived(
             "refunded",
-            "Refunded",
+            _("Refunded"),
             TEXT,
             ("refund_transfer_id",),
-            lambda r: "yes" if r["refund_transfer_id"] else "no",
+            lambda r: gettext("yes") if r["refund_transfer_id"] else gettext("no"),
         ),
-        moment("cancelled_at", "Cancelled"),
-        text("receipt", "Receipt", "receipt__number"),
-        text("invoice", "Invoice", "invoice__number"),
-        text("provider", "Payment provider"),
-        text("payment_reference", "Payment reference"),
+        moment("cancelled_at", _("Cancelled")),
+        text("receipt", _("Receipt"), "receipt__number"),
+        text("invoice", _("Invoice"), "invoice__number"),
+        text("provider", _("Payment provider")),
+        text("payment_reference", _("Payment reference")),
     ),
     default_columns=(
         "number",
@@ -334,23 +346,23 @@ PURCHASES = ReportDefinition(
 
 USAGE = ReportDefinition(
     key="usage",
-    label="Usage by team member",
-    description="What each person spent from each account, per unit (code redemptions).",
+    label=_("Usage by team member"),
+    description=_("What each person spent from each account, per unit (code redemptions)."),
     source=selectors.usage_rows,
     filters=("from", "to", "account", "unit", "item"),
     columns=(
-        integer("account_id", "Account ID"),
-        text("account", "Account", "account__name"),
-        text("member_email", "Member email", "learner__email"),
-        text("member_name", "Member", "learner__name"),
-        derived("role", "Role", TEXT, ("role",), lambda r: r["role"] or "not a member"),
-        text("unit", "Unit", "unit__code"),
-        integer("orders", "Orders"),
-        amount("spent", "Spent", decimals_field="unit__decimals"),
-        amount("refunded", "Refunded", decimals_field="unit__decimals"),
-        amount("net", "Net spent", decimals_field="unit__decimals"),
-        moment("first_at", "First purchase"),
-        moment("last_at", "Last purchase"),
+        integer("account_id", _("Account ID")),
+        text("account", _("Account"), "account__name"),
+        text("member_email", _("Member email"), "learner__email"),
+        text("member_name", _("Member"), "learner__name"),
+        derived("role", _("Role"), TEXT, ("role",), lambda r: r["role"] or gettext("not a member")),
+        text("unit", _("Unit"), "unit__code"),
+        integer("orders", _("Orders")),
+        amount("spent", _("Spent"), decimals_field="unit__decimals"),
+        amount("refunded", _("Refunded"), decimals_field="unit__decimals"),
+        amount("net", _("Net spent"), decimals_field="unit__decimals"),
+        moment("first_at", _("First purchase")),
+        moment("last_at", _("Last purchase")),
     ),
     default_columns=(
         "account",
@@ -366,27 +378,27 @@ USAGE = ReportDefinition(
 
 LEDGER = ReportDefinition(
     key="ledger",
-    label="Ledger",
-    description="Every entry of every transfer, in the order they were booked.",
+    label=_("Ledger"),
+    description=_("Every entry of every transfer, in the order they were booked."),
     source=selectors.ledger_rows,
     counter=lambda f: selectors.entries_queryset(f).count(),
     filters=("from", "to", "account", "unit", "kind"),
     kinds=tuple(Transfer.Kind.values),
     columns=(
-        integer("entry_id", "Entry ID", "id"),
-        integer("transfer_id", "Transfer ID"),
-        moment("date", "Date", "transfer__created_at"),
-        text("kind", "Kind", "transfer__kind"),
-        integer("account_id", "Account ID", "transfer__account_id"),
-        text("account", "Account", "transfer__account__name"),
-        text("unit", "Unit", "transfer__unit__code"),
-        integer("lot_id", "Credit ID", "lot_id"),
-        text("system_account", "System account"),
-        amount("amount", "Amount", "amount", decimals_field="transfer__unit__decimals"),
-        text("actor", "Actor", "transfer__actor"),
-        text("reason", "Reason", "transfer__reason"),
-        integer("reverses", "Reverses transfer", "transfer__reverses_id"),
-        text("order", "Order", "transfer__order__number"),
+        integer("entry_id", _("Entry ID"), "id"),
+        integer("transfer_id", _("Transfer ID")),
+        moment("date", _("Date"), "transfer__created_at"),
+        text("kind", _("Kind"), "transfer__kind"),
+        integer("account_id", _("Account ID"), "transfer__account_id"),
+        text("account", _("Account"), "transfer__account__name"),
+        text("unit", _("Unit"), "transfer__unit__code"),
+        integer("lot_id", _("Credit ID"), "lot_id"),
+        text("system_account", _("System account")),
+        amount("amount", _("Amount"), "amount", decimals_field="transfer__unit__decimals"),
+        text("actor", _("Actor"), "transfer__actor"),
+        text("reason", _("Reason"), "transfer__reason"),
+        integer("reverses", _("Reverses transfer"), "transfer__reverses_id"),
+        text("order", _("Order"), "transfer__order__number"),
     ),
     default_columns=(
         "date",
@@ -403,25 +415,25 @@ LEDGER = ReportDefinition(
 
 LIABILITY = ReportDefinition(
     key="liability",
-    label="Balances and liability",
-    description="Outstanding value per account and unit at a date, and when it expires.",
+    label=_("Balances and liability"),
+    description=_("Outstanding value per account and unit at a date, and when it expires."),
     source=selectors.liability_rows,
     filters=("at", "account", "unit"),
     columns=(
-        moment("as_of", "As of"),
-        integer("account_id", "Account ID"),
-        text("account", "Account", "account_name"),
-        text("unit", "Unit", "unit_code"),
-        amount("outstanding", "Outstanding", decimals_field="decimals"),
-        amount("inactive", "Held by inactive credits", decimals_field="decimals"),
-        integer("lots", "Credits with value"),
-        amount("expiring_30", "Expires within 30 days", decimals_field="decimals"),
-        amount("expiring_90", "Expires in 31-90 days", decimals_field="decimals"),
-        amount("expiring_365", "Expires in 91-365 days", decimals_field="decimals"),
-        amount("expiring_later", "Expires after 365 days", decimals_field="decimals"),
-        amount("never_expires", "Never expires", decimals_field="decimals"),
-        moment("next_expiry", "Next expiry"),
-        amount("expired_unswept", "Expired, not yet written off", decimals_field="decimals"),
+        moment("as_of", _("As of")),
+        integer("account_id", _("Account ID")),
+        text("account", _("Account"), "account_name"),
+        text("unit", _("Unit"), "unit_code"),
+        amount("outstanding", _("Outstanding"), decimals_field="decimals"),
+        amount("inactive", _("Held by inactive credits"), decimals_field="decimals"),
+        integer("lots", _("Credits with value")),
+        amount("expiring_30", _("Expires within 30 days"), decimals_field="decimals"),
+        amount("expiring_90", _("Expires in 31-90 days"), decimals_field="decimals"),
+        amount("expiring_365", _("Expires in 91-365 days"), decimals_field="decimals"),
+        amount("expiring_later", _("Expires after 365 days"), decimals_field="decimals"),
+        amount("never_expires", _("Never expires"), decimals_field="decimals"),
+        moment("next_expiry", _("Next expiry")),
+        amount("expired_unswept", _("Expired, not yet written off"), decimals_field="decimals"),
     ),
     default_columns=(
         "account",
@@ -438,21 +450,21 @@ LIABILITY = ReportDefinition(
 
 STATEMENT = ReportDefinition(
     key="statement",
-    label="Account statement",
-    description="An account's transactions with the running balance per unit.",
+    label=_("Account statement"),
+    description=_("An account's transactions with the running balance per unit."),
     source=selectors.statement_rows,
     filters=("from", "to", "account", "unit"),
     listed=False,
     columns=(
-        moment("date", "Date", "created_at"),
-        integer("transaction", "Transaction", "id"),
-        text("kind", "Kind"),
-        text("unit", "Unit", "unit__code"),
-        text("description", "Description"),
-        text("order", "Order", "order_number"),
-        text("learner_email", "Learner", "learner_email"),
-        amount("amount", "Amount", "change", decimals_field="unit__decimals"),
-        amount("balance", "Balance", "balance", decimals_field="unit__decimals"),
+        moment("date", _("Date"), "created_at"),
+        integer("transaction", _("Transaction"), "id"),
+        text("kind", _("Kind")),
+        text("unit", _("Unit"), "unit__code"),
+        text("description", _("Description")),
+        text("order", _("Order"), "order_number"),
+        text("learner_email", _("Learner"), "learner_email"),
+        amount("amount", _("Amount"), "change", decimals_field="unit__decimals"),
+        amount("balance", _("Balance"), "balance", decimals_field="unit__decimals"),
     ),
     default_columns=(
         "date",
@@ -481,7 +493,7 @@ def get_report(key: Any, *, listed_only: bool = True) -> ReportDefinition:
     report = REPORTS.get(key) if isinstance(key, str) else None
     if report is None or (listed_only and not report.listed):
         raise ValidationError(
-            "Unknown report type.",
+            gettext("Unknown report type."),
             details={"field": "type", "choices": [r.key for r in listed_reports()]},
         )
     return report

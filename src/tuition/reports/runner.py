@@ -16,7 +16,7 @@ from tuition.core.errors import ValidationError
 from . import selectors, writers
 from .filters import ReportFilters
 from .models import ReportFormat
-from .registry import Column, ReportDefinition, Row, get_report
+from .registry import DATE, Column, ReportDefinition, Row, get_report
 
 PREVIEW_ROWS = 20
 
@@ -73,16 +73,22 @@ def rows(request: ReportRequest) -> Iterator[Row]:
 
 
 def preview(request: ReportRequest, limit: int = PREVIEW_ROWS) -> list[list[str]]:
-    """The first rows as display strings (CSV rendering, so what you see is what you get)."""
+    """The first rows as display strings (CSV rendering, so what you see is what you get),
+    one cell per chosen column: a date column's ISO 8601 twin stays in the file."""
     import csv
     import io
 
+    shown, position = [], 0
+    for column in request.columns:
+        shown.append(position)
+        position += 2 if column.kind == DATE else 1
     out: list[list[str]] = []
     stream = rows(request)
     try:
         for _, row in zip(range(limit), stream, strict=False):
             text = b"".join(writers.csv_chunks(request.columns, [row])).decode()
-            out.append(list(csv.reader(io.StringIO(text)))[1])
+            cells = list(csv.reader(io.StringIO(text)))[1]
+            out.append([cells[i] for i in shown])
     finally:
         stream.close()
     return out

@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tuition.core import clock
@@ -25,29 +26,26 @@ from tuition.ledger.models import Unit
 
 from . import runner, services, writers
 from .errors import ExportNotReadyError
+from .filters import FILTER_LABELS
 from .models import ReportExport, SavedReport
 from .registry import REPORTS, listed_reports
 from .selectors import owned_account
 
-FILTER_LABELS = {
-    "from": "From",
-    "to": "To",
-    "at": "As of",
-    "account": "Training account",
-    "unit": "Unit",
-    "status": "Status",
-    "kind": "Kind",
-    "item": "Activity or group",
+KIND_LABELS = {
+    "text": gettext_lazy("text"),
+    "date": gettext_lazy("date"),
+    "amount": gettext_lazy("amount"),
+    "int": gettext_lazy("number"),
 }
-KIND_LABELS = {"text": "text", "date": "date", "amount": "amount", "int": "number"}
-ITEM_PREFIXES = {"activity": "Activity: ", "group": "Group: "}
+# "Activity: Title" in the item picker, in the reader's language (and read back in it).
+ITEM_PREFIXES = {"activity": gettext_lazy("Activity: "), "group": gettext_lazy("Group: ")}
 
 
 @dataclass(frozen=True)
 class ShownColumn:
     key: str
-    label: str
-    kind_label: str
+    label: Any
+    kind_label: Any
 
 
 def _shown(column: Any) -> ShownColumn:
@@ -58,8 +56,12 @@ def _status_words() -> dict[str, str]:
     from tuition.checkout.models import Order
     from tuition.ledger.models import Transfer
 
-    words = {"active": "Active", "inactive": "Inactive", "expired": "Expired"}
-    words["deleted"] = "Deleted"
+    words = {
+        "active": gettext("Active"),
+        "inactive": gettext("Inactive"),
+        "expired": gettext("Expired"),
+        "deleted": gettext("Deleted"),
+    }
     words.update({str(k): str(v) for k, v in Order.Status.choices})
     words.update({str(k): str(v) for k, v in Transfer.Kind.choices})
     return words
@@ -77,7 +79,7 @@ def _resolve_names(filters: dict[str, str]) -> dict[str, str]:
             filters["account"] = str(found.pk)
     item = filters.get("item", "")
     for kind, model in (("activity", Activity), ("group", Group)):
-        prefix = ITEM_PREFIXES[kind]
+        prefix = str(ITEM_PREFIXES[kind])
         if item.lower().startswith(prefix.lower()):
             title = item[len(prefix) :].strip()
             found_item = model.objects.filter(title__iexact=title).order_by("pk").first()
@@ -113,11 +115,11 @@ def _options(name: str) -> list[str]:
     if name == "item":
         return [
             *(
-                f"Activity: {t}"
+                f"{ITEM_PREFIXES['activity']}{t}"
                 for t in Activity.objects.order_by("title").values_list("title", flat=True)[:500]
             ),
             *(
-                f"Group: {t}"
+                f"{ITEM_PREFIXES['group']}{t}"
                 for t in Group.objects.order_by("title").values_list("title", flat=True)[:500]
             ),
         ]
@@ -225,7 +227,9 @@ def builder(request: HttpRequest) -> HttpResponse:
                 "shown": _shown_value(n, filters.get(n, "")),
                 "choices": _filter_choices(report, n),
                 "options": _options(n),
-                "placeholder": "Type a name" if n == "account" else "Type a title",
+                "placeholder": gettext("Type a name")
+                if n == "account"
+                else gettext("Type a title"),
                 "kind": "date" if n in ("from", "to", "at") else "text",
             }
             for n in report.filters
@@ -268,7 +272,7 @@ def save(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Saved “{saved.name}”.")
+        messages.success(request, gettext("Saved “%(name)s”.") % {"name": saved.name})
     return redirect(_url(report_type, columns, filters))
 
 

@@ -176,8 +176,10 @@ def write_xlsx(
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=safe_filename(title, "x")[:-2][:31] or "Report")
-    sheet.append([safe_text(c.label) for c in columns])
+    sheet = workbook.create_sheet(title=safe_filename(str(title), "x")[:-2][:31] or "Report")
+    # A date column's header names the zone its times are in (spreadsheets have none).
+    zone = timezone.get_current_timezone_name()
+    sheet.append([safe_text(f"{c.label} ({zone})" if c.kind == DATE else c.label) for c in columns])
 
     def xlsx_cell(column: Column) -> Any:
         get = column.get

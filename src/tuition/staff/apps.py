@@ -10,6 +10,11 @@ class StaffConfig(AppConfig):
     name = "tuition.staff"
     label = "staff"
 
+    def ready(self) -> None:
+        from .field_names import name_fields
+
+        name_fields()
+
 
 class StaffAdminConfig(admin_apps.AdminConfig):
     """Django's admin machinery, serving the staff site (tuition.staff.sites.StaffSite)."""

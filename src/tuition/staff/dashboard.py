@@ -2,16 +2,19 @@
 recent orders and failed notifications, each with the filtered list behind it."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from tuition.core import clock
+from tuition.core import clock, l10n
 from tuition.core.display import money, when
 from tuition.portal import charts
 
@@ -47,6 +50,11 @@ def _can_view(request: HttpRequest, site: Any, model: Any) -> bool:
     )
 
 
+def _short_day(day: date) -> str:
+    """ "7 Dec", "7. Dez.", "7 dic" in the reader's language."""
+    return format_date(day, "d MMM", locale=l10n.locale_name())
+
+
 def _list(model: Any, **query: Any) -> str:
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
@@ -77,9 +85,12 @@ def summary(request: HttpRequest, site: Any) -> Summary:
             result.outstanding.append(
                 Figure(
                     money(row["total"], unit),
-                    f"{unit.name} outstanding",
+                    _("%(unit)s outstanding") % {"unit": unit.name},
                     _list(Lot, state="active", unit__id__exact=unit.pk),
-                    f"in {row['lots']} active credit{'s' if row['lots'] != 1 else ''}",
+                    ngettext(
+                        "in %(count)s active credit", "in %(count)s active credits", row["lots"]
+                    )
+                    % {"count": row["lots"]},
                 )
             )
         soon = now + timedelta(days=DAYS)
@@ -93,9 +104,11 @@ def summary(request: HttpRequest, site: Any) -> Summary:
             result.expiring.append(
                 Figure(
                     money(row["total"], unit),
-                    f"{unit.name} expiring in the next {DAYS} days",
+                    _("%(unit)s expiring in the next %(days)s days")
+                    % {"unit": unit.name, "days": DAYS},
                     _list(Lot, expiry="soon", unit__id__exact=unit.pk),
-                    f"{row['lots']} credit{'s' if row['lots'] != 1 else ''}",
+                    ngettext("%(count)s credit", "%(count)s credits", row["lots"])
+                    % {"count": row["lots"]},
                 )
             )
 
@@ -116,7 +129,8 @@ def summary(request: HttpRequest, site: Any) -> Summary:
             result.redeemed.append(
                 Figure(
                     money(total, unit),
-                    f"{unit.name} redeemed in the last {DAYS} days",
+                    _("%(unit)s redeemed in the last %(days)s days")
+                    % {"unit": unit.name, "days": DAYS},
                     _list(
                         Transfer,
                         kind__exact="redeem",
@@ -128,12 +142,13 @@ def summary(request: HttpRequest, site: Any) -> Summary:
             rows = []
             for offset in range(DAYS):
                 day = (start + timedelta(days=offset)).date()
-                label = f"{day.day} {day:%b}" if offset % 7 == 0 or offset == DAYS - 1 else ""
+                # A label each week back from today, so the last two never crowd each other.
+                label = _short_day(day) if (DAYS - 1 - offset) % 7 == 0 else ""
                 value = days.get(day, 0)
                 rows.append((label, value, money(value, unit) if value else ""))
             chart = charts.columns(rows, width=720, height=200)
             described = "; ".join(
-                f"{(start + timedelta(days=i)).date():%d %b}: {money(v, unit)}"
+                f"{_short_day((start + timedelta(days=i)).date())}: {money(v, unit)}"
                 for i, (_, v, _) in enumerate(rows)
                 if v
             )
@@ -159,14 +174,21 @@ def summary(request: HttpRequest, site: Any) -> Summary:
                 }
             )
 
-    for model, label in ((WebhookDelivery, "webhook"), (EmailDelivery, "email")):
+    failure_labels = (
+        (
+            WebhookDelivery,
+            lambda n: ngettext("failed webhook delivery", "failed webhook deliveries", n),
+        ),
+        (EmailDelivery, lambda n: ngettext("failed email delivery", "failed email deliveries", n)),
+    )
+    for model, describe in failure_labels:
         if _can_view(request, site, model):
             result.shown.add("failures")
             failed = model.objects.filter(status="dead").count()
             result.failures.append(
                 Figure(
                     str(failed),
-                    f"failed {label} deliver{'y' if failed == 1 else 'ies'}",
+                    describe(failed),
                     _list(model, status__exact="dead"),
                 )
             )

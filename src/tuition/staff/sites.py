@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -16,171 +18,186 @@ class Entry:
     """One place in the navigation: a model's list (by "app_label.model_name"), or a URL
     name with a permission."""
 
-    label: str
+    label: str | Promise
     model: str = ""
     url_name: str = ""
     query: str = ""
     perm: str = ""
     superuser_only: bool = False
-    description: str = ""
+    description: str | Promise = ""
 
 
 @dataclass(frozen=True)
 class Section:
     slug: str
-    label: str
+    label: str | Promise
     entries: tuple[Entry, ...]
     commerce_only: bool = False
-    description: str = ""
+    description: str | Promise = ""
 
 
 SECTIONS: tuple[Section, ...] = (
     Section(
         "discounts",
-        "Discounts",
+        _("Discounts"),
         (
             Entry(
-                "Training credits",
+                _("Training credits"),
                 "ledger.lot",
-                description="Prepaid value with a redemption code: issue, edit, "
-                "deactivate, delete.",
+                description=_(
+                    "Prepaid value with a redemption code: issue, edit, deactivate, delete."
+                ),
             ),
-            Entry("Coupons", "codes.coupon", description="Discount codes on the card price."),
+            Entry(_("Coupons"), "codes.coupon", description=_("Discount codes on the card price.")),
         ),
         commerce_only=True,
-        description="Training credits and coupons.",
+        description=_("Training credits and coupons."),
     ),
     Section(
         "accounts",
-        "Training accounts",
+        _("Training accounts"),
         (
             Entry(
-                "Training accounts",
+                _("Training accounts"),
                 "accounts.trainingaccount",
-                description="Organizations' wallets, their owners and members.",
+                description=_("Organizations' wallets, their owners and members."),
             ),
             Entry(
-                "Redemption codes",
+                _("Redemption codes"),
                 "codes.redemptioncode",
-                description="Every code: a credit's own, account pool codes, member codes.",
+                description=_("Every code: a credit's own, account pool codes, member codes."),
             ),
             Entry(
-                "Ledger transfers",
+                _("Ledger transfers"),
                 "ledger.transfer",
-                description="Every movement of value: issue, redeem, reverse, expire, void.",
+                description=_("Every movement of value: issue, redeem, reverse, expire, void."),
             ),
-            Entry("Ledger entries", "ledger.entry", description="The legs of each transfer."),
+            Entry(_("Ledger entries"), "ledger.entry", description=_("The legs of each transfer.")),
         ),
-        description="Organizations' wallets, their codes and their ledger.",
+        description=_("Organizations' wallets, their codes and their ledger."),
     ),
     Section(
         "catalog",
-        "Catalog",
+        _("Catalog"),
         (
             Entry(
-                "Activities",
+                _("Activities"),
                 "catalog.activity",
-                description="Courses, certifications and events, with USD and token prices.",
+                description=_("Courses, certifications and events, with USD and token prices."),
             ),
             Entry(
-                "Groups",
+                _("Groups"),
                 "catalog.group",
-                description="Programs and bundles of activities, with their prices.",
+                description=_("Programs and bundles of activities, with their prices."),
             ),
-            Entry("Sessions", "catalog.session", description="Dated runs of an activity."),
+            Entry(_("Sessions"), "catalog.session", description=_("Dated runs of an activity.")),
         ),
-        description="What learners buy: activities, groups, sessions and token prices.",
+        description=_("What learners buy: activities, groups, sessions and token prices."),
     ),
     Section(
         "sales",
-        "Sales",
+        _("Sales"),
         (
-            Entry("Orders", "checkout.order", description="Every checkout and what paid for it."),
             Entry(
-                "Refills",
+                _("Orders"), "checkout.order", description=_("Every checkout and what paid for it.")
+            ),
+            Entry(
+                _("Refills"),
                 "checkout.order",
                 query="item_kind__exact=refill",
-                description="Credits bought by account owners.",
+                description=_("Credits bought by account owners."),
             ),
             Entry(
-                "Registrations",
+                _("Registrations"),
                 "checkout.registration",
-                description="Learners' paid access; cancel and refund here.",
+                description=_("Learners' paid access; cancel and refund here."),
             ),
-            Entry("Bookings", "checkout.booking", description="Seats in dated sessions."),
-            Entry("Receipts", "checkout.receipt"),
-            Entry("Invoices", "checkout.invoice"),
+            Entry(_("Bookings"), "checkout.booking", description=_("Seats in dated sessions.")),
+            Entry(_("Receipts"), "checkout.receipt"),
+            Entry(_("Invoices"), "checkout.invoice"),
         ),
-        description="Orders, registrations, bookings, refills, receipts and invoices.",
+        description=_("Orders, registrations, bookings, refills, receipts and invoices."),
     ),
     Section(
         "reports",
-        "Reports",
+        _("Reports"),
         (
             Entry(
-                "Report builder",
+                _("Report builder"),
                 url_name="reports:builder",
                 perm="reports.view_savedreport",
-                description="Choose columns and filters; preview; download CSV or XLSX.",
+                description=_("Choose columns and filters; preview; download CSV or XLSX."),
             ),
             Entry(
-                "Exports", "reports.reportexport", description="Large files made in the background."
+                _("Exports"),
+                "reports.reportexport",
+                description=_("Large files made in the background."),
             ),
         ),
-        description="Build, save and download reports.",
+        description=_("Build, save and download reports."),
     ),
     Section(
         "settings",
-        "Settings",
+        _("Settings"),
         (
-            Entry("Token types", "ledger.unit", description="USD and the provider's token types."),
-            Entry("Refill prices", "catalog.refillprice", description="What owners pay per unit."),
-            Entry("API keys", "api.apikey", description="Keys for integrating systems."),
             Entry(
-                "Webhooks",
+                _("Token types"),
+                "ledger.unit",
+                description=_("USD and the provider's token types."),
+            ),
+            Entry(
+                _("Refill prices"),
+                "catalog.refillprice",
+                description=_("What owners pay per unit."),
+            ),
+            Entry(_("API keys"), "api.apikey", description=_("Keys for integrating systems.")),
+            Entry(
+                _("Webhooks"),
                 "notifications.webhooksubscription",
-                description="Endpoints that receive events.",
+                description=_("Endpoints that receive events."),
             ),
             Entry(
-                "Webhook deliveries",
+                _("Webhook deliveries"),
                 "notifications.webhookdelivery",
-                description="Each event sent to each endpoint, with its outcome.",
+                description=_("Each event sent to each endpoint, with its outcome."),
             ),
             Entry(
-                "Email deliveries",
+                _("Email deliveries"),
                 "notifications.emaildelivery",
-                description="Each notification email and its outcome.",
+                description=_("Each notification email and its outcome."),
             ),
-            Entry("Staff and people", "accounts.user", description="Sign-ins and staff roles."),
             Entry(
-                "Roles (permission groups)",
+                _("Staff and people"), "accounts.user", description=_("Sign-ins and staff roles.")
+            ),
+            Entry(
+                _("Roles (permission groups)"),
                 "auth.group",
                 superuser_only=True,
-                description="What each staff role may do.",
+                description=_("What each staff role may do."),
             ),
             Entry(
-                "Email addresses",
+                _("Email addresses"),
                 "account.emailaddress",
                 superuser_only=True,
-                description="Sign-in addresses and their verification.",
+                description=_("Sign-in addresses and their verification."),
             ),
             Entry(
-                "Task results",
+                _("Task results"),
                 "django_tasks_database.dbtaskresult",
                 superuser_only=True,
-                description="The background worker's queue.",
+                description=_("The background worker's queue."),
             ),
         ),
-        description="Token types, prices, API keys, webhooks, staff and roles.",
+        description=_("Token types, prices, API keys, webhooks, staff and roles."),
     ),
 )
 
 
 @dataclass
 class Link:
-    label: str
+    label: str | Promise
     url: str
-    description: str = ""
+    description: str | Promise = ""
     count: int | None = None
     key: str = ""
 
@@ -188,15 +205,15 @@ class Link:
 @dataclass
 class NavSection:
     slug: str
-    label: str
+    label: str | Promise
     url: str
-    description: str
+    description: str | Promise
     links: list[Link] = field(default_factory=list)
 
 
 class StaffSite(admin.AdminSite):
-    site_title = "Staff"
-    index_title = "Home"
+    site_title = _("Staff")
+    index_title = _("Home")
     enable_nav_sidebar = False
     # The sign-in page is the product's (allauth), not the admin's own form.
     login_template = None
@@ -316,7 +333,7 @@ class StaffSite(admin.AdminSite):
 
         context = {
             **self.each_context(request),
-            "title": "How are we doing",
+            "title": _("How are we doing"),
             "subtitle": None,
             "dashboard": dashboard.summary(request, self),
             **(extra_context or {}),
@@ -340,6 +357,6 @@ class StaffSite(admin.AdminSite):
         if section is None:
             from django.http import Http404
 
-            raise Http404("No such section.")
+            raise Http404(_("No such section."))
         context.update({"title": section.label, "section": section})
         return TemplateResponse(request, "admin/staff_section.html", context)
