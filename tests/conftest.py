@@ -21,3 +21,14 @@ def on_postgres() -> bool:
 def _ci_marker():
     # Nothing to set up; kept so a CI run can be recognised in reports.
     yield os.environ.get("CI") == "true"
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_its_own():
+    # A page asked for in German leaves German active in the thread (LocaleMiddleware does not
+    # reset it): each test starts in the default language.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
