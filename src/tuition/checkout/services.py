@@ -31,7 +31,9 @@ from tuition.codes.errors import (
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
+from tuition.core.audit import record_change
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
@@ -169,7 +171,7 @@ def quote(
     *,
     learner_email: str,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
     activity_id: int | None = None,
     group_id: int | None = None,
     session_id: int | None = None,
@@ -210,7 +212,7 @@ def checkout(
     *,
     learner_email: str,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
     activity_id: int | None = None,
     group_id: int | None = None,
     session_id: int | None = None,
@@ -267,7 +269,7 @@ def _checkout(
     group_id: int | None,
     session_id: int | None,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
 ) -> CheckoutResult:
     # Read and decide what cannot change under the wallet's lock first (item, session, code,
     # account, membership, price); under the lock only the lots are checked, and the writes
@@ -389,6 +391,7 @@ def _checkout(
             )
         )
     events.record_many(notices)
+    record_change(actor=actor, verb="ordered", obj=order, summary=f"registration {registration.pk}")
     # Numbered last: the yearly counters are one row for every checkout of every account, and
     # each is held from its update until commit, so nothing else may run after them.
     invoice = issue_document(Invoice, order, at)

@@ -12,6 +12,7 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.catalog.models import Activity, Group
+from tuition.core.actors import Actor
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -62,7 +63,7 @@ class PoolCodeForm(ServiceForm):
             if name in self.fields:
                 self.fields[name].required = True
 
-    def apply(self, *, actor: str) -> RedemptionCode:
+    def apply(self, *, actor: Actor) -> RedemptionCode:
         data = self.cleaned_data
         unit = data["unit"]
         if data.get("member_email"):
@@ -279,7 +280,7 @@ class CouponForm(ServiceForm):
             self.initial["scope_activities"] = [i for k, i in items if k == "activity"]
             self.initial["scope_groups"] = [i for k, i in items if k == "group"]
 
-    def apply(self, *, actor: str) -> Coupon:
+    def apply(self, *, actor: Actor) -> Coupon:
         data = self.cleaned_data
         if self.instance.pk is None:
             percent = data.get("percent_off") or ""

@@ -28,6 +28,7 @@ from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.accounts.models import TrainingAccount
 from tuition.catalog.models import Activity, Group
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -184,7 +185,7 @@ class CreditAddForm(ServiceForm, _ScopeFields):
             self.add_error("account", "Choose an account or give an owner email (not both).")
         return data
 
-    def apply(self, *, actor: str) -> Lot:
+    def apply(self, *, actor: Actor) -> Lot:
         data = self.cleaned_data
         kind = data["scope_kind"]
         issued = codes.create_credit(
@@ -245,7 +246,7 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
             self.add_error("purchase_price", exc.message)
         return data
 
-    def apply(self, *, actor: str) -> Lot:
+    def apply(self, *, actor: Actor) -> Lot:
         data, lot, changed = self.cleaned_data, self.instance, set(self.changed_data)
         changes: dict[str, Any] = {}
         for name in ("status", "expires_at", "external_id", "notes", "purchase_price"):

@@ -36,6 +36,7 @@ from tuition.api.fields import (
 )
 from tuition.api.idempotency import idempotent
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
+from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import ValidationError
 from tuition.ledger.models import Lot, Unit
@@ -378,7 +379,7 @@ def _actor_of(reason: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _actor_kind(actor: str | None) -> str | None:
+def _actor_kind(actor: Actor | None) -> str | None:
     if actor is None:
         return None
     kind = actor.partition(":")[0]
@@ -743,7 +744,7 @@ class CouponListView(ApiView):
 
 
 def _create_coupon(
-    values: dict[str, Any], percent: Any, amount: Any, actor: str
+    values: dict[str, Any], percent: Any, amount: Any, actor: Actor
 ) -> services.NewCoupon:
     scope = _coupon_scope(values)
     code = values.pop("code", None) or None

@@ -18,6 +18,7 @@ from typing import ParamSpec, TypeVar
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
+from .audit_context import acting_as
 from .errors import ServiceBusyError
 
 P = ParamSpec("P")
@@ -47,6 +48,10 @@ def is_connection_failure(exc: BaseException) -> bool:
 def use_case(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with acting_as(kwargs.get("actor")):  # change history rows name who did it
+            return _run(*args, **kwargs)
+
+    def _run(*args: P.args, **kwargs: P.kwargs) -> R:
         if connection.in_atomic_block:
             return func(*args, **kwargs)
         attempts = settings.TUITION["SERVICE_RETRY_ATTEMPTS"]

@@ -3,6 +3,7 @@ everywhere). Credits (lots) are managed in the discounts area, see codes/admin_c
 
 from django.contrib import admin
 
+from tuition.core.actors import Actor
 from tuition.core.admin_support import (
     HistoryAdmin,
     ReadableAmountsMixin,
@@ -20,7 +21,7 @@ class TokenTypeForm(ServiceForm):
         model = Unit
         fields = ["code", "name", "decimals", "expiry_days", "is_active"]
 
-    def apply(self, *, actor: str) -> Unit:
+    def apply(self, *, actor: Actor) -> Unit:
         data = self.cleaned_data
         if self.instance.pk is None:
             unit = create_token_type(

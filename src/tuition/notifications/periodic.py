@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from tuition.core import clock
+from tuition.reports import tasks as report_tasks
 
 from . import tasks
 from .models import PeriodicRun
@@ -30,6 +31,7 @@ DEFAULT_INTERVALS = {
     "send_expiry_reminders": 3600,
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
+    "remove_old_exports": 3600,
 }
 
 
@@ -49,6 +51,11 @@ def jobs() -> list[Job]:
             "retry_stuck_deliveries",
             intervals["retry_stuck_deliveries"],
             tasks.retry_stuck_deliveries.enqueue,
+        ),
+        Job(
+            "remove_old_exports",
+            intervals["remove_old_exports"],
+            report_tasks.remove_old_exports.enqueue,
         ),
     ]
 

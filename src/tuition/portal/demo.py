@@ -10,6 +10,7 @@ from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, User
 from tuition.checkout.payments import SUCCESS_CARD
 from tuition.core import clock
+from tuition.core.actors import COMMAND, Actor
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Unit
 
@@ -24,7 +25,7 @@ DEMO_LOGINS = [
     ("gary@globex.test", "owner of Globex (members-only redemption)"),
     ("lena@learner.test", "learner without an account"),
 ]
-ACTOR = "system:demo"
+ACTOR = Actor.for_job("load_demo_data", via=COMMAND)
 
 
 def load_demo() -> bool:
