@@ -30,7 +30,10 @@ def create_api_key(
             f"scopes must be some of: {', '.join(SCOPES)}.", details={"field": "scopes"}
         )
     key, plaintext = ApiKey.objects.create_key(name=name, scopes=wanted, expiry_date=expires_at)
-    record_change(actor=actor, verb="created", obj=key, summary=", ".join(wanted))
+    # An API key is named by its prefix (its id also holds the key's hash).
+    record_change(
+        actor=actor, verb="created", obj=key, object_id=key.prefix, summary=", ".join(wanted)
+    )
     return key, plaintext
 
 
@@ -47,5 +50,5 @@ def revoke_api_key(*, prefix: str, actor: Actor) -> ApiKey:
     if not key.revoked:
         key.revoked = True
         key.save(update_fields=["revoked"])
-        record_change(actor=actor, verb="revoked", obj=key)
+        record_change(actor=actor, verb="revoked", obj=key, object_id=key.prefix)
     return key

@@ -33,7 +33,6 @@ from tuition.codes.models import Coupon, CouponUse, RedemptionCode
 from tuition.core import clock
 from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
-from tuition.core.audit import record_change
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
@@ -391,7 +390,6 @@ def _checkout(
             )
         )
     events.record_many(notices)
-    record_change(actor=actor, verb="ordered", obj=order, summary=f"registration {registration.pk}")
     # Numbered last: the yearly counters are one row for every checkout of every account, and
     # each is held from its update until commit, so nothing else may run after them.
     invoice = issue_document(Invoice, order, at)

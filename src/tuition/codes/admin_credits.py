@@ -29,6 +29,8 @@ from tuition.accounts.models import TrainingAccount
 from tuition.catalog.models import Activity, Group
 from tuition.core import clock
 from tuition.core.actors import Actor
+from tuition.core.actors import history_changed_by as changed_by
+from tuition.core.actors import history_reason as change_reason
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -572,16 +574,11 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             else:
                 delta = newer.diff_against(older)
                 what = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in delta.changes) or "—"
-            who = (
-                newer.history_user.email
-                if newer.history_user
-                else (newer.history_change_reason or "")
-            )
             rows.append(
                 {
                     "when": when(newer.history_date),
-                    "who": who,
-                    "reason": newer.history_change_reason or "",
+                    "who": changed_by(newer),
+                    "reason": change_reason(newer),
                     "what": what,
                 }
             )

@@ -228,3 +228,19 @@ def _view(
             return ActorView(JOB, ident, f"{label} ({_('job')})", via)
         return ActorView(JOB, ident, f"{label} ({_('job')}){suffix}", via)
     return ActorView("unknown", "", _("Unknown"), "")
+
+
+def history_changed_by(record: Any) -> str:
+    """Who made a change history row, as people read it ("Cora Diaz (staff) via admin")."""
+    actor = actor_in_reason(getattr(record, "history_change_reason", ""))
+    if actor:
+        return describe_one(actor).display
+    user_id = getattr(record, "history_user_id", None)
+    if user_id:
+        return describe_one(f"user:{user_id}@admin").display.rsplit(" via ", 1)[0]
+    return "—"
+
+
+def history_reason(record: Any) -> str:
+    """A history row's reason without the reference ("Deleted: duplicate")."""
+    return reason_without_actor(getattr(record, "history_change_reason", "")).capitalize()
