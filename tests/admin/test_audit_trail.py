@@ -112,14 +112,14 @@ def test_the_audit_page_lists_newest_first_and_filters(as_superuser):
     # by kind of change
     assert _listed(as_superuser.get(url, {"verb": "booked"})) == ["Booked:Booking #3"]
     # by date range
-    march_5 = as_superuser.get(url, {"at_after": "2026-03-04", "at_before": "2026-03-06"})
+    march_5 = as_superuser.get(url, {"since": "2026-03-04", "until": "2026-03-06"})
     assert sorted(_listed(march_5)) == ["Booked:Booking #3", "Changed:Coupon #8"]
     # rows link to the object's staff page, and name people as people
     page = as_superuser.get(url, {"who": f"user:{olga.pk}"}).content.decode()
     assert reverse("admin:checkout_booking_change", args=["3"]) in page
     assert "Olga Ortiz (learner)" in page
     # a bad filter value shows nothing rather than everything
-    assert _listed(as_superuser.get(url, {"at_after": "not-a-date"})) == []
+    assert _listed(as_superuser.get(url, {"since": "not-a-date"})) == []
 
 
 def test_the_audit_page_pages_and_is_for_staff_who_may_read_it(as_viewer, client):

@@ -4,6 +4,7 @@ paid)."""
 
 from django.contrib import admin, messages
 
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import ReadableAmountsMixin, ReadOnlyAdmin, actor_of
 from tuition.core.errors import DomainError
 
@@ -87,7 +88,7 @@ class BookingInline(admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(_ActionsWithChangePermission):
+class RegistrationAdmin(ActorFieldsMixin, _ActionsWithChangePermission):
     list_display = [
         "id",
         "learner",
@@ -95,7 +96,7 @@ class RegistrationAdmin(_ActionsWithChangePermission):
         "status",
         "created_at_when",
         "cancelled_at_when",
-        "cancelled_by",
+        "cancelled_by_display",
         "order",
     ]
     time_fields = ("created_at", "cancelled_at")

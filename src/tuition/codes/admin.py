@@ -13,6 +13,7 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.catalog.models import Activity, Group
 from tuition.core.actors import Actor
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -93,7 +94,7 @@ class PoolCodeForm(ServiceForm):
 
 
 @admin.register(RedemptionCode)
-class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
+class RedemptionCodeAdmin(ActorFieldsMixin, CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     """Every code in the one code space. Credit and coupon codes follow their credit or
     coupon; account pool and per-member codes are made, switched and retired here."""
 
@@ -138,7 +139,7 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
             "label",
             "status",
             "created_at",
-            "created_by",
+            "created_by_display",
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ from tuition.core import clock
 from tuition.core.actors import Actor
 from tuition.core.actors import history_changed_by as changed_by
 from tuition.core.actors import history_reason as change_reason
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -319,7 +320,9 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lot)
-class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin):
+class CreditAdmin(
+    ActorFieldsMixin, CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin
+):
     resource_classes = [CreditResource]
     list_display = [
         "code_column",
@@ -479,7 +482,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     ]
                 },
             ),
-            ("Issued", {"fields": ["source", "created", "created_by", "adjust_link"]}),
+            ("Issued", {"fields": ["source", "created", "created_by_display", "adjust_link"]}),
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -494,7 +497,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             "scope_kind_display",
             "source",
             "created",
-            "created_by",
+            "created_by_display",
             "adjust_link",
         ]
         if not self.has_change_permission(request, obj):

@@ -8,7 +8,8 @@ trail keep them forever, and erasing a person only has to pseudonymise the user 
 
 `Actor` is a `str` so that the columns and change reasons that already hold actor text keep
 working; services type their `actor` parameter with it so every interface has to build one.
-`describe()` turns references into what people read ("Cora Diaz (staff) via admin").
+`describe()` turns references into what people read ("Cora Diaz (staff) via admin"), in
+English like the staff pages and the API that show it (neither is translated yet).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext as _
 
 USER = "user"
 API_KEY = "api-key"
@@ -140,7 +140,7 @@ INTERFACE_LABELS = {
 
 
 def _job_label(name: str) -> str:
-    return name.replace("_", " ").replace("-", " ").strip().capitalize() or _("System")
+    return name.replace("_", " ").replace("-", " ").strip().capitalize() or "System"
 
 
 def describe(texts: Iterable[str | None]) -> dict[str, ActorView]:
@@ -179,15 +179,15 @@ def _people(ids: set[int], emails: set[str]) -> dict[Any, tuple[int, str, str]]:
     out: dict[Any, tuple[int, str, str]] = {}
     for user in found:
         if user.is_staff:
-            role = _("staff")
+            role = "staff"
         elif user.pk in owners:
-            role = _("owner")
+            role = "owner"
         elif user.pk in members:
-            role = _("member")
+            role = "member"
         else:
-            role = _("learner")
+            role = "learner"
         name = (getattr(user, "name", "") or user.get_full_name() or user.email or "").strip()
-        entry = (user.pk, name or _("Person #%(id)s") % {"id": user.pk}, role)
+        entry = (user.pk, name or f"Person #{user.pk}", role)
         out[user.pk] = entry
         out[user.email] = entry
     return out
@@ -210,24 +210,24 @@ def _view(
         via = ""
         if kind == "system" or (kind == "" and ident):
             kind = JOB
-    suffix = f" {_('via')} {INTERFACE_LABELS.get(via, via)}" if via else ""
+    suffix = f" via {INTERFACE_LABELS.get(via, via)}" if via else ""
     if kind == USER:
         person = people.get(int(ident)) if ident.isdigit() else people.get(ident)
         if person is None:
-            label = _("Former person #%(id)s") % {"id": ident} if ident.isdigit() else ident
+            label = f"Former person #{ident}" if ident.isdigit() else ident
             return ActorView(USER, ident, f"{label}{suffix}", via)
         pk, name, role = person
         return ActorView(USER, str(pk), f"{name} ({role}){suffix}", via, user_id=pk)
     if kind == API_KEY:
         name = keys.get(ident)
-        shown = _("API key %(name)s (%(prefix)s…)") % {"name": name or "", "prefix": ident[:6]}
-        return ActorView(API_KEY, ident, f"{' '.join(shown.split())}{suffix}", via)
+        shown = f"API key {name} ({ident[:6]}…)" if name else f"API key {ident[:6]}…"
+        return ActorView(API_KEY, ident, f"{shown}{suffix}", via)
     if kind == JOB:
         label = _job_label(ident)
         if via in ("", JOB_INTERFACE):
-            return ActorView(JOB, ident, f"{label} ({_('job')})", via)
-        return ActorView(JOB, ident, f"{label} ({_('job')}){suffix}", via)
-    return ActorView("unknown", "", _("Unknown"), "")
+            return ActorView(JOB, ident, f"{label} (job)", via)
+        return ActorView(JOB, ident, f"{label} (job){suffix}", via)
+    return ActorView("unknown", "", "Not recorded", "")
 
 
 def history_changed_by(record: Any) -> str:

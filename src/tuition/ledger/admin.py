@@ -4,6 +4,7 @@ everywhere). Credits (lots) are managed in the discounts area, see codes/admin_c
 from django.contrib import admin
 
 from tuition.core.actors import Actor
+from tuition.core.admin_actors import ActorColumnMixin
 from tuition.core.admin_support import (
     HistoryAdmin,
     ReadableAmountsMixin,
@@ -87,14 +88,14 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+class TransferAdmin(ActorColumnMixin, ReadableAmountsMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "kind",
         "account",
         "amount_money",
         "created_at_when",
-        "actor",
+        "actor_display",
         "reason",
     ]
     money_fields = {"amount": "unit"}

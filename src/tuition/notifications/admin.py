@@ -3,6 +3,7 @@ through the API, which checks their URL); the secrets are never shown."""
 
 from django.contrib import admin
 
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import ReadOnlyAdmin
 from tuition.core.display import when
 
@@ -10,11 +11,19 @@ from .models import EmailDelivery, WebhookDelivery, WebhookSubscription
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+class WebhookSubscriptionAdmin(ActorFieldsMixin, ReadOnlyAdmin):
     list_display = ["url", "description", "account", "kinds", "is_active", "created"]
     list_filter = ["is_active"]
     search_fields = ["url", "description", "account__name"]
-    fields = ["url", "description", "account", "kinds", "is_active", "created", "created_by"]
+    fields = [
+        "url",
+        "description",
+        "account",
+        "kinds",
+        "is_active",
+        "created",
+        "created_by_display",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import django_filters
+from django import forms
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -12,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 
 from tuition.core.actors import INTERFACE_LABELS, describe
 from tuition.core.display import when
@@ -26,7 +28,7 @@ def _type_label(object_type: str) -> str:
         model = apps.get_model(object_type)
     except (LookupError, ValueError):
         return object_type
-    return str(model._meta.verbose_name).capitalize()
+    return capfirst(str(model._meta.verbose_name))
 
 
 def _who_choices() -> list[tuple[str, str]]:
@@ -48,21 +50,33 @@ def _who_choices() -> list[tuple[str, str]]:
 
 
 class AuditFilter(django_filters.FilterSet):
-    who = django_filters.ChoiceFilter(label="Person, API key or job", method="filter_who")
-    object_type = django_filters.ChoiceFilter(label="Object")
-    object_id = django_filters.CharFilter(label="Object id")
-    verb = django_filters.ChoiceFilter(label="Change")
-    interface = django_filters.ChoiceFilter(
-        label="Through", choices=[(k, v.capitalize()) for k, v in INTERFACE_LABELS.items()]
+    who = django_filters.ChoiceFilter(
+        label="Person, API key or job", method="filter_who", empty_label="Anyone"
     )
-    at = django_filters.DateFromToRangeFilter(
-        label="Date, from and to",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    object_type = django_filters.ChoiceFilter(label="Object", empty_label="Any object")
+    object_id = django_filters.CharFilter(label="Object id")
+    verb = django_filters.ChoiceFilter(label="Change", empty_label="Any change")
+    interface = django_filters.ChoiceFilter(
+        label="Through",
+        empty_label="Any way",
+        choices=[(k, v.capitalize()) for k, v in INTERFACE_LABELS.items()],
+    )
+    since = django_filters.DateFilter(
+        label="Changed on or after",
+        field_name="at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        label="Changed on or before",
+        field_name="at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:
         model = AuditEvent
-        fields = ["who", "object_type", "object_id", "verb", "interface", "at"]
+        fields = ["who", "object_type", "object_id", "verb", "interface", "since", "until"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
