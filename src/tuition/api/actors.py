@@ -1,6 +1,6 @@
 """The actor of a change as the API shows it: `{"kind", "id", "display", "interface"}`."""
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -28,7 +28,8 @@ class ActorOut(serializers.Serializer):
 
 def actor_view(field: serializers.Field, text: str | None) -> ActorView:
     """Resolve an actor text once per response (the serializer's context caches it)."""
-    cache: dict[str, ActorView] = field.context.setdefault("_actors", {})
+    context = cast(dict[str, Any], field.context)
+    cache: dict[str, ActorView] = context.setdefault("_actors", {})
     key = text or ""
     if key not in cache:
         cache[key] = describe_one(key)

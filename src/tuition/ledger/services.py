@@ -278,7 +278,14 @@ def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: Actor) -> Transfe
             "The adjustment would take the credit below zero.", details={"field": "amount"}
         )
     _move_lot(lot.pk, delta)
-    record_change(actor=actor, verb="adjusted", obj=lot, summary=reason[:300])
+    # The amount, not the reason: the audit trail holds no free text a person wrote.
+    shown = lot.unit.format(delta)
+    record_change(
+        actor=actor,
+        verb="adjusted",
+        obj=lot,
+        summary=f"{'+' if delta > 0 else ''}{shown} {lot.unit.code}",
+    )
     return _append_transfer(
         kind=Transfer.Kind.ADJUST,
         account_id=lot.account_id,
