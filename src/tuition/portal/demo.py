@@ -73,8 +73,8 @@ def _staff_roles() -> None:
 def _ledger() -> None:
     now = clock.now()
     usd = Unit.objects.get(code="USD")
-    tokens, _ = Unit.objects.get_or_create(
-        code="TT", defaults={"name": "Training Token", "decimals": 0, "expiry_days": 365}
+    tokens = Unit.objects.filter(code="TT").first() or ledger.create_token_type(
+        code="TT", name="Training Token", decimals=0, expiry_days=365, actor=ACTOR
     )
     acme = accounts.create_account(
         name="Acme Corp", external_id="crm-42", owners=["olga@acme.test"], actor=ACTOR
