@@ -49,6 +49,14 @@ def test_a_change_in_the_admin_names_the_staff_member_in_history_and_audit(as_ma
     # and the object's history page reads it as a person
     page = as_manager.get(reverse("admin:codes_coupon_history", args=[coupon.pk]))
     assert f"{manager.name} (staff) via admin" in page.content.decode()
+    # when the coupon is edited
+    as_manager.post(
+        reverse("admin:codes_coupon_change", args=[coupon.pk]),
+        {"name": "Spring sale", "status": "active", "max_uses": "5", "scope_all": "on"},
+    )
+    # then the trail names the fields that changed, never their values
+    edit = AuditEvent.objects.filter(object_type="codes.coupon").order_by("-id").first()
+    assert (edit.verb, edit.summary, edit.actor) == ("edited", "name", f"user:{manager.pk}@admin")
 
 
 def _events():  # type: ignore[no-untyped-def]

@@ -93,6 +93,8 @@ def audit_history_row(sender: Any, *, instance: Any, history_instance: Any, **_:
 
 def _changed_fields(history_instance: Any) -> str:
     """Which fields changed ("status, expires_at"): names only, never values."""
+    if history_instance.history_type != "~":
+        return ""
     previous = history_instance.prev_record
     if previous is None:
         return ""
