@@ -106,3 +106,13 @@ def make_credit(
         actor="test",
         **kwargs,
     )
+
+
+def fan_out_recorded() -> int:
+    """Do the worker's first step for every recorded event: write its email and webhook
+    deliveries (`notifications.fan_out`). Returns how many events it fanned out."""
+    from tuition.notifications.fan_out import fan_out
+    from tuition.notifications.models import NotificationEvent
+
+    pending = NotificationEvent.objects.filter(fanned_out_at__isnull=True)
+    return fan_out(event_ids=list(pending.values_list("pk", flat=True)))

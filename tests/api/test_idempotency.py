@@ -3,6 +3,7 @@ concurrent requests with one key execute once."""
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -11,7 +12,7 @@ from django.test import Client
 
 from tests.concurrency.parallel import run_in_parallel
 from tests.factories import AccountFactory, issue, make_activity, make_credit
-from tuition.core import clock
+from tuition.core import clock, idempotency
 from tuition.core.models import IdempotencyRecord
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Transfer
@@ -178,18 +179,24 @@ def test_keys_are_scoped_per_caller(make_key):
     assert lot.remaining == 7000
 
 
-def test_a_key_in_progress_is_a_conflict_and_a_dead_claim_is_taken_over(api):
+def test_a_request_that_died_before_commit_leaves_no_claim_and_its_retry_runs(api):
+    # given a request whose process fails after the work, before its transaction commits
     lot = issue(AccountFactory(), 5000)
     body = {"amount": "10.00", "reason": "x"}
-    api.post(f"credits/{lot.pk}/adjustments", body, key="K")
-    # a worker that claimed a key and died before finishing
-    IdempotencyRecord.objects.update(status="in_progress", response_body=None, response_status=None)
+    with (
+        mock.patch.object(idempotency, "store", side_effect=RuntimeError("the worker died")),
+        pytest.raises(RuntimeError),
+    ):
+        api.post(f"credits/{lot.pk}/adjustments", body, key="K")
+    lot.refresh_from_db()
+    assert lot.remaining == 5000 and not IdempotencyRecord.objects.exists()
+    # when it is retried with its key
     response = api.post(f"credits/{lot.pk}/adjustments", body, key="K")
-    assert response.status_code == 409 and error_code(response) == "idempotency_key_in_progress"
-    with time_machine.travel(clock.now() + timedelta(minutes=5)):
-        response = api.post(f"credits/{lot.pk}/adjustments", body, key="K")
-    assert response.status_code == 201
-    assert IdempotencyRecord.objects.get().status == "completed"
+    # then it runs once, at once (nothing to wait for or take over)
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    lot.refresh_from_db()
+    assert lot.remaining == 6000 and _adjustments(lot) == 1
+    assert IdempotencyRecord.objects.get().response_status == 201
 
 
 def test_prune_keeps_keys_for_at_least_a_day(api):
@@ -223,7 +230,7 @@ def test_concurrent_requests_with_one_key_execute_once(make_key):
     outcomes = run_in_parallel(request, 8)
     # then
     assert outcomes.count("created") == 1, outcomes
-    assert set(outcomes) <= {"created", "replayed", "idempotency_key_in_progress"}, outcomes
+    assert set(outcomes) <= {"created", "replayed"}, outcomes
     lot.refresh_from_db()
     assert lot.remaining == 6000 and _adjustments(lot) == 1
     assert IdempotencyRecord.objects.get().status == "completed"

@@ -5,10 +5,11 @@ from django.core import mail
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
-from tests.factories import AccountFactory, MembershipFactory, UserFactory
+from tests.factories import AccountFactory, MembershipFactory, UserFactory, fan_out_recorded
 from tuition.accounts.models import Membership
 from tuition.core import clock
 from tuition.notifications import events
+from tuition.notifications.fan_out import fan_out
 from tuition.notifications.models import (
     DeliveryStatus,
     EmailDelivery,
@@ -35,7 +36,7 @@ def _account_with_people():
     return account, owner, follower
 
 
-def test_record_writes_event_deliveries_and_task_in_the_callers_transaction():
+def test_record_writes_the_event_and_its_fan_out_task_and_the_worker_writes_deliveries_once():
     # given
     account, _owner, _follower = _account_with_people()
     create_subscription(
@@ -57,15 +58,25 @@ def test_record_writes_event_deliveries_and_task_in_the_callers_transaction():
                 "expires_at": None,
             },
         )
-    # then
+    # then the caller's transaction holds the event and one task, and no delivery yet
     event = NotificationEvent.objects.get()
     assert event.kind == events.CREDIT_ISSUED and event.data["amount"] == "50.00"
+    assert event.fanned_out_at is None and not EmailDelivery.objects.exists()
+    assert DBTaskResult.objects.filter(task_path__endswith="fan_out_events").count() == 1
+
+    # when the worker fans it out, twice (a retried task)
+    assert fan_out_recorded() == 1
+    assert fan_out(event_ids=[event.pk]) == 0
+
+    # then each person and subscription got one delivery, handed to the sender
     assert sorted(EmailDelivery.objects.values_list("email", flat=True)) == [
         "ana@acme.test",
         "olga@acme.test",
     ]
     assert WebhookDelivery.objects.get().subscription.url == "http://127.0.0.1:9/hook"
     assert DBTaskResult.objects.filter(task_path__endswith="send_deliveries").count() == 2
+    event.refresh_from_db()
+    assert event.fanned_out_at is not None
 
 
 def test_record_rolls_back_with_the_caller():
@@ -87,6 +98,7 @@ def test_record_with_the_same_dedupe_key_is_a_no_op():
             data={"account_name": "Acme"},
             dedupe_key="soon:1:30",
         )
+    fan_out_recorded()
     assert NotificationEvent.objects.count() == 1
     assert EmailDelivery.objects.count() == 2
 
@@ -104,6 +116,7 @@ def test_low_balance_is_not_sent_to_members_who_may_not_see_the_balance():
         account_id=account.pk,
         data={"account_name": "Acme", "unit": "USD", "available": "10.00", "threshold": "100.00"},
     )
+    fan_out_recorded()
     assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["olga@acme.test"]
 
 
@@ -191,6 +204,7 @@ def test_a_delivery_whose_worker_died_is_resent_with_the_same_message_id(drain):
     # given: a worker claimed the delivery, then died before recording "sent"
     account, _, _ = _account_with_people()
     events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    fan_out_recorded()
     DBTaskResult.objects.all().delete()
     EmailDelivery.objects.update(
         status=DeliveryStatus.SENDING, attempts=1, lease_until=clock.now() - timedelta(seconds=1)
@@ -211,9 +225,26 @@ def test_a_delivery_whose_worker_died_is_resent_with_the_same_message_id(drain):
 def test_a_delivery_claimed_by_a_live_worker_is_left_alone(drain):
     account, _, _ = _account_with_people()
     events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    fan_out_recorded()
     EmailDelivery.objects.update(
         status=DeliveryStatus.SENDING, attempts=1, lease_until=clock.now() + timedelta(minutes=5)
     )
     drain()
     assert mail.outbox == []
     assert set(EmailDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_an_event_whose_fan_out_task_was_lost_is_fanned_out_by_the_stuck_sweep(drain):
+    # given an event whose fan-out task vanished, recorded long ago
+    account, _, _ = _account_with_people()
+    events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})
+    DBTaskResult.objects.all().delete()
+    NotificationEvent.objects.update(created_at=clock.now() - timedelta(hours=1))
+    # when the sweep runs and the worker drains its queue
+    from tuition.notifications.services import retry_stuck_deliveries
+
+    assert retry_stuck_deliveries(actor="test") == 1
+    drain()
+    # then the people got their emails, once each
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@acme.test", "olga@acme.test"]
+    assert not NotificationEvent.objects.filter(fanned_out_at__isnull=True).exists()

@@ -14,6 +14,7 @@ from tests.factories import (
     AccountFactory,
     MembershipFactory,
     UserFactory,
+    fan_out_recorded,
     make_activity,
     make_credit,
     usd,
@@ -353,6 +354,7 @@ def test_an_account_scoped_subscription_hears_only_its_accounts_registrations(ac
         payment=PaymentChoice(method="code", code=_code(acme)),
     )
     # then
+    fan_out_recorded()
     kinds = set(WebhookDelivery.objects.values_list("subscription_id", "event__kind"))
     assert kinds == {(mine.pk, events.REGISTRATION_CONFIRMED), (mine.pk, events.CREDIT_REDEEMED)}
 
@@ -374,6 +376,7 @@ def test_a_person_named_twice_gets_one_email(db):
             data={"account_name": "Acme"},
             recipients=[events.person(user), events.person(user)],
         )
+    fan_out_recorded()
     assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["ana@acme.test"]
 
 

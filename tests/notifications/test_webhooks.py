@@ -5,7 +5,7 @@ import pytest
 import time_machine
 from standardwebhooks import Webhook
 
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, fan_out_recorded
 from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.notifications import events
@@ -70,6 +70,7 @@ def test_subscriptions_only_get_their_kinds_and_their_account():
     )
     _issued(acme)
     _issued(other)
+    fan_out_recorded()
     got = sorted(WebhookDelivery.objects.values_list("subscription_id", flat=True))
     assert got == sorted([everything.pk, everything.pk, only_acme.pk])
     assert not WebhookDelivery.objects.filter(subscription=only_low).exists()
@@ -212,6 +213,7 @@ def test_update_and_delete_subscription(drain):
         subscription_id=subscription.pk, actor="test", is_active=True, event_kinds=[]
     )
     _issued(account)
+    fan_out_recorded()  # its delivery exists, then the subscription goes
     delete_subscription(subscription_id=subscription.pk, actor="test")
     drain()
     delivery = WebhookDelivery.objects.get()

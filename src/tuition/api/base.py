@@ -55,8 +55,7 @@ _ERROR_DESCRIPTIONS = {
     401: "`not_authenticated`: no, or an invalid, API key or session.",
     403: "`permission_denied`: the key lacks the scope, or the person may not do this.",
     404: "`not_found`: no such object, or one the caller may not see (the same answer).",
-    409: "A conflict with the object's state (see the operation), or "
-    "`idempotency_key_in_progress`.",
+    409: "A conflict with the object's state (see the operation).",
     413: "`payload_too_large`: the body is larger than the limit.",
     415: "`unsupported_media_type`: send the body as `application/json`.",
     422: "A business rule refused the request (see the operation), or `idempotency_key_reused`.",

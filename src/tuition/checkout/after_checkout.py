@@ -84,7 +84,7 @@ def _dated_activity(registration: Registration, activity_id: int | None) -> Acti
     return activity
 
 
-@use_case
+@use_case(answers=True)
 def book_session(
     *,
     registration_id: int,
@@ -120,7 +120,7 @@ def book_session(
     return booking
 
 
-@use_case
+@use_case(answers=True)
 def reschedule_booking(
     *,
     registration_id: int,
@@ -178,7 +178,7 @@ def reschedule_booking(
     return booking
 
 
-@use_case
+@use_case(answers=True)
 def unenroll_from_session(
     *,
     registration_id: int,
@@ -247,7 +247,7 @@ def refund_window_open(registration: Registration, at: datetime | None = None) -
     return days is not None and at < registration.order.created_at + timedelta(days=days)
 
 
-@use_case
+@use_case(answers=True)
 def cancel_registration(
     *,
     registration_id: int,

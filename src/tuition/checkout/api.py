@@ -35,7 +35,7 @@ from tuition.api.fields import (
     StrictEmailField,
     StrictSerializer,
 )
-from tuition.api.idempotency import idempotent
+from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_CHECKOUT, SCOPE_CREDITS_READ
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import (
@@ -241,8 +241,7 @@ CheckoutOut = inline_serializer(
 CHECKOUT_NOTES = {
     400: "Also: no learner (API keys), no unit price.",
     404: "The activity, group or session does not exist.",
-    409: "`session_required`, `session_full`, `session_started`, "
-    "`already_registered`, `idempotency_key_in_progress`.",
+    409: "`session_required`, `session_full`, `session_started`, `already_registered`.",
     422: "`code_not_found`, `code_inactive`, `code_expired`, "
     "`insufficient_balance`, `not_in_scope`, `not_priced_in_unit`, `not_eligible`, "
     "`one_code_only`, `payment_declined`, `idempotency_key_reused`.",
@@ -274,18 +273,6 @@ class QuoteView(ApiView):
         return Response(services.quote(**arguments).as_dict())
 
 
-def _counted_code_entry(view: ApiView, request: Any) -> Any:
-    # Counted around the idempotency transaction, so a refused code stays counted.
-    arguments = _arguments(view, request)
-    return services.counted_code_entry(
-        learner_email=arguments["learner_email"],
-        learner_name=arguments["learner_name"],
-        payment=arguments["payment"],
-        ip=arguments["ip"],
-        api_key=arguments["api_key"],
-    )
-
-
 class CheckoutView(ApiView):
     scopes = {"POST": SCOPE_CHECKOUT}
 
@@ -305,13 +292,18 @@ class CheckoutView(ApiView):
             ),
         },
     )
-    @idempotent(around=_counted_code_entry)
+    @idempotent
     def post(self, request):  # type: ignore[no-untyped-def]
-        result = services.checkout(**_arguments(self, request), code_entry=request.around_value)
-        body = result.as_dict()
-        # One shape of an order in the whole API: the same as GET /orders/{id}.
-        body["order"] = OrderOut(_orders_with_refs().get(pk=result.order.pk)).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        answer_with(request, _checkout_answer)
+        services.checkout(**_arguments(self, request))
+
+
+def _checkout_answer(result: services.CheckoutResult) -> Response:
+    body = result.as_dict()
+    # One shape of an order in the whole API: the same as GET /orders/{id}. Rendered from
+    # what the checkout holds: this runs inside its transaction.
+    body["order"] = OrderOut(result.order).data
+    return Response(body, status=status.HTTP_201_CREATED)
 
 
 # Registrations
@@ -354,8 +346,7 @@ class RegistrationOut(serializers.Serializer):
 
 REG_NOTES = {
     409: "`session_full`, `session_started`, `session_required`, `already_cancelled`, "
-    "`not_cancellable`, `refund_not_allowed`, `already_reversed`, "
-    "`idempotency_key_in_progress`.",
+    "`not_cancellable`, `refund_not_allowed`, `already_reversed`.",
     422: "`idempotency_key_reused`.",
 }
 
@@ -443,6 +434,7 @@ def _to_session(view: ApiView, request: Any, registration_id: Any, move: Any) ->
     pk = _visible_registration_id(view, registration_id)
     data = RescheduleIn(data=request.data)
     data.is_valid(raise_exception=True)
+    answer_with(request, lambda _: _registration_response(pk))
     move(
         registration_id=pk,
         session_id=data.validated_data["session"],
@@ -450,7 +442,7 @@ def _to_session(view: ApiView, request: Any, registration_id: Any, move: Any) ->
         actor=view.caller().actor,
         learner=_learner_filter(view.caller()),
     )
-    return _registration_response(pk)
+    return None
 
 
 class RescheduleView(ApiView):
@@ -519,13 +511,13 @@ class UnenrollView(ApiView):
         pk = _visible_registration_id(self, registration_id)
         data = UnenrollIn(data=request.data)
         data.is_valid(raise_exception=True)
+        answer_with(request, lambda _: _registration_response(pk))
         services.unenroll_from_session(
             registration_id=pk,
             activity_id=data.validated_data.get("activity"),
             actor=self.caller().actor,
             learner=_learner_filter(self.caller()),
         )
-        return _registration_response(pk)
 
 
 class CancelView(ApiView):
@@ -552,6 +544,7 @@ class CancelView(ApiView):
         data = CancelIn(data=request.data)
         data.is_valid(raise_exception=True)
         who = self.caller()
+        answer_with(request, lambda _: _registration_response(pk))
         services.cancel_registration(
             registration_id=pk,
             refund=data.validated_data["refund"],
@@ -559,7 +552,6 @@ class CancelView(ApiView):
             by_staff=who.is_provider,
             learner=_learner_filter(who),
         )
-        return _registration_response(pk)
 
 
 # Orders
@@ -673,7 +665,14 @@ class RefillView(ApiView):
         unit = Unit.objects.filter(code__iexact=values["unit"], is_active=True).first()
         if unit is None:
             raise ValidationError("No such unit.", details={"field": "unit"})
-        order = services.purchase_refill(
+        answer_with(
+            request,
+            lambda order: Response(
+                OrderOut(_orders_with_refs().get(pk=order.pk)).data,
+                status=status.HTTP_201_CREATED,
+            ),
+        )
+        services.purchase_refill(
             account_id=account.pk,
             unit=unit,
             amount=parse_amount(values["amount"], decimals=unit.decimals),
@@ -682,5 +681,3 @@ class RefillView(ApiView):
             provider=values["provider"],
             card_number=values.get("card_number"),
         )
-        order = Order.objects.select_related("learner", "unit").get(pk=order.pk)
-        return Response(OrderOut(order).data, status=status.HTTP_201_CREATED)

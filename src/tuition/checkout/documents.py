@@ -4,8 +4,10 @@ import secrets
 from datetime import datetime
 
 from django.db import connection
+from django.db.models import Q
 
 from tuition.codes import text
+from tuition.core.transactions import use_case
 
 from .models import (
     DocumentCounter,
@@ -54,3 +56,62 @@ def issue_document(model: type[Invoice] | type[Receipt], order: Order, at: datet
         unit=order.unit,
         list_price=order.list_price,
     )
+
+
+# Checkout's documents are numbered right after its transaction commits, in a short one of
+# their own: the yearly counters are one row for every checkout of every account, and holding
+# one inside the wallet's transaction would queue every account's checkouts behind each other.
+
+
+def number_checkout_documents(*, order_id: int) -> tuple[Invoice | None, Receipt | None]:
+    """Issue the invoice of a checkout's order, and its receipt when it is paid, unless they
+    exist (the sweep and the checkout itself may both try). Returns them. A building block:
+    it runs in the caller's transaction, which must be a short one of its own.
+
+    Raises:
+        RuntimeError: called outside a transaction.
+        Order.DoesNotExist: no such order (a programming error).
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Number documents inside the transaction that commits them.")
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("unit", "invoice", "receipt")
+        .get(pk=order_id)
+    )
+    invoice = getattr(order, "invoice", None)
+    receipt = getattr(order, "receipt", None)
+    at = order.created_at
+    if invoice is None:
+        invoice = issue_document(Invoice, order, at)
+    if receipt is None and order.status == Order.Status.PAID:
+        receipt = issue_document(Receipt, order, at)
+    return invoice, receipt
+
+
+def orders_without_documents(*, before: datetime) -> list[int]:
+    """Checkout orders placed before `before` still waiting for their invoice, or paid and
+    waiting for their receipt: their checkout stopped between its commit and the numbering."""
+    invoiced = [Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.CANCELLED]
+    invoiced.append(Order.Status.REFUNDED)
+    missing = Q(invoice__isnull=True, status__in=invoiced) | Q(
+        status=Order.Status.PAID, receipt__isnull=True
+    )
+    return list(
+        Order.objects.filter(missing, created_at__lt=before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+
+
+def number_missing_documents(*, before: datetime) -> int:
+    """The sweep: number what `orders_without_documents` finds; returns how many orders."""
+    orders = orders_without_documents(before=before)
+    for order_id in orders:
+        _number_left_over(order_id=order_id)
+    return len(orders)
+
+
+@use_case
+def _number_left_over(*, order_id: int) -> None:
+    number_checkout_documents(order_id=order_id)

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
-from tuition.accounts.models import Membership, TrainingAccount, User
+from tuition.accounts.models import TrainingAccount, User
 from tuition.catalog.models import Activity, Group, Session
 from tuition.catalog.selectors import Item, price_in_unit
 from tuition.codes.errors import (
@@ -26,7 +26,7 @@ from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.features import pay_by_tokens
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.models import Lot, Unit
-from tuition.ledger.selectors import ItemRef, in_scope_of, lot_covers
+from tuition.ledger.selectors import ItemRef, allocation_order, in_scope_of, lot_covers
 
 from .errors import (
     AlreadyRegisteredError,
@@ -94,6 +94,9 @@ class Plan:
     account_id: int | None = None
     account_name: str = ""
     lot_ids: list[int] | None = None
+    # The lots that can pay, with what they hold, as read under the wallet's lock
+    # (`ensure_covered`), in the order they are spent.
+    usable: list[tuple[int, int]] | None = None
 
 
 def plan_purchase(
@@ -119,9 +122,9 @@ def plan_purchase(
         raise OneCodeOnlyError()
     if payment.method == "code" and not payment.code:
         raise ValidationError("Enter a code.", details={"field": "payment.code"})
-    item = _item(activity_id, group_id)
-    session = _session(item, session_id, at)
-    _ensure_not_registered(learner, item)
+    item, session, surely_new = _item_and_session(learner, activity_id, group_id, session_id, at)
+    if not surely_new:
+        _ensure_not_registered(learner, item)
 
     entered = payment.code if payment.method == "code" else payment.coupon
     if not entered:
@@ -129,7 +132,7 @@ def plan_purchase(
         return Plan(
             learner, item, session, usd, item.list_price, 0, item.list_price, Order.Method.CARD
         )
-    code = find_code(entered)
+    code = find_code(entered, learner_id=learner.pk)
     if code is None:
         raise CodeNotFoundError()
     if code.kind == RedemptionCode.Kind.COUPON:
@@ -165,6 +168,42 @@ def _ensure_not_registered(learner: User, item: Item) -> None:
                 )
     if held is not None:
         raise AlreadyRegisteredError()
+
+
+def _item_and_session(
+    learner: User,
+    activity_id: int | None,
+    group_id: int | None,
+    session_id: int | None,
+    at: datetime,
+) -> tuple[Item, Session | None, bool]:
+    """The item and its session, and whether the learner surely holds no registration for it
+    yet. A bookable session of a published dated activity takes one read that answers all
+    three; anything else (and every refusal) is read the long way (and checked by
+    `_ensure_not_registered`)."""
+    if activity_id is not None and group_id is None and session_id is not None:
+        held = Registration.objects.filter(
+            learner=learner,
+            activity_id=OuterRef("activity_id"),
+            status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
+        )
+        session = (
+            Session.objects.select_related("activity")
+            .annotate(learner_holds_it=Exists(held))
+            .filter(
+                pk=session_id,
+                activity_id=activity_id,
+                is_cancelled=False,
+                activity__is_published=True,
+                activity__is_dated=True,
+            )
+            .first()
+        )
+        if session is not None:
+            check_bookable(session, at)
+            return Item(ItemKind.ACTIVITY, session.activity), session, not session.learner_holds_it  # type: ignore[attr-defined]
+    item = _item(activity_id, group_id)
+    return item, _session(item, session_id, at), False
 
 
 def _item(activity_id: int | None, group_id: int | None) -> Item:
@@ -263,8 +302,9 @@ def _code_plan(
     account_id = lot.account_id if lot is not None else code.account_id
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
-    account = TrainingAccount.objects.get(pk=account_id)
-    is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
+    account = lot.account if lot is not None else code.account
+    assert account is not None
+    is_member = code.learner_is_member  # type: ignore[attr-defined]
     if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
         raise NotEligibleError()
     if code.kind == RedemptionCode.Kind.MEMBER and (code.member_id != learner.pk or not is_member):
@@ -317,28 +357,35 @@ def ensure_covered(plan: Plan, at: datetime) -> None:
         if not lot_covers(lot, ref):
             raise NotInScopeError()
         available = lot.remaining
+        plan.usable = [(lot.pk, lot.remaining)]
     else:
-        # One query tells the three outcomes apart: nothing live (expired or empty), nothing
-        # live for this item, or how much the item may spend.
+        # One query reads the lots with value left, in the order they are spent, and tells
+        # the three outcomes apart: nothing live (expired or empty), nothing live for this
+        # item, or how much the item may spend; the debit then spends those it found.
         unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-        pool = Lot.objects.filter(
-            account_id=account_id,
-            unit=unit,
-            status=Lot.Status.ACTIVE,
-            deleted_at__isnull=True,
-            remaining__gt=0,
-        ).aggregate(
-            live=Count("id", filter=unexpired),
-            expired=Count("id", filter=~unexpired),
-            in_scope=Sum("remaining", filter=unexpired & in_scope_of(ref)),
+        lots = list(
+            Lot.objects.filter(
+                account_id=account_id,
+                unit=unit,
+                status=Lot.Status.ACTIVE,
+                deleted_at__isnull=True,
+                remaining__gt=0,
+            )
+            .annotate(
+                live=ExpressionWrapper(unexpired, output_field=BooleanField()),
+                in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()),
+            )
+            .order_by(*allocation_order())
+            .values_list("pk", "remaining", "live", "in_scope")
         )
-        if not pool["live"]:
-            if pool["expired"]:
+        if not any(live for _, _, live, _ in lots):
+            if lots:
                 raise CodeExpiredError()
             raise InsufficientBalanceError()
-        if not pool["in_scope"]:
+        plan.usable = [(pk, left) for pk, left, live, scoped in lots if live and scoped]
+        if not plan.usable:
             raise NotInScopeError()
-        available = pool["in_scope"]
+        available = sum(left for _, left in plan.usable)
     if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
         code.refresh_from_db(fields=["spent"])
         available = min(available, code.cap - code.spent)

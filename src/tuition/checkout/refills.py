@@ -42,7 +42,7 @@ def refill_price(unit: Unit, amount: int) -> int:
     return math.ceil(amount * price.unit_price / 10**unit.decimals)
 
 
-@use_case
+@use_case(answers=True)
 def purchase_refill(
     *,
     account_id: int,

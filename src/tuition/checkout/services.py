@@ -30,7 +30,7 @@ from tuition.codes.errors import (
     NotEligibleError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
-from tuition.core import clock
+from tuition.core import clock, idempotency
 from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
@@ -50,7 +50,7 @@ from .after_checkout import (
     reschedule_booking,
     unenroll_from_session,
 )
-from .documents import issue_document, next_number, order_number
+from .documents import next_number, number_checkout_documents, order_number
 from .errors import (
     AlreadyRegisteredError,
     PaymentDeclinedError,
@@ -82,7 +82,8 @@ class CheckoutResult:
     order: Order
     registration: Registration
     bookings: list[Booking]
-    invoice: Invoice
+    # Numbered right after the checkout commits; None only until then.
+    invoice: Invoice | None
     receipt: Receipt | None
 
     @property
@@ -99,12 +100,12 @@ class CheckoutResult:
                 else None
             ),
             "receipt": {"number": self.receipt.number} if self.receipt else None,
-            "invoice": {"number": self.invoice.number},
+            "invoice": {"number": self.invoice.number} if self.invoice else None,
         }
 
 
 def order_dict(order: Order) -> dict[str, Any]:
-    usd = Unit.objects.get(code=Unit.USD)
+    usd = order.unit if order.unit.code == Unit.USD else Unit.objects.get(code=Unit.USD)
     return {
         "id": str(order.pk),
         "number": order.number,
@@ -139,13 +140,12 @@ def counted_code_entry(
     """Limit the code entry of a quote or checkout around the work that looks the code up.
 
     A code entered while the learner or the IP is locked out is refused unread. Otherwise the
-    entry costs one read and no write: only a failed look-up is counted, after it failed, in
-    short transactions of its own; one that finds its counter already at the limit (parallel
-    guesses) answers `too_many_attempts` instead. Entries made with an API key count per key
-    and learner, never per IP: the integrating system's server speaks for all its learners,
-    who must not lock each other out. Run it outside any transaction: `checkout` and `quote`
-    do; an interface that wraps checkout in a transaction of its own (the API's idempotency)
-    runs it around that transaction and passes the entry in.
+    entry costs one read and no write: only a failed look-up is counted, after it failed.
+    When the request has an Idempotency-Key, the count is written in the same transaction as
+    the stored refusal; otherwise in a short transaction of its own. One that finds its
+    counter already at the limit (parallel guesses) answers `too_many_attempts` instead.
+    Entries made with an API key count per key and learner, never per IP: the integrating
+    system's server speaks for all its learners, who must not lock each other out.
 
     Raises:
         TooManyAttemptsError: the learner or the IP is locked out, or this failed look-up
@@ -153,13 +153,20 @@ def counted_code_entry(
         ValidationError: not an email address.
     """
     entry = CodeEntry(learner=learner_for(learner_email, learner_name))
+    counted_with_refusal = False
     if payment.code if payment.method == "code" else payment.coupon:
         entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
         limiter.ensure_not_locked(entry.keys)
+        counted_with_refusal = idempotency.also_on_refusal(
+            lambda error: (
+                limiter.count_failure(entry.keys) if isinstance(error, _CODE_FAILURES) else None
+            )
+        )
     try:
         yield entry
     except _CODE_FAILURES:
-        limiter.count_failure(entry.keys)
+        if not counted_with_refusal:
+            limiter.count_failure(entry.keys)
         raise
 
 
@@ -218,7 +225,6 @@ def checkout(
     learner_name: str = "",
     ip: str | None = None,
     api_key: str | None = None,
-    code_entry: CodeEntry | None = None,
 ) -> CheckoutResult:
     """Buy an activity or a group for a learner (identified by email, created on first use).
 
@@ -234,15 +240,7 @@ def checkout(
         AlreadyRegisteredError: rule 16.
         PaymentDeclinedError: the card was refused.
     """
-    if code_entry is not None:  # counted by the caller, around its own transaction
-        return _checkout(
-            learner=code_entry.learner,
-            activity_id=activity_id,
-            group_id=group_id,
-            session_id=session_id,
-            payment=payment,
-            actor=actor,
-        )
+    once = idempotency.current()
     with counted_code_entry(
         learner_email=learner_email,
         learner_name=learner_name,
@@ -250,7 +248,7 @@ def checkout(
         ip=ip,
         api_key=api_key,
     ) as entry:
-        return _checkout(
+        result = _checkout(
             learner=entry.learner,
             activity_id=activity_id,
             group_id=group_id,
@@ -258,9 +256,21 @@ def checkout(
             payment=payment,
             actor=actor,
         )
+    return _numbered(result, once)
 
 
 @use_case
+def _numbered(result: CheckoutResult, once: idempotency.Once | None) -> CheckoutResult:
+    """Number the committed checkout's documents, and give the key's stored answer their
+    numbers. Should this stop (a crash), the sweep numbers them, and the key's answer keeps
+    `null` documents: the order shows them."""
+    result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
+    if once is not None and once.answer is not None and not once.replayed:
+        idempotency.amend(once, once.render(result))
+    return result
+
+
+@use_case(answers=True)
 def _checkout(
     *,
     learner: User,
@@ -304,6 +314,7 @@ def _checkout(
             item=ItemRef(plan.item.kind, plan.item.pk),
             lot_ids=plan.lot_ids,
             wallet_locked=True,
+            usable=plan.usable,
             reason=f"checkout: {plan.item.title}"[:500],
             metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
@@ -390,12 +401,9 @@ def _checkout(
             )
         )
     events.record_many(notices)
-    # Numbered last: the yearly counters are one row for every checkout of every account, and
-    # each is held from its update until commit, so nothing else may run after them.
-    invoice = issue_document(Invoice, order, at)
-    receipt = issue_document(Receipt, order, at) if paid else None
     fault_point("after_entries_before_commit")
-    return CheckoutResult(order, registration, bookings, invoice, receipt)
+    # The receipt and invoice are numbered right after commit (`_numbered`).
+    return CheckoutResult(order, registration, bookings, invoice=None, receipt=None)
 
 
 def _charge(provider: PaymentProvider, plan: Plan, *, card_number: str | None) -> PaymentResult:

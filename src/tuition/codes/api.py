@@ -34,7 +34,7 @@ from tuition.api.fields import (
     StrictIntegerField,
     StrictSerializer,
 )
-from tuition.api.idempotency import idempotent
+from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.core.actors import Actor, actor_in_reason, reason_without_actor
 from tuition.core.amounts import format_amount, parse_amount
@@ -213,7 +213,19 @@ class CreditListView(ApiView):
         arguments: dict[str, Any] = {}
         if "expires_at" in values:
             arguments["expires_at"] = values["expires_at"]
-        issued = services.create_credit(
+        who = self.caller()
+        answer_with(
+            request,
+            lambda issued: Response(
+                _out(
+                    Lot.objects.select_related("unit").get(pk=issued.lot.pk),
+                    who,
+                    code_text=issued.code_text,
+                ),
+                status=status.HTTP_201_CREATED,
+            ),
+        )
+        services.create_credit(
             unit=unit,
             redeemable_value=parse_amount(
                 values["redeemable_value"], decimals=unit.decimals, field="redeemable_value"
@@ -229,12 +241,8 @@ class CreditListView(ApiView):
             external_id=values["external_id"],
             source=Lot.Source.API,
             code=values.get("code") or None,
-            actor=self.caller().actor,
+            actor=who.actor,
             **arguments,
-        )
-        lot = Lot.objects.select_related("unit").get(pk=issued.lot.pk)
-        return Response(
-            _out(lot, self.caller(), code_text=issued.code_text), status=status.HTTP_201_CREATED
         )
 
 
@@ -306,12 +314,11 @@ class CreditBulkView(ApiView):
     def post(self, request):  # type: ignore[no-untyped-def]
         data = BulkIn(data=request.data)
         data.is_valid(raise_exception=True)
-        count = services.bulk_credit_action(
-            action=data.validated_data["action"],
-            lot_ids=data.validated_data["ids"],
-            actor=self.caller().actor,
+        action = data.validated_data["action"]
+        answer_with(request, lambda count: Response({"action": action, "count": count}))
+        services.bulk_credit_action(
+            action=action, lot_ids=data.validated_data["ids"], actor=self.caller().actor
         )
-        return Response({"action": data.validated_data["action"], "count": count})
 
 
 class HistoryOut(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Reads of codes and coupons."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models.functions import Coalesce
 
 from tuition.accounts.models import Membership
 
@@ -8,18 +9,26 @@ from . import crypto, text
 from .models import Coupon, RedemptionCode
 
 
-def find_code(raw: object) -> RedemptionCode | None:
-    """The code (credit, pool, member or coupon) a person typed, or None.
+def find_code(raw: object, *, learner_id: int | None = None) -> RedemptionCode | None:
+    """The code (credit, pool, member or coupon) a person typed, or None. With `learner_id`,
+    the same read also tells whether that learner is a member of the code's account
+    (`learner_is_member`).
 
     Raises:
         ValidationError: input that can never be a code (non-ASCII, control characters, too long).
     """
     normalized = text.normalize_code(raw)
-    return (
-        RedemptionCode.objects.select_related("lot", "lot__unit", "account", "unit", "coupon")
-        .filter(digest=crypto.digest(normalized))
-        .first()
-    )
+    codes = RedemptionCode.objects.select_related(
+        "lot", "lot__unit", "lot__account", "account", "unit", "coupon"
+    ).filter(digest=crypto.digest(normalized))
+    if learner_id is not None:
+        account = Coalesce(OuterRef("account_id"), OuterRef("lot__account_id"))
+        codes = codes.annotate(
+            learner_is_member=Exists(
+                Membership.objects.filter(account_id=account, user_id=learner_id)
+            )
+        )
+    return codes.first()
 
 
 def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped-def]

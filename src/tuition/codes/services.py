@@ -117,7 +117,7 @@ def _lot_event_data(lot: Lot) -> dict[str, Any]:
     }
 
 
-@use_case
+@use_case(answers=True)
 def create_credit(
     *,
     unit: Unit,
@@ -277,7 +277,7 @@ def update_credit(
     return lot
 
 
-@use_case
+@use_case(answers=True)
 def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: Actor) -> int:
     """Activate, deactivate or delete many credits at once, all or nothing. Returns how many.
 

@@ -6,11 +6,11 @@ from django.db import models
 class IdempotencyRecord(models.Model):
     """One Idempotency-Key of one client, and the first answer given to it.
 
-    The record is claimed (`in_progress`) in its own short transaction before the work starts,
-    so a concurrent request with the same key is told the first one is still running. The
-    answer is stored in the same transaction as the change it answers for, so a `completed`
-    record exists exactly when the change committed. A claim whose worker died is taken over
-    once `locked_until` has passed. `scope` keeps one client's keys apart from another's.
+    Written in the same transaction as the change it answers for (or, for a refusal, in the
+    short transaction that records the refusal), so a record exists exactly when its answer
+    holds (see `core.idempotency`). `scope` keeps one client's keys apart from another's.
+    Records are always `completed`; `in_progress` and `locked_until` remain from claims made
+    before the use case kept the record itself, and are cleared by a migration.
     """
 
     class Status(models.TextChoices):

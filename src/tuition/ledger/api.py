@@ -25,7 +25,7 @@ from tuition.api.fields import (
     StrictIntegerField,
     StrictSerializer,
 )
-from tuition.api.idempotency import idempotent
+from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_ADMIN, SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import NotFoundError
@@ -225,7 +225,6 @@ class AdjustmentListView(ApiView):
                 503,
                 notes={
                     400: "Also: more decimals than the unit has, zero, or below zero left.",
-                    409: "`idempotency_key_in_progress`.",
                 },
             ),
         },
@@ -238,10 +237,13 @@ class AdjustmentListView(ApiView):
         delta = parse_amount(
             data.validated_data["amount"], decimals=lot.unit.decimals, allow_negative=True
         )
-        transfer = services.adjust_lot(
+        answer_with(
+            request,
+            lambda transfer: Response(TransferOut(transfer).data, status=status.HTTP_201_CREATED),
+        )
+        services.adjust_lot(
             lot_id=lot.pk,
             delta=delta,
             reason=data.validated_data["reason"],
             actor=self.caller().actor,
         )
-        return Response(TransferOut(transfer).data, status=status.HTTP_201_CREATED)

@@ -127,13 +127,16 @@ def debit(
     reason: str = "",
     metadata: dict | None = None,
     wallet_locked: bool = False,
+    usable: Sequence[tuple[int, int]] | None = None,
 ) -> Transfer:
     """Spend `amount` from the account's usable lots in `unit`, soonest-expiring first.
 
     Usable means active, not deleted, not expired at this instant and, given an item, scoped to
     it; `lot_ids` narrows the lots further (a code that points at one lot). One payment may span
     several lots; there are no partial payments. `wallet_locked`: the caller's transaction
-    already holds this wallet's lock (a checkout takes it first), so it is not taken again.
+    already holds this wallet's lock (a checkout takes it first), so it is not taken again;
+    `usable`: it has also read the usable lots under that lock, as (id, remaining) in the order
+    they are spent, so they are not read again. Either way each lot's update is guarded.
 
     Raises:
         InsufficientBalanceError: the usable lots do not cover the amount (nothing is written).
@@ -144,12 +147,17 @@ def debit(
     if wallet_locked:
         assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
     else:
+        assert usable is None, "usable: only as read under the wallet's lock"
         lock_wallet(account_id, unit.pk)
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
-    lots = usable_lots(account_id=account_id, unit_id=unit.pk, at=at, item=item, lot_ids=lot_ids)
-    allocations = allocate(amount, lots.values_list("id", "remaining"))
+    if usable is None:
+        lots = usable_lots(
+            account_id=account_id, unit_id=unit.pk, at=at, item=item, lot_ids=lot_ids
+        )
+        usable = lots.values_list("id", "remaining")
+    allocations = allocate(amount, usable)
     for allocation in allocations:
         _take_from_lot(allocation.lot_id, allocation.amount)
     count_redeemed_on_commit(unit_code=unit.code, decimals=unit.decimals, amount=amount)
@@ -256,7 +264,7 @@ def reverse_transfer(*, transfer_id: int, actor: Actor, reason: str = "") -> Tra
     return reversal
 
 
-@use_case
+@use_case(answers=True)
 def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: Actor) -> Transfer:
     """Add value to a lot or take it away, with a reason; never below zero.
 

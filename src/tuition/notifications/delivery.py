@@ -91,7 +91,7 @@ def enqueue_sending(
         ([], webhook_ids[i : i + chunk]) for i in range(0, len(webhook_ids), chunk)
     ]
     task = send_deliveries.using(run_after=run_after) if run_after else send_deliveries
-    if _outbox_backend():
+    if outbox_backend():
         for emails, hooks in calls:
             task.enqueue(email_ids=emails, webhook_ids=hooks)
     else:
@@ -101,7 +101,7 @@ def enqueue_sending(
             )
 
 
-def _outbox_backend() -> bool:
+def outbox_backend() -> bool:
     from django.tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
     from django_tasks_db.backend import DatabaseBackend
 
@@ -410,9 +410,14 @@ def send_webhooks(delivery_ids: Sequence[int]) -> None:
                 )
 
 
+def stuck_grace() -> timedelta:
+    """How long past due a queued delivery or fan-out is taken for lost (its task never ran)."""
+    return timedelta(seconds=_opt("DELIVERY_LEASE_SECONDS", 300.0))
+
+
 def due_stuck_deliveries(now: datetime) -> tuple[list[int], list[int]]:
     """Deliveries whose worker died (lease run out) or whose task was lost (due long ago)."""
-    grace = now - timedelta(seconds=_opt("DELIVERY_LEASE_SECONDS", 300.0))
+    grace = now - stuck_grace()
     stuck = Q(status=DeliveryStatus.SENDING, lease_until__lt=now) | Q(
         status=DeliveryStatus.PENDING, next_attempt_at__lt=grace
     )

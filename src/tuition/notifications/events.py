@@ -1,11 +1,12 @@
 """What happened that people should hear about: the seam between value-moving services and
 notifications.
 
-Services call `record(...)` inside their own transaction. It writes the event, one email
-delivery per recipient and one webhook delivery per matching subscription, and enqueues the
-task that sends them, all in the caller's transaction (a transactional outbox): an event exists
-exactly when the change it describes committed, and nothing is sent for a change that rolled
-back. Delivery happens later, outside any transaction, in the worker.
+Services call `record(...)` inside their own transaction. It writes the event (the outbox
+row) and the task that wakes the worker, in the caller's transaction (a transactional outbox):
+an event exists exactly when the change it describes committed, and nothing is sent for a
+change that rolled back. The worker then fans each event out, once, to one email delivery per
+recipient and one webhook delivery per matching subscription (`fan_out.fan_out`), and sends
+them outside any transaction.
 
 Recipients: the account's owners, and members who opted in (`Membership.notify`). Members who
 may not see the balance get no `balance.low` notice and see no balance figures in the others.
@@ -13,10 +14,9 @@ may not see the balance get no `balance.low` notice and see no balance figures i
 Personal events (`PERSONAL_KINDS`) are about one person rather than an account: a learner's own
 registration and bookings, a person added to an account. They name their recipients
 (`recipients=[Person(...)]`) instead of fanning out to the account, never show balance figures,
-and may have no account at all (card and coupon orders): `account_id=None`. Recording one costs
-the event insert, the email delivery insert, the subscription read and the task, with no read
-of memberships. Webhook subscriptions receive them like any other kind (an integrating LMS
-wants to hear about enrolments); an account-scoped subscription hears those of its account.
+and may have no account at all (card and coupon orders): `account_id=None`. Webhook
+subscriptions receive them like any other kind (an integrating LMS wants to hear about
+enrolments); an account-scoped subscription hears those of its account.
 
 Dependency direction: this module imports only Django and `tuition.core` at import time (models
 and selectors are imported inside the functions), so services of other apps, `accounts`
@@ -159,15 +159,47 @@ def pending(
 def record_many(events: Sequence[PendingEvent]) -> int:
     """Record several events at once (the expiry sweep records one per expired lot).
 
+    Inside the caller's transaction this costs one insert of the events (the outbox rows)
+    and one task row that wakes the worker; the worker fans each event out to its emails and
+    webhooks afterwards (`fan_out`). With dedupe keys, one read of the keys already taken.
+
     Returns how many were new (the rest were duplicates by `dedupe_key`).
 
     Raises:
         ValueError: an unknown kind, a personal kind without recipients, an account kind
             without an account.
     """
-    from .models import EmailDelivery, NotificationEvent, WebhookDelivery
-    from .selectors import active_subscriptions, recipients_by_account
+    from .fan_out import enqueue_fan_out
+    from .models import NotificationEvent
 
+    _check(events)
+    if not events:
+        return 0
+    now = clock.now()
+    fresh = _without_duplicates(events)
+    rows = [
+        NotificationEvent(
+            kind=e.kind,
+            account_id=e.account_id,
+            data=e.data,
+            dedupe_key=e.dedupe_key,
+            # Personal events name their people by id: the worker reads their addresses.
+            recipient_ids=(
+                sorted({p.user_id for p in e.recipients}) if e.recipients is not None else None
+            ),
+            created_at=now,
+        )
+        for e in fresh
+    ]
+    if not rows:
+        return 0
+    created = _insert(rows, may_clash=any(e.dedupe_key for e in fresh))
+    if created:
+        enqueue_fan_out([row.pk for row in created])
+    return len(created)
+
+
+def _check(events: Sequence[PendingEvent]) -> None:
     for event in events:
         if event.kind not in KINDS:
             raise ValueError(f"Unknown notification kind {event.kind!r}.")
@@ -175,106 +207,51 @@ def record_many(events: Sequence[PendingEvent]) -> int:
             raise ValueError(f"{event.kind} is personal: name its recipients.")
         if event.recipients is None and event.account_id is None:
             raise ValueError(f"{event.kind} needs an account.")
-    if not events:
-        return 0
-    # Part of the caller's transaction: no savepoint of its own unless duplicates can clash.
-    with transaction.atomic(savepoint=False):
-        now = clock.now()
-        keys = [e.dedupe_key for e in events if e.dedupe_key]
-        seen = (
-            set(
-                NotificationEvent.objects.filter(dedupe_key__in=keys).values_list(
-                    "dedupe_key", flat=True
-                )
+
+
+def _without_duplicates(events: Sequence[PendingEvent]) -> list[PendingEvent]:
+    """The events whose dedupe key is neither recorded already nor repeated in this batch."""
+    from .models import NotificationEvent
+
+    keys = [e.dedupe_key for e in events if e.dedupe_key]
+    seen = (
+        set(
+            NotificationEvent.objects.filter(dedupe_key__in=keys).values_list(
+                "dedupe_key", flat=True
             )
-            if keys
-            else set()
         )
-        fresh: list[PendingEvent] = []
-        for event in events:
-            if event.dedupe_key and event.dedupe_key in seen:
-                continue
-            if event.dedupe_key:
-                seen.add(event.dedupe_key)
-            fresh.append(event)
-        if not fresh:
-            return 0
-        rows = [
-            NotificationEvent(
-                kind=e.kind,
-                account_id=e.account_id,
-                data=e.data,
-                dedupe_key=e.dedupe_key,
-                created_at=now,
-            )
-            for e in fresh
-        ]
+        if keys
+        else set()
+    )
+    fresh: list[PendingEvent] = []
+    for event in events:
+        if event.dedupe_key and event.dedupe_key in seen:
+            continue
+        if event.dedupe_key:
+            seen.add(event.dedupe_key)
+        fresh.append(event)
+    return fresh
+
+
+def _insert(rows: list[Any], *, may_clash: bool) -> list[Any]:
+    """Insert the events; with dedupe keys, inside a savepoint, so a concurrent recorder of
+    the same key does not spoil the caller's transaction: then one at a time, skipping the
+    duplicates. Without keys nothing can clash, and a savepoint would only cost two more
+    round trips inside the caller's lock window."""
+    from .models import NotificationEvent
+
+    try:
+        with transaction.atomic(savepoint=may_clash):
+            return NotificationEvent.objects.bulk_create(rows)
+    except IntegrityError:
+        if not may_clash:
+            raise
+    created = []
+    for row in rows:
         try:
-            # With dedupe keys, a savepoint, so a concurrent recorder of the same key does not
-            # spoil the caller's transaction: we then fall back to one at a time and skip the
-            # duplicates. Without keys nothing can clash, and the savepoint would only cost
-            # two more round trips inside the caller's lock window.
-            with transaction.atomic(savepoint=bool(keys)):
-                created = NotificationEvent.objects.bulk_create(rows)
+            with transaction.atomic():
+                row.save(force_insert=True)
+            created.append(row)
         except IntegrityError:
-            created = []
-            for row in rows:
-                try:
-                    with transaction.atomic():
-                        row.save(force_insert=True)
-                    created.append(row)
-                except IntegrityError:
-                    continue
-        if not created:
-            return 0
-
-        # bulk_create and save() return the very row objects built above.
-        named = {id(row): e.recipients for row, e in zip(rows, fresh, strict=True)}
-        fan_out = {
-            row.account_id
-            for row in created
-            if named[id(row)] is None and row.account_id is not None
-        }
-        # Personal events name their people: no membership read for them.
-        recipients = recipients_by_account(fan_out) if fan_out else {}
-        subscriptions = active_subscriptions()
-        emails: list[EmailDelivery] = []
-        hooks: list[WebhookDelivery] = []
-        for saved in created:
-            people = named[id(saved)]
-            if people is not None:
-                # One email per person, whoever was named twice.
-                targets = [
-                    (user_id, email, False)
-                    for user_id, email in {p.user_id: p.email for p in people if p.email}.items()
-                ]
-            else:
-                targets = [
-                    (r.user_id, r.email, r.show_balance)
-                    for r in recipients.get(saved.account_id or 0, [])
-                    if r.show_balance or saved.kind not in BALANCE_ONLY_KINDS
-                ]
-            for user_id, email, show_balance in targets:
-                emails.append(
-                    EmailDelivery(
-                        event=saved,
-                        user_id=user_id,
-                        email=email,
-                        show_balance=show_balance,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            for sub in subscriptions:
-                if sub.wants(saved.kind) and sub.account_id in (None, saved.account_id):
-                    hooks.append(
-                        WebhookDelivery(
-                            event=saved, subscription=sub, next_attempt_at=now, created_at=now
-                        )
-                    )
-        emails = EmailDelivery.objects.bulk_create(emails)
-        hooks = WebhookDelivery.objects.bulk_create(hooks)
-        from .delivery import enqueue_sending
-
-        enqueue_sending(email_ids=[d.pk for d in emails], webhook_ids=[d.pk for d in hooks])
-        return len(created)
+            continue
+    return created

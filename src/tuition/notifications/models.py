@@ -1,8 +1,9 @@
 """Notifications: what happened (events), to whom it goes (deliveries), and webhook endpoints.
 
-An event and its delivery rows are written in the transaction of the change they describe
-(a transactional outbox). The worker then claims each delivery with a guarded update, sends it,
-and marks it sent; the delivery row, not the task queue, is the record of what was sent.
+An event is written in the transaction of the change it describes (a transactional outbox); the
+worker fans it out to its delivery rows once (`fan_out`), then claims each delivery with a
+guarded update, sends it, and marks it sent; the delivery row, not the task queue, is the
+record of what was sent.
 """
 
 from django.db import models
@@ -25,10 +26,21 @@ class NotificationEvent(models.Model):
     data = models.JSONField(default=dict)
     # "At most once" in the database itself: a second record with the same key is a no-op.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # A personal event's people (user ids); None: the account's people, found at fan-out.
+    recipient_ids = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
+    # When the worker wrote its deliveries (`fan_out`); None: still in the outbox.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="event_not_fanned_out",
+                condition=Q(fanned_out_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from tuition.core import clock
-from tuition.reports import tasks as report_tasks
 
 from . import tasks
 from .models import PeriodicRun
@@ -32,6 +32,13 @@ DEFAULT_INTERVALS = {
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
     "remove_old_exports": 3600,
+    "number_left_over_documents": 60,
+}
+
+# Jobs of other apps, by dotted path: the runner depends on no app it runs a job for.
+OTHER_APPS_TASKS = {
+    "number_left_over_documents": "tuition.checkout.tasks.number_left_over_documents",
+    "remove_old_exports": "tuition.reports.tasks.remove_old_exports",
 }
 
 
@@ -52,10 +59,9 @@ def jobs() -> list[Job]:
             intervals["retry_stuck_deliveries"],
             tasks.retry_stuck_deliveries.enqueue,
         ),
-        Job(
-            "remove_old_exports",
-            intervals["remove_old_exports"],
-            report_tasks.remove_old_exports.enqueue,
+        *(
+            Job(name, intervals[name], import_string(path).enqueue)
+            for name, path in OTHER_APPS_TASKS.items()
         ),
     ]
 

@@ -22,8 +22,8 @@ from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Transfer, Unit
 from tuition.ledger.selectors import available_balance
 
-from . import events
-from .delivery import due_stuck_deliveries, enqueue_sending
+from . import events, fan_out
+from .delivery import due_stuck_deliveries, enqueue_sending, stuck_grace
 from .models import DeliveryStatus, LowBalanceState, WebhookDelivery, WebhookSubscription
 from .ssrf import check_webhook_url
 
@@ -242,13 +242,17 @@ def _update_low_state(
 
 def retry_stuck_deliveries(*, actor: Actor, at: datetime | None = None) -> int:
     """Hand back to the worker deliveries whose worker died mid-send (their lease ran out) or
-    whose task was lost. Sending twice at once is impossible: each send claims the row first.
-    Returns how many were re-enqueued.
+    whose task was lost, and events whose fan-out task was lost. Sending twice at once is
+    impossible: each send claims the row first, and a fan-out locks its events.
+    Returns how many deliveries and events were re-enqueued.
     """
-    emails, hooks = due_stuck_deliveries(at or clock.now())
+    now = at or clock.now()
+    emails, hooks = due_stuck_deliveries(now)
+    events = fan_out.pending_ids(now, grace=stuck_grace())
     with transaction.atomic():
         enqueue_sending(email_ids=emails, webhook_ids=hooks)
-    return len(emails) + len(hooks)
+        fan_out.enqueue_fan_out(events)
+    return len(emails) + len(hooks) + len(events)
 
 
 @use_case

@@ -8,7 +8,12 @@ from django.tasks import task
 
 from tuition.core.actors import Actor
 
-from . import delivery, services
+from . import delivery, fan_out, services
+
+
+@task()
+def fan_out_events(*, event_ids: list[int]) -> int:
+    return fan_out.fan_out(event_ids=event_ids)
 
 
 @task()

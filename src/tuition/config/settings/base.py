@@ -294,7 +294,6 @@ TUITION = {
     # Job intervals in seconds, e.g. "retry_stuck_deliveries=60,expire_credits=60".
     "PERIODIC_INTERVALS": env.dict("TUITION_PERIODIC_INTERVALS", cast={"value": int}, default={}),
     # How long an Idempotency-Key claim holds before a retry takes over a dead request.
-    "IDEMPOTENCY_CLAIM_SECONDS": env.int("TUITION_IDEMPOTENCY_CLAIM_SECONDS", default=60),
     # Reverse proxies whose X-Forwarded-For (and X-Request-ID) are believed: IPs or CIDRs.
     "TRUSTED_PROXIES": env.list("TUITION_TRUSTED_PROXIES", default=[]),
     # /metrics answers only with `Authorization: Bearer <token>`; empty turns it off (404).

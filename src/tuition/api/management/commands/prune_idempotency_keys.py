@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tuition.api.idempotency import prune
+from tuition.core.idempotency import prune
 
 
 class Command(BaseCommand):

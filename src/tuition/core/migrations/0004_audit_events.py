@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_idempotency_response_text'),
+        ('core', '0003_idempotency_records_without_claims'),
     ]
 
     operations = [
