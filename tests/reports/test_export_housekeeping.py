@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -102,3 +103,16 @@ def test_the_expiry_job_books_transfers_as_the_job():
     notification_tasks.expire_credits.call()
     # then its transfer names the job
     assert Transfer.objects.get(kind=Transfer.Kind.EXPIRE).actor == "job:expire_credits@job"
+
+
+def test_the_cron_command_removes_old_exports_as_the_command(settings, tmp_path, capsys):
+    # given
+    settings.MEDIA_ROOT = str(tmp_path)
+    old = _ready_export("old.csv", 45)
+    # when
+    call_command("remove_old_exports")
+    # then
+    assert not ReportExport.objects.exists()
+    event = AuditEvent.objects.get(verb="export removed", object_id=str(old.pk))
+    assert event.actor == "job:remove_old_exports@command"
+    assert "Removed 1 export(s)" in capsys.readouterr().out
