@@ -25,12 +25,24 @@ def test_old_email_actors_become_user_ids_and_the_ledger_stays_append_only():
         (300, "system:periodic"),
     ]:
         ledger.issue_credit(account_id=account.pk, unit=usd(), redeemable_value=amount, actor=actor)
+    ledger.debit(
+        account_id=account.pk,
+        unit=usd(),
+        amount=1,
+        actor="user:olga@acme.test",
+        metadata={"learner": "olga@acme.test", "item": "activity:1"},
+    )
     # when the migration runs
     with connection.schema_editor() as editor:
         migration.emails_to_ids(apps, editor)
     # then no email is left, and the rest is untouched
-    actors = list(Transfer.objects.order_by("amount").values_list("amount", "actor"))
+    actors = list(
+        Transfer.objects.filter(kind="issue").order_by("amount").values_list("amount", "actor")
+    )
     assert actors == [(100, f"user:{olga.pk}"), (200, "user:former"), (300, "system:periodic")]
+    checkout = Transfer.objects.get(kind="redeem")
+    assert checkout.actor == f"user:{olga.pk}"
+    assert checkout.metadata == {"learner": f"user:{olga.pk}", "item": "activity:1"}
     # and the database refuses updates again
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE ledger_transfer SET actor = 'x'")

@@ -1,5 +1,6 @@
-"""Transfers written before actor references named people by email ("user:<email>"); they now
-name them by user id ("user:<id>"), so erasing a person never has to touch the ledger.
+"""Transfers written before actor references named people by email ("user:<email>", and a
+checkout's `metadata["learner"]`); they now name them by user id ("user:<id>"), so erasing a
+person never has to touch the ledger.
 
 The ledger refuses UPDATE in the database itself (migration 0002). This one-time conversion
 lifts that refusal on `ledger_transfer` for its own duration, inside the migration's
@@ -41,14 +42,25 @@ def emails_to_ids(apps, schema_editor):
         .values_list("actor", flat=True)
         .distinct()
     )
-    if not old:
+    learners = [
+        (pk, metadata)
+        for pk, metadata in Transfer.objects.filter(kind="redeem").values_list("pk", "metadata")
+        if isinstance(metadata, dict) and "@" in str(metadata.get("learner", ""))
+    ]
+    if not old and not learners:
         return
     ids = {email.lower(): pk for email, pk in User.objects.values_list("email", "pk")}
+
+    def reference(email):
+        user_id = ids.get(email.lower())
+        return f"user:{user_id}" if user_id else "user:former"
+
     _drop(schema_editor)
     for actor in old:
-        user_id = ids.get(actor.partition(":")[2].lower())
-        new = f"user:{user_id}" if user_id else "user:former"
-        Transfer.objects.filter(actor=actor).update(actor=new)
+        Transfer.objects.filter(actor=actor).update(actor=reference(actor.partition(":")[2]))
+    for pk, metadata in learners:
+        metadata = {**metadata, "learner": reference(str(metadata["learner"]))}
+        Transfer.objects.filter(pk=pk).update(metadata=metadata)
     _restore(schema_editor)
 
 
