@@ -193,6 +193,26 @@ def http_clients(  # type: ignore[no-untyped-def]
     return len(latencies) - failures, elapsed, latencies, failures, client_cpu
 
 
+def service_loop(code: str, activity_id: int):  # type: ignore[no-untyped-def]
+    def make(index: int):  # type: ignore[no-untyped-def]
+        from tuition.checkout import services as checkout
+
+        counter = iter(range(10**9))
+        run = uuid.uuid4().hex[:8]
+
+        def once() -> None:
+            checkout.checkout(
+                learner_email=f"service-{run}-{index}-{next(counter)}@bench.test",
+                activity_id=activity_id,
+                payment=checkout.PaymentChoice(method="code", code=code),
+                actor="bench",
+            )
+
+        return once
+
+    return make
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -297,6 +317,8 @@ def main() -> None:
                 base, args.clients, args.seconds, factory
             )
             rates[name] = ok / elapsed
+            if name == "POST /api/v1/checkout (hot account)":
+                hot_p50, hot_p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
             rows.append(
                 [
                     name,
@@ -307,6 +329,13 @@ def main() -> None:
                     f"{client_cpu / max(len(latencies), 1) * 1000:.2f}",
                 ]
             )
+        # The same checkouts called in-process (no HTTP, no API key, no idempotency), by as
+        # many processes as there are clients: what the HTTP stack costs on top.
+        service_done, service_elapsed = timed_workers(
+            service_loop(fixture["code"], int(fixture["activity"])), args.clients, args.seconds
+        )
+        service_rate = service_done / service_elapsed
+        rows.append(["checkout service, in-process", f"{service_rate:,.0f}", "-", "-", "0", "-"])
         checkout_rate = rates["POST /api/v1/checkout (hot account)"]
         trivial_rate = rates["GET /api/v1/units (trivial)"]
         print(
@@ -329,6 +358,11 @@ def main() -> None:
             )
         )
         print(f"\ncheckout / raw database: {checkout_rate / raw_rate:.1%}   (target >= 25%)")
+        print(
+            f"HTTP checkout / service checkout: {checkout_rate / service_rate:.1%}   "
+            "(target >= 50%)"
+        )
+        print(f"HTTP checkout p99 / p50: {hot_p99 / hot_p50:.1f}   (target <= 3)")
         print(f"checkout / trivial endpoint: {checkout_rate / trivial_rate:.1%}")
         spread_rate = rates[f"POST /api/v1/checkout ({SPREAD_ACCOUNTS} accounts)"]
         print(

@@ -1,19 +1,22 @@
 """Learners as checkout knows them: identified by email, created on first use."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from tuition.accounts.models import User
 from tuition.accounts.services import get_or_create_user, normalize_email
 
 
-def learner_for(email: str, name: str = "") -> User:
+def learner_for(email: str, name: str = "", **reads: Any) -> User:
     """The learner with this email, created on first use; two first checkouts of one new
-    learner at the same moment both get the same person.
+    learner at the same moment both get the same person. `reads`: annotations to read with a
+    known learner in the same query (a new learner has none).
 
     Raises:
         ValidationError: not an email address.
     """
-    known = User.objects.filter(email=normalize_email(email)).first()
+    known = User.objects.filter(email=normalize_email(email)).annotate(**reads).first()
     if known is not None and (known.name or not name):
         return known  # the common case: one read, no transaction
     try:

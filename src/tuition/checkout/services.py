@@ -152,16 +152,24 @@ def counted_code_entry(
             went past the limit.
         ValidationError: not an email address.
     """
-    entry = CodeEntry(learner=learner_for(learner_email, learner_name))
-    counted_with_refusal = False
-    if payment.code if payment.method == "code" else payment.coupon:
-        entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
-        limiter.ensure_not_locked(entry.keys)
-        counted_with_refusal = idempotency.also_on_refusal(
-            lambda error: (
-                limiter.count_failure(entry.keys) if isinstance(error, _CODE_FAILURES) else None
-            )
+    entered = payment.code if payment.method == "code" else payment.coupon
+    if not entered:
+        yield CodeEntry(learner=learner_for(learner_email, learner_name))
+        return
+    # A known learner is read with their lockout, in one query.
+    at = clock.now()
+    lockout = limiter.lockout_of_learner(at=at, ip=ip, api_key=api_key)
+    entry = CodeEntry(learner=learner_for(learner_email, learner_name, locked_until=lockout))
+    entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
+    if hasattr(entry.learner, "locked_until"):
+        limiter.refuse_if_locked(entry.learner.locked_until, at=at)
+    else:  # a new learner: only the IP's counter can be locked
+        limiter.ensure_not_locked(entry.keys, at=at)
+    counted_with_refusal = idempotency.also_on_refusal(
+        lambda error: (
+            limiter.count_failure(entry.keys) if isinstance(error, _CODE_FAILURES) else None
         )
+    )
     try:
         yield entry
     except _CODE_FAILURES:

@@ -20,10 +20,12 @@ refusal and the rest with `too_many_attempts`. See docs/decisions/0006-attempt-l
 import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
 from tuition.core import clock
 from tuition.core.errors import TooManyAttemptsError
@@ -76,6 +78,31 @@ def ensure_not_locked(keys: Iterable[Key], *, at: datetime | None = None) -> Non
         .first()
     )
     if until is not None:
+        raise TooManyAttemptsError(retry_after=max(1, math.ceil((until - at).total_seconds())))
+
+
+def lockout_of_learner(*, at: datetime, ip: str | None = None, api_key: str | None = None) -> Any:
+    """An expression for a query of learners: until when the learner's counter (as
+    `keys_for` names it) or the IP's is locked out, or null. Lets the read of the learner
+    tell the lockout too, so a code entry's check costs no read of its own."""
+    prefix = "" if api_key is None else f"{api_key}:"
+    match = Q(
+        scope=AttemptCounter.Scope.LEARNER,
+        key=Concat(Value(prefix), Cast(OuterRef("pk"), output_field=CharField())),
+    )
+    if ip and api_key is None:
+        match |= Q(scope=AttemptCounter.Scope.IP, key=ip[:128])
+    return Subquery(
+        AttemptCounter.objects.filter(match, locked_until__gt=at)
+        .order_by("-locked_until")
+        .values("locked_until")[:1]
+    )
+
+
+def refuse_if_locked(until: datetime | None, *, at: datetime) -> None:
+    """Raises:
+    TooManyAttemptsError: `until` (from `lockout_of_learner`) is still ahead."""
+    if until is not None and until > at:
         raise TooManyAttemptsError(retry_after=max(1, math.ceil((until - at).total_seconds())))
 
 
