@@ -102,8 +102,9 @@ def test_edit_bulk_history_and_delete(api):
     history = api.get(f"credits/{a}/history").json()
     assert ["active", "inactive"] in [h["changes"].get("status") for h in history]
     edit = next(h for h in history if h["changes"].get("status"))
-    assert edit["actor"].startswith("api-key:") and edit["actor_kind"] == "api-key"
-    assert edit["actor"] in edit["description"]
+    assert edit["actor"]["kind"] == "api-key" and edit["actor"]["interface"] == "api"
+    assert edit["actor"]["display"].startswith("API key test (")
+    assert "api-key:" not in edit["description"]  # the reference is in `actor`, not the text
     # bulk
     response = api.post("credits/bulk", {"action": "activate", "ids": [a, b]})
     assert response.json() == {"action": "activate", "count": 2}

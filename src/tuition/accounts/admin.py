@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from tuition.core.actors import Actor
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
 
 from . import services as accounts
@@ -81,7 +82,7 @@ class AccountForm(ServiceForm):
                 account=self.instance
             ).select_related("user")
 
-    def apply(self, *, actor: str) -> TrainingAccount:
+    def apply(self, *, actor: Actor) -> TrainingAccount:
         data = self.cleaned_data
         if self.instance.pk is None:
             owners = [e.strip() for e in (data.get("owner_emails") or "").split(",") if e.strip()]

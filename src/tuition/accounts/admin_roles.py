@@ -42,6 +42,10 @@ def ensure_staff_roles() -> None:
             content_type__app_label__in=_STAFF_APPS, codename__startswith="view_"
         )
     )
+    # Both roles may read the audit trail (who changed what); nobody changes it.
+    views += list(
+        Permission.objects.filter(content_type__app_label="core", codename="view_auditevent")
+    )
     viewer, _ = Group.objects.get_or_create(name=VIEWER)
     viewer.permissions.set(views)
     managed = []

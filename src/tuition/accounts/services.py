@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from tuition.core.actors import Actor
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.notifications import events, personal
@@ -52,7 +54,7 @@ def create_account(
     external_id: str | None = None,
     redeemer_policy: str = TrainingAccount.RedeemerPolicy.ANYONE,
     is_personal: bool = False,
-    actor: str,
+    actor: Actor,
 ) -> TrainingAccount:
     """Create a training account with its owners (by email).
 
@@ -100,7 +102,7 @@ def add_member(
     can_view_balance: bool = False,
     notify: bool = False,
     invite: bool = True,
-    actor: str,
+    actor: Actor,
 ) -> Membership:
     """Add a person to an account, or update their role if they are on it already. A person
     new to the account is told by email (`member.invited`) unless `invite` is False.
@@ -126,7 +128,7 @@ def add_member(
 
 
 @use_case
-def remove_member(*, membership: Membership, actor: str) -> None:
+def remove_member(*, membership: Membership, actor: Actor) -> None:
     """Take a person off an account. The last owner cannot be removed.
 
     Raises:
@@ -144,7 +146,7 @@ def remove_member(*, membership: Membership, actor: str) -> None:
     membership.delete()
 
 
-def personal_account_for(*, email: str, actor: str) -> TrainingAccount:
+def personal_account_for(*, email: str, actor: Actor) -> TrainingAccount:
     """The personal account of the person with this email, created on first use."""
     user = get_or_create_user(email=email)
     existing = TrainingAccount.objects.filter(
@@ -164,7 +166,7 @@ _UNSET: object = object()
 def update_account(
     *,
     account_id: int,
-    actor: str,
+    actor: Actor,
     name: str | None = None,
     external_id: object = _UNSET,
     redeemer_policy: str | None = None,
@@ -210,7 +212,7 @@ def update_account(
 
 
 @use_case
-def update_profile(*, user_id: int, actor: str, name: str, language: str, timezone: str) -> User:
+def update_profile(*, user_id: int, actor: Actor, name: str, language: str, timezone: str) -> User:
     """A person's own settings: their name, the language they read (empty: the browser's) and
     the time zone of their notifications (empty: the provider's).
 
@@ -228,4 +230,7 @@ def update_profile(*, user_id: int, actor: str, name: str, language: str, timezo
     user = User.objects.select_for_update().get(pk=user_id)
     user.name, user.language, user.timezone = name.strip(), language, timezone
     user.save(update_fields=["name", "language", "timezone"])
+    record_change(
+        actor=actor, verb="settings changed", obj=user, summary="name, language, time zone"
+    )
     return user

@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.permissions import BasePermission
 
 from tuition.accounts.models import Membership, TrainingAccount, User
+from tuition.core.actors import API, Actor
 from tuition.core.errors import NotFoundError, PermissionDeniedError
 
 from .models import ApiKey
@@ -30,11 +31,11 @@ class Caller:
         return self.api_key is not None or bool(self.user and self.user.is_staff)
 
     @property
-    def actor(self) -> str:
+    def actor(self) -> Actor:
         if self.api_key is not None:
             return self.api_key.actor
         assert self.user is not None
-        return f"user:{self.user.email}"
+        return Actor.for_user(self.user, via=API)
 
     @property
     def idempotency_scope(self) -> str:

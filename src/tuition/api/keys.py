@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from datetime import datetime
 
+from tuition.core.actors import Actor
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 
@@ -11,7 +13,7 @@ from .models import SCOPES, ApiKey
 
 @use_case
 def create_api_key(
-    *, name: str, scopes: Iterable[str], actor: str, expires_at: datetime | None = None
+    *, name: str, scopes: Iterable[str], actor: Actor, expires_at: datetime | None = None
 ) -> tuple[ApiKey, str]:
     """Make a key; returns the record and the plaintext key, which is never stored.
 
@@ -27,11 +29,16 @@ def create_api_key(
         raise ValidationError(
             f"scopes must be some of: {', '.join(SCOPES)}.", details={"field": "scopes"}
         )
-    return ApiKey.objects.create_key(name=name, scopes=wanted, expiry_date=expires_at)
+    key, plaintext = ApiKey.objects.create_key(name=name, scopes=wanted, expiry_date=expires_at)
+    # An API key is named by its prefix (its id also holds the key's hash).
+    record_change(
+        actor=actor, verb="created", obj=key, object_id=key.prefix, summary=", ".join(wanted)
+    )
+    return key, plaintext
 
 
 @use_case
-def revoke_api_key(*, prefix: str, actor: str) -> ApiKey:
+def revoke_api_key(*, prefix: str, actor: Actor) -> ApiKey:
     """Revoke a key for good. Revoking a revoked key changes nothing.
 
     Raises:
@@ -43,4 +50,5 @@ def revoke_api_key(*, prefix: str, actor: str) -> ApiKey:
     if not key.revoked:
         key.revoked = True
         key.save(update_fields=["revoked"])
+        record_change(actor=actor, verb="revoked", obj=key, object_id=key.prefix)
     return key

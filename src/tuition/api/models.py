@@ -4,6 +4,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
+from tuition.core.actors import Actor
+
 SCOPE_CREDITS_READ = "credits:read"
 SCOPE_CREDITS_WRITE = "credits:write"
 SCOPE_CHECKOUT = "checkout"
@@ -29,5 +31,5 @@ class ApiKey(AbstractAPIKey):
         return SCOPE_ADMIN in self.scopes or scope in self.scopes
 
     @property
-    def actor(self) -> str:
-        return f"api-key:{self.prefix}"
+    def actor(self) -> Actor:
+        return Actor.for_api_key(self.prefix)

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tuition.core.actors import Actor
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
 from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import ValidationError as DomainValidationError
@@ -89,7 +90,7 @@ class ActivityForm(_ItemForm):
             "external_id",
         ]
 
-    def apply(self, *, actor: str) -> Activity:
+    def apply(self, *, actor: Actor) -> Activity:
         data = self.cleaned_data
         if self.instance.pk is None:
             return catalog.create_activity(
@@ -134,7 +135,7 @@ class GroupForm(_ItemForm):
             "external_id",
         ]
 
-    def apply(self, *, actor: str) -> Group:
+    def apply(self, *, actor: Actor) -> Group:
         data = self.cleaned_data
         ids = [a.pk for a in data.get("activities") or []]
         if self.instance.pk is None:
@@ -262,7 +263,7 @@ class SessionForm(ServiceForm):
             "is_cancelled",
         ]
 
-    def apply(self, *, actor: str) -> Session:
+    def apply(self, *, actor: Actor) -> Session:
         data = self.cleaned_data
         if self.instance.pk is None:
             return catalog.create_session(
@@ -331,7 +332,7 @@ class RefillPriceForm(ServiceForm):
         if self.instance.pk:
             self.initial["unit_price"] = format_amount(self.instance.unit_price, decimals=2)
 
-    def apply(self, *, actor: str) -> RefillPrice:
+    def apply(self, *, actor: Actor) -> RefillPrice:
         unit = self.cleaned_data.get("unit") or self.instance.unit
         price = parse_amount(
             self.cleaned_data["unit_price"].strip(), decimals=2, field="unit_price"

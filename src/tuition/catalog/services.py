@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.translation import gettext
 
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
@@ -65,7 +66,7 @@ def _set_token_prices(obj: Activity | Group, prices: Mapping[Unit, int]) -> None
 def create_activity(
     *,
     title: str,
-    actor: str,
+    actor: Actor,
     price: int = 0,
     description: str = "",
     kind: str = Activity.Kind.COURSE,
@@ -99,7 +100,7 @@ def create_activity(
 
 @use_case
 def update_activity(
-    *, activity_id: int, actor: str, token_prices: Mapping[Unit, int] = UNSET, **changes: Any
+    *, activity_id: int, actor: Actor, token_prices: Mapping[Unit, int] = UNSET, **changes: Any
 ) -> Activity:
     """Change the given fields (title, description, price, refund_window_days,
     learner_can_cancel, is_published, external_id, is_dated, kind) and/or the token prices.
@@ -128,7 +129,7 @@ def update_activity(
 def create_group(
     *,
     title: str,
-    actor: str,
+    actor: Actor,
     price: int = 0,
     activity_ids: Iterable[int] = (),
     description: str = "",
@@ -165,7 +166,7 @@ def create_group(
 def update_group(
     *,
     group_id: int,
-    actor: str,
+    actor: Actor,
     activity_ids: Iterable[int] = UNSET,
     token_prices: Mapping[Unit, int] = UNSET,
     **changes: Any,
@@ -216,7 +217,7 @@ def create_session(
     starts_at: datetime,
     ends_at: datetime,
     capacity: int,
-    actor: str,
+    actor: Actor,
     timezone: str = "UTC",
     location: str = "",
 ) -> Session:
@@ -245,7 +246,7 @@ def create_session(
 
 
 @use_case
-def update_session(*, session_id: int, actor: str, **changes: Any) -> Session:
+def update_session(*, session_id: int, actor: Actor, **changes: Any) -> Session:
     """Change starts_at, ends_at, timezone, location, capacity or is_cancelled. Capacity never
     goes below the seats already booked.
 
@@ -279,7 +280,7 @@ def update_session(*, session_id: int, actor: str, **changes: Any) -> Session:
 
 
 @use_case
-def set_refill_price(*, unit: Unit, unit_price: int, actor: str) -> RefillPrice:
+def set_refill_price(*, unit: Unit, unit_price: int, actor: Actor) -> RefillPrice:
     """What owners pay, in USD cents, for one whole unit of a token type in a refill.
 
     Raises:

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import ReadableAmountsMixin, ReadOnlyAdmin, actor_of
 from tuition.core.errors import DomainError
 
@@ -94,7 +95,7 @@ class BookingInline(admin.TabularInline):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(_ActionsWithChangePermission):
+class RegistrationAdmin(ActorFieldsMixin, _ActionsWithChangePermission):
     list_display = [
         "id",
         "learner",
@@ -102,7 +103,7 @@ class RegistrationAdmin(_ActionsWithChangePermission):
         "status",
         "created_at_when",
         "cancelled_at_when",
-        "cancelled_by",
+        "cancelled_by_display",
         "order",
     ]
     time_fields = ("created_at", "cancelled_at")

@@ -10,6 +10,8 @@ from tuition.catalog.models import Activity, Session
 from tuition.codes import services as codes
 from tuition.codes.models import RedemptionCode
 from tuition.core import clock
+from tuition.core.actors import Actor
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
@@ -87,7 +89,7 @@ def book_session(
     *,
     registration_id: int,
     session_id: int,
-    actor: str,
+    actor: Actor,
     learner: User | None = None,
     activity_id: int | None = None,
 ) -> Booking:
@@ -113,6 +115,7 @@ def book_session(
     booking = Booking.objects.create(
         registration=registration, activity=activity, session=session, created_at=at
     )
+    record_change(actor=actor, verb="booked", obj=booking, summary=f"session {session.pk}")
     _tell_learner("booked", registration, booking, activity, learner, session)
     return booking
 
@@ -122,7 +125,7 @@ def reschedule_booking(
     *,
     registration_id: int,
     session_id: int,
-    actor: str,
+    actor: Actor,
     learner: User | None = None,
     activity_id: int | None = None,
 ) -> Booking:
@@ -157,6 +160,12 @@ def reschedule_booking(
     booking = Booking.objects.create(
         registration=registration, activity=activity, session=target, created_at=at
     )
+    record_change(
+        actor=actor,
+        verb="rescheduled",
+        obj=booking,
+        summary=f"session {current.session_id} → {target.pk}",
+    )
     _tell_learner(
         "moved",
         registration,
@@ -171,7 +180,11 @@ def reschedule_booking(
 
 @use_case(answers=True)
 def unenroll_from_session(
-    *, registration_id: int, actor: str, learner: User | None = None, activity_id: int | None = None
+    *,
+    registration_id: int,
+    actor: Actor,
+    learner: User | None = None,
+    activity_id: int | None = None,
 ) -> Booking:
     """Leave the booked session; the registration stays active, so the learner can book
     another date later without paying again.
@@ -195,6 +208,7 @@ def unenroll_from_session(
     free_seat(session.pk)
     Booking.objects.filter(pk=current.pk).update(status=Booking.Status.CANCELLED, ended_at=at)
     current.refresh_from_db()
+    record_change(actor=actor, verb="unenrolled", obj=current, summary=f"session {session.pk}")
     _tell_learner("unenrolled", registration, current, activity, learner, session)
     return current
 
@@ -237,7 +251,7 @@ def refund_window_open(registration: Registration, at: datetime | None = None) -
 def cancel_registration(
     *,
     registration_id: int,
-    actor: str,
+    actor: Actor,
     refund: bool | None = None,
     by_staff: bool = False,
     learner: User | None = None,
@@ -301,6 +315,12 @@ def cancel_registration(
     )
     if pending:
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED, cancelled_at=at)
+    record_change(
+        actor=actor,
+        verb="cancelled",
+        obj=registration,
+        summary="refunded" if registration.refunded else "",
+    )
     events.record_many(
         [
             personal.registration_cancelled(
@@ -313,7 +333,7 @@ def cancel_registration(
     return registration
 
 
-def _refund(order: Order, *, actor: str, at: datetime) -> None:
+def _refund(order: Order, *, actor: Actor, at: datetime) -> None:
     if order.status == Order.Status.REFUNDED:
         from tuition.ledger.errors import AlreadyReversedError
 
@@ -331,7 +351,7 @@ def _refund(order: Order, *, actor: str, at: datetime) -> None:
 
 
 @use_case
-def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
+def mark_order_paid(*, order_id: int, actor: Actor, reference: str = "") -> Order:
     """Record that an invoice order was paid: its registration becomes active (or its refill
     lot is issued) and it gets a receipt. Marking a paid order again changes nothing.
 
@@ -369,5 +389,6 @@ def mark_order_paid(*, order_id: int, actor: str, reference: str = "") -> Order:
                 )
             ]
         )
+    record_change(actor=actor, verb="marked paid", obj=order)
     issue_document(Receipt, order, at)  # numbered last, like at checkout
     return order

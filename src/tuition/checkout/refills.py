@@ -9,7 +9,9 @@ from tuition.codes.errors import (
     NotPricedInUnitError,
 )
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError
 from tuition.core.transactions import use_case
 from tuition.ledger.models import Lot, Unit
@@ -47,7 +49,7 @@ def purchase_refill(
     unit: Unit,
     amount: int,
     buyer_email: str,
-    actor: str,
+    actor: Actor,
     provider: str = "sandbox",
     card_number: str | None = None,
 ) -> Order:
@@ -96,6 +98,7 @@ def purchase_refill(
     if result.paid:
         deliver_refill(order, actor=actor)
         order.save(update_fields=["refill_lot"])
+    record_change(actor=actor, verb="refill ordered", obj=order, summary=f"{unit.code}")
     # Numbered last: after the wallet lock the refill takes, in the same order as checkout.
     issue_document(Invoice, order, at)
     if result.paid:
@@ -103,7 +106,7 @@ def purchase_refill(
     return order
 
 
-def deliver_refill(order: Order, *, actor: str) -> None:
+def deliver_refill(order: Order, *, actor: Actor) -> None:
     unit = order.refill_unit
     assert unit is not None and order.account_id is not None and order.refill_amount
     issued = codes.create_credit(

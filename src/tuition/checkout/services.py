@@ -32,6 +32,7 @@ from tuition.codes.errors import (
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
 from tuition.core import clock, idempotency, l10n
+from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
 from tuition.core.transactions import use_case
@@ -185,7 +186,7 @@ def quote(
     *,
     learner_email: str,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
     activity_id: int | None = None,
     group_id: int | None = None,
     session_id: int | None = None,
@@ -226,7 +227,7 @@ def checkout(
     *,
     learner_email: str,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
     activity_id: int | None = None,
     group_id: int | None = None,
     session_id: int | None = None,
@@ -286,7 +287,7 @@ def _checkout(
     group_id: int | None,
     session_id: int | None,
     payment: PaymentChoice,
-    actor: str,
+    actor: Actor,
 ) -> CheckoutResult:
     # Read and decide what cannot change under the wallet's lock first (item, session, code,
     # account, membership, price); under the lock only the lots are checked, and the writes
@@ -324,7 +325,7 @@ def _checkout(
             wallet_locked=True,
             usable=plan.usable,
             reason=f"checkout: {plan.item.title}"[:500],
-            metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
+            metadata={"learner": f"user:{learner.pk}", "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.catalog.models import Activity, Group
+from tuition.core.actors import Actor
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -72,7 +74,7 @@ class PoolCodeForm(ServiceForm):
             if name in self.fields:
                 self.fields[name].required = True
 
-    def apply(self, *, actor: str) -> RedemptionCode:
+    def apply(self, *, actor: Actor) -> RedemptionCode:
         data = self.cleaned_data
         unit = data["unit"]
         if data.get("member_email"):
@@ -102,7 +104,7 @@ class PoolCodeForm(ServiceForm):
 
 
 @admin.register(RedemptionCode)
-class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
+class RedemptionCodeAdmin(ActorFieldsMixin, CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
     """Every code in the one code space. Credit and coupon codes follow their credit or
     coupon; account pool and per-member codes are made, switched and retired here."""
 
@@ -147,7 +149,7 @@ class RedemptionCodeAdmin(CommerceAreaMixin, ServiceModelAdmin, HistoryAdmin):
             "label",
             "status",
             "created_at",
-            "created_by",
+            "created_by_display",
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -309,7 +311,7 @@ class CouponForm(ServiceForm):
             self.initial["scope_activities"] = [i for k, i in items if k == "activity"]
             self.initial["scope_groups"] = [i for k, i in items if k == "group"]
 
-    def apply(self, *, actor: str) -> Coupon:
+    def apply(self, *, actor: Actor) -> Coupon:
         data = self.cleaned_data
         if self.instance.pk is None:
             percent = data.get("percent_off") or ""

@@ -30,6 +30,10 @@ from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.accounts.models import TrainingAccount
 from tuition.catalog.models import Activity, Group
 from tuition.core import clock
+from tuition.core.actors import Actor
+from tuition.core.actors import history_changed_by as changed_by
+from tuition.core.actors import history_reason as change_reason
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import (
     CommerceAreaMixin,
     HistoryAdmin,
@@ -195,7 +199,7 @@ class CreditAddForm(ServiceForm, _ScopeFields):
             self.add_error("account", _("Choose an account or give an owner email (not both)."))
         return data
 
-    def apply(self, *, actor: str) -> Lot:
+    def apply(self, *, actor: Actor) -> Lot:
         data = self.cleaned_data
         kind = data["scope_kind"]
         issued = codes.create_credit(
@@ -260,7 +264,7 @@ class CreditChangeForm(ServiceForm, _ScopeFields):
             self.add_error("purchase_price", exc.message)
         return data
 
-    def apply(self, *, actor: str) -> Lot:
+    def apply(self, *, actor: Actor) -> Lot:
         data, lot, changed = self.cleaned_data, self.instance, set(self.changed_data)
         changes: dict[str, Any] = {}
         for name in ("status", "expires_at", "external_id", "notes", "purchase_price"):
@@ -334,7 +338,9 @@ class ExpiryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lot)
-class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin):
+class CreditAdmin(
+    ActorFieldsMixin, CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, HistoryAdmin
+):
     resource_classes = [CreditResource]
     list_display = [
         "code_column",
@@ -497,7 +503,10 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     ]
                 },
             ),
-            (_("Issued"), {"fields": ["source", "created", "created_by", "adjust_link"]}),
+            (
+                _("Issued"),
+                {"fields": ["source", "created", "created_by_display", "adjust_link"]},
+            ),
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
@@ -512,7 +521,7 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
             "scope_kind_display",
             "source",
             "created",
-            "created_by",
+            "created_by_display",
             "adjust_link",
         ]
         if not self.has_change_permission(request, obj):
@@ -598,16 +607,11 @@ class CreditAdmin(CommerceAreaMixin, ImportExportMixin, ServiceModelAdmin, Histo
                     "; ".join(f"{_field_label(c.field)}: {c.old} → {c.new}" for c in delta.changes)
                     or "—"
                 )
-            who = (
-                newer.history_user.email
-                if newer.history_user
-                else (newer.history_change_reason or "")
-            )
             rows.append(
                 {
                     "when": when(newer.history_date),
-                    "who": who,
-                    "reason": newer.history_change_reason or "",
+                    "who": changed_by(newer),
+                    "reason": change_reason(newer),
                     "what": what,
                 }
             )

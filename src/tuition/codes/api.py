@@ -1,7 +1,6 @@
 """REST endpoints of credits (lots with their codes): create, list, edit one, bulk
 activate/deactivate/delete, change history."""
 
-import re
 from typing import Any
 
 from django.utils.translation import gettext
@@ -10,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import Caller, account_for, visible_accounts, visible_object
+from tuition.api.actors import ActorField
 from tuition.api.base import (
     IDEMPOTENCY_HEADER,
     REPLAYED,
@@ -37,6 +37,7 @@ from tuition.api.fields import (
 )
 from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
+from tuition.core.actors import Actor, actor_in_reason, reason_without_actor
 from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import ValidationError
 from tuition.ledger.models import Lot, Unit
@@ -323,16 +324,8 @@ class CreditBulkView(ApiView):
 
 class HistoryOut(serializers.Serializer):
     at = serializers.DateTimeField()
-    actor = serializers.CharField(
-        allow_null=True,
-        help_text="Who made the change, as a reference: `user:<email>` (a person), "
-        "`api-key:<prefix>` (an integration) or `system:<job>` (a job or the command line); "
-        "null where none was recorded.",
-    )
-    actor_kind = serializers.ChoiceField(
-        choices=["user", "api-key", "system"], allow_null=True, help_text="The actor's kind."
-    )
-    description = serializers.CharField(help_text='What happened, e.g. "edited by user:…".')
+    actor = ActorField(help_text="Who made the change, and through which interface.")
+    description = serializers.CharField(help_text='What happened, e.g. "edited" or "deleted: why".')
     changes = serializers.DictField(
         child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2),
         help_text="Field name to `[old, new]`.",
@@ -367,30 +360,15 @@ class CreditHistoryView(ApiView):
                 for change in after.diff_against(before, included_fields=fields).changes:
                     changes[change.field] = [_plain(change.old), _plain(change.new)]
             reason = after.history_change_reason or ""
-            actor = _actor_of(reason)
             out.append(
                 {
                     "at": after.history_date,
-                    "actor": actor,
-                    "actor_kind": _actor_kind(actor),
-                    "description": reason,
+                    "actor": actor_in_reason(reason),
+                    "description": reason_without_actor(reason),
                     "changes": changes,
                 }
             )
         return Response(HistoryOut(out, many=True).data)
-
-
-def _actor_of(reason: str) -> str | None:
-    """The actor reference in a change reason ("edited by api-key:AbC: why" -> "api-key:AbC")."""
-    match = re.search(r"\bby (\S+?)(?::\s|$|\s)", reason)
-    return match.group(1) if match else None
-
-
-def _actor_kind(actor: str | None) -> str | None:
-    if actor is None:
-        return None
-    kind = actor.partition(":")[0]
-    return kind if kind in ("user", "api-key") else "system"
 
 
 def _plain(value: Any) -> Any:
@@ -752,7 +730,7 @@ class CouponListView(ApiView):
 
 
 def _create_coupon(
-    values: dict[str, Any], percent: Any, amount: Any, actor: str
+    values: dict[str, Any], percent: Any, amount: Any, actor: Actor
 ) -> services.NewCoupon:
     scope = _coupon_scope(values)
     code = values.pop("code", None) or None

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from tuition.accounts.models import Membership
 from tuition.accounts.services import get_or_create_user, personal_account_for
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ScopeKindImmutableError, ValidationError
 from tuition.core.transactions import use_case
@@ -71,7 +72,7 @@ def _code_parts(code: str | None) -> tuple[str, str, bool]:
     return display, normalized, True
 
 
-def _store_code(*, code: str | None, kind: str, actor: str, **targets: Any) -> NewCode:
+def _store_code(*, code: str | None, kind: str, actor: Actor, **targets: Any) -> NewCode:
     display, normalized, is_custom = _code_parts(code)
     _ensure_free(normalized)
     return _insert_code(display, normalized, is_custom, kind=kind, actor=actor, **targets)
@@ -83,7 +84,7 @@ def _ensure_free(normalized: str) -> None:
 
 
 def _insert_code(
-    display: str, normalized: str, is_custom: bool, *, kind: str, actor: str, **targets: Any
+    display: str, normalized: str, is_custom: bool, *, kind: str, actor: Actor, **targets: Any
 ) -> NewCode:
     try:
         with transaction.atomic():
@@ -122,7 +123,7 @@ def create_credit(
     *,
     unit: Unit,
     redeemable_value: int,
-    actor: str,
+    actor: Actor,
     account_id: int | None = None,
     owner_email: str | None = None,
     purchase_price: int | None = None,
@@ -182,7 +183,7 @@ def create_credit(
 
 
 @use_case
-def attach_lot_code(*, lot_id: int, actor: str, code: str | None = None) -> NewCode:
+def attach_lot_code(*, lot_id: int, actor: Actor, code: str | None = None) -> NewCode:
     """Give a credit issued without one (an import, older data) its own code.
 
     Raises:
@@ -201,7 +202,7 @@ def attach_lot_code(*, lot_id: int, actor: str, code: str | None = None) -> NewC
 def update_credit(
     *,
     lot_id: int,
-    actor: str,
+    actor: Actor,
     status: str = UNSET,
     expires_at: datetime | None = UNSET,
     scope: ScopeInput = UNSET,
@@ -278,7 +279,7 @@ def update_credit(
 
 
 @use_case(answers=True)
-def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: str) -> int:
+def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: Actor) -> int:
     """Activate, deactivate or delete many credits at once, all or nothing. Returns how many.
 
     Raises:
@@ -313,7 +314,7 @@ def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: str) -> in
 
 
 @use_case
-def delete_credit(*, lot_id: int, actor: str, reason: str = "") -> None:
+def delete_credit(*, lot_id: int, actor: Actor, reason: str = "") -> None:
     """Delete a credit for good: its remaining value is voided and its code never works again.
 
     Raises:
@@ -333,7 +334,7 @@ def delete_credit(*, lot_id: int, actor: str, reason: str = "") -> None:
 
 @use_case
 def create_pool_code(
-    *, account_id: int, unit: Unit, actor: str, code: str | None = None, label: str = ""
+    *, account_id: int, unit: Unit, actor: Actor, code: str | None = None, label: str = ""
 ) -> NewCode:
     """A code that pays from the account's lots in `unit` (soonest expiring first).
 
@@ -356,7 +357,7 @@ def create_member_code(
     account_id: int,
     unit: Unit,
     member_email: str,
-    actor: str,
+    actor: Actor,
     cap: int | None = None,
     code: str | None = None,
 ) -> NewCode:
@@ -385,7 +386,7 @@ def create_member_code(
 
 
 @use_case
-def set_code_status(*, code_id: int, status: str, actor: str) -> RedemptionCode:
+def set_code_status(*, code_id: int, status: str, actor: Actor) -> RedemptionCode:
     """Activate or deactivate a pool, member or coupon code (a credit's code follows its credit).
 
     Raises:
@@ -405,7 +406,7 @@ def set_code_status(*, code_id: int, status: str, actor: str) -> RedemptionCode:
 
 
 @use_case
-def delete_code(*, code_id: int, actor: str) -> None:
+def delete_code(*, code_id: int, actor: Actor) -> None:
     """Retire a pool or member code for good (the account's lots are untouched).
 
     Raises:
@@ -422,7 +423,7 @@ def delete_code(*, code_id: int, actor: str) -> None:
 
 
 @use_case
-def rotate_code(*, code_id: int, actor: str, new_code: str | None = None) -> NewCode:
+def rotate_code(*, code_id: int, actor: Actor, new_code: str | None = None) -> NewCode:
     """Give a code new text (generated when blank); the old text stops working at once.
 
     Raises:
@@ -492,7 +493,7 @@ def _coupon_items(kind: str, items: Iterable[int | tuple[str, int]]) -> list[tup
 def create_coupon(
     *,
     name: str,
-    actor: str,
+    actor: Actor,
     percent_off_bp: int | None = None,
     amount_off: int | None = None,
     scope_kind: str = ScopeKind.ANY,
@@ -569,7 +570,7 @@ def create_coupon(
 def update_coupon(
     *,
     coupon_id: int,
-    actor: str,
+    actor: Actor,
     name: str = UNSET,
     status: str = UNSET,
     valid_from: datetime | None = UNSET,
@@ -644,7 +645,7 @@ def update_coupon(
 
 
 @use_case
-def delete_coupon(*, coupon_id: int, actor: str) -> None:
+def delete_coupon(*, coupon_id: int, actor: Actor) -> None:
     """Retire a coupon for good; its code never works again.
 
     Raises:

@@ -15,14 +15,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from tuition.core.actors import ADMIN, Actor
 from tuition.core.errors import DomainError
 from tuition.core.features import commerce_enabled
 
 
-def actor_of(request: HttpRequest) -> str:
-    """The audit name of the staff member behind a request (same form as the API's)."""
-    user = request.user
-    return f"user:{getattr(user, 'email', '') or user.pk}"
+def actor_of(request: HttpRequest) -> Actor:
+    """The staff member behind a request, as an actor reference (via the admin)."""
+    return Actor.for_user(request.user, via=ADMIN)
 
 
 def add_domain_error(
@@ -41,7 +41,7 @@ class ServiceForm(forms.ModelForm):
     live. `apply` runs only when every field is valid, and its result is kept in `result`.
     """
 
-    actor: str = ""
+    actor: Actor | None = None
     request: HttpRequest | None = None
     error_fields: dict[str, str] = {}  # service field name -> form field name
 
@@ -49,11 +49,12 @@ class ServiceForm(forms.ModelForm):
         if self.errors:
             return
         try:
+            assert self.actor is not None, "the admin sets the actor (get_form)"
             self.result = self.apply(actor=self.actor)
         except DomainError as exc:
             add_domain_error(self, exc, fields=self.error_fields)
 
-    def apply(self, *, actor: str) -> Any:  # pragma: no cover - every form defines it
+    def apply(self, *, actor: Actor) -> Any:  # pragma: no cover - every form defines it
         raise NotImplementedError
 
     def save(self, commit: bool = True) -> Any:

@@ -34,3 +34,34 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class AuditEvent(models.Model):
+    """One change to the provider's records: who (an actor reference), through which interface,
+    what kind of change, to which object, and when.
+
+    Written in the same transaction as the change it records. It holds references only (user
+    ids, API key prefixes, job names) so erasing a person never has to touch it; `summary` is
+    a short description of the change in the product's words, never personal data.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.CharField(max_length=200, blank=True, default="")
+    actor_kind = models.CharField(max_length=16, blank=True, default="")
+    actor_id = models.CharField(max_length=64, blank=True, default="")
+    interface = models.CharField(max_length=16, blank=True, default="")
+    verb = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    summary = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["actor_kind", "actor_id", "-at"], name="audit_by_actor"),
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_by_object"),
+        ]
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.object_type} {self.object_id}".strip()

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 from . import idempotency
+from .audit_context import acting_as
 from .errors import DomainError, ServiceBusyError
 
 P = ParamSpec("P")
@@ -55,6 +56,10 @@ def use_case(func: Callable[P, R] | None = None, *, answers: bool = False) -> An
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with acting_as(kwargs.get("actor")):  # change history rows name who did it
+            return _run(*args, **kwargs)
+
+    def _run(*args: P.args, **kwargs: P.kwargs) -> R:
         once = idempotency.take() if answers else None
         if connection.in_atomic_block and not _only_test_transactions():
             return func(*args, **kwargs)

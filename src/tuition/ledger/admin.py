@@ -4,6 +4,8 @@ everywhere). Credits (lots) are managed in the discounts area, see codes/admin_c
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from tuition.core.actors import Actor
+from tuition.core.admin_actors import ActorColumnMixin
 from tuition.core.admin_support import (
     HistoryAdmin,
     ReadableAmountsMixin,
@@ -21,7 +23,7 @@ class TokenTypeForm(ServiceForm):
         model = Unit
         fields = ["code", "name", "decimals", "expiry_days", "is_active"]
 
-    def apply(self, *, actor: str) -> Unit:
+    def apply(self, *, actor: Actor) -> Unit:
         data = self.cleaned_data
         if self.instance.pk is None:
             unit = create_token_type(
@@ -87,14 +89,14 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+class TransferAdmin(ActorColumnMixin, ReadableAmountsMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "kind",
         "account",
         "amount_money",
         "created_at_when",
-        "actor",
+        "actor_display",
         "reason",
     ]
     money_fields = {"amount": "unit"}

@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from tuition.api.access import account_for, parse_id, visible_accounts, visible_object
+from tuition.api.actors import ActorField
 from tuition.api.base import (
     IDEMPOTENCY_HEADER,
     REPLAYED,
@@ -111,9 +112,7 @@ class TransferOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     amount = MoneyOut()
     unit = serializers.CharField(source="unit.code")
-    actor = serializers.CharField(
-        help_text="Who made it: `user:<email>`, `key:<name>` or `job:<name>` (a reference)."
-    )
+    actor = ActorField(help_text="Who made it, and through which interface.")
     reason = serializers.CharField()
     reverses = IdOut(
         source="reverses_id", allow_null=True, help_text="The transaction this one reverses."

@@ -15,7 +15,9 @@ from django.db.models import Count, F
 from django.utils.translation import gettext
 
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
 from tuition.core.transactions import use_case
@@ -41,7 +43,7 @@ def issue_credit(
     account_id: int,
     unit: Unit,
     redeemable_value: int,
-    actor: str,
+    actor: Actor,
     purchase_price: int | None = None,
     expires_at: datetime | None = BY_POLICY,
     status: str = Lot.Status.ACTIVE,
@@ -118,7 +120,7 @@ def debit(
     account_id: int,
     unit: Unit,
     amount: int,
-    actor: str,
+    actor: Actor,
     item: ItemRef | None = None,
     lot_ids: Sequence[int] | None = None,
     spend_cap_left: int | None = None,
@@ -193,7 +195,7 @@ def allocate(amount: int, lots: Iterable[tuple[int, int]]) -> list[Allocation]:
 
 
 @use_case
-def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Transfer:
+def reverse_transfer(*, transfer_id: int, actor: Actor, reason: str = "") -> Transfer:
     """Undo a transfer by booking its opposite into the same lots, which keep their expiry.
 
     Value returned to a lot that has expired by now is expired again at once, and value returned
@@ -266,7 +268,7 @@ def reverse_transfer(*, transfer_id: int, actor: str, reason: str = "") -> Trans
 
 
 @use_case(answers=True)
-def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: str) -> Transfer:
+def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: Actor) -> Transfer:
     """Add value to a lot or take it away, with a reason; never below zero.
 
     Raises:
@@ -287,6 +289,14 @@ def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: str) -> Transfer:
             "The adjustment would take the credit below zero.", details={"field": "amount"}
         )
     _move_lot(lot.pk, delta)
+    # The amount, not the reason: the audit trail holds no free text a person wrote.
+    shown = lot.unit.format(delta)
+    record_change(
+        actor=actor,
+        verb="adjusted",
+        obj=lot,
+        summary=f"{'+' if delta > 0 else ''}{shown} {lot.unit.code}",
+    )
     return _append_transfer(
         kind=Transfer.Kind.ADJUST,
         account_id=lot.account_id,
@@ -300,7 +310,7 @@ def adjust_lot(*, lot_id: int, delta: int, reason: str, actor: str) -> Transfer:
 
 
 @use_case
-def void_lot(*, lot_id: int, actor: str, reason: str = "") -> Transfer | None:
+def void_lot(*, lot_id: int, actor: Actor, reason: str = "") -> Transfer | None:
     """Delete a credit: it leaves every list, its code stops working, its remaining value is
     voided. Its past transfers stay. Deleting a deleted credit changes nothing.
 
@@ -330,7 +340,7 @@ def void_lot(*, lot_id: int, actor: str, reason: str = "") -> Transfer | None:
 
 
 @use_case
-def set_lot_status(*, lot_id: int, status: str, actor: str) -> Lot:
+def set_lot_status(*, lot_id: int, status: str, actor: Actor) -> Lot:
     """Activate or deactivate a credit. An inactive credit cannot pay until reactivated.
 
     Raises:
@@ -347,7 +357,7 @@ def set_lot_status(*, lot_id: int, status: str, actor: str) -> Lot:
 
 
 @use_case
-def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: str) -> Lot:
+def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: Actor) -> Lot:
     """Move a credit's expiry either way (or remove it).
 
     Moving it into the past makes the credit unusable at once (the sweep books the expiry).
@@ -375,6 +385,8 @@ def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: str) -> Lo
 # Called inside each expiry batch's transaction with the lots just expired (their `remaining`
 # still as it was before the sweep) and their transfers, so a caller can record what happened
 # atomically with it (e.g. notifications) without the ledger importing that caller.
+EXPIRY_JOB = Actor.for_job("expire_credits")
+
 ExpiryCallback = Callable[[list[Lot], list[Transfer]], None]
 
 
@@ -382,7 +394,7 @@ def expire_lots(
     *,
     at: datetime | None = None,
     batch_size: int = 500,
-    actor: str = "system:expiry",
+    actor: Actor = EXPIRY_JOB,
     on_expired: ExpiryCallback | None = None,
 ) -> list[Transfer]:
     """Book an `expire` transfer for every expired lot that still holds value (once per lot).
@@ -410,7 +422,7 @@ def expire_lots(
 
 @use_case
 def _expire_batch(
-    *, lot_ids: list[int], at: datetime, actor: str, on_expired: ExpiryCallback | None = None
+    *, lot_ids: list[int], at: datetime, actor: Actor, on_expired: ExpiryCallback | None = None
 ) -> list[Transfer]:
     pairs = Lot.objects.filter(pk__in=lot_ids).values_list("account_id", "unit_id").distinct()
     lock_wallets(pairs)
@@ -465,7 +477,7 @@ def _expire_batch(
 
 @use_case
 def create_token_type(
-    *, code: str, name: str, decimals: int = 0, expiry_days: int | None = 365, actor: str
+    *, code: str, name: str, decimals: int = 0, expiry_days: int | None = 365, actor: Actor
 ) -> Unit:
     """Add a token type (a unit other than the built-in USD).
 
@@ -504,7 +516,7 @@ def create_token_type(
 def update_token_type(
     *,
     unit_id: int,
-    actor: str,
+    actor: Actor,
     name: str | None = None,
     expiry_days: object = ...,
     is_active: bool | None = None,
@@ -589,7 +601,7 @@ def _book_lot_removal(
     kind: str,
     system_account: str,
     at: datetime,
-    actor: str,
+    actor: Actor,
     unique_key: str,
     reason: str = "",
 ) -> Transfer:
@@ -613,7 +625,7 @@ def _append_transfer(
     account_id: int,
     unit_id: int,
     at: datetime,
-    actor: str,
+    actor: Actor,
     legs: Sequence[tuple[int, int]],
     system_account: str | None = None,
     system_legs: Sequence[tuple[str, int]] = (),

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import ReadOnlyAdmin
 from tuition.core.display import when
 
@@ -12,11 +13,19 @@ from .models import EmailDelivery, WebhookDelivery, WebhookSubscription
 
 
 @admin.register(WebhookSubscription)
-class WebhookSubscriptionAdmin(ReadOnlyAdmin):
+class WebhookSubscriptionAdmin(ActorFieldsMixin, ReadOnlyAdmin):
     list_display = ["url", "description", "account", "kinds", "is_active", "created"]
     list_filter = ["is_active"]
     search_fields = ["url", "description", "account__name"]
-    fields = ["url", "description", "account", "kinds", "is_active", "created", "created_by"]
+    fields = [
+        "url",
+        "description",
+        "account",
+        "kinds",
+        "is_active",
+        "created",
+        "created_by_display",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]

@@ -31,12 +31,14 @@ DEFAULT_INTERVALS = {
     "send_expiry_reminders": 3600,
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
+    "remove_old_exports": 3600,
     "number_left_over_documents": 60,
 }
 
 # Jobs of other apps, by dotted path: the runner depends on no app it runs a job for.
 OTHER_APPS_TASKS = {
     "number_left_over_documents": "tuition.checkout.tasks.number_left_over_documents",
+    "remove_old_exports": "tuition.reports.tasks.remove_old_exports",
 }
 
 

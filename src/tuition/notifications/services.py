@@ -13,7 +13,9 @@ from django.db.models import F, Q, Sum
 
 from tuition.accounts.models import TrainingAccount
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import parse_amount
+from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
@@ -51,7 +53,7 @@ def _account_names(account_ids: Iterable[int]) -> dict[int, str]:
 # Expiry ---------------------------------------------------------------------------------------
 
 
-def expire_credits(*, actor: str, at: datetime | None = None, batch_size: int = 500) -> int:
+def expire_credits(*, actor: Actor, at: datetime | None = None, batch_size: int = 500) -> int:
     """Book the expiry of every expired lot that still holds value, and record a
     `credit.expired` event for each in the same batch transaction. Returns the lots expired.
 
@@ -90,7 +92,7 @@ def reminder_days() -> list[int]:
     )
 
 
-def send_expiry_reminders(*, actor: str, at: datetime | None = None) -> int:
+def send_expiry_reminders(*, actor: Actor, at: datetime | None = None) -> int:
     """Remind owners of credits expiring within a threshold (30 and 7 days by default) whose
     value the account's other usable credits would not cover. Each lot gets at most one
     reminder per threshold and expiry date: a reminder is never sent twice, but a lot whose
@@ -173,7 +175,7 @@ def _other_lots_cover(lot: Lot, at: datetime) -> bool:
 # Low balance ----------------------------------------------------------------------------------
 
 
-def check_low_balances(*, actor: str, at: datetime | None = None) -> int:
+def check_low_balances(*, actor: Actor, at: datetime | None = None) -> int:
     """Alert once when an account's usable balance in a unit falls below its threshold
     (`TrainingAccount.low_balance_threshold`, e.g. {"USD": "100.00"}); alert again only after
     the balance has been back at or above it. Returns the alerts recorded.
@@ -238,7 +240,7 @@ def _update_low_state(
 # Deliveries -----------------------------------------------------------------------------------
 
 
-def retry_stuck_deliveries(*, actor: str, at: datetime | None = None) -> int:
+def retry_stuck_deliveries(*, actor: Actor, at: datetime | None = None) -> int:
     """Hand back to the worker deliveries whose worker died mid-send (their lease ran out) or
     whose task was lost, and events whose fan-out task was lost. Sending twice at once is
     impossible: each send claims the row first, and a fan-out locks its events.
@@ -254,7 +256,7 @@ def retry_stuck_deliveries(*, actor: str, at: datetime | None = None) -> int:
 
 
 @use_case
-def retry_webhook_delivery(*, delivery_id: int, actor: str) -> WebhookDelivery:
+def retry_webhook_delivery(*, delivery_id: int, actor: Actor) -> WebhookDelivery:
     """Send a webhook delivery again now (e.g. a dead one after the endpoint was fixed).
 
     Raises:
@@ -302,7 +304,7 @@ def _check_url(url: str) -> str:
 def create_subscription(
     *,
     url: str,
-    actor: str,
+    actor: Actor,
     event_kinds: Iterable[str] = (),
     account_id: int | None = None,
     description: str = "",
@@ -330,7 +332,7 @@ def create_subscription(
 def _create_subscription(
     *,
     url: str,
-    actor: str,
+    actor: Actor,
     kinds: list[str],
     account_id: int | None,
     description: str,
@@ -338,7 +340,7 @@ def _create_subscription(
 ) -> WebhookSubscription:
     if account_id is not None and not TrainingAccount.objects.filter(pk=account_id).exists():
         raise ValidationError("No such account.", details={"field": "account"})
-    return WebhookSubscription.objects.create(
+    subscription = WebhookSubscription.objects.create(
         url=url,
         event_kinds=kinds,
         account_id=account_id,
@@ -348,6 +350,8 @@ def _create_subscription(
         created_at=clock.now(),
         created_by=actor[:200],
     )
+    record_change(actor=actor, verb="created", obj=subscription, summary=", ".join(kinds))
+    return subscription
 
 
 def _subscription_for_update(subscription_id: int) -> WebhookSubscription:
@@ -364,7 +368,7 @@ def _subscription_for_update(subscription_id: int) -> WebhookSubscription:
 def update_subscription(
     *,
     subscription_id: int,
-    actor: str,
+    actor: Actor,
     url: str = UNSET,
     event_kinds: Iterable[str] = UNSET,
     description: str = UNSET,
@@ -380,6 +384,7 @@ def update_subscription(
     checked_url = UNSET if url is UNSET else _check_url(url)
     return _update_subscription(
         subscription_id=subscription_id,
+        actor=actor,
         url=checked_url,
         event_kinds=event_kinds,
         description=description,
@@ -391,6 +396,7 @@ def update_subscription(
 def _update_subscription(
     *,
     subscription_id: int,
+    actor: Actor,
     url: str,
     event_kinds: Iterable[str],
     description: str,
@@ -406,11 +412,22 @@ def _update_subscription(
     if is_active is not UNSET:
         subscription.is_active = bool(is_active)
     subscription.save()
+    changed = [
+        name
+        for name, value in (
+            ("url", url),
+            ("event_kinds", event_kinds),
+            ("description", description),
+            ("is_active", is_active),
+        )
+        if value is not UNSET
+    ]
+    record_change(actor=actor, verb="changed", obj=subscription, summary=", ".join(changed))
     return subscription
 
 
 @use_case
-def delete_subscription(*, subscription_id: int, actor: str) -> None:
+def delete_subscription(*, subscription_id: int, actor: Actor) -> None:
     """Stop a subscription for good; its delivery log stays, undelivered ones are dropped.
 
     Raises:
@@ -423,11 +440,12 @@ def delete_subscription(*, subscription_id: int, actor: str) -> None:
     WebhookDelivery.objects.filter(
         subscription_id=subscription_id, status=DeliveryStatus.PENDING
     ).update(status=DeliveryStatus.DEAD, last_error="The subscription was deleted.")
+    record_change(actor=actor, verb="deleted", obj=subscription)
 
 
 @use_case
 def rotate_secret(
-    *, subscription_id: int, actor: str, grace: timedelta = timedelta(hours=24)
+    *, subscription_id: int, actor: Actor, grace: timedelta = timedelta(hours=24)
 ) -> WebhookSubscription:
     """Give a subscription a new secret. The old one keeps signing (as a second signature)
     for `grace`, so the consumer can switch without rejecting deliveries.
@@ -440,4 +458,5 @@ def rotate_secret(
     subscription.previous_secret_expires_at = clock.now() + grace
     subscription.secret = new_secret()
     subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    record_change(actor=actor, verb="secret rotated", obj=subscription)
     return subscription

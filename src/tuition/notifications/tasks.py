@@ -6,6 +6,8 @@ task with `run_after`), and `retry_stuck_deliveries` re-enqueues what a killed w
 
 from django.tasks import task
 
+from tuition.core.actors import Actor
+
 from . import delivery, fan_out, services
 
 
@@ -24,19 +26,19 @@ def send_deliveries(*, email_ids: list[int], webhook_ids: list[int]) -> None:
 
 @task()
 def expire_credits() -> int:
-    return services.expire_credits(actor="system:periodic")
+    return services.expire_credits(actor=Actor.for_job("expire_credits"))
 
 
 @task()
 def send_expiry_reminders() -> int:
-    return services.send_expiry_reminders(actor="system:periodic")
+    return services.send_expiry_reminders(actor=Actor.for_job("send_expiry_reminders"))
 
 
 @task()
 def check_low_balances() -> int:
-    return services.check_low_balances(actor="system:periodic")
+    return services.check_low_balances(actor=Actor.for_job("check_low_balances"))
 
 
 @task()
 def retry_stuck_deliveries() -> int:
-    return services.retry_stuck_deliveries(actor="system:periodic")
+    return services.retry_stuck_deliveries(actor=Actor.for_job("retry_stuck_deliveries"))

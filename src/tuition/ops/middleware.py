@@ -38,7 +38,7 @@ def _route(request: HttpRequest) -> str:
 def _actor(request: HttpRequest) -> str:
     key = getattr(request, "auth", None)  # DRF puts the API key there (tuition.api.base)
     if isinstance(getattr(key, "actor", None), str):
-        return key.actor  # type: ignore[union-attr]
+        return f"api-key:{key.prefix}"  # type: ignore[union-attr]
     user = getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"

@@ -10,6 +10,7 @@ from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, User
 from tuition.checkout.payments import SUCCESS_CARD
 from tuition.core import clock
+from tuition.core.actors import ADMIN, API, COMMAND, PAGES, Actor
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Unit
 
@@ -25,7 +26,7 @@ DEMO_LOGINS = [
     ("gary@globex.test", "owner of Globex (members-only redemption)"),
     ("lena@learner.test", "learner without an account"),
 ]
-ACTOR = "system:demo"
+ACTOR = Actor.for_job("load_demo_data", via=COMMAND)
 
 
 def load_demo() -> bool:
@@ -74,8 +75,8 @@ def _staff_roles() -> None:
 def _ledger() -> None:
     now = clock.now()
     usd = Unit.objects.get(code="USD")
-    tokens, _ = Unit.objects.get_or_create(
-        code="TT", defaults={"name": "Training Token", "decimals": 0, "expiry_days": 365}
+    tokens = Unit.objects.filter(code="TT").first() or ledger.create_token_type(
+        code="TT", name="Training Token", decimals=0, expiry_days=365, actor=ACTOR
     )
     acme = accounts.create_account(
         name="Acme Corp", external_id="crm-42", owners=["olga@acme.test"], actor=ACTOR
@@ -239,13 +240,34 @@ def _commerce() -> None:
         actor=ACTOR,
     )
     codes.create_pool_code(account_id=globex.pk, unit=usd, code="GLOBEX-USD", actor=ACTOR)
-    codes.create_coupon(
+    spring = codes.create_coupon(
         name="Spring sale",
         percent_off_bp=1000,
         code="SPRING10",
         valid_until=now + timedelta(days=90),
         actor=ACTOR,
     )
+    # The audit trail shows people and integrations at work: Cora edits the coupon in the
+    # admin, an integration key is made and used, and learners check out on the pages.
+    cora = User.objects.get(email="cora@northwind.test")
+    codes.update_coupon(
+        coupon_id=spring.coupon.pk,
+        notes="Printed on the spring flyer.",
+        max_uses=500,
+        actor=Actor.for_user(cora, via=ADMIN),
+    )
+    from tuition.api.keys import create_api_key
+
+    admin = User.objects.get(email="admin@northwind.test")
+    crm, _plaintext = create_api_key(
+        name="CRM", scopes=["credits:read", "credits:write"], actor=Actor.for_user(admin, via=ADMIN)
+    )
+    accounts.update_account(
+        account_id=globex.pk, name="Globex Inc.", actor=Actor.for_api_key(crm, via=API)
+    )
+
+    def on_pages(email: str) -> Actor:
+        return Actor.for_user(User.objects.get(email=email), via=PAGES)
 
     # Two of the three seats of the later online session are taken: one by code, one by card.
     checkout.checkout(
@@ -253,18 +275,18 @@ def _commerce() -> None:
         activity_id=cloud.pk,
         session_id=nearly_full.pk,
         payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
-        actor=ACTOR,
+        actor=on_pages("ana@acme.test"),
     )
     checkout.checkout(
         learner_email="lena@learner.test",
         activity_id=cloud.pk,
         session_id=nearly_full.pk,
         payment=checkout.PaymentChoice(method="card", coupon="SPRING10", card_number=SUCCESS_CARD),
-        actor=ACTOR,
+        actor=on_pages("lena@learner.test"),
     )
     checkout.checkout(
         learner_email="ben@acme.test",
         activity_id=security.pk,
         payment=checkout.PaymentChoice(method="code", code="ACME-TOKENS"),
-        actor=ACTOR,
+        actor=on_pages("ben@acme.test"),
     )

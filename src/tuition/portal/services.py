@@ -13,6 +13,7 @@ from tuition.accounts.models import Membership
 from tuition.checkout import services as checkout
 from tuition.codes import services as codes
 from tuition.codes.selectors import reveal_code
+from tuition.core.actors import Actor
 from tuition.core.errors import DomainError, NotFoundError, ValidationError
 from tuition.ledger.models import Unit
 
@@ -33,7 +34,7 @@ def book_for_team(
     session_id: int | None,
     member_ids: list[int],
     unit: Unit,
-    actor: str,
+    actor: Actor,
 ) -> list[TeamBookingResult]:
     """An owner enrolls members of the account (each as a normal registration of that member),
     paying from the account's pool in `unit`. Returns one result per member, in order.
@@ -71,7 +72,7 @@ def book_for_team(
     return results
 
 
-def _pool_code_text(*, account_id: int, unit: Unit, actor: str) -> str:
+def _pool_code_text(*, account_id: int, unit: Unit, actor: Actor) -> str:
     """The text of the account's pool code in `unit`, made on first use."""
     existing = selectors.pool_code(account_id, unit)
     if existing is not None:

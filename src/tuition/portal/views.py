@@ -21,6 +21,7 @@ from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
 from tuition.core import l10n
+from tuition.core.actors import PAGES, Actor
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import DomainError
 from tuition.core.http import client_ip
@@ -32,8 +33,8 @@ from . import charts, forms, selectors
 from . import services as portal
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"user:{request.user.email}"  # type: ignore[union-attr]
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user, via=PAGES)
 
 
 def _error_status(error: DomainError) -> int:

@@ -185,6 +185,7 @@ class ReportExportDownloadView(ReportsView):
         export = _export(export_id)
         if export.status != ReportExport.Status.READY or not export.file:
             raise ExportNotReadyError(details={"status": export.status})
+        services.note_export_download(export_id=export.pk, actor=self.caller().actor)
         return export_file_response(export)
 
 

@@ -5,12 +5,16 @@ Reports only read the other apps; these functions write only this app's own tabl
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
 from tuition.core import clock
+from tuition.core.actors import Actor
+from tuition.core.audit import record_change
 from tuition.core.errors import ValidationError
 from tuition.core.transactions import use_case
 
@@ -32,7 +36,7 @@ def save_report(
     report_type: str,
     columns: Sequence[str] | None,
     filters: Mapping[str, Any] | None,
-    actor: str,
+    actor: Actor,
     owner: Any = None,
 ) -> SavedReport:
     """Save a report definition to run again.
@@ -42,7 +46,7 @@ def save_report(
     """
     request = runner.prepare(report_type=report_type, columns=columns, filters=filters)
     now = clock.now()
-    return SavedReport.objects.create(
+    saved = SavedReport.objects.create(
         name=_name(name),
         report_type=request.report.key,
         columns=request.column_keys,
@@ -52,13 +56,15 @@ def save_report(
         created_at=now,
         updated_at=now,
     )
+    record_change(actor=actor, verb="saved", obj=saved, summary=saved.report_type)
+    return saved
 
 
 @use_case
 def update_saved_report(
     *,
     report_id: int,
-    actor: str,
+    actor: Actor,
     name: str | None = None,
     columns: Sequence[str] | None = None,
     filters: Mapping[str, Any] | None = None,
@@ -83,15 +89,19 @@ def update_saved_report(
     saved.filters = request.raw_filters
     saved.updated_at = clock.now()
     saved.save(update_fields=["name", "columns", "filters", "updated_at"])
+    record_change(actor=actor, verb="changed", obj=saved, summary=saved.report_type)
     return saved
 
 
 @use_case
-def delete_saved_report(*, report_id: int, actor: str) -> None:
+def delete_saved_report(*, report_id: int, actor: Actor) -> None:
     """Raises: SavedReportNotFoundError: no such saved report."""
     deleted, _ = SavedReport.objects.filter(pk=report_id).delete()
     if not deleted:
         raise SavedReportNotFoundError()
+    record_change(
+        actor=actor, verb="deleted", object_type="reports.savedreport", object_id=report_id
+    )
 
 
 @use_case
@@ -101,7 +111,7 @@ def request_export(
     columns: Sequence[str] | None,
     filters: Mapping[str, Any] | None,
     format: str,
-    actor: str,
+    actor: Actor,
     user: Any = None,
 ) -> ReportExport:
     """Ask the worker to build an export file (large XLSX); download it when ready.
@@ -125,6 +135,12 @@ def request_export(
         actor=actor,
         created_at=clock.now(),
     )
+    record_change(
+        actor=actor,
+        verb="export requested",
+        obj=export,
+        summary=f"{export.report_type}, {export.format}",
+    )
     _enqueue_build(export.pk)
     return export
 
@@ -142,7 +158,7 @@ def _enqueue_build(export_id: int) -> None:
         transaction.on_commit(lambda: build_report_export.enqueue(export_id=export_id))
 
 
-def build_export(*, export_id: int, actor: str) -> ReportExport:
+def build_export(*, export_id: int, actor: Actor) -> ReportExport:
     """Build the file of a pending export (the worker calls this). Claims the export with a
     guarded update so two workers never build the same one; the file is written outside any
     transaction; the export ends `ready` or `failed` with the reason.
@@ -181,19 +197,87 @@ def build_export(*, export_id: int, actor: str) -> ReportExport:
             spool.seek(0)
             stored = default_storage.save(f"reports/{export.pk}-{export.filename}", File(spool))
     except ValidationError as exc:
-        _finish(export_id, status=ReportExport.Status.FAILED, error=exc.message[:500])
+        _finish(export_id, actor=actor, status=ReportExport.Status.FAILED, error=exc.message[:500])
     except Exception as exc:  # the worker must record the failure, whatever it was
-        _finish(export_id, status=ReportExport.Status.FAILED, error=type(exc).__name__)
+        _finish(export_id, actor=actor, status=ReportExport.Status.FAILED, error=type(exc).__name__)
         raise
     else:
-        _finish(export_id, status=ReportExport.Status.READY, file=stored, row_count=count)
+        _finish(
+            export_id, actor=actor, status=ReportExport.Status.READY, file=stored, row_count=count
+        )
     return ReportExport.objects.get(pk=export_id)
 
 
 @use_case
 def _finish(
-    export_id: int, *, status: str, error: str = "", file: str = "", row_count: int | None = None
+    export_id: int,
+    *,
+    actor: Actor,
+    status: str,
+    error: str = "",
+    file: str = "",
+    row_count: int | None = None,
 ) -> None:
     ReportExport.objects.filter(pk=export_id).update(
         status=status, error=error, file=file, row_count=row_count, finished_at=clock.now()
     )
+    verb = "export built" if status == ReportExport.Status.READY else "export failed"
+    summary = f"{row_count} rows" if row_count is not None else error[:100]
+    record_change(
+        actor=actor,
+        verb=verb,
+        object_type="reports.reportexport",
+        object_id=export_id,
+        summary=summary,
+    )
+
+
+@use_case
+def note_export_download(*, export_id: int, actor: Actor) -> None:
+    """Record that someone took a copy of an export file (the audit trail shows who)."""
+    record_change(
+        actor=actor,
+        verb="export downloaded",
+        object_type="reports.reportexport",
+        object_id=export_id,
+    )
+
+
+def retention_days() -> int:
+    return int(settings.TUITION.get("EXPORT_RETENTION_DAYS", 30))
+
+
+def remove_old_exports(*, actor: Actor, at: datetime | None = None) -> int:
+    """Delete export files (and their records) finished more than the retention period ago;
+    returns how many. Each file is removed before its record, outside any transaction, so a
+    failure leaves at most a record whose file is gone, which the next run removes.
+
+    Raises:
+        Nothing of its own: a storage error stops the run, which the next one resumes.
+    """
+    at = at or clock.now()
+    cutoff = at - timedelta(days=retention_days())
+    old = ReportExport.objects.filter(
+        status__in=[ReportExport.Status.READY, ReportExport.Status.FAILED],
+        finished_at__lt=cutoff,
+    ).values_list("pk", "file")
+    removed = 0
+    for export_id, name in list(old):
+        if name:
+            default_storage.delete(name)
+        removed += _forget_export(export_id=export_id, actor=actor)
+    return removed
+
+
+@use_case
+def _forget_export(*, export_id: int, actor: Actor) -> int:
+    deleted, _ = ReportExport.objects.filter(pk=export_id).delete()
+    if deleted:
+        record_change(
+            actor=actor,
+            verb="export removed",
+            object_type="reports.reportexport",
+            object_id=export_id,
+            summary=f"older than {retention_days()} days",
+        )
+    return 1 if deleted else 0

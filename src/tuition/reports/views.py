@@ -21,6 +21,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tuition.core import clock
+from tuition.core.actors import ADMIN, Actor
 from tuition.core.errors import DomainError
 from tuition.ledger.models import Unit
 
@@ -174,8 +175,8 @@ def _apply(op: str, columns: list[str]) -> list[str]:
     return columns
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"user:{request.user.email}"  # type: ignore[union-attr]
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user, via=ADMIN)
 
 
 @staff_member_required
@@ -301,6 +302,7 @@ def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
         raise Http404
     if export.status != ReportExport.Status.READY or not export.file:
         raise Http404(ExportNotReadyError.message)
+    services.note_export_download(export_id=export.pk, actor=_actor(request))
     return export_file_response(export)
 
 

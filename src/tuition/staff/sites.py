@@ -190,6 +190,19 @@ SECTIONS: tuple[Section, ...] = (
         ),
         description=_("Token types, prices, API keys, webhooks, staff and roles."),
     ),
+    Section(
+        "audit",
+        "Audit",
+        (
+            Entry(
+                "Audit trail",
+                url_name="admin:audit",
+                perm="core.view_auditevent",
+                description="Every change: who made it, through which door, and when.",
+            ),
+        ),
+        description="Who changed what, and when.",
+    ),
 )
 
 
@@ -225,6 +238,7 @@ class StaffSite(admin.AdminSite):
     def get_urls(self):  # type: ignore[no-untyped-def]
         extra = [
             path("section/<slug:slug>/", self.admin_view(self.section_view), name="section"),
+            path("audit/", self.admin_view(self.audit_view), name="audit"),
         ]
         return extra + super().get_urls()
 
@@ -350,6 +364,11 @@ class StaffSite(admin.AdminSite):
                 if link.key.startswith(f"{app_label}."):
                     return redirect("admin:section", slug=section.slug)
         return super().app_index(request, app_label, extra_context)
+
+    def audit_view(self, request: HttpRequest) -> HttpResponse:
+        from .audit import audit_view
+
+        return audit_view(self, request)
 
     def section_view(self, request: HttpRequest, slug: str) -> HttpResponse:
         context = self.each_context(request)

@@ -278,6 +278,8 @@ TUITION = {
     # default, so an installation that already sold tokens keeps honouring them.
     "PAY_BY_TOKENS": env.bool("TUITION_PAY_BY_TOKENS", default=True),
     "DEFAULT_EXPIRY_DAYS": env.int("TUITION_DEFAULT_EXPIRY_DAYS", default=365),
+    # Export files built by the worker are deleted this many days after they were finished.
+    "EXPORT_RETENTION_DAYS": env.int("TUITION_EXPORT_RETENTION_DAYS", default=30),
     "SERVICE_RETRY_ATTEMPTS": env.int("TUITION_SERVICE_RETRY_ATTEMPTS", default=5),
     # Notifications and webhooks (see docs/operations.md).
     "WEBHOOKS_ALLOW_PRIVATE": env.bool("TUITION_WEBHOOKS_ALLOW_PRIVATE", default=False),

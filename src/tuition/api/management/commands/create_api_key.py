@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tuition.api.keys import create_api_key
 from tuition.api.models import SCOPES
+from tuition.core.actors import COMMAND, Actor
 from tuition.core.errors import DomainError
 
 
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, scopes: list[str], **options):  # type: ignore[no-untyped-def]
         wanted = [s.strip() for chunk in scopes for s in chunk.split(",") if s.strip()]
         try:
-            key, plaintext = create_api_key(name=name, scopes=wanted, actor="cli")
+            key, plaintext = create_api_key(
+                name=name, scopes=wanted, actor=Actor.for_job("create_api_key", via=COMMAND)
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from tuition.api.keys import revoke_api_key
+from tuition.core.actors import COMMAND, Actor
 from tuition.core.errors import DomainError
 
 
@@ -12,7 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, prefix: str, **options):  # type: ignore[no-untyped-def]
         try:
-            key = revoke_api_key(prefix=prefix.split(".", 1)[0], actor="cli")
+            key = revoke_api_key(
+                prefix=prefix.split(".", 1)[0], actor=Actor.for_job("revoke_api_key", via=COMMAND)
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"API key {key.prefix} ({key.name}) is revoked.")

@@ -3,6 +3,7 @@
 
 from django.core.management.base import BaseCommand
 
+from tuition.core.actors import COMMAND, Actor
 from tuition.notifications.services import expire_credits
 
 
@@ -13,5 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, **options):
-        count = expire_credits(actor="system:cli", batch_size=options["batch_size"])
+        count = expire_credits(
+            actor=Actor.for_job("expire_credits", via=COMMAND), batch_size=options["batch_size"]
+        )
         self.stdout.write(f"Expired {count} lot(s).")

@@ -3,6 +3,7 @@ default). Idempotent: a reminder is never sent twice."""
 
 from django.core.management.base import BaseCommand
 
+from tuition.core.actors import COMMAND, Actor
 from tuition.notifications.services import send_expiry_reminders
 
 
@@ -10,5 +11,5 @@ class Command(BaseCommand):
     help = "Send expiring-soon reminders that are due (idempotent)."
 
     def handle(self, *args, **options):
-        count = send_expiry_reminders(actor="system:cli")
+        count = send_expiry_reminders(actor=Actor.for_job("send_expiry_reminders", via=COMMAND))
         self.stdout.write(f"Recorded {count} reminder(s).")

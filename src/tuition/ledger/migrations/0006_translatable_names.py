@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0004_lot_scope_item_list'),
+        ('ledger', '0005_transfer_actor_references'),
     ]
 
     operations = [
