@@ -304,7 +304,7 @@ def _checkout(
             lot_ids=plan.lot_ids,
             wallet_locked=True,
             reason=f"checkout: {plan.item.title}"[:500],
-            metadata={"learner": learner.email, "item": f"{plan.item.kind}:{plan.item.pk}"},
+            metadata={"learner_id": learner.pk, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import batched
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -290,6 +291,7 @@ def refill_units() -> list[tuple[Unit, int]]:
 class TransactionRow:
     transfer: Transfer
     lot_amount: int  # signed change to the account's lots
+    learner: str = ""  # who it was for, as they are named today
 
     @property
     def display(self) -> str:
@@ -298,7 +300,8 @@ class TransactionRow:
 
 
 def transaction_rows(account_id: int, *, limit: int | None = None) -> Iterator[TransactionRow]:
-    """The account's ledger, newest first, each transfer with its signed effect on the lots."""
+    """The account's ledger, newest first, each transfer with its signed effect on the lots
+    and the learner it was for (the ledger holds their id; the name is read now)."""
     transfers = (
         Transfer.objects.filter(account_id=account_id)
         .select_related("unit", "order")
@@ -306,9 +309,13 @@ def transaction_rows(account_id: int, *, limit: int | None = None) -> Iterator[T
         .order_by("-created_at", "-id")
     )
     chosen = transfers[:limit] if limit is not None else transfers.iterator(chunk_size=500)
-    for transfer in chosen:
-        amount = sum(e.amount for e in transfer.entries.all() if e.lot_id is not None)
-        yield TransactionRow(transfer, amount)
+    for batch in batched(chosen, 500):
+        ids = {t.metadata.get("learner_id") for t in batch} - {None}
+        learners = dict(User.objects.filter(pk__in=ids).values_list("pk", "email"))
+        for transfer in batch:
+            amount = sum(e.amount for e in transfer.entries.all() if e.lot_id is not None)
+            learner = learners.get(transfer.metadata.get("learner_id"), "")
+            yield TransactionRow(transfer, amount, learner)
 
 
 @dataclass
