@@ -13,6 +13,7 @@ from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
+from tuition.ledger.errors import AlreadyReversedError
 from tuition.ledger.locks import lock_wallet
 from tuition.notifications import events, personal
 
@@ -315,8 +316,6 @@ def cancel_registration(
 
 def _refund(order: Order, *, actor: str, at: datetime) -> None:
     if order.status == Order.Status.REFUNDED:
-        from tuition.ledger.errors import AlreadyReversedError
-
         raise AlreadyReversedError()
     reversal = None
     if order.transfer_id is not None:

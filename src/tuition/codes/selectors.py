@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from tuition.accounts.models import Membership
+from tuition.accounts import access
 
 from . import crypto, text
 from .models import Coupon, RedemptionCode
@@ -31,12 +31,7 @@ def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped
     if code.member_id is not None and code.member_id == user.pk:
         return True
     account_id = code.account_id or (code.lot.account_id if code.lot_id else None)
-    return (
-        account_id is not None
-        and Membership.objects.filter(
-            account_id=account_id, user=user, role=Membership.Role.OWNER
-        ).exists()
-    )
+    return account_id is not None and access.is_owner(user, account_id)
 
 
 def reveal_code(code: RedemptionCode) -> str | None:

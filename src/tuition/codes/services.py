@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
-from tuition.accounts.models import Membership
+from tuition.accounts.models import Membership, TrainingAccount
 from tuition.accounts.services import get_or_create_user, personal_account_for
 from tuition.core import clock
 from tuition.core.amounts import MAX_MINOR, amount_error
@@ -147,7 +147,6 @@ def create_credit(
         )
     if owner_email is not None:
         account_id = personal_account_for(email=owner_email, actor=actor).pk
-    from tuition.accounts.models import TrainingAccount
 
     if not TrainingAccount.objects.filter(pk=account_id).exists():
         raise NotFoundError("No such account.")

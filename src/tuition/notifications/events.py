@@ -59,33 +59,24 @@ from django.db import IntegrityError, transaction
 
 from tuition.core import clock
 
-# Event kinds (SPEC rule 22), also the webhook event types.
-CREDIT_ISSUED = "credit.issued"
-CREDIT_REDEEMED = "credit.redeemed"
-CREDIT_EXPIRED = "credit.expired"
-CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
-CREDIT_EXPIRING_SOON = "credit.expiring_soon"
-BALANCE_LOW = "balance.low"
-REFILL_PURCHASED = "refill.purchased"
-# Personal kinds: sent to the people named when recording, not to the account's people.
-REGISTRATION_CONFIRMED = "registration.confirmed"
-BOOKING_CHANGED = "booking.changed"
-REGISTRATION_CANCELLED = "registration.cancelled"
-MEMBER_INVITED = "member.invited"
-PERSONAL_KINDS = {REGISTRATION_CONFIRMED, BOOKING_CHANGED, REGISTRATION_CANCELLED, MEMBER_INVITED}
-KINDS = [
+from .delivery import enqueue_sending
+from .kinds import (  # noqa: F401 - recorders name the kinds through this module
+    BALANCE_LOW,
+    BOOKING_CHANGED,
+    CREDIT_EXPIRED,
+    CREDIT_EXPIRING_SOON,
+    CREDIT_EXPIRY_CHANGED,
     CREDIT_ISSUED,
     CREDIT_REDEEMED,
-    CREDIT_EXPIRED,
-    CREDIT_EXPIRY_CHANGED,
-    CREDIT_EXPIRING_SOON,
-    BALANCE_LOW,
-    REFILL_PURCHASED,
-    REGISTRATION_CONFIRMED,
-    BOOKING_CHANGED,
-    REGISTRATION_CANCELLED,
+    KINDS,
     MEMBER_INVITED,
-]
+    PERSONAL_KINDS,
+    REFILL_PURCHASED,
+    REGISTRATION_CANCELLED,
+    REGISTRATION_CONFIRMED,
+)
+from .models import EmailDelivery, NotificationEvent, WebhookDelivery
+from .selectors import active_subscriptions, recipients_by_account
 
 # Kinds that are about the balance itself: not sent to members who may not see it.
 BALANCE_ONLY_KINDS = {BALANCE_LOW}
@@ -165,9 +156,6 @@ def record_many(events: Sequence[PendingEvent]) -> int:
         ValueError: an unknown kind, a personal kind without recipients, an account kind
             without an account.
     """
-    from .models import EmailDelivery, NotificationEvent, WebhookDelivery
-    from .selectors import active_subscriptions, recipients_by_account
-
     for event in events:
         if event.kind not in KINDS:
             raise ValueError(f"Unknown notification kind {event.kind!r}.")
@@ -274,7 +262,5 @@ def record_many(events: Sequence[PendingEvent]) -> int:
                     )
         emails = EmailDelivery.objects.bulk_create(emails)
         hooks = WebhookDelivery.objects.bulk_create(hooks)
-        from .delivery import enqueue_sending
-
         enqueue_sending(email_ids=[d.pk for d in emails], webhook_ids=[d.pk for d in hooks])
         return len(created)

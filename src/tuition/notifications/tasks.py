@@ -6,15 +6,8 @@ task with `run_after`), and `retry_stuck_deliveries` re-enqueues what a killed w
 
 from django.tasks import task
 
-from . import delivery, services
-
-
-@task()
-def send_deliveries(*, email_ids: list[int], webhook_ids: list[int]) -> None:
-    if email_ids:
-        delivery.send_emails(email_ids)
-    if webhook_ids:
-        delivery.send_webhooks(webhook_ids)
+from . import services
+from .delivery import send_deliveries  # noqa: F401 - tasks queued before it moved name it here
 
 
 @task()

@@ -13,6 +13,7 @@ from itertools import batched
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from tuition.accounts import access
 from tuition.accounts.models import Membership, TrainingAccount, User
 from tuition.catalog.models import Activity, Group, RefillPrice, Session
 from tuition.catalog.selectors import upcoming_sessions
@@ -27,22 +28,13 @@ from tuition.ledger.selectors import UnitBalance, get_balances
 
 
 def owned_account(user: User, account_id: int) -> TrainingAccount | None:
-    """The account if `user` owns it (or is staff); None otherwise, so that another owner's
-    account and a missing one look exactly alike (SPEC rule 26)."""
-    if not user.is_authenticated:
-        return None
-    accounts = TrainingAccount.objects.filter(pk=account_id)
-    if not user.is_staff:
-        accounts = accounts.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
-    return accounts.first()
+    """The account if `user` manages it (its owner, or staff); None otherwise, so that another
+    owner's account and a missing one look exactly alike (SPEC rule 26)."""
+    return access.manageable_account(user, account_id)
 
 
 def owned_accounts(user: User) -> QuerySet[TrainingAccount]:
-    if not user.is_authenticated:
-        return TrainingAccount.objects.none()
-    return TrainingAccount.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.OWNER
-    ).distinct()
+    return access.owned_by(user)
 
 
 @dataclass

@@ -1,10 +1,3 @@
-"""Background work of the reports app (django.tasks): thin wrappers around services."""
+"""Background work of the reports app (django.tasks), defined with the step it runs."""
 
-from django.tasks import task
-
-from . import services
-
-
-@task()
-def build_report_export(*, export_id: int) -> str:
-    return services.build_export(export_id=export_id, actor="system:worker").status
+from .exports import build_report_export  # noqa: F401 - tasks queued before it moved name it here
