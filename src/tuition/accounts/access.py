@@ -29,8 +29,13 @@ def _id(account_id: Any) -> int | None:
         return None
     if isinstance(account_id, int):
         number = account_id
-    elif isinstance(account_id, str) and account_id.isascii() and account_id.isdigit():
-        number = int(account_id[:18])
+    elif (
+        isinstance(account_id, str)
+        and account_id.isascii()
+        and account_id.isdigit()
+        and len(account_id) <= 18
+    ):
+        number = int(account_id)
     else:
         return None
     return number if 0 < number < 2**63 else None
