@@ -15,6 +15,7 @@ from tuition.accounts.models import User
 from tuition.core.admin_support import actor_of
 from tuition.core.errors import DomainError
 
+from .models import Erasure
 from .selectors import erasure_scope
 from .services import forget_person
 
@@ -41,7 +42,12 @@ class UserAdmin(PersonAdmin):
         return extra + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
-        extra_context = {**(extra_context or {}), "may_forget": may_forget(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "may_forget": may_forget(request),
+            "already_forgotten": str(object_id).isdigit()
+            and Erasure.objects.filter(user_id=int(object_id)).exists(),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def forget_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
