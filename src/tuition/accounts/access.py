@@ -56,7 +56,7 @@ def owned_by(user: Any) -> QuerySet[TrainingAccount]:
 
 def is_owner(user: Any, account_id: Any) -> bool:
     pk = _id(account_id)
-    return bool(pk) and owned_by(user).filter(pk=pk).exists()
+    return pk is not None and owned_by(user).filter(pk=pk).exists()
 
 
 def manageable_by(user: Any, *, balance: bool = False) -> QuerySet[TrainingAccount]:
@@ -75,7 +75,7 @@ def manageable_by(user: Any, *, balance: bool = False) -> QuerySet[TrainingAccou
 def manageable_account(user: Any, account_id: Any) -> TrainingAccount | None:
     """The account if this person may manage it, else None (the caller answers 404)."""
     pk = _id(account_id)
-    return manageable_by(user).filter(pk=pk).first() if pk else None
+    return manageable_by(user).filter(pk=pk).first() if pk is not None else None
 
 
 def visible_accounts(who: Asker, *, balance: bool = False) -> QuerySet[TrainingAccount]:
@@ -92,7 +92,9 @@ def account_for(who: Asker, account_id: Any, *, balance: bool = False) -> Traini
         NotFoundError: no such account, or one the caller may not see (the same answer).
     """
     pk = _id(account_id)
-    account = visible_accounts(who, balance=balance).filter(pk=pk).first() if pk else None
+    account = (
+        visible_accounts(who, balance=balance).filter(pk=pk).first() if pk is not None else None
+    )
     if account is None:
         raise NotFoundError("No such account.")
     return account

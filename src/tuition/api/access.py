@@ -7,9 +7,8 @@ like asking for something that does not exist.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractUser
 from django.db.models import QuerySet
 from rest_framework.permissions import BasePermission
 
@@ -17,12 +16,15 @@ from tuition.core.errors import NotFoundError, PermissionDeniedError
 
 from .models import ApiKey
 
+if TYPE_CHECKING:  # the person behind a session; API keys speak for the provider
+    from tuition.accounts.models import User
+
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
 class Caller:
-    user: AbstractUser | None
+    user: "User | None"
     api_key: ApiKey | None
 
     @property

@@ -60,7 +60,7 @@ class UserAdmin(PersonAdmin):
             try:
                 erasure = forget_person(email=person.email, actor=actor_of(request))
             except DomainError as exc:
-                error = exc.message
+                error = str(exc.message)
             else:
                 self.message_user(
                     request,

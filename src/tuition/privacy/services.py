@@ -129,7 +129,9 @@ def _remove_export_files(traces: Traces) -> list[int]:
     """Delete the export files that name the person; returns their exports' ids."""
     removed = []
     for export in ReportExport.objects.exclude(file="").only("pk", "file"):
-        name = export.file.name
+        name = export.file.name or ""
+        if not name:
+            continue
         if not default_storage.exists(name) or _export_mentions(name, traces):
             default_storage.delete(name)
             removed.append(export.pk)
