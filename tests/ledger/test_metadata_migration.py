@@ -21,7 +21,10 @@ def test_old_transfers_name_their_learner_by_id():
     Transfer = apps.get_model("ledger", "Transfer")
     ana = User.objects.create(email="ana@acme.test", password="!")
     account = Account.objects.create(name="Acme")
-    unit = Unit.objects.get(code="USD")
+    # (an earlier test's flush may have removed the built-in USD row)
+    unit, _ = Unit.objects.get_or_create(
+        code="USD", defaults={"name": "Training credits (USD)", "decimals": 2, "is_builtin": True}
+    )
     common = {"unit": unit, "account": account, "amount": 500, "created_at": "2026-01-01T00:00Z"}
     named = Transfer.objects.create(
         kind="redeem",
