@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 MESSAGES_SCOPE := --ignore='api/*' --ignore='*/templates/simple_history/*' \
 	--ignore='*/migrations/*' --ignore='*/static/*'
 
-.PHONY: messages compile-messages install run test test-sqlite test-postgres fuzz-api bench bench-checkout bench-http bench-expiry \
+.PHONY: messages compile-messages install run test lint-imports test-sqlite test-postgres fuzz-api bench bench-checkout bench-http bench-expiry \
 	bench-reports soak lint clean
 
 install: $(VENV)/.installed
@@ -28,7 +28,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 run: install
 	$(VENV)/bin/tuition serve --demo
 
-test: install test-sqlite test-postgres
+test: install lint-imports test-sqlite test-postgres
+
+# The map of the code: dependency contracts in pyproject.toml ([tool.importlinter]).
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 test-sqlite: install
 	@echo "== test suite on SQLite =="

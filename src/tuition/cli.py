@@ -5,6 +5,7 @@
     tuition verify           recompute the ledger's invariants
     tuition expire-credits   expire lots whose time has passed, and notify
     tuition create-api-key   make an API key (shown once)
+    tuition forget-person    erase a person's personal data (the ledger stays)
     tuition <any Django management command>
 
 Hyphens and underscores are interchangeable in command names.

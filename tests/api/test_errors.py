@@ -113,7 +113,7 @@ def test_units_refuse_bad_numbers(api, body):
 
 
 def test_a_crash_answers_with_the_envelope(api, monkeypatch, client):
-    from tuition.ledger import api as ledger_api
+    from tuition import ledger_api
 
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")

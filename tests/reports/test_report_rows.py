@@ -12,7 +12,7 @@ from tuition.core.errors import ValidationError
 from tuition.ledger.models import Entry, Lot
 from tuition.ledger.selectors import get_balances
 from tuition.reports import runner
-from tuition.reports.selectors import account_statement_rows, account_usage_rows
+from tuition.reports.runner import account_statement_rows, account_usage_rows
 
 
 def run(report_type, columns, **filters):  # type: ignore[no-untyped-def]

@@ -7,23 +7,25 @@ like asking for something that does not exist.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.permissions import BasePermission
 
-from tuition.accounts.models import Membership, TrainingAccount, User
 from tuition.core.actors import API, Actor
 from tuition.core.errors import NotFoundError, PermissionDeniedError
 
 from .models import ApiKey
+
+if TYPE_CHECKING:  # the person behind a session; API keys speak for the provider
+    from tuition.accounts.models import User
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
 class Caller:
-    user: User | None
+    user: "User | None"
     api_key: ApiKey | None
 
     @property
@@ -86,29 +88,6 @@ def parse_id(value: Any) -> int | None:
     else:
         return None
     return number if 0 < number < 2**63 else None
-
-
-def visible_accounts(who: Caller, *, balance: bool = False) -> QuerySet[TrainingAccount]:
-    """Accounts this caller manages (owners), or whose balance they may see (`balance=True`)."""
-    if who.is_provider:
-        return TrainingAccount.objects.all()
-    allowed = Q(memberships__user=who.user, memberships__role=Membership.Role.OWNER)
-    if balance:
-        allowed |= Q(memberships__user=who.user, memberships__can_view_balance=True)
-    return TrainingAccount.objects.filter(allowed).distinct()
-
-
-def account_for(who: Caller, account_id: Any, *, balance: bool = False) -> TrainingAccount:
-    """The account, if the caller may see it.
-
-    Raises:
-        NotFoundError: no such account, or one the caller may not see (the same answer).
-    """
-    pk = parse_id(account_id)
-    account = visible_accounts(who, balance=balance).filter(pk=pk).first() if pk else None
-    if account is None:
-        raise NotFoundError("No such account.")
-    return account
 
 
 def visible_object(queryset: QuerySet[Any], object_id: Any, *, what: str = "object") -> Any:

@@ -15,8 +15,9 @@ from tuition.core.amounts import format_amount
 from tuition.core.errors import DomainError, ValidationError
 
 from .access import Caller, ScopePermission, caller
-from .errors import ERROR_CODES
+from .errors import ERROR_CODES, FRAMEWORK_CODES
 from .fields import StrictQueryInt
+from .middleware import STATUS_CODES
 from .models import ApiKey
 from .pagination import DEFAULT_PAGE_SIZE, CursorlessPagination
 
@@ -24,9 +25,6 @@ from .pagination import DEFAULT_PAGE_SIZE, CursorlessPagination
 def error_codes() -> list[str]:
     """Every `error.code` the API can answer with: each DomainError's code (SPEC §4) and the
     codes of the framework's own refusals (a test keeps api.errors.ERROR_CODES equal)."""
-    from .errors import FRAMEWORK_CODES
-    from .middleware import STATUS_CODES
-
     found: set[str] = set(FRAMEWORK_CODES) | set(STATUS_CODES)
     pending: list[type[DomainError]] = [DomainError]
     while pending:

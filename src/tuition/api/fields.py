@@ -172,10 +172,6 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
-def id_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 # The addresses the API takes (published in the schema with `format: email`): dot-atom local
 # part, dotted host names, a letter TLD. Narrower than RFC 5321 on purpose: the same rule on
 # both sides, and Django's EmailValidator (used by the pages) accepts all of them.

@@ -10,6 +10,8 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.openapi import AutoSchema
 
+from .fields import EMAIL_PATTERN
+
 SUMMARIES = {
     "units_list": "List units (USD and token types)",
     "units_create": "Create a token type",
@@ -136,8 +138,6 @@ class EmailFieldScheme(OpenApiSerializerFieldExtension):
     target_class = "tuition.api.fields.StrictEmailField"
 
     def map_serializer_field(self, auto_schema, direction):  # type: ignore[no-untyped-def]
-        from .fields import EMAIL_PATTERN
-
         return {"type": "string", "format": "email", "maxLength": 254, "pattern": EMAIL_PATTERN}
 
 

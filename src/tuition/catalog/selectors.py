@@ -38,24 +38,8 @@ def price_in_unit(item: Item, unit: Unit) -> int | None:
     return TokenPrice.objects.filter(unit=unit, **lookup).values_list("amount", flat=True).first()
 
 
-def published_activities() -> QuerySet[Activity]:
-    return Activity.objects.filter(is_published=True).prefetch_related("token_prices__unit")
-
-
-def published_groups() -> QuerySet[Group]:
-    return Group.objects.filter(is_published=True).prefetch_related(
-        "activities", "token_prices__unit"
-    )
-
-
 def upcoming_sessions(activity_id: int) -> QuerySet[Session]:
     """Sessions a learner may still book (full ones included, shown as full)."""
     return Session.objects.filter(
         activity_id=activity_id, is_cancelled=False, starts_at__gt=clock.now()
     ).order_by("starts_at", "id")
-
-
-def dated_activities_of(item: Item) -> list[Activity]:
-    if item.kind == "activity":
-        return [item.obj] if item.obj.is_dated else []  # type: ignore[list-item]
-    return list(item.obj.activities.filter(is_dated=True).order_by("pk"))  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
+from tuition.ledger.errors import AlreadyReversedError
 from tuition.ledger.locks import lock_wallet
 from tuition.notifications import events, personal
 
@@ -335,8 +336,6 @@ def cancel_registration(
 
 def _refund(order: Order, *, actor: Actor, at: datetime) -> None:
     if order.status == Order.Status.REFUNDED:
-        from tuition.ledger.errors import AlreadyReversedError
-
         raise AlreadyReversedError()
     reversal = None
     if order.transfer_id is not None:

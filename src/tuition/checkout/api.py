@@ -11,8 +11,9 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from tuition.accounts.access import account_for
 from tuition.accounts.models import User
-from tuition.api.access import Caller, account_for, visible_object
+from tuition.api.access import Caller, visible_object
 from tuition.api.base import (
     IDEMPOTENCY_HEADER,
     REPLAYED,

@@ -185,11 +185,6 @@ class Registration(models.Model):
     def __str__(self) -> str:
         return f"Registration {self.pk}"
 
-    @property
-    def paying_order(self) -> "Order":
-        """The order that paid for it: its own, or its group's."""
-        return self.order if self.order is not None else self.part_of.order  # type: ignore[union-attr]
-
 
 class Booking(models.Model):
     """A seat in one session, held by a registration for one of its (dated) activities."""

@@ -325,7 +325,7 @@ def _checkout(
             wallet_locked=True,
             usable=plan.usable,
             reason=f"checkout: {plan.item.title}"[:500],
-            metadata={"learner": f"user:{learner.pk}", "item": f"{plan.item.kind}:{plan.item.pk}"},
+            metadata={"learner_id": learner.pk, "item": f"{plan.item.kind}:{plan.item.pk}"},
         )
     elif plan.method == Order.Method.CARD:
         provider = get_provider(payment.provider)

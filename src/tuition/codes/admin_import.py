@@ -23,6 +23,7 @@ from import_export import fields, resources
 from tuition.accounts.admin_roles import can_see_codes, mask_code
 from tuition.accounts.models import TrainingAccount
 from tuition.core.actors import COMMAND, Actor
+from tuition.core.admin_support import actor_of
 from tuition.core.amounts import format_amount, parse_amount
 from tuition.core.errors import DomainError
 from tuition.ledger.models import Lot, Unit
@@ -149,8 +150,6 @@ class CreditResource(resources.ModelResource):
         args = self._credit_args(row)
         actor = kwargs.get("actor") or Actor.for_job("import_credits", via=COMMAND)
         if self.request is not None:
-            from tuition.core.admin_support import actor_of
-
             actor = actor_of(self.request)
         try:
             with transaction.atomic():

@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, inline_ser
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from tuition.api.access import Caller, account_for, visible_accounts, visible_object
+from tuition.accounts.access import account_for, visible_accounts
+from tuition.api.access import Caller, visible_object
 from tuition.api.actors import ActorField
 from tuition.api.base import (
     IDEMPOTENCY_HEADER,

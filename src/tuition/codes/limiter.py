@@ -169,11 +169,3 @@ def _lock_out_at_limit(keys: Iterable[Key], *, at: datetime | None = None) -> No
                 key=key,
                 failures__gte=config[scope],
             ).update(locked_until=locked_until, failures=0, window_started_at=at)
-
-
-def clear(keys: Iterable[Key]) -> None:
-    """Forget the failures of these keys (staff unlocking a learner)."""
-    match = Q(pk__in=[])
-    for scope, key in keys:
-        match |= Q(scope=scope, key=key)
-    AttemptCounter.objects.filter(match).delete()

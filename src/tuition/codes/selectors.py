@@ -3,6 +3,7 @@
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
 
+from tuition.accounts import access
 from tuition.accounts.models import Membership
 
 from . import crypto, text
@@ -40,12 +41,7 @@ def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped
     if code.member_id is not None and code.member_id == user.pk:
         return True
     account_id = code.account_id or (code.lot.account_id if code.lot_id else None)
-    return (
-        account_id is not None
-        and Membership.objects.filter(
-            account_id=account_id, user=user, role=Membership.Role.OWNER
-        ).exists()
-    )
+    return account_id is not None and access.is_owner(user, account_id)
 
 
 def reveal_code(code: RedemptionCode) -> str | None:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext
 
-from tuition.accounts.models import Membership
+from tuition.accounts.models import Membership, TrainingAccount
 from tuition.accounts.services import get_or_create_user, personal_account_for
 from tuition.core import clock
 from tuition.core.actors import Actor
@@ -149,7 +149,6 @@ def create_credit(
         )
     if owner_email is not None:
         account_id = personal_account_for(email=owner_email, actor=actor).pk
-    from tuition.accounts.models import TrainingAccount
 
     if not TrainingAccount.objects.filter(pk=account_id).exists():
         raise NotFoundError("No such account.")

@@ -7,6 +7,7 @@ refusal from the service (a DomainError) is shown on the form like any other err
 ModelAdmin's own save steps do nothing but hand the service's result back to the admin.
 """
 
+from operator import attrgetter
 from typing import Any
 
 from django import forms
@@ -16,6 +17,7 @@ from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from tuition.core.actors import ADMIN, Actor
+from tuition.core.display import money, when
 from tuition.core.errors import DomainError
 from tuition.core.features import commerce_enabled
 
@@ -185,10 +187,6 @@ def _label(model_admin: Any, name: str) -> str:
 
 
 def _money_display(model_admin: Any, name: str, unit_attr: str | None) -> Any:
-    from operator import attrgetter
-
-    from .display import money
-
     def show(obj: Any) -> str:
         unit = attrgetter(unit_attr)(obj) if unit_attr else None
         return money(getattr(obj, name), unit)
@@ -199,8 +197,6 @@ def _money_display(model_admin: Any, name: str, unit_attr: str | None) -> Any:
 
 
 def _time_display(model_admin: Any, name: str) -> Any:
-    from .display import when
-
     def show(obj: Any) -> str:
         return when(getattr(obj, name))
 

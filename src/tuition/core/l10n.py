@@ -8,25 +8,13 @@ minor units and leave as text; nothing here is parsed back.
 from datetime import date, datetime
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
 from babel.dates import format_time as _format_time
 from babel.numbers import format_currency, format_decimal
 from django.conf import settings
-from django.utils import translation
 
+from .times import locale_name as locale_name  # pages and documents read it here too
 from .times import zone_named
-
-
-def locale_name(language: str | None = None) -> str:
-    """A Babel locale name ("de", "en_US") for a Django language code, English when unknown."""
-    code = language or translation.get_language() or settings.LANGUAGE_CODE
-    name = translation.to_locale(code)
-    try:
-        Locale.parse(name)
-    except (UnknownLocaleError, ValueError):
-        return "en_US"
-    return name
 
 
 def money(minor: int, *, unit_code: str, decimals: int, language: str | None = None) -> str:

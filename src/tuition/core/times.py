@@ -3,6 +3,22 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from django.conf import settings
+from django.utils import translation
+
+
+def locale_name(language: str | None = None) -> str:
+    """A Babel locale name ("de", "en_US") for a Django language code, English when unknown."""
+    code = language or translation.get_language() or settings.LANGUAGE_CODE
+    name = translation.to_locale(code)
+    try:
+        Locale.parse(name)
+    except (UnknownLocaleError, ValueError):
+        return "en_US"
+    return name
+
 
 def zone_named(name: str) -> ZoneInfo:
     """The time zone of that IANA name, UTC when it is empty or unknown."""
@@ -28,11 +44,6 @@ _DAY_PATTERNS = {
 
 
 def _spell_day(moment: datetime, *, short: bool, language: str | None) -> str:
-    from babel.dates import format_date
-    from django.utils import translation
-
-    from .l10n import locale_name
-
     code = (language or translation.get_language() or "en").split("-")[0]
     full, brief = _DAY_PATTERNS.get(code, ("full", "medium"))
     return format_date(moment.date(), brief if short else full, locale=locale_name(language))

@@ -13,6 +13,7 @@ from tuition.core.admin_support import (
     ServiceForm,
     ServiceModelAdmin,
 )
+from tuition.core.display import money
 
 from .models import Entry, Transfer, Unit
 from .services import create_token_type, update_token_type
@@ -77,8 +78,6 @@ class EntryInline(admin.TabularInline):
 
     @admin.display(description=_("amount"))
     def amount_money(self, obj: Entry) -> str:
-        from tuition.core.display import money
-
         return money(obj.amount, obj.transfer.unit)
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from tuition.core import clock
 
-from .models import Lot, LotScopeItem, Transfer, Unit
+from .models import Lot, LotScopeItem, Unit
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,3 @@ def available_balance(*, account_id: int, unit_id: int, at: datetime | None = No
         total=Sum("remaining")
     )["total"]
     return total or 0
-
-
-def account_transfers(*, account_id: int) -> QuerySet[Transfer]:
-    return (
-        Transfer.objects.filter(account_id=account_id)
-        .select_related("unit")
-        .prefetch_related("entries")
-        .order_by("-created_at", "-id")
-    )

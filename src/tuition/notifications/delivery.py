@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import format_html, strip_tags
@@ -34,8 +35,12 @@ from standardwebhooks import Webhook
 
 from tuition.core import clock
 from tuition.core.faults import fault_point
+from tuition.core.languages import language_of, zone_of
 
+from .attachments import attachments_for
+from .kinds import PERSONAL_KINDS
 from .models import DeliveryStatus, EmailDelivery, NotificationEvent, WebhookDelivery
+from .readable import readable
 from .ssrf import UnsafeWebhookUrlError, check_webhook_url
 
 logger = logging.getLogger(__name__)
@@ -81,8 +86,6 @@ def enqueue_sending(
     exists exactly when the deliveries do. Any other backend (tests, in-process) gets the task
     after commit instead, so nothing is ever sent from inside a transaction.
     """
-    from .tasks import send_deliveries
-
     email_ids, webhook_ids = list(email_ids), list(webhook_ids)
     if not email_ids and not webhook_ids:
         return
@@ -204,8 +207,6 @@ def site_links(data: dict) -> dict[str, str]:
 def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMultiAlternatives:
     """The email for one recipient, in their language (their profile's, else the site's), with
     times in their own time zone; a registration's receipt and invoice ride along as PDF."""
-    from tuition.core.languages import language_of, zone_of
-
     user = delivery.user
     with translation.override(language_of(user)):
         return _build_email(delivery, event, zone=zone_of(user))
@@ -214,9 +215,6 @@ def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMulti
 def _build_email(
     delivery: EmailDelivery, event: NotificationEvent, *, zone: str
 ) -> EmailMultiAlternatives:
-    from .events import PERSONAL_KINDS
-    from .readable import readable
-
     provider = settings.TUITION["PROVIDER_NAME"]
     data = dict(event.data)
     data.setdefault("account_name", "")
@@ -229,7 +227,7 @@ def _build_email(
         for key, value in {**data, **shown}.items()
         if isinstance(value, str) and value
     }
-    attachments = _documents(event)
+    attachments = attachments_for(event)
     context = {
         "kind": event.kind,
         "data": data,
@@ -262,32 +260,6 @@ def _build_email(
     for filename, content in attachments:
         message.attach(filename, content, "application/pdf")
     return message
-
-
-def _documents(event: NotificationEvent) -> list[tuple[str, bytes]]:
-    """The receipt and invoice of a confirmed registration, as PDF in the active language.
-    The documents are numbered in the same transaction as the event, so they exist by now."""
-    from .events import REGISTRATION_CONFIRMED
-
-    if event.kind != REGISTRATION_CONFIRMED or not event.data.get("order_id"):
-        return []
-    from tuition.checkout.document_content import document_for
-    from tuition.checkout.models import Order
-    from tuition.checkout.pdf import render_pdf
-
-    order = (
-        Order.objects.select_related("unit", "learner", "account", "session")
-        .filter(pk=event.data["order_id"])
-        .first()
-    )
-    if order is None:
-        return []
-    files = []
-    for kind in ("receipt", "invoice"):
-        doc = document_for(order, kind)
-        if doc is not None:
-            files.append((doc.filename, render_pdf(doc)))
-    return files
 
 
 def send_emails(delivery_ids: Sequence[int]) -> None:
@@ -424,3 +396,12 @@ def due_stuck_deliveries(now: datetime) -> tuple[list[int], list[int]]:
     emails = list(EmailDelivery.objects.filter(stuck).values_list("pk", flat=True)[:5000])
     hooks = list(WebhookDelivery.objects.filter(stuck).values_list("pk", flat=True)[:5000])
     return emails, hooks
+
+
+@task()
+def send_deliveries(*, email_ids: list[int], webhook_ids: list[int]) -> None:
+    """The worker's task: send these deliveries (enqueued by `enqueue_sending`)."""
+    if email_ids:
+        send_emails(email_ids)
+    if webhook_ids:
+        send_webhooks(webhook_ids)

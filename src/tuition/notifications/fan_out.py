@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.tasks import task
 
 from tuition.core import clock
 from tuition.core.transactions import use_case
 
-from . import events as kinds
 from .delivery import enqueue_sending, outbox_backend
+from .kinds import BALANCE_ONLY_KINDS
 from .models import EmailDelivery, NotificationEvent, WebhookDelivery, WebhookSubscription
 from .selectors import Recipient, active_subscriptions, recipients_by_account
 
@@ -32,8 +33,6 @@ CHUNK = 100
 def enqueue_fan_out(event_ids: Sequence[int]) -> None:
     """Wake the worker for these events: in the caller's transaction with the database task
     backend (the task exists exactly when the events do), after commit with any other."""
-    from .tasks import fan_out_events
-
     ids = list(event_ids)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -41,6 +40,11 @@ def enqueue_fan_out(event_ids: Sequence[int]) -> None:
             fan_out_events.enqueue(event_ids=chunk)
         else:
             transaction.on_commit(lambda c=chunk: fan_out_events.enqueue(event_ids=c))
+
+
+@task()
+def fan_out_events(*, event_ids: list[int]) -> int:
+    return fan_out(event_ids=event_ids)
 
 
 @use_case
@@ -100,7 +104,7 @@ def _targets(
     return [
         (r.user_id, r.email, r.show_balance)
         for r in by_account.get(event.account_id or 0, [])
-        if r.show_balance or event.kind not in kinds.BALANCE_ONLY_KINDS
+        if r.show_balance or event.kind not in BALANCE_ONLY_KINDS
     ]
 
 

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from tuition.accounts.models import Membership
 
-from .models import EmailDelivery, NotificationEvent, WebhookDelivery, WebhookSubscription
+from .models import WebhookDelivery, WebhookSubscription
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,3 @@ def subscription_deliveries(*, subscription_id: int) -> QuerySet[WebhookDelivery
         .select_related("event")
         .order_by("-id")
     )
-
-
-def account_events(*, account_id: int) -> QuerySet[NotificationEvent]:
-    return NotificationEvent.objects.filter(account_id=account_id).order_by("-created_at", "-id")
-
-
-def email_deliveries(*, event_id: int) -> QuerySet[EmailDelivery]:
-    return EmailDelivery.objects.filter(event_id=event_id).order_by("id")

@@ -8,20 +8,8 @@ from django.tasks import task
 
 from tuition.core.actors import Actor
 
-from . import delivery, fan_out, services
-
-
-@task()
-def fan_out_events(*, event_ids: list[int]) -> int:
-    return fan_out.fan_out(event_ids=event_ids)
-
-
-@task()
-def send_deliveries(*, email_ids: list[int], webhook_ids: list[int]) -> None:
-    if email_ids:
-        delivery.send_emails(email_ids)
-    if webhook_ids:
-        delivery.send_webhooks(webhook_ids)
+from . import services
+from .delivery import send_deliveries  # noqa: F401 - tasks queued before it moved name it here
 
 
 @task()

@@ -13,6 +13,7 @@ from tuition.core import clock
 from tuition.core.actors import ADMIN, API, COMMAND, PAGES, Actor
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Unit
+from tuition.privacy.services import forget_person
 
 DEMO_PASSWORD = "tuition-demo"  # noqa: S105 - published demo credentials, demo data only
 DEMO_LOGINS = [
@@ -290,3 +291,13 @@ def _commerce() -> None:
         payment=checkout.PaymentChoice(method="code", code="ACME-TOKENS"),
         actor=on_pages("ben@acme.test"),
     )
+    # A former learner who asked to be forgotten: Acme's transactions still show the purchase,
+    # under the pseudonym they are now (Staff → Users → "Forget this person").
+    checkout.checkout(
+        learner_email="max@acme.test",
+        learner_name="Max Former",
+        activity_id=security.pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
+        actor=ACTOR,
+    )
+    forget_person(email="max@acme.test", actor=ACTOR)

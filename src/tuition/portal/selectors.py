@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import batched
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
+from tuition.accounts import access
 from tuition.accounts.models import Membership, TrainingAccount, User
 from tuition.catalog.models import Activity, Group, RefillPrice, Session
 from tuition.catalog.selectors import upcoming_sessions
@@ -26,22 +28,13 @@ from tuition.ledger.selectors import UnitBalance, get_balances
 
 
 def owned_account(user: User, account_id: int) -> TrainingAccount | None:
-    """The account if `user` owns it (or is staff); None otherwise, so that another owner's
-    account and a missing one look exactly alike (SPEC rule 26)."""
-    if not user.is_authenticated:
-        return None
-    accounts = TrainingAccount.objects.filter(pk=account_id)
-    if not user.is_staff:
-        accounts = accounts.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
-    return accounts.first()
+    """The account if `user` manages it (its owner, or staff); None otherwise, so that another
+    owner's account and a missing one look exactly alike (SPEC rule 26)."""
+    return access.manageable_account(user, account_id)
 
 
 def owned_accounts(user: User) -> QuerySet[TrainingAccount]:
-    if not user.is_authenticated:
-        return TrainingAccount.objects.none()
-    return TrainingAccount.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.OWNER
-    ).distinct()
+    return access.owned_by(user)
 
 
 @dataclass
@@ -290,6 +283,7 @@ def refill_units() -> list[tuple[Unit, int]]:
 class TransactionRow:
     transfer: Transfer
     lot_amount: int  # signed change to the account's lots
+    learner: str = ""  # who it was for, as they are named today
 
     @property
     def display(self) -> str:
@@ -298,7 +292,8 @@ class TransactionRow:
 
 
 def transaction_rows(account_id: int, *, limit: int | None = None) -> Iterator[TransactionRow]:
-    """The account's ledger, newest first, each transfer with its signed effect on the lots."""
+    """The account's ledger, newest first, each transfer with its signed effect on the lots
+    and the learner it was for (the ledger holds their id; the name is read now)."""
     transfers = (
         Transfer.objects.filter(account_id=account_id)
         .select_related("unit", "order")
@@ -306,9 +301,13 @@ def transaction_rows(account_id: int, *, limit: int | None = None) -> Iterator[T
         .order_by("-created_at", "-id")
     )
     chosen = transfers[:limit] if limit is not None else transfers.iterator(chunk_size=500)
-    for transfer in chosen:
-        amount = sum(e.amount for e in transfer.entries.all() if e.lot_id is not None)
-        yield TransactionRow(transfer, amount)
+    for batch in batched(chosen, 500):
+        ids = {t.metadata.get("learner_id") for t in batch} - {None}
+        learners = dict(User.objects.filter(pk__in=ids).values_list("pk", "email"))
+        for transfer in batch:
+            amount = sum(e.amount for e in transfer.entries.all() if e.lot_id is not None)
+            learner = learners.get(transfer.metadata.get("learner_id"), "")
+            yield TransactionRow(transfer, amount, learner)
 
 
 @dataclass

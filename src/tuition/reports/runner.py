@@ -5,6 +5,7 @@ Used by the builder pages, the API, the command line and the worker alike.
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -141,3 +142,52 @@ def file_response(request: ReportRequest, name: str | None = None) -> Any:
     if request.format == ReportFormat.XLSX:
         return xlsx_response(request, name)
     return csv_response(request, name)
+
+
+# --- owner downloads (SPEC rule 25) ----------------------------------------------------------
+
+
+def _rendered(
+    report_key: str,
+    account_id: int,
+    date_from: date | datetime | None,
+    date_to: date | datetime | None,
+) -> Iterator[dict[str, Any]]:
+    report = get_report(report_key, listed_only=False)
+    raw: dict[str, str] = {"account": str(account_id)}
+    for name, value in (("from", date_from), ("to", date_to)):
+        if isinstance(value, date):  # a datetime is a date too: kept as the exact instant
+            raw[name] = value.isoformat()
+    filters = report.parse_filters(raw)
+    columns = report.pick_columns(None)
+    for row in report.rows(filters, columns):
+        yield {c.key: c.get(row) for c in columns}
+
+
+def account_statement_rows(
+    account_id: int,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The account's statement rows keyed by column (date, transaction, kind, unit,
+    description, order, learner_email, amount, balance); amounts are Decimals. The caller
+    checks that the person may see the account.
+
+    Raises:
+        ValidationError: dates out of range.
+    """
+    return _rendered("statement", account_id, date_from, date_to)
+
+
+def account_usage_rows(
+    account_id: int,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Usage by team member for one account, keyed by column (account, member_email,
+    member_name, unit, orders, spent, refunded, net); amounts are Decimals.
+
+    Raises:
+        ValidationError: dates out of range.
+    """
+    return _rendered("usage", account_id, date_from, date_to)

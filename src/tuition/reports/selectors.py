@@ -6,7 +6,7 @@ transaction, on PostgreSQL)."""
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -28,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from tuition.accounts import access
 from tuition.accounts.models import Membership, TrainingAccount
 from tuition.checkout.models import Order
 from tuition.codes import crypto
@@ -435,67 +436,7 @@ def statement_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
         }
 
 
-# --- owner downloads (SPEC rule 25) ----------------------------------------------------------
-
-
-def _rendered(
-    report_key: str,
-    account_id: int,
-    date_from: date | datetime | None,
-    date_to: date | datetime | None,
-) -> Iterator[dict[str, Any]]:
-    from .registry import get_report
-
-    report = get_report(report_key, listed_only=False)
-    raw: dict[str, str] = {"account": str(account_id)}
-    for name, value in (("from", date_from), ("to", date_to)):
-        if isinstance(value, date):  # a datetime is a date too: kept as the exact instant
-            raw[name] = value.isoformat()
-    filters = report.parse_filters(raw)
-    columns = report.pick_columns(None)
-    for row in report.rows(filters, columns):
-        yield {c.key: c.get(row) for c in columns}
-
-
-def account_statement_rows(
-    account_id: int,
-    date_from: date | datetime | None = None,
-    date_to: date | datetime | None = None,
-) -> Iterator[dict[str, Any]]:
-    """The account's statement rows keyed by column (date, transaction, kind, unit,
-    description, order, learner_email, amount, balance); amounts are Decimals. The caller
-    checks that the person may see the account.
-
-    Raises:
-        ValidationError: dates out of range.
-    """
-    return _rendered("statement", account_id, date_from, date_to)
-
-
-def account_usage_rows(
-    account_id: int,
-    date_from: date | datetime | None = None,
-    date_to: date | datetime | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Usage by team member for one account, keyed by column (account, member_email,
-    member_name, unit, orders, spent, refunded, net); amounts are Decimals.
-
-    Raises:
-        ValidationError: dates out of range.
-    """
-    return _rendered("usage", account_id, date_from, date_to)
-
-
 def owned_account(user: Any, account_id: Any) -> TrainingAccount | None:
     """The account if this person owns it (or is staff), else None: the caller answers 404
     either way, exactly as for an account that does not exist (SPEC rule 26)."""
-    if user is None or not user.is_authenticated:
-        return None
-    try:
-        pk = int(account_id)
-    except (TypeError, ValueError):
-        return None
-    accounts = TrainingAccount.objects.filter(pk=pk)
-    if not user.is_staff:
-        accounts = accounts.filter(memberships__user=user, memberships__role=Membership.Role.OWNER)
-    return accounts.first()
+    return access.manageable_account(user, account_id)

@@ -1,17 +1,11 @@
-"""Background work of the reports app (django.tasks): thin wrappers around services."""
+"""Background work of the reports app (django.tasks), defined with the step it runs."""
 
 from django.tasks import task
 
 from tuition.core.actors import Actor
 
 from . import services
-
-
-@task()
-def build_report_export(*, export_id: int) -> str:
-    return services.build_export(
-        export_id=export_id, actor=Actor.for_job("build_report_export")
-    ).status
+from .exports import build_report_export  # noqa: F401 - tasks queued before it moved name it here
 
 
 @task()

@@ -20,10 +20,13 @@ from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
+from tuition.accounts.models import TrainingAccount
+from tuition.catalog.models import Activity, Group
+from tuition.checkout.models import Order
 from tuition.core import clock
 from tuition.core.actors import ADMIN, Actor
 from tuition.core.errors import DomainError
-from tuition.ledger.models import Unit
+from tuition.ledger.models import Transfer, Unit
 
 from . import runner, services, writers
 from .errors import ExportNotReadyError
@@ -54,9 +57,6 @@ def _shown(column: Any) -> ShownColumn:
 
 
 def _status_words() -> dict[str, str]:
-    from tuition.checkout.models import Order
-    from tuition.ledger.models import Transfer
-
     words = {
         "active": gettext("Active"),
         "inactive": gettext("Inactive"),
@@ -70,9 +70,6 @@ def _status_words() -> dict[str, str]:
 
 def _resolve_names(filters: dict[str, str]) -> dict[str, str]:
     """Accounts and items are picked by name; the definition keeps their ids."""
-    from tuition.accounts.models import TrainingAccount
-    from tuition.catalog.models import Activity, Group
-
     account = filters.get("account", "")
     if account and not account.isdigit():
         found = TrainingAccount.objects.filter(name__iexact=account).order_by("pk").first()
@@ -91,9 +88,6 @@ def _resolve_names(filters: dict[str, str]) -> dict[str, str]:
 
 def _shown_value(name: str, value: str) -> str:
     """A filter's value as the picker shows it: a name, never an id."""
-    from tuition.accounts.models import TrainingAccount
-    from tuition.catalog.models import Activity, Group
-
     if name == "account" and value.isdigit():
         account = TrainingAccount.objects.filter(pk=int(value)).first()
         return account.name if account else value
@@ -108,9 +102,6 @@ def _shown_value(name: str, value: str) -> str:
 
 
 def _options(name: str) -> list[str]:
-    from tuition.accounts.models import TrainingAccount
-    from tuition.catalog.models import Activity, Group
-
     if name == "account":
         return list(TrainingAccount.objects.order_by("name").values_list("name", flat=True)[:500])
     if name == "item":

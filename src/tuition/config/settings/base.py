@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tuition.api",
     "tuition.portal",
     "tuition.ops",
+    "tuition.privacy",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
-"""Transfers written before actor references named people by email ("user:<email>", and a
-checkout's `metadata["learner"]`); they now name them by user id ("user:<id>"), so erasing a
-person never has to touch the ledger.
+"""Transfers written before actor references named people by email ("user:<email>"); they now
+name them by user id ("user:<id>"), so erasing a person never has to touch the ledger (a
+checkout's `metadata["learner"]` is converted by migration 0006).
 
 The ledger refuses UPDATE in the database itself (migration 0002). This one-time conversion
 lifts that refusal on `ledger_transfer` for its own duration, inside the migration's
@@ -42,12 +42,7 @@ def emails_to_ids(apps, schema_editor):
         .values_list("actor", flat=True)
         .distinct()
     )
-    learners = [
-        (pk, metadata)
-        for pk, metadata in Transfer.objects.filter(kind="redeem").values_list("pk", "metadata")
-        if isinstance(metadata, dict) and "@" in str(metadata.get("learner", ""))
-    ]
-    if not old and not learners:
+    if not old:
         return
     ids = {email.lower(): pk for email, pk in User.objects.values_list("email", "pk")}
 
@@ -58,9 +53,6 @@ def emails_to_ids(apps, schema_editor):
     _drop(schema_editor)
     for actor in old:
         Transfer.objects.filter(actor=actor).update(actor=reference(actor.partition(":")[2]))
-    for pk, metadata in learners:
-        metadata = {**metadata, "learner": reference(str(metadata["learner"]))}
-        Transfer.objects.filter(pk=pk).update(metadata=metadata)
     _restore(schema_editor)
 
 

@@ -1,4 +1,4 @@
-"""Reads the API needs that no domain app offers: usage of an account by team member."""
+"""Reads of orders: usage of an account by team member."""
 
 from datetime import datetime
 

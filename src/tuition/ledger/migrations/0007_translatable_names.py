@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0005_transfer_actor_references'),
+        ('ledger', '0006_transfer_metadata_holds_learner_ids'),
     ]
 
     operations = [

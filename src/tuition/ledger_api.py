@@ -1,10 +1,13 @@
-"""REST endpoints of the ledger: units (token types) and transactions (transfers)."""
+"""REST endpoints of the ledger: units (token types) and transactions (transfers). They live
+beside the ledger package, not in it: the ledger imports no other part of the product, and
+these use the API toolkit and the access policy."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from tuition.api.access import account_for, parse_id, visible_accounts, visible_object
+from tuition.accounts.access import account_for, visible_accounts
+from tuition.api.access import parse_id, visible_object
 from tuition.api.actors import ActorField
 from tuition.api.base import (
     IDEMPOTENCY_HEADER,
@@ -29,11 +32,10 @@ from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_ADMIN, SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import NotFoundError
+from tuition.ledger import services
+from tuition.ledger.models import Entry, Transfer, Unit
+from tuition.ledger.selectors import visible_lots
 from tuition.ledger.services import create_token_type
-
-from . import services
-from .models import Entry, Transfer, Unit
-from .selectors import visible_lots
 
 # Units
 

@@ -1,11 +1,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from tuition import ledger_api as ledger
 from tuition.accounts import api as accounts
 from tuition.catalog import api as catalog
 from tuition.checkout import api as checkout
+from tuition.checkout import usage_api
 from tuition.codes import api as codes
-from tuition.ledger import api as ledger
 from tuition.notifications import api as notifications
 from tuition.reports import api as reports
 
@@ -97,7 +98,7 @@ v1 = [
         reports.SavedReportDetailView.as_view(),
         name="report-saved",
     ),
-    path("accounts/<str:account_id>/usage", accounts.UsageView.as_view(), name="account-usage"),
+    path("accounts/<str:account_id>/usage", usage_api.UsageView.as_view(), name="account-usage"),
     path("codes", codes.CodeListView.as_view(), name="codes"),
     path("codes/<str:code_id>", codes.CodeDetailView.as_view(), name="code"),
     path("codes/<str:code_id>/rotate", codes.CodeRotateView.as_view(), name="code-rotate"),

@@ -1,0 +1,32 @@
+"""The kinds of notification events: the delivery engine and the recorders both read them."""
+
+# Event kinds (SPEC rule 22), also the webhook event types.
+CREDIT_ISSUED = "credit.issued"
+CREDIT_REDEEMED = "credit.redeemed"
+CREDIT_EXPIRED = "credit.expired"
+CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
+CREDIT_EXPIRING_SOON = "credit.expiring_soon"
+BALANCE_LOW = "balance.low"
+REFILL_PURCHASED = "refill.purchased"
+# Personal kinds: sent to the people named when recording, not to the account's people.
+REGISTRATION_CONFIRMED = "registration.confirmed"
+BOOKING_CHANGED = "booking.changed"
+REGISTRATION_CANCELLED = "registration.cancelled"
+MEMBER_INVITED = "member.invited"
+PERSONAL_KINDS = {REGISTRATION_CONFIRMED, BOOKING_CHANGED, REGISTRATION_CANCELLED, MEMBER_INVITED}
+KINDS = [
+    CREDIT_ISSUED,
+    CREDIT_REDEEMED,
+    CREDIT_EXPIRED,
+    CREDIT_EXPIRY_CHANGED,
+    CREDIT_EXPIRING_SOON,
+    BALANCE_LOW,
+    REFILL_PURCHASED,
+    REGISTRATION_CONFIRMED,
+    BOOKING_CHANGED,
+    REGISTRATION_CANCELLED,
+    MEMBER_INVITED,
+]
+
+# Kinds that are about the balance itself: not sent to members who may not see it.
+BALANCE_ONLY_KINDS = {BALANCE_LOW}
