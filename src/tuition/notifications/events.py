@@ -33,6 +33,11 @@ applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
     credit.expiring_soon   lot_id, amount (value at stake), expires_at, days (the threshold)
     balance.low            available, threshold
     refill.purchased       lot_id, amount, price?, expires_at?, order_number?
+    hold.placed            hold_id, order_number, amount, item_title, learner_email,
+                           expires_at (when it is released undecided), session?
+    hold.approved          the same, once the redemption went through
+    hold.declined          the same, once the value went back
+    hold.expired           the same, released undecided after expires_at
 
 Personal kinds (no `unit`; `account_name` only where an account applies):
 
@@ -67,6 +72,11 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
+# Approvals (SPEC §7): a redemption waits for an owner; approved, declined or expired.
+HOLD_PLACED = "hold.placed"
+HOLD_APPROVED = "hold.approved"
+HOLD_DECLINED = "hold.declined"
+HOLD_EXPIRED = "hold.expired"
 # Personal kinds: sent to the people named when recording, not to the account's people.
 REGISTRATION_CONFIRMED = "registration.confirmed"
 BOOKING_CHANGED = "booking.changed"
@@ -85,6 +95,10 @@ KINDS = [
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,
     MEMBER_INVITED,
+    HOLD_PLACED,
+    HOLD_APPROVED,
+    HOLD_DECLINED,
+    HOLD_EXPIRED,
 ]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.

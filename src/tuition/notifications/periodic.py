@@ -30,6 +30,7 @@ DEFAULT_INTERVALS = {
     "send_expiry_reminders": 3600,
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
+    "expire_holds": 60,
 }
 
 
@@ -50,6 +51,7 @@ def jobs() -> list[Job]:
             intervals["retry_stuck_deliveries"],
             tasks.retry_stuck_deliveries.enqueue,
         ),
+        Job("expire_holds", intervals["expire_holds"], tasks.expire_holds.enqueue),
     ]
 
 

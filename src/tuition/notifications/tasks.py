@@ -35,3 +35,11 @@ def check_low_balances() -> int:
 @task()
 def retry_stuck_deliveries() -> int:
     return services.retry_stuck_deliveries(actor="system:periodic")
+
+
+@task()
+def expire_holds() -> int:
+    """Release redemptions that waited for approval past their time limit (SPEC §7)."""
+    from tuition.checkout.approvals import expire_overdue_holds
+
+    return expire_overdue_holds(actor="system:periodic")
