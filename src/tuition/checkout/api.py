@@ -47,6 +47,9 @@ from tuition.core.http import client_ip
 from tuition.ledger.models import Unit
 
 from . import services
+from .approvals import AwaitingApproval
+from .approvals import holds_of as approvals_of
+from .approvals_api import AwaitingOut, HoldOut
 from .models import Order, Registration
 
 # Orders (one shape everywhere: checkout answers with the same order as /orders)
@@ -295,6 +298,7 @@ class CheckoutView(ApiView):
         parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
         responses={
             201: CheckoutOut,
+            202: AwaitingOut,
             **errors(
                 404,
                 409,
@@ -311,6 +315,9 @@ class CheckoutView(ApiView):
         body = result.as_dict()
         # One shape of an order in the whole API: the same as GET /orders/{id}.
         body["order"] = OrderOut(_orders_with_refs().get(pk=result.order.pk)).data
+        if isinstance(result, AwaitingApproval):  # SPEC §7: accepted, waits for an owner
+            body["hold"] = HoldOut(approvals_of().get(pk=result.order.pk)).data
+            return Response(body, status=status.HTTP_202_ACCEPTED)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
