@@ -208,6 +208,7 @@ AwaitingOut = inline_serializer(
     },
 )
 
+
 class DecideIn(StrictSerializer):
     """No fields: send `{}` (or nothing)."""
 
