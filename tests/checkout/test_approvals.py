@@ -7,7 +7,6 @@ import pytest
 import time_machine
 
 from tests.factories import (
-    AccountFactory,
     MembershipFactory,
     UserFactory,
     make_credit,
@@ -211,3 +210,22 @@ def test_rules_refuse_bad_input(acme):
         )
     with pytest.raises(ValidationError):
         approvals.set_rules(account_id=acme.pk, above={}, items=[], hold_hours=0, actor="o")
+
+
+def test_the_command_and_the_periodic_job_release_overdue_holds(course, acme, credit):
+    # given
+    from django.core.management import call_command
+
+    from tuition.notifications import periodic
+
+    require_above(acme, 10000, hours=1)
+    buy(course, credit.code_text)
+
+    # when
+    with time_machine.travel(clock.now() + timedelta(hours=2)):
+        call_command("expire_holds")
+        names = [job.name for job in periodic.jobs()]
+
+    # then
+    assert Hold.objects.get().status == "expired" and "expire_holds" in names
+    assert Lot.objects.get(pk=credit.lot.pk).remaining == 50000

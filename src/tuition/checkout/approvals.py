@@ -138,7 +138,8 @@ def set_rules(
                 _("The amount must not be negative."), details={"field": f"above.{code}"}
             )
     keys = sorted(set(items))
-    activity_ids, group_ids = set(), set()
+    activity_ids: set[int] = set()
+    group_ids: set[int] = set()
     for key in keys:
         kind, _sep, raw = key.partition(":")
         if kind not in (ItemKind.ACTIVITY, ItemKind.GROUP) or not raw.isdigit():
@@ -214,8 +215,8 @@ def place_hold(plan: Plan, *, at: datetime, actor: str) -> AwaitingApproval:
                 learner=learner,
                 account_id=plan.account_id,
                 item_kind=plan.item.kind,
-                activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,
-                group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,
+                activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,  # type: ignore[misc]
+                group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,  # type: ignore[misc]
                 session=plan.session,
                 title=plan.item.title[:200],
                 list_price=plan.item.list_price,
@@ -270,6 +271,7 @@ def approve(*, hold_id: int, actor: str) -> Any:
     order.status, order.paid_at, order.transfer = Order.Status.PAID, at, transfer
     order.save(update_fields=["status", "paid_at", "transfer"])
     item_obj = order.activity if order.item_kind == ItemKind.ACTIVITY else order.group
+    assert item_obj is not None
     from tuition.catalog.selectors import Item
 
     registration = _register(

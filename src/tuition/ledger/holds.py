@@ -122,7 +122,7 @@ def capture_hold(
     at = clock.now()
     parts = list(hold.parts.order_by("lot_id"))
     if _ran_out(hold, parts, at):
-        raise HoldNotPendingError(_("This request has run out of time."))
+        raise HoldNotPendingError(str(_("This request has run out of time.")))
     release = _release_transfer(hold, parts, at=at, actor=actor, reason=reason or "approved")
     for part in parts:
         _take_from_lot(part.lot_id, part.amount)

@@ -47,7 +47,7 @@ class ApprovalRulesForm(forms.Form):
                 label=_("Ask me for %(unit)s redemptions above") % {"unit": unit.name},
                 help_text=_("Leave empty for no limit."),
             )
-        self.fields["items"].choices = [
+        self.fields["items"].choices = [  # type: ignore[attr-defined]
             (approvals.item_key("activity", a.pk), a.title)
             for a in Activity.objects.filter(is_published=True).order_by("title")
         ] + [
