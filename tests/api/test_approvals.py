@@ -5,7 +5,7 @@ import pytest
 
 from tests.api_support import Api, error_code
 from tests.factories import AccountFactory, make_activity, make_credit, usd
-from tuition.checkout.models import ApprovalPolicy, Order, Registration
+from tuition.checkout.models import Order, Registration
 from tuition.ledger.models import Hold, Lot
 
 pytestmark = pytest.mark.django_db

@@ -414,6 +414,7 @@ LIABILITY = ReportDefinition(
         text("unit", "Unit", "unit_code"),
         amount("outstanding", "Outstanding", decimals_field="decimals"),
         amount("inactive", "Held by inactive credits", decimals_field="decimals"),
+        amount("held", "Held for approval", decimals_field="decimals"),
         integer("lots", "Credits with value"),
         amount("expiring_30", "Expires within 30 days", decimals_field="decimals"),
         amount("expiring_90", "Expires in 31-90 days", decimals_field="decimals"),
