@@ -229,3 +229,23 @@ def test_the_command_and_the_periodic_job_release_overdue_holds(course, acme, cr
     # then
     assert Hold.objects.get().status == "expired" and "expire_holds" in names
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 50000
+
+
+def test_the_owner_reads_the_hold_email_and_webhooks_receive_the_event(course, acme, credit):
+    # given an owner of the account
+    from tuition.notifications.delivery import build_email, webhook_payload
+    from tuition.notifications.models import EmailDelivery
+
+    MembershipFactory(account=acme, user=UserFactory(email="olga@acme.test"), role="owner")
+    require_above(acme, 10000)
+
+    # when
+    buy(course, credit.code_text)
+
+    # then
+    delivery = EmailDelivery.objects.select_related("event").get(event__kind="hold.placed")
+    email = build_email(delivery, delivery.event)
+    assert email.to == ["olga@acme.test"]
+    assert "waits for your approval" in email.subject
+    assert 'ana@acme.test asks to use $300.00 for "Cloud Fundamentals"' in email.body
+    assert '"type": "hold.placed"' in webhook_payload(delivery.event).replace('":"', '": "')
