@@ -97,7 +97,7 @@ def needs_approval(plan: Plan) -> bool:
         return False
     if plan.code.kind == RedemptionCode.Kind.COUPON:
         return False
-    policy = rules_for(plan.account_id)
+    policy = plan.approval_policy  # read with the account when the plan was made
     if policy is None or policy.is_empty:
         return False
     listed = item_key(plan.item.kind, plan.item.pk) in policy.items
@@ -176,7 +176,7 @@ def place_hold(plan: Plan, *, at: datetime, actor: str) -> AwaitingApproval:
     """
     assert transaction.get_connection().in_atomic_block, "only inside the checkout transaction"
     assert plan.code is not None and plan.account_id is not None
-    policy = rules_for(plan.account_id)
+    policy = plan.approval_policy
     assert policy is not None
     learner = plan.learner
     item_field = "activity_id" if plan.item.kind == ItemKind.ACTIVITY else "group_id"

@@ -94,6 +94,7 @@ class Plan:
     account_id: int | None = None
     account_name: str = ""
     lot_ids: list[int] | None = None
+    approval_policy: Any = None  # the account's approval rules (checkout.approvals), if any
 
 
 def plan_purchase(
@@ -263,7 +264,8 @@ def _code_plan(
     account_id = lot.account_id if lot is not None else code.account_id
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
-    account = TrainingAccount.objects.get(pk=account_id)
+    # The approval rules come along in the same read (SPEC §7, checkout.approvals).
+    account = TrainingAccount.objects.select_related("approval_policy").get(pk=account_id)
     is_member = Membership.objects.filter(account_id=account_id, user=learner).exists()
     if account.redeemer_policy == TrainingAccount.RedeemerPolicy.MEMBERS and not is_member:
         raise NotEligibleError()
@@ -290,6 +292,7 @@ def _code_plan(
         account_id=account_id,
         account_name=account.name,
         lot_ids=[lot.pk] if lot is not None else None,
+        approval_policy=getattr(account, "approval_policy", None),
     )
 
 
