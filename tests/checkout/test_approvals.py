@@ -11,6 +11,7 @@ from tests.factories import (
     UserFactory,
     make_credit,
     make_session,
+    usd,
 )
 from tuition.catalog.models import Session
 from tuition.checkout import approvals
@@ -249,3 +250,58 @@ def test_the_owner_reads_the_hold_email_and_webhooks_receive_the_event(course, a
     assert "waits for your approval" in email.subject
     assert 'ana@acme.test asks to use $300.00 for "Cloud Fundamentals"' in email.body
     assert '"type": "hold.placed"' in webhook_payload(delivery.event).replace('":"', '": "')
+
+
+def test_a_listed_group_waits_and_approving_registers_its_activities(acme):
+    # given
+    from tuition.catalog import services as catalog
+    from tuition.codes.services import ScopeInput
+
+    credit = make_credit(acme, 50000, scope=ScopeInput(kind="group"))
+    first = catalog.create_activity(title="One", price=10000, actor="t")
+    second = catalog.create_activity(title="Two", price=10000, actor="t")
+    path = catalog.create_group(
+        title="Path", price=15000, activity_ids=[first.pk, second.pk], actor="t"
+    )
+    approvals.set_rules(
+        account_id=acme.pk, above={}, items=[f"group:{path.pk}"], hold_hours=24, actor="o"
+    )
+    waiting = checkout.checkout(
+        learner_email="ana@acme.test",
+        group_id=path.pk,
+        payment=PaymentChoice(method="code", code=credit.code_text),
+        actor="learner",
+    )
+
+    # when
+    approvals.approve(hold_id=waiting.hold.pk, actor="owner")
+
+    # then
+    registrations = Registration.objects.filter(learner__email="ana@acme.test")
+    assert registrations.count() == 3 and set(registrations.values_list("status", flat=True)) == {
+        "active"
+    }
+    assert Lot.objects.get(pk=credit.lot.pk).remaining == 35000
+    assert problems() == []
+
+
+def test_a_declined_member_code_redemption_gives_the_cap_back(course, acme):
+    # given: Ana's own code, capped at 400.00, and approval above 100.00
+    from tuition.codes import services as codes
+    from tuition.codes.models import RedemptionCode
+
+    MembershipFactory(account=acme, user=UserFactory(email="ana@acme.test"))
+    make_credit(acme, 100000)
+    made = codes.create_member_code(
+        account_id=acme.pk, unit=usd(), member_email="ana@acme.test", cap=40000, actor="o"
+    )
+    require_above(acme, 10000)
+    waiting = buy(course, made.code_text)
+    assert RedemptionCode.objects.get(pk=made.code.pk).spent == 30000
+
+    # when
+    approvals.decline(hold_id=waiting.hold.pk, actor="owner")
+
+    # then
+    assert RedemptionCode.objects.get(pk=made.code.pk).spent == 0
+    assert problems() == []
