@@ -96,6 +96,8 @@ def test_the_owner_declines_and_the_value_comes_back(team, login):
     assert Hold.objects.get().status == "released"
     assert Lot.objects.get(pk=team["credit"].lot.pk).remaining == 50000
     assert Order.objects.get().status == "cancelled"
+    learning = login(team["member"]).get(reverse("portal:learning")).content.decode()
+    assert "Your account owner at Acme declined this request. Nothing was charged." in learning
 
 
 def test_an_owner_of_another_account_cannot_decide(team, login):

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tuition.accounts.models import Membership, User
@@ -429,10 +429,19 @@ def holds_of(*, account_ids: list[int] | None = None, status: str | None = None)
     return orders.order_by("-created_at", "-id")
 
 
-def waiting_orders_of(learner: User) -> QuerySet[Order]:
-    """The learner's checkouts that wait for an owner's approval."""
+def waiting_orders_of(
+    learner: User, *, ended_within: timedelta = timedelta(days=14)
+) -> QuerySet[Order]:
+    """The learner's checkouts that wait for an owner's approval, and those declined or
+    expired lately (so the learner hears what became of them)."""
+    recent = Q(
+        status=Order.Status.CANCELLED,
+        hold__status__in=[Hold.Status.RELEASED, Hold.Status.EXPIRED],
+        hold__ended_at__gte=clock.now() - ended_within,
+    )
     return (
-        Order.objects.filter(learner=learner, status=Order.Status.AWAITING_APPROVAL)
+        Order.objects.filter(learner=learner)
+        .filter(Q(status=Order.Status.AWAITING_APPROVAL) | recent)
         .select_related("hold", "session", "account", "unit")
         .order_by("-created_at", "-id")
     )
