@@ -4,6 +4,7 @@
     tuition demo             load the demo data (once)
     tuition verify           recompute the ledger's invariants
     tuition expire-credits   expire lots whose time has passed, and notify
+    tuition expire-holds     release approval requests left undecided past their time limit
     tuition create-api-key   make an API key (shown once)
     tuition forget-person    erase a person's personal data (the ledger stays)
     tuition <any Django management command>

@@ -24,6 +24,8 @@ ENDPOINTS = [
     ("GET", "accounts/{account}/members/{member}", None),
     ("DELETE", "accounts/{account}/members/{member}", None),
     ("GET", "accounts/{account}/balances", None),
+    ("GET", "accounts/{account}/approval-rules", None),
+    ("PUT", "accounts/{account}/approval-rules", {"hold_hours": 24}),
     ("GET", "transactions?account={account}", None),
     ("GET", "transactions/{transfer}", None),
     ("GET", "credits/{lot}/adjustments", None),

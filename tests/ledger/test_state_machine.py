@@ -21,13 +21,25 @@ from hypothesis.stateful import (
 from tests.factories import AccountFactory, usd
 from tuition.core import clock
 from tuition.core.errors import DomainError, NotFoundError, ValidationError
+from tuition.ledger import holds
 from tuition.ledger import services as ledger
-from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
-from tuition.ledger.models import Lot, Transfer
-from tuition.ledger.selectors import available_balance
+from tuition.ledger.errors import (
+    AlreadyReversedError,
+    HoldNotPendingError,
+    InsufficientBalanceError,
+)
+from tuition.ledger.models import Hold, Lot, Transfer
+from tuition.ledger.selectors import available_balance, held_by_unit
 from tuition.ledger.verify import CHECKS
 
 START = datetime.fromisoformat("2027-01-01T00:00:00+00:00")
+
+
+@dataclass
+class ModelHold:
+    parts: dict[int, int]  # lot id -> amount reserved
+    expires_at: datetime
+    pending: bool = True
 
 
 @dataclass
@@ -58,6 +70,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.time = self.traveller.start()
         self.lots: dict[int, ModelLot] = {}
         self.redeems: dict[int, dict[int, int]] = {}  # transfer id -> {lot id: amount}
+        self.holds: dict[int, ModelHold] = {}
 
     def teardown(self) -> None:
         self.traveller.stop()
@@ -211,6 +224,97 @@ class LedgerMachine(RuleBasedStateMachine):
                 lot.remaining += Transfer.objects.get(pk=expiry_id).amount
             lot.expired_unreversed = []
 
+    @rule(amount=st.integers(1, 800), hours=st.integers(1, 24 * 10))
+    def place_hold(self, amount: int, hours: int) -> None:
+        now = self.now()
+        usable = sorted((lot for lot in self.lots.values() if lot.usable(now)), key=ModelLot.order)
+        result = self.attempt(
+            lambda: holds.place_hold(
+                account_id=self.account.pk,
+                unit=self.unit,
+                amount=amount,
+                expires_at=now + timedelta(hours=hours),
+                actor="model",
+            )
+        )
+        if sum(lot.remaining for lot in usable) < amount:
+            assert isinstance(result, InsufficientBalanceError)
+            return
+        assert isinstance(result, Hold), result
+        expected, left = {}, amount
+        for lot in usable:
+            take = min(lot.remaining, left)
+            if take:
+                expected[lot.pk] = take
+                lot.remaining -= take
+                left -= take
+        assert {p.lot_id: p.amount for p in result.parts.all()} == expected
+        ends = [now + timedelta(hours=hours)] + [
+            self.lots[pk].expires_at for pk in expected if self.lots[pk].expires_at
+        ]
+        assert result.expires_at == min(ends)
+        self.holds[result.pk] = ModelHold(expected, min(ends))
+
+    def ran_out(self, hold: ModelHold) -> bool:
+        now = self.now()
+        return hold.expires_at <= now or any(self.lots[pk].expired(now) for pk in hold.parts)
+
+    def give_back(self, hold: ModelHold, hold_id: int) -> None:
+        now = self.now()
+        for lot_id, amount in hold.parts.items():
+            lot = self.lots[lot_id]
+            if lot.deleted:
+                continue
+            if lot.expired(now):
+                follow_up = Transfer.objects.get(
+                    unique_key=f"expire:{lot_id}:after-release:{hold_id}"
+                )
+                lot.expired_unreversed.append(follow_up.pk)
+                continue
+            lot.remaining += amount
+        hold.pending = False
+
+    @precondition(lambda self: self.holds)
+    @rule(data=st.data())
+    def capture(self, data) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+        hold = self.holds[hold_id]
+        result = self.attempt(lambda: holds.capture_hold(hold_id=hold_id, actor="model"))
+        if not hold.pending or self.ran_out(hold):
+            assert isinstance(result, HoldNotPendingError), result
+            return
+        assert isinstance(result, Transfer) and result.kind == "redeem", result
+        spent = {e.lot_id: -e.amount for e in result.entries.filter(lot__isnull=False)}
+        assert spent == hold.parts
+        hold.pending = False
+        self.redeems[result.pk] = dict(hold.parts)
+
+    @precondition(lambda self: self.holds)
+    @rule(data=st.data())
+    def release(self, data) -> None:
+        hold_id = data.draw(st.sampled_from(sorted(self.holds)))
+        hold = self.holds[hold_id]
+        result = self.attempt(lambda: holds.release_hold(hold_id=hold_id, actor="model"))
+        if not hold.pending:
+            assert isinstance(result, HoldNotPendingError), result
+            return
+        assert isinstance(result, Transfer) and result.kind == "release", result
+        self.give_back(hold, hold_id)
+
+    @rule()
+    def expire_holds(self) -> None:
+        due = holds.due_holds()
+        expected = {pk for pk, hold in self.holds.items() if hold.pending and self.ran_out(hold)}
+        assert set(due) == expected
+        for hold_id in due:
+            result = self.attempt(
+                lambda hold_id=hold_id: holds.release_hold(
+                    hold_id=hold_id, actor="model", expired=True
+                )
+            )
+            assert isinstance(result, Transfer), result
+            self.give_back(self.holds[hold_id], hold_id)
+
     @invariant()
     def ledger_matches_the_model(self) -> None:
         if not hasattr(self, "account"):
@@ -221,6 +325,10 @@ class LedgerMachine(RuleBasedStateMachine):
         now = self.now()
         usable = sum(lot.remaining for lot in self.lots.values() if lot.usable(now))
         assert available_balance(account_id=self.account.pk, unit_id=self.unit.pk) == usable
+        reserved = sum(sum(h.parts.values()) for h in self.holds.values() if h.pending)
+        assert held_by_unit(account_id=self.account.pk).get(self.unit.pk, 0) == reserved
+        pending = {pk for pk, h in self.holds.items() if h.pending}
+        assert set(Hold.objects.filter(status="pending").values_list("pk", flat=True)) == pending
 
 
 @pytest.mark.django_db

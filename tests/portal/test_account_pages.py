@@ -16,6 +16,8 @@ ACCOUNT_PAGES = [
     "portal:members",
     "portal:codes",
     "portal:book",
+    "portal:approvals",
+    "portal:approval_rules",
     "reports:account-statement",
     "reports:account-usage",
 ]

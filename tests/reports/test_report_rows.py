@@ -394,3 +394,43 @@ def test_bad_requests_are_validation_errors(db, bad):
             filters=request["filters"],
             format=request["format"],
         )
+
+
+def test_liability_counts_value_held_for_approval_as_outstanding(world):
+    # given: at day 30 a redemption of 200.00 from Acme's long credit waits for approval
+    from tests.factories import make_credit
+    from tuition.catalog.models import Activity
+    from tuition.checkout import approvals
+    from tuition.checkout import services as checkout
+    from tuition.checkout.services import PaymentChoice
+
+    with time_machine.travel(T0 + timedelta(days=30), tick=False):
+        make_credit(world.acme, 30000, days=200, code="CREDIT-HOLD")
+        before = run(
+            "liability",
+            ["account", "unit", "outstanding", "held"],
+            account=str(world.acme.pk),
+            unit="USD",
+        )
+        approvals.set_rules(
+            account_id=world.acme.pk, above={"USD": 0}, items=[], hold_hours=24, actor="t"
+        )
+        waiting = checkout.checkout(
+            learner_email="new@acme.test",
+            activity_id=Activity.objects.get(title="Data").pk,
+            payment=PaymentChoice(method="code", code="CREDIT-HOLD"),
+            actor="t",
+        )
+
+        # when
+        after = run(
+            "liability",
+            ["account", "unit", "outstanding", "held"],
+            account=str(world.acme.pk),
+            unit="USD",
+        )
+
+    # then: the outstanding value is unchanged, and the held part is shown
+    assert isinstance(waiting, approvals.AwaitingApproval)
+    assert after[0][2] == before[0][2] and before[0][3] == Decimal("0.00")
+    assert after[0][3] == Decimal("200.00")

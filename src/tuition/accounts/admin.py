@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tuition.core.actors import Actor
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
+from tuition.ledger.admin import HoldInline
 
 from . import services as accounts
 from .admin_roles import on_post_migrate
@@ -120,7 +121,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
     list_display = ["name", "external_id", "redeemer_policy", "is_personal", "created_at"]
     list_filter = ["redeemer_policy", "is_personal"]
     search_fields = ["name", "external_id", "memberships__user__email"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, HoldInline]
 
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
         main = (None, {"fields": ["name", "external_id", "redeemer_policy"]})
@@ -128,6 +129,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
             return [main, (_("Owners"), {"fields": ["owner_emails"]})]
         return [
             main,
+            ("Balance", {"fields": ["balances"]}),
             (
                 _("Members"),
                 {
@@ -143,7 +145,22 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return [] if obj is None else ["is_personal"]
+        return [] if obj is None else ["is_personal", "balances"]
+
+    @admin.display(description="balances")
+    def balances(self, obj: TrainingAccount) -> str:
+        """Available and held apart, per unit (SPEC §7)."""
+        from tuition.core.display import money
+        from tuition.ledger.selectors import get_balances
+
+        return (
+            "; ".join(
+                f"{money(b.available, b.unit)} available"
+                + (f", {money(b.held, b.unit)} held for approval" if b.held else "")
+                for b in get_balances(account_id=obj.pk)
+            )
+            or "—"
+        )
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # lots and transfers point at accounts

@@ -182,6 +182,7 @@ class BalanceOut(serializers.Serializer):
     unit = serializers.CharField(source="unit.code")
     available = MoneyOut()
     inactive = MoneyOut()
+    held = MoneyOut(help_text="Reserved by redemptions waiting for an owner's approval.")
     lots = LotBalanceOut(many=True)
 
 

@@ -36,6 +36,7 @@ ERROR_CODES = [
     "code_inactive",
     "code_not_found",
     "export_not_ready",
+    "hold_not_pending",
     "idempotency_key_in_progress",
     "idempotency_key_reused",
     "insufficient_balance",

@@ -48,6 +48,9 @@ from tuition.core.http import client_ip
 from tuition.ledger.models import Unit
 
 from . import services
+from .approvals import AwaitingApproval
+from .approvals import holds_of as approvals_of
+from .approvals_api import AwaitingOut, HoldOut
 from .models import Order, Registration
 
 # Orders (one shape everywhere: checkout answers with the same order as /orders)
@@ -283,6 +286,7 @@ class CheckoutView(ApiView):
         parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
         responses={
             201: CheckoutOut,
+            202: AwaitingOut,
             **errors(
                 404,
                 409,
@@ -299,11 +303,14 @@ class CheckoutView(ApiView):
         services.checkout(**_arguments(self, request))
 
 
-def _checkout_answer(result: services.CheckoutResult) -> Response:
+def _checkout_answer(result: "services.CheckoutResult | AwaitingApproval") -> Response:
     body = result.as_dict()
     # One shape of an order in the whole API: the same as GET /orders/{id}. Rendered from
     # what the checkout holds: this runs inside its transaction.
     body["order"] = OrderOut(result.order).data
+    if isinstance(result, AwaitingApproval):  # SPEC §7: accepted, waits for an owner
+        body["hold"] = HoldOut(approvals_of().get(pk=result.order.pk)).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
     return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -28,6 +28,7 @@ class Order(models.Model):
 
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+        AWAITING_APPROVAL = "awaiting_approval", _("Waiting for approval")
         PAID = "paid", _("Paid")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
@@ -92,6 +93,10 @@ class Order(models.Model):
     refill_lot = models.OneToOneField(
         "ledger.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="refill_order"
     )
+    # A redemption that waits for the account owner's approval (SPEC §7): its value is held.
+    hold = models.OneToOneField(
+        "ledger.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="order"
+    )
     created_at = models.DateTimeField(db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -102,6 +107,16 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "activity"],
+                name="order_one_awaiting_approval_per_activity",
+                condition=Q(activity__isnull=False) & Q(status="awaiting_approval"),
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "group"],
+                name="order_one_awaiting_approval_per_group",
+                condition=Q(group__isnull=False) & Q(status="awaiting_approval"),
+            ),
             models.CheckConstraint(
                 condition=Q(charged__gte=0)
                 & Q(discount__gte=0)
@@ -280,3 +295,8 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last}"
+
+
+from .approval_models import ApprovalPolicy  # noqa: E402  (registered with the app's models)
+
+__all__ = ["ApprovalPolicy"]

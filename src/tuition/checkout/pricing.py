@@ -98,6 +98,7 @@ class Plan:
     # The lots that can pay, with what they hold, as read under the wallet's lock
     # (`ensure_covered`), in the order they are spent.
     usable: list[tuple[int, int]] | None = None
+    approval_policy: Any = None  # the account's approval rules (checkout.approvals), if any
 
 
 def plan_purchase(
@@ -133,7 +134,7 @@ def plan_purchase(
         return Plan(
             learner, item, session, usd, item.list_price, 0, item.list_price, Order.Method.CARD
         )
-    code = find_code(entered, learner_id=learner.pk)
+    code = find_code(entered, learner_id=learner.pk, related=_ACCOUNT_RULES)
     if code is None:
         raise CodeNotFoundError()
     if code.kind == RedemptionCode.Kind.COUPON:
@@ -141,6 +142,10 @@ def plan_purchase(
     if payment.method == "card":
         raise OneCodeOnlyError("A training credit or token code cannot be used as a coupon.")
     return _code_plan(code, learner=learner, item=item, session=session, at=at)
+
+
+# The account's approval rules, read with the code's account.
+_ACCOUNT_RULES = ("lot__account__approval_policy", "account__approval_policy")
 
 
 def _ensure_not_registered(learner: User, item: Item) -> None:
@@ -305,6 +310,7 @@ def _code_plan(
     account_id = lot.account_id if lot is not None else code.account_id
     if code.is_deleted or code.status != RedemptionCode.Status.ACTIVE:
         raise CodeInactiveError()
+    # The account and its approval rules (SPEC §7, checkout.approvals) came with the code.
     account = lot.account if lot is not None else code.account
     assert account is not None
     is_member = code.learner_is_member  # type: ignore[attr-defined]
@@ -333,6 +339,7 @@ def _code_plan(
         account_id=account_id,
         account_name=account.name,
         lot_ids=[lot.pk] if lot is not None else None,
+        approval_policy=getattr(account, "approval_policy", None),
     )
 
 

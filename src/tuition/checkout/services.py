@@ -43,6 +43,7 @@ from tuition.ledger.models import Unit
 from tuition.ledger.selectors import ItemRef
 from tuition.notifications import events, personal
 
+from . import approvals
 from .after_checkout import (
     book_session,
     cancel_registration,
@@ -234,8 +235,10 @@ def checkout(
     learner_name: str = "",
     ip: str | None = None,
     api_key: str | None = None,
-) -> CheckoutResult:
+) -> "CheckoutResult | approvals.AwaitingApproval":
     """Buy an activity or a group for a learner (identified by email, created on first use).
+    A redemption the account's approval rules cover waits for an owner instead
+    (`AwaitingApproval`: its value and seat held, nothing registered yet).
 
     Raises:
         ValidationError: malformed input (no item, a bad code, an unknown provider, a session
@@ -265,6 +268,8 @@ def checkout(
             payment=payment,
             actor=actor,
         )
+    if isinstance(result, approvals.AwaitingApproval):  # numbered when approved
+        return result
     return _numbered(result, once)
 
 
@@ -288,7 +293,7 @@ def _checkout(
     session_id: int | None,
     payment: PaymentChoice,
     actor: Actor,
-) -> CheckoutResult:
+) -> "CheckoutResult | approvals.AwaitingApproval":
     # Read and decide what cannot change under the wallet's lock first (item, session, code,
     # account, membership, price); under the lock only the lots are checked, and the writes
     # guard themselves (the seat, the debit, the coupon's uses, the registration).
@@ -303,6 +308,8 @@ def _checkout(
         lock_wallet(plan.account_id, plan.unit.pk)
     at = clock.now()  # after the lock: a waiter decides on the time it gets the lock
     ensure_covered(plan, at)
+    if approvals.needs_approval(plan):  # SPEC §7: value and seat are held for the owner
+        return approvals.place_hold(plan, at=at, actor=actor)
     if plan.session is not None:
         take_seat(plan.session.pk, at)
     if plan.coupon is not None:

@@ -10,17 +10,19 @@ from . import crypto, text
 from .models import Coupon, RedemptionCode
 
 
-def find_code(raw: object, *, learner_id: int | None = None) -> RedemptionCode | None:
+def find_code(
+    raw: object, *, learner_id: int | None = None, related: tuple[str, ...] = ()
+) -> RedemptionCode | None:
     """The code (credit, pool, member or coupon) a person typed, or None. With `learner_id`,
     the same read also tells whether that learner is a member of the code's account
-    (`learner_is_member`).
+    (`learner_is_member`); `related`: more relations to read with it.
 
     Raises:
         ValidationError: input that can never be a code (non-ASCII, control characters, too long).
     """
     normalized = text.normalize_code(raw)
     codes = RedemptionCode.objects.select_related(
-        "lot", "lot__unit", "lot__account", "account", "unit", "coupon"
+        "lot", "lot__unit", "lot__account", "account", "unit", "coupon", *related
     ).filter(digest=crypto.digest(normalized))
     if learner_id is not None:
         account = Coalesce(OuterRef("account_id"), OuterRef("lot__account_id"))

@@ -5,6 +5,7 @@ from tuition import ledger_api as ledger
 from tuition.accounts import api as accounts
 from tuition.catalog import api as catalog
 from tuition.checkout import api as checkout
+from tuition.checkout import approvals_api as approvals
 from tuition.checkout import usage_api
 from tuition.codes import api as codes
 from tuition.notifications import api as notifications
@@ -42,6 +43,14 @@ v1 = [
     path(
         "accounts/<str:account_id>/refills", checkout.RefillView.as_view(), name="account-refills"
     ),
+    path(
+        "accounts/<str:account_id>/approval-rules",
+        approvals.ApprovalRulesView.as_view(),
+        name="account-approval-rules",
+    ),
+    path("holds", approvals.HoldListView.as_view(), name="holds"),
+    path("holds/<str:hold_id>/approve", approvals.HoldApproveView.as_view(), name="hold-approve"),
+    path("holds/<str:hold_id>/decline", approvals.HoldDeclineView.as_view(), name="hold-decline"),
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     path("checkout", checkout.CheckoutView.as_view(), name="checkout"),
     path("registrations", checkout.RegistrationListView.as_view(), name="registrations"),

@@ -15,7 +15,7 @@ from tuition.core.admin_support import (
 )
 from tuition.core.display import money
 
-from .models import Entry, Transfer, Unit
+from .models import Entry, Hold, Transfer, Unit
 from .services import create_token_type, update_token_type
 
 
@@ -120,3 +120,51 @@ class EntryAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
     list_filter = ["system_account", "transfer__kind"]
     list_select_related = ["transfer", "transfer__unit", "lot"]
     search_fields = ["=transfer__id", "=lot__id"]
+
+
+class HoldInline(admin.TabularInline):
+    """On the account page: redemptions waiting for an owner's approval, and decided ones."""
+
+    model = Hold
+    extra = 0
+    can_delete = False
+    fields = ["requested", "what", "amount_money", "status", "expires", "ended"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name = "hold (approval request)"
+    verbose_name_plural = "holds (approval requests)"
+
+    @admin.display(description="requested")
+    def requested(self, obj: Hold) -> str:
+        from tuition.core.display import when
+
+        return when(obj.created_at)
+
+    @admin.display(description="learner and item")
+    def what(self, obj: Hold) -> str:
+        order = getattr(obj, "order", None)  # the checkout's order that waits on this hold
+        return f"{order.learner.email}: {order.title}" if order is not None else "—"
+
+    @admin.display(description="amount")
+    def amount_money(self, obj: Hold) -> str:
+        from tuition.core.display import money
+
+        return money(obj.amount, obj.unit)
+
+    @admin.display(description="released if undecided")
+    def expires(self, obj: Hold) -> str:
+        from tuition.core.display import when
+
+        return when(obj.expires_at) if obj.is_pending else "—"
+
+    @admin.display(description="decided")
+    def ended(self, obj: Hold) -> str:
+        from tuition.core.display import when
+
+        return when(obj.ended_at) if obj.ended_at else "—"
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -11,3 +11,8 @@ class InsufficientBalanceError(UnprocessableError):
 class AlreadyReversedError(ConflictError):
     code = "already_reversed"
     message = _("This transaction has already been reversed.")
+
+
+class HoldNotPendingError(ConflictError):
+    code = "hold_not_pending"
+    message = _("This request has already been decided or has expired.")

@@ -175,6 +175,7 @@ class SystemAccount(models.TextChoices):
     BREAKAGE = "breakage", _("Breakage (expired)")
     ADJUSTMENTS = "adjustments", _("Adjustments")
     VOIDS = "voids", _("Voids (deleted credits)")
+    HOLDS = "holds", _("Holds (awaiting approval)")
 
 
 class Transfer(models.Model):
@@ -187,6 +188,8 @@ class Transfer(models.Model):
         EXPIRE = "expire", _("Expire")
         ADJUST = "adjust", _("Adjust")
         VOID = "void", _("Void")
+        HOLD = "hold", _("Hold")
+        RELEASE = "release", _("Release")
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -261,3 +264,88 @@ class Entry(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("Ledger entries are append-only.")
+
+
+class Hold(models.Model):
+    """Value reserved for one redemption that waits for an account owner's approval.
+
+    Placing it moves the value out of its lots into the `holds` system account (a `hold`
+    transfer), so nobody else can spend it while it stays the account's. It ends exactly once:
+    captured (a `release` back into the same lots, then a normal `redeem` from them, in one
+    transaction), released by a decline, or expired when undecided past `expires_at`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        CAPTURED = "captured", _("Approved")
+        RELEASED = "released", _("Declined")
+        EXPIRED = "expired", _("Expired")
+
+    account = models.ForeignKey(
+        "accounts.TrainingAccount", on_delete=models.PROTECT, related_name="holds"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(help_text="In the unit's minor unit.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=200)
+    ended_by = models.CharField(max_length=200, blank=True, default="")
+    hold_transfer = models.OneToOneField(
+        Transfer, on_delete=models.PROTECT, related_name="placed_hold"
+    )
+    release_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="released_hold"
+    )
+    capture_transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="captured_hold"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["expires_at", "id"],
+                name="hold_pending_expiry",
+                condition=Q(status="pending"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(status="pending") & Q(release_transfer__isnull=True))
+                | (~Q(status="pending") & Q(release_transfer__isnull=False)),
+                name="hold_released_once_when_ended",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="captured", capture_transfer__isnull=False)
+                | (~Q(status="captured") & Q(capture_transfer__isnull=True)),
+                name="hold_captured_has_redemption",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class HoldPart(models.Model):
+    """What one hold reserved from one lot (given back to that same lot when it ends)."""
+
+    hold = models.ForeignKey(Hold, on_delete=models.PROTECT, related_name="parts")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="hold_parts")
+    amount = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="hold_part_amount_positive"),
+            models.UniqueConstraint(fields=["hold", "lot"], name="hold_part_one_per_lot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hold_id}/{self.lot_id}: {self.amount}"

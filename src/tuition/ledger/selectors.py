@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from tuition.core import clock
 
-from .models import Lot, LotScopeItem, Unit
+from .models import Hold, Lot, LotScopeItem, Unit
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,15 @@ class UnitBalance:
     available: int = 0  # usable now: active, not deleted, not expired
     inactive: int = 0  # held by deactivated credits
     lots: list[Lot] = field(default_factory=list)
+    held: int = 0  # reserved by holds awaiting approval: the account's, spendable by no one
 
     @property
     def available_display(self) -> str:
         return self.unit.format(self.available)
+
+    @property
+    def held_display(self) -> str:
+        return self.unit.format(self.held)
 
 
 def allocation_order() -> list:
@@ -95,7 +100,27 @@ def get_balances(*, account_id: int, at: datetime | None = None) -> list[UnitBal
             balance.available += lot.remaining
         else:
             balance.inactive += lot.remaining
+    for unit_id, held in held_by_unit(account_id=account_id).items():
+        if unit_id in balances:
+            balances[unit_id].held = held
     return list(balances.values())
+
+
+def held_by_unit(*, account_id: int) -> dict[int, int]:
+    """Per unit id: the value this account's pending holds reserve."""
+    return dict(
+        Hold.objects.filter(account_id=account_id, status=Hold.Status.PENDING)
+        .values("unit_id")
+        .annotate(total=Sum("amount"))
+        .values_list("unit_id", "total")
+    )
+
+
+def pending_holds(*, account_id: int | None = None) -> QuerySet[Hold]:
+    holds = Hold.objects.filter(status=Hold.Status.PENDING)
+    if account_id is not None:
+        holds = holds.filter(account_id=account_id)
+    return holds.select_related("unit").order_by("expires_at", "id")
 
 
 def available_balance(*, account_id: int, unit_id: int, at: datetime | None = None) -> int:

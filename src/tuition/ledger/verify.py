@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .models import Entry, Lot, Transfer
+from .models import Entry, Hold, HoldPart, Lot, SystemAccount, Transfer
 
 Check = Callable[[], list[str]]
 SAMPLE = 20
@@ -92,6 +92,84 @@ def reversals_match() -> list[str]:
     return [f"reversal {pk} does not match the amount it reverses" for pk in bad]
 
 
+def holds_match_their_transfers() -> list[str]:
+    """Every hold reserved exactly its parts by its `hold` transfer; a pending hold has not been
+    given back, an ended one was given back exactly once (and a captured one spent exactly what
+    it held); and the `holds` system account holds exactly what the pending holds reserve."""
+    problems: list[str] = []
+    parts = dict(
+        HoldPart.objects.values("hold_id").annotate(t=Sum("amount")).values_list("hold_id", "t")
+    )
+    held_by = dict(
+        Entry.objects.filter(
+            transfer__kind=Transfer.Kind.HOLD, system_account=SystemAccount.HOLDS
+        ).values_list("transfer_id", "amount")
+    )
+    released_by = dict(
+        Entry.objects.filter(
+            transfer__kind=Transfer.Kind.RELEASE, system_account=SystemAccount.HOLDS
+        ).values_list("transfer_id", "amount")
+    )
+    redeemed_by = dict(
+        Transfer.objects.filter(kind=Transfer.Kind.REDEEM, captured_hold__isnull=False).values_list(
+            "pk", "amount"
+        )
+    )
+    for hold in Hold.objects.values(
+        "pk", "amount", "status", "hold_transfer_id", "release_transfer_id", "capture_transfer_id"
+    ).iterator():
+        pk, amount = hold["pk"], hold["amount"]
+        if parts.get(pk) != amount or held_by.get(hold["hold_transfer_id"]) != amount:
+            problems.append(f"hold {pk}: parts or hold transfer do not match {amount}")
+        released = hold["release_transfer_id"]
+        if hold["status"] == Hold.Status.PENDING:
+            if released is not None or hold["capture_transfer_id"] is not None:
+                problems.append(f"hold {pk} is pending but was ended")
+        elif released is None or released_by.get(released) != -amount:
+            problems.append(f"hold {pk} ({hold['status']}) was not given back exactly once")
+        if hold["status"] == Hold.Status.CAPTURED and (
+            redeemed_by.get(hold["capture_transfer_id"]) != amount
+        ):
+            problems.append(f"hold {pk} was captured without a redemption of {amount}")
+    releases = Transfer.objects.filter(kind=Transfer.Kind.RELEASE).count()
+    if releases != Hold.objects.exclude(status=Hold.Status.PENDING).count():
+        problems.append(f"{releases} release transfers for a different number of ended holds")
+    in_holds = Entry.objects.filter(system_account=SystemAccount.HOLDS).aggregate(
+        t=Coalesce(Sum("amount"), 0)
+    )["t"]
+    pending = Hold.objects.filter(status=Hold.Status.PENDING).aggregate(
+        t=Coalesce(Sum("amount"), 0)
+    )["t"]
+    if in_holds != pending:
+        problems.append(f"the holds account holds {in_holds}, pending holds reserve {pending}")
+    return problems[:SAMPLE]
+
+
+def lots_hold_what_their_holds_reserve() -> list[str]:
+    """Per lot: what `hold` and `release` transfers took from it and gave back is exactly what
+    its pending holds reserve (issued - spent + reversed - held = remaining, with the rest)."""
+    moved = dict(
+        Entry.objects.filter(
+            lot__isnull=False, transfer__kind__in=[Transfer.Kind.HOLD, Transfer.Kind.RELEASE]
+        )
+        .values("lot_id")
+        .annotate(t=Sum("amount"))
+        .values_list("lot_id", "t")
+    )
+    reserved = dict(
+        HoldPart.objects.filter(hold__status=Hold.Status.PENDING)
+        .values("lot_id")
+        .annotate(t=Sum("amount"))
+        .values_list("lot_id", "t")
+    )
+    return [
+        f"lot {lot_id}: holds moved {-moved.get(lot_id, 0)}, pending holds reserve "
+        f"{reserved.get(lot_id, 0)}"
+        for lot_id in sorted(set(moved) | set(reserved))
+        if -moved.get(lot_id, 0) != reserved.get(lot_id, 0)
+    ][:SAMPLE]
+
+
 CHECKS: list[Check] = [
     transfers_balance,
     ledger_sums_to_zero,
@@ -99,4 +177,6 @@ CHECKS: list[Check] = [
     no_negative_lots,
     no_spend_after_expiry,
     reversals_match,
+    holds_match_their_transfers,
+    lots_hold_what_their_holds_reserve,
 ]

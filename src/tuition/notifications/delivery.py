@@ -57,6 +57,10 @@ SUBJECTS = {
     "booking.changed": _("Your booking changed: {item_title}"),
     "registration.cancelled": _("Registration cancelled: {item_title}"),
     "member.invited": _("You were added to {account_name}"),
+    "hold.placed": _("{account_name}: a redemption waits for your approval"),
+    "hold.approved": _("{account_name}: redemption approved"),
+    "hold.declined": _("{account_name}: redemption declined"),
+    "hold.expired": _("{account_name}: approval request expired"),
 }
 
 

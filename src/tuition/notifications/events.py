@@ -29,6 +29,11 @@ applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
     credit.expiring_soon   lot_id, amount (value at stake), expires_at, days (the threshold)
     balance.low            available, threshold
     refill.purchased       lot_id, amount, price?, expires_at?, order_number?
+    hold.placed            hold_id, order_number, amount, item_title, learner_email,
+                           expires_at (when it is released undecided), session?
+    hold.approved          the same, once the redemption went through
+    hold.declined          the same, once the value went back
+    hold.expired           the same, released undecided after expires_at
 
 Personal kinds (no `unit`; `account_name` only where an account applies):
 
@@ -65,6 +70,10 @@ from .kinds import (  # noqa: F401 - recorders name the kinds through this modul
     CREDIT_EXPIRY_CHANGED,
     CREDIT_ISSUED,
     CREDIT_REDEEMED,
+    HOLD_APPROVED,
+    HOLD_DECLINED,
+    HOLD_EXPIRED,
+    HOLD_PLACED,
     KINDS,
     MEMBER_INVITED,
     PERSONAL_KINDS,

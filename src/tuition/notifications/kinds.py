@@ -8,6 +8,11 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
+# Approvals (SPEC §7): a redemption waits for an owner; approved, declined or expired.
+HOLD_PLACED = "hold.placed"
+HOLD_APPROVED = "hold.approved"
+HOLD_DECLINED = "hold.declined"
+HOLD_EXPIRED = "hold.expired"
 # Personal kinds: sent to the people named when recording, not to the account's people.
 REGISTRATION_CONFIRMED = "registration.confirmed"
 BOOKING_CHANGED = "booking.changed"
@@ -26,6 +31,10 @@ KINDS = [
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,
     MEMBER_INVITED,
+    HOLD_PLACED,
+    HOLD_APPROVED,
+    HOLD_DECLINED,
+    HOLD_EXPIRED,
 ]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.

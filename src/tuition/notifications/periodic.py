@@ -33,12 +33,14 @@ DEFAULT_INTERVALS = {
     "retry_stuck_deliveries": 60,
     "remove_old_exports": 3600,
     "number_left_over_documents": 60,
+    "expire_holds": 60,
 }
 
 # Jobs of other apps, by dotted path: the runner depends on no app it runs a job for.
 OTHER_APPS_TASKS = {
     "number_left_over_documents": "tuition.checkout.tasks.number_left_over_documents",
     "remove_old_exports": "tuition.reports.tasks.remove_old_exports",
+    "expire_holds": "tuition.checkout.tasks.expire_holds",
 }
 
 

@@ -143,6 +143,7 @@ DEMO_CODES = [
 def _commerce() -> None:
     from tuition.accounts.models import TrainingAccount
     from tuition.catalog import services as catalog
+    from tuition.checkout import approvals
     from tuition.checkout import services as checkout
     from tuition.codes import services as codes
 
@@ -189,7 +190,7 @@ def _commerce() -> None:
         actor=ACTOR,
         description="Self-paced, about 12 hours.",
     )
-    catalog.create_activity(
+    certification = catalog.create_activity(
         title="Data Analytics Certification",
         kind="certification",
         price=60000,
@@ -301,3 +302,17 @@ def _commerce() -> None:
         actor=ACTOR,
     )
     forget_person(email="max@acme.test", actor=ACTOR)
+    # Acme's owner approves redemptions above 400.00 and every certification; one waits for her.
+    approvals.set_rules(
+        account_id=acme.pk,
+        above={usd.code: 40000},
+        items=[approvals.item_key("activity", certification.pk)],
+        hold_hours=72,
+        actor=ACTOR,
+    )
+    checkout.checkout(
+        learner_email="ben@acme.test",
+        activity_id=certification.pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
+        actor=ACTOR,
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from tuition.accounts.models import Membership
+from tuition.checkout import approvals
 from tuition.checkout import services as checkout
 from tuition.codes import services as codes
 from tuition.codes.selectors import reveal_code
@@ -65,6 +66,9 @@ def book_for_team(
                 payment=checkout.PaymentChoice(method="code", code=code_text),
                 actor=actor,
             )
+            if isinstance(result, approvals.AwaitingApproval):
+                # The owner books: their booking is their approval.
+                result = approvals.approve(hold_id=result.hold.pk, actor=actor)
         except DomainError as error:
             results.append(TeamBookingResult(email, error=error))
         else:

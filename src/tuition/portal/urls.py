@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import approvals, views
 
 app_name = "portal"
 
@@ -50,4 +50,11 @@ urlpatterns = [
         "manage/<int:account_id>/codes/<int:code_id>/rotate/", views.code_rotate, name="code_rotate"
     ),
     path("manage/<int:account_id>/book/", views.account_book, name="book"),
+    path("manage/<int:account_id>/approvals/", approvals.approvals_page, name="approvals"),
+    path("manage/<int:account_id>/approvals/rules/", approvals.rules_page, name="approval_rules"),
+    path(
+        "manage/<int:account_id>/approvals/<int:hold_id>/<str:verdict>/",
+        approvals.decide,
+        name="decide",
+    ),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, TrainingAccount
+from tuition.checkout import approvals
 from tuition.checkout import document_content as documents
 from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
@@ -265,6 +266,7 @@ def learning(request: HttpRequest) -> HttpResponse:
         "portal/learning.html",
         {
             "rows": selectors.learning_of(request.user),  # type: ignore[arg-type]
+            "waiting": approvals.waiting_orders_of(request.user),  # type: ignore[arg-type]
             "balances": selectors.balances_visible_to(request.user),  # type: ignore[arg-type]
         },
     )

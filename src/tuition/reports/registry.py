@@ -426,6 +426,7 @@ LIABILITY = ReportDefinition(
         text("unit", _("Unit"), "unit_code"),
         amount("outstanding", _("Outstanding"), decimals_field="decimals"),
         amount("inactive", _("Held by inactive credits"), decimals_field="decimals"),
+        amount("held", _("Held for approval"), decimals_field="decimals"),
         integer("lots", _("Credits with value")),
         amount("expiring_30", _("Expires within 30 days"), decimals_field="decimals"),
         amount("expiring_90", _("Expires in 31-90 days"), decimals_field="decimals"),

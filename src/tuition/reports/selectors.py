@@ -34,7 +34,7 @@ from tuition.checkout.models import Order
 from tuition.codes import crypto
 from tuition.codes.models import CouponScopeItem, RedemptionCode
 from tuition.core import clock
-from tuition.ledger.models import Entry, Lot, LotScopeItem, Transfer
+from tuition.ledger.models import Entry, Lot, LotScopeItem, SystemAccount, Transfer
 
 from .filters import ReportFilters
 
@@ -255,6 +255,7 @@ class _Liability:
     as_of: datetime
     outstanding: int = 0
     inactive: int = 0
+    held: int = 0
     lots: int = 0
     expiring_30: int = 0
     expiring_90: int = 0
@@ -281,6 +282,21 @@ def lot_balances_at(at: datetime, filters: ReportFilters | None = None) -> Query
         .values("total")
     )
     return qs.annotate(balance_at=Coalesce(Subquery(booked), 0))
+
+
+def held_at(at: datetime, filters: ReportFilters | None = None) -> dict[tuple[int, int], int]:
+    """Per (account id, unit id): the value in the `holds` system account at `at`."""
+    entries = Entry.objects.filter(system_account=SystemAccount.HOLDS, transfer__created_at__lte=at)
+    if filters is not None and filters.account_id is not None:
+        entries = entries.filter(transfer__account_id=filters.account_id)
+    if filters is not None and filters.unit_id is not None:
+        entries = entries.filter(transfer__unit_id=filters.unit_id)
+    rows = (
+        entries.values("transfer__account_id", "transfer__unit_id")
+        .annotate(total=Sum("amount"))
+        .values_list("transfer__account_id", "transfer__unit_id", "total")
+    )
+    return {(a, u): total for a, u, total in rows if total}
 
 
 def liability_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterator[dict[str, Any]]:
@@ -332,6 +348,13 @@ def liability_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
                 break
         else:
             line.expiring_later += balance
+    # Value held for approval (SPEC §7) has left its lots but is still the account's: it counts
+    # as outstanding, apart from the expiry buckets (it goes back to its lots if declined).
+    for (account_id, unit_id), held in held_at(at, filters).items():
+        line = totals.get((account_id, unit_id))
+        if line is not None:
+            line.held += held
+            line.outstanding += held
     for line in sorted(totals.values(), key=lambda x: (x.account_name, x.account_id, x.unit_code)):
         row = dict(vars(line))
         row.pop("extra")
