@@ -42,6 +42,7 @@ from .documents import issue_document, order_number
 from .errors import AlreadyRegisteredError, SessionStartedError
 from .models import Booking, Invoice, ItemKind, Order, Receipt
 from .pricing import Plan
+from .results import CheckoutResult, order_dict, register
 from .seats import free_seat, take_seat
 
 EXPIRY_ACTOR = "system:hold-expiry"
@@ -55,8 +56,6 @@ class AwaitingApproval:
     hold: Hold
 
     def as_dict(self) -> dict[str, Any]:
-        from .services import order_dict
-
         return {
             "order": order_dict(self.order),
             "hold": hold_dict(self.hold),
@@ -256,8 +255,6 @@ def approve(*, hold_id: int, actor: str) -> Any:
         SessionStartedError: the held session has started (decline it instead).
         AlreadyRegisteredError: the learner has registered for the item meanwhile.
     """
-    from .services import CheckoutResult, _register
-
     order = _order_of(hold_id)
     at = clock.now()
     if order.session is not None and order.session.starts_at <= at:
@@ -274,7 +271,7 @@ def approve(*, hold_id: int, actor: str) -> Any:
     assert item_obj is not None
     from tuition.catalog.selectors import Item
 
-    registration = _register(
+    registration = register(
         order, learner=order.learner, item=Item(order.item_kind, item_obj), at=at, active=True
     )
     bookings = []

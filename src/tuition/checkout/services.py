@@ -13,15 +13,12 @@ checkout writes nothing to the limiter.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext
 
 from tuition.accounts.models import User
-from tuition.catalog.selectors import Item
 from tuition.codes import limiter
 from tuition.codes import services as codes
 from tuition.codes.errors import (
@@ -39,7 +36,6 @@ from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet
-from tuition.ledger.models import Unit
 from tuition.ledger.selectors import ItemRef
 from tuition.notifications import events, personal
 
@@ -54,71 +50,23 @@ from .after_checkout import (
 )
 from .documents import next_number, number_checkout_documents, order_number
 from .errors import (
-    AlreadyRegisteredError,
     PaymentDeclinedError,
 )
 from .learners import learner_for
 from .models import (
     Booking,
-    Invoice,
     ItemKind,
     Order,
-    Receipt,
-    Registration,
 )
 from .payments import PaymentProvider, PaymentResult, get_provider
 from .pricing import PaymentChoice, Plan, Quote, ensure_covered, plan_purchase
 from .refills import purchase_refill, refill_price
+from .results import CheckoutResult, order_dict, register
 from .seats import take_seat
 
 # Refusals that count as a failed code entry (rule 27): only a failed look-up. Refusing a valid
 # code (balance, scope, unit, eligibility, seats) is never a guess, and counts for nobody.
 _CODE_FAILURES = (CodeNotFoundError, CodeInactiveError, CodeExpiredError)
-
-
-# --- outputs ----
-
-
-@dataclass
-class CheckoutResult:
-    order: Order
-    registration: Registration
-    bookings: list[Booking]
-    # Numbered right after the checkout commits; None only until then.
-    invoice: Invoice | None
-    receipt: Receipt | None
-
-    @property
-    def booking(self) -> Booking | None:
-        return self.bookings[0] if self.bookings else None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "order": order_dict(self.order),
-            "registration": {"id": str(self.registration.pk), "status": self.registration.status},
-            "booking": (
-                {"id": str(self.booking.pk), "session": str(self.booking.session_id)}
-                if self.booking
-                else None
-            ),
-            "receipt": {"number": self.receipt.number} if self.receipt else None,
-            "invoice": {"number": self.invoice.number} if self.invoice else None,
-        }
-
-
-def order_dict(order: Order) -> dict[str, Any]:
-    usd = order.unit if order.unit.code == Unit.USD else Unit.objects.get(code=Unit.USD)
-    return {
-        "id": str(order.pk),
-        "number": order.number,
-        "status": order.status,
-        "list_price": {"amount": usd.format(order.list_price), "unit": Unit.USD},
-        "price": {"amount": order.unit.format(order.price), "unit": order.unit.code},
-        "discount": {"amount": order.unit.format(order.discount), "unit": order.unit.code},
-        "charged": {"amount": order.unit.format(order.charged), "unit": order.unit.code},
-        "method": order.method,
-        "code_hint": order.code_hint or None,
-    }
 
 
 @dataclass
@@ -371,7 +319,7 @@ def _checkout(
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
             order_id=order.pk
         )
-    registration = _register(
+    registration = register(
         order, learner=learner, item=plan.item, at=at, active=status == Order.Status.PAID
     )
     bookings = []
@@ -461,39 +409,6 @@ def _use_coupon(coupon: Coupon, *, learner: User) -> None:
             )
     except IntegrityError as exc:
         raise NotEligibleError("You have already used this coupon.") from exc
-
-
-def _register(
-    order: Order, *, learner: User, item: Item, at: datetime, active: bool
-) -> Registration:
-    """The order's registration, and for a group one per activity it holds (SPEC §2)."""
-    status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
-    try:
-        with transaction.atomic():
-            registration = Registration.objects.create(
-                learner=learner,
-                order=order,
-                item_kind=item.kind,
-                activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
-                group=item.obj if item.kind == ItemKind.GROUP else None,
-                status=status,
-                created_at=at,
-            )
-            if item.kind == ItemKind.GROUP:
-                Registration.objects.bulk_create(
-                    Registration(
-                        learner=learner,
-                        part_of=registration,
-                        item_kind=ItemKind.ACTIVITY,
-                        activity_id=activity_id,
-                        status=status,
-                        created_at=at,
-                    )
-                    for activity_id in item.obj.activities.values_list("pk", flat=True)  # type: ignore[union-attr]
-                )
-            return registration
-    except IntegrityError as exc:  # a concurrent checkout of the same learner and item won
-        raise AlreadyRegisteredError() from exc
 
 
 __all__ = [

@@ -1,0 +1,90 @@
+"""What a checkout gives back, and the registrations it makes: shared by the checkout itself and
+by the approval of a redemption that waited (`approvals`)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from tuition.accounts.models import User
+from tuition.catalog.selectors import Item
+from tuition.ledger.models import Unit
+
+from .errors import AlreadyRegisteredError
+from .models import Booking, Invoice, ItemKind, Order, Receipt, Registration
+
+
+@dataclass
+class CheckoutResult:
+    order: Order
+    registration: Registration
+    bookings: list[Booking]
+    # Numbered right after the checkout commits; None only until then.
+    invoice: Invoice | None
+    receipt: Receipt | None
+
+    @property
+    def booking(self) -> Booking | None:
+        return self.bookings[0] if self.bookings else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "order": order_dict(self.order),
+            "registration": {"id": str(self.registration.pk), "status": self.registration.status},
+            "booking": (
+                {"id": str(self.booking.pk), "session": str(self.booking.session_id)}
+                if self.booking
+                else None
+            ),
+            "receipt": {"number": self.receipt.number} if self.receipt else None,
+            "invoice": {"number": self.invoice.number} if self.invoice else None,
+        }
+
+
+def order_dict(order: Order) -> dict[str, Any]:
+    usd = order.unit if order.unit.code == Unit.USD else Unit.objects.get(code=Unit.USD)
+    return {
+        "id": str(order.pk),
+        "number": order.number,
+        "status": order.status,
+        "list_price": {"amount": usd.format(order.list_price), "unit": Unit.USD},
+        "price": {"amount": order.unit.format(order.price), "unit": order.unit.code},
+        "discount": {"amount": order.unit.format(order.discount), "unit": order.unit.code},
+        "charged": {"amount": order.unit.format(order.charged), "unit": order.unit.code},
+        "method": order.method,
+        "code_hint": order.code_hint or None,
+    }
+
+
+def register(
+    order: Order, *, learner: User, item: Item, at: datetime, active: bool
+) -> Registration:
+    """The order's registration, and for a group one per activity it holds (SPEC §2)."""
+    status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
+    try:
+        with transaction.atomic():
+            registration = Registration.objects.create(
+                learner=learner,
+                order=order,
+                item_kind=item.kind,
+                activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
+                group=item.obj if item.kind == ItemKind.GROUP else None,
+                status=status,
+                created_at=at,
+            )
+            if item.kind == ItemKind.GROUP:
+                Registration.objects.bulk_create(
+                    Registration(
+                        learner=learner,
+                        part_of=registration,
+                        item_kind=ItemKind.ACTIVITY,
+                        activity_id=activity_id,
+                        status=status,
+                        created_at=at,
+                    )
+                    for activity_id in item.obj.activities.values_list("pk", flat=True)  # type: ignore[union-attr]
+                )
+            return registration
+    except IntegrityError as exc:  # a concurrent checkout of the same learner and item won
+        raise AlreadyRegisteredError() from exc
