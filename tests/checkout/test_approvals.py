@@ -9,6 +9,7 @@ import time_machine
 from tests.factories import (
     MembershipFactory,
     UserFactory,
+    fan_out_recorded,
     make_credit,
     make_session,
     usd,
@@ -242,6 +243,7 @@ def test_the_owner_reads_the_hold_email_and_webhooks_receive_the_event(course, a
 
     # when
     buy(course, credit.code_text)
+    fan_out_recorded()
 
     # then
     delivery = EmailDelivery.objects.select_related("event").get(event__kind="hold.placed")

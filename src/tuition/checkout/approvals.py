@@ -244,7 +244,7 @@ def place_hold(plan: Plan, *, at: datetime, actor: str) -> AwaitingApproval:
 # --- deciding ----
 
 
-@use_case
+@use_case(answers=True)
 def approve(*, hold_id: int, actor: str) -> Any:
     """Capture a hold: the redemption it waited for, with everything a checkout creates.
     Returns the `CheckoutResult`.
@@ -322,7 +322,7 @@ def approve(*, hold_id: int, actor: str) -> Any:
     return CheckoutResult(order, registration, bookings, invoice, receipt)
 
 
-@use_case
+@use_case(answers=True)
 def decline(*, hold_id: int, actor: str) -> Order:
     """Release a hold: the value goes back to its lots, the seat is freed, the order cancelled.
 

@@ -21,7 +21,7 @@ from tuition.api.base import (
     page_of,
 )
 from tuition.api.fields import AmountField, IdField, StrictCharField, StrictSerializer
-from tuition.api.idempotency import idempotent
+from tuition.api.idempotency import answer_with, idempotent
 from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import NotFoundError, ValidationError
@@ -250,8 +250,8 @@ class HoldApproveView(ApiView):
         _read_empty(request)
         who = self.caller()
         order = _visible_hold(who, hold_id)
+        answer_with(request, lambda _: Response(HoldOut(_decided(order.hold_id)).data))
         approvals.approve(hold_id=order.hold_id, actor=who.actor)
-        return Response(HoldOut(_decided(order.hold_id)).data)
 
 
 class HoldDeclineView(ApiView):
@@ -268,8 +268,8 @@ class HoldDeclineView(ApiView):
         _read_empty(request)
         who = self.caller()
         order = _visible_hold(who, hold_id)
+        answer_with(request, lambda _: Response(HoldOut(_decided(order.hold_id)).data))
         approvals.decline(hold_id=order.hold_id, actor=who.actor)
-        return Response(HoldOut(_decided(order.hold_id)).data)
 
 
 def _visible_hold(who: Caller, hold_id: Any) -> Order:

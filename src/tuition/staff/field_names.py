@@ -13,6 +13,11 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 FIELD_NAMES = {
+    "release_transfer": _("release transfer"),
+    "hold_transfer": _("hold transfer"),
+    "ended_by": _("ended by"),
+    "capture_transfer": _("capture transfer"),
+    "hold": _("hold"),
     "account": _("account"),
     "activities": _("activities"),
     "activity": _("activity"),
