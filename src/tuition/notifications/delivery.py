@@ -52,6 +52,7 @@ SUBJECTS = {
     "booking.changed": _("Your booking changed: {item_title}"),
     "registration.cancelled": _("Registration cancelled: {item_title}"),
     "member.invited": _("You were added to {account_name}"),
+    "order.refunded": _("Partial refund: {item_title}"),
 }
 
 

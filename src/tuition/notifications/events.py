@@ -44,6 +44,10 @@ Personal kinds (no `unit`; `account_name` only where an account applies):
                            session (the booked, new or left session), previous_session? (moved)
     registration.cancelled registration_id, order_number, item_title, learner_email,
                            refunded (bool), refund_amount?, unit?, by_staff (bool)
+    order.refunded         order_id, order_number, item_title, amount (refunded now), unit,
+                           refunded_total, charged, credit_note_number, reason,
+                           learner_email, account_name? (sent to the learner and the
+                           account's owners; a partial refund, the registration stays)
     member.invited         account_id, account_name, email, role ("owner" | "member"),
                            has_password (bool: sign in, or set a password first)
 
@@ -72,7 +76,14 @@ REGISTRATION_CONFIRMED = "registration.confirmed"
 BOOKING_CHANGED = "booking.changed"
 REGISTRATION_CANCELLED = "registration.cancelled"
 MEMBER_INVITED = "member.invited"
-PERSONAL_KINDS = {REGISTRATION_CONFIRMED, BOOKING_CHANGED, REGISTRATION_CANCELLED, MEMBER_INVITED}
+ORDER_REFUNDED = "order.refunded"
+PERSONAL_KINDS = {
+    REGISTRATION_CONFIRMED,
+    BOOKING_CHANGED,
+    REGISTRATION_CANCELLED,
+    MEMBER_INVITED,
+    ORDER_REFUNDED,
+}
 KINDS = [
     CREDIT_ISSUED,
     CREDIT_REDEEMED,
@@ -85,6 +96,7 @@ KINDS = [
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,
     MEMBER_INVITED,
+    ORDER_REFUNDED,
 ]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.
