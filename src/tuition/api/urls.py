@@ -72,6 +72,9 @@ v1 = [
     path("orders", checkout.OrderListView.as_view(), name="orders"),
     path("orders/<str:order_id>", checkout.OrderDetailView.as_view(), name="order"),
     path(
+        "orders/<str:order_id>/refunds", checkout.OrderRefundsView.as_view(), name="order-refunds"
+    ),
+    path(
         "orders/<str:order_id>/receipt", checkout.OrderReceiptView.as_view(), name="order-receipt"
     ),
     path(
