@@ -84,3 +84,29 @@ def test_learners_may_not_refund(session_api, paid):
     stranger = session_api(UserFactory())
     assert stranger.get(f"orders/{order.pk}/refunds").status_code in (403, 404)
     assert CreditNote.objects.count() == 0
+
+
+def test_forecast_of_an_account(api: Api):
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.factories import issue, usd
+    from tuition.core import clock
+    from tuition.ledger import services as ledger
+
+    # given 90.00 used in the last 90 days (1.00 a day) and 30.00 left without expiry
+    account = AccountFactory()
+    issue(account, 12000, days=None)
+    with time_machine.travel(clock.now() - timedelta(days=10), tick=False):
+        ledger.debit(account_id=account.pk, unit=usd(), amount=9000, actor="t")
+    # when
+    response = api.get(f"accounts/{account.pk}/forecast")
+    # then
+    assert response.status_code == 200, response.json()
+    (usd_forecast,) = response.json()
+    assert usd_forecast["available"] == {"amount": "30.00", "unit": "USD"}
+    assert usd_forecast["usage_90_days"]["amount"] == "90.00"
+    expected = (clock.now() + timedelta(days=30)).date().isoformat()
+    assert usd_forecast["runs_out_on"] == expected and usd_forecast["expiring"] == []
+    assert api.get("accounts/999999/forecast").status_code == 404

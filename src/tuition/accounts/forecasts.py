@@ -12,11 +12,14 @@ continues on whatever the lots may pay for. Inactive and expired lots hold no av
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+from django.conf import settings
 
 from django.db.models import Q, Sum
 
 from tuition.core import clock
+from tuition.core.times import zone_named
 from tuition.ledger.models import Lot, Transfer, Unit
 from tuition.ledger.selectors import allocation_order
 
@@ -67,12 +70,13 @@ def project(
     start: datetime,
     window_days: int = WINDOW_DAYS,
     horizon_days: int = HORIZON_DAYS,
+    tz: tzinfo = UTC,
 ) -> Projection:
     """Project (remaining, expires_at) lots, given in spending order, forward day by day at
-    `usage` per `window_days`. Pure: no database."""
+    `usage` per `window_days`; dates are days in `tz`. Pure: no database."""
     held = [[remaining, expires_at] for remaining, expires_at in lots if remaining > 0]
     balance = sum(remaining for remaining, _ in held)
-    today = start.astimezone(UTC).date()
+    today = start.astimezone(tz).date()
     points = [(today, balance)]
     expiring: dict[date, int] = {}
     runs_out_on = None
@@ -88,19 +92,21 @@ def project(
             lot[0] -= take
             need -= take
             balance -= take
-        expired_today = False
+        expired_today, before = False, balance
         for lot in held:
             expires_at = lot[1]
             if lot[0] and expires_at is not None and expires_at <= moment:
-                on = expires_at.astimezone(UTC).date()
+                on = expires_at.astimezone(tz).date()
                 expiring[on] = expiring.get(on, 0) + lot[0]
                 balance -= lot[0]
                 lot[0] = 0
                 expired_today = True
-        day = moment.astimezone(UTC).date()
+        day = moment.astimezone(tz).date()
         if balance == 0 and usage > 0:
             runs_out_on = day
         # Weekly points draw the gradual use; an expiry's drop and the end get their own.
+        if expired_today:  # a vertical drop: the balance just before and just after
+            points.append((day, before))
         if k % 7 == 0 or expired_today or balance == 0:
             points.append((day, balance))
     if usage == 0:
@@ -144,7 +150,7 @@ def forecast(*, account_id: int, unit: Unit, at: datetime | None = None) -> Fore
         .values_list("remaining", "expires_at")
     )
     usage = recent_usage(account_id=account_id, unit_id=unit.pk, at=at)
-    projection = project(lots=lots, usage=usage, start=at)
+    projection = project(lots=lots, usage=usage, start=at, tz=zone_named(settings.TIME_ZONE))
     return Forecast(
         unit=unit,
         available=sum(remaining for remaining, _ in lots),

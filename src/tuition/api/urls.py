@@ -29,6 +29,11 @@ v1 = [
         accounts.BalancesView.as_view(),
         name="account-balances",
     ),
+    path(
+        "accounts/<str:account_id>/forecast",
+        accounts.ForecastView.as_view(),
+        name="account-forecast",
+    ),
     path("credits", codes.CreditListView.as_view(), name="credits"),
     path("credits/bulk", codes.CreditBulkView.as_view(), name="credits-bulk"),
     path("credits/<str:lot_id>", codes.CreditDetailView.as_view(), name="credit"),

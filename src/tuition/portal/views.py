@@ -30,6 +30,7 @@ from tuition.ledger.selectors import get_balances
 
 from . import charts, forms, selectors
 from . import services as portal
+from .forecast_panels import forecast_panels
 
 
 def _actor(request: HttpRequest) -> str:
@@ -401,7 +402,12 @@ def manage_index(request: HttpRequest) -> HttpResponse:
 def account_overview(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
     return _manage(
-        request, "overview.html", account, "overview", balances=get_balances(account_id=account.pk)
+        request,
+        "overview.html",
+        account,
+        "overview",
+        balances=get_balances(account_id=account.pk),
+        forecast_panels=forecast_panels(account.pk),
     )
 
 
@@ -414,6 +420,7 @@ def account_transactions(request: HttpRequest, account_id: int) -> HttpResponse:
         account,
         "transactions",
         rows=list(selectors.transaction_rows(account.pk, limit=200)),
+        forecast_panels=forecast_panels(account.pk),
     )
 
 

@@ -311,6 +311,12 @@ PURCHASES = ReportDefinition(
             ("refund_transfer_id",),
             lambda r: "yes" if r["refund_transfer_id"] else "no",
         ),
+        amount(
+            "refunded_amount",
+            "Refunded amount",
+            "refunded_amount",
+            decimals_field="unit__decimals",
+        ),
         moment("cancelled_at", "Cancelled"),
         text("receipt", "Receipt", "receipt__number"),
         text("invoice", "Invoice", "invoice__number"),
