@@ -49,7 +49,10 @@ def test_several_lots_expiring_the_same_day_are_summed():
     result = project(lots=lots, usage=900, start=START)  # 0.10 a day
     # the first lot gives 0.50 in 5 days and expires with 9.50, the second (3 hours later,
     # same day) gives 0.10 and expires with 29.90; the third gives 94 days x 0.10
-    assert result.expiring == [Expiring(date(2027, 1, 6), 950 + 2990), Expiring(date(2027, 4, 11), 60)]
+    assert result.expiring == [
+        Expiring(date(2027, 1, 6), 950 + 2990),
+        Expiring(date(2027, 4, 11), 60),
+    ]
     assert result.runs_out_on == date(2027, 4, 11)  # the last lot expires: nothing left
 
 

@@ -55,6 +55,7 @@ def test_refund_part_of_an_order_and_replay_it(api: Api, paid):
 def test_over_refund_is_a_validation_error_and_writes_nothing(api: Api, paid):
     order, lot = paid
     ok = api.post(f"orders/{order.pk}/refunds", {"amount": "300.00", "reason": "all of it"})
+    assert Lot.objects.get(pk=lot.pk).remaining == 50000
     assert ok.status_code == 201
     # when
     response = api.post(f"orders/{order.pk}/refunds", {"amount": "0.01", "reason": "more"})

@@ -15,8 +15,8 @@ from tuition.checkout.services import PaymentChoice
 from tuition.codes import services as codes
 from tuition.core import clock
 from tuition.core.errors import DomainError
-from tuition.ledger.verify import CHECKS
 from tuition.ledger.models import Lot, Transfer
+from tuition.ledger.verify import CHECKS
 from tuition.notifications.models import NotificationEvent
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,9 @@ def test_refund_returns_to_the_same_lots_latest_expiring_first_keeping_expiry(co
     # then the late lot gets its 100.00 back first, the soon one the other 50.00
     assert Lot.objects.get(pk=late.pk).remaining == 20000
     assert Lot.objects.get(pk=soon.pk).remaining == 5000
-    entries = sorted(note.transfer.entries.filter(lot__isnull=False).values_list("lot_id", "amount"))
+    entries = sorted(
+        note.transfer.entries.filter(lot__isnull=False).values_list("lot_id", "amount")
+    )
     assert entries == sorted([(late.pk, 10000), (soon.pk, 5000)])
     assert {lot.pk: lot.expires_at for lot in Lot.objects.filter(pk__in=expiries)} == expiries
     # and cancelling with a refund afterwards returns only the rest
@@ -159,7 +161,8 @@ def test_each_refund_notifies_and_has_a_credit_note(course, credit):
 
 
 def _pdf_text(pdf: bytes) -> str:
-    from pypdf import PdfReader  # type: ignore[import-not-found]
     import io
+
+    from pypdf import PdfReader  # type: ignore[import-not-found]
 
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)

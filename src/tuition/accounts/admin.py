@@ -1,9 +1,11 @@
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.signals import post_migrate
+from django.utils.safestring import mark_safe
 
 from tuition.core.admin_support import HistoryAdmin, ServiceForm, ServiceModelAdmin
 
@@ -124,6 +126,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
             return [main, ("Owners", {"fields": ["owner_emails"]})]
         return [
             main,
+            ("Forecast", {"fields": ["balance_forecast"]}),
             (
                 "Members",
                 {
@@ -139,7 +142,24 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return [] if obj is None else ["is_personal"]
+        return [] if obj is None else ["is_personal", "balance_forecast"]
+
+    @admin.display(description="Forecast")
+    def balance_forecast(self, obj: TrainingAccount) -> str:
+        """When the balance runs out at the last 90 days' rate and what expires unused (the
+        owner sees the same on the account page)."""
+        from django.template.loader import render_to_string
+
+        from tuition.portal.forecast_panels import forecast_panels
+
+        panels = forecast_panels(obj.pk)
+        if not panels:
+            return "No balance and no recent usage."
+        html = render_to_string(
+            "portal/partials/forecast.html", {"forecast_panels": panels, "compact": False}
+        )
+        # The admin turns line breaks of a read-only value into <br>: keep it on one line.
+        return mark_safe(re.sub(r"\s*\n\s*", " ", html))  # noqa: S308 - our own template
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # lots and transfers point at accounts

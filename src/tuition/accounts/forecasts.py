@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django.conf import settings
-
 from django.db.models import Q, Sum
 
 from tuition.core import clock

@@ -82,7 +82,6 @@ class OrderAdmin(_ActionsWithChangePermission):
             "order(s) marked paid",
         )
 
-
     # --- partial refunds -----------------------------------------------------------------
 
     def get_urls(self):  # type: ignore[no-untyped-def]
@@ -286,4 +285,6 @@ class CreditNoteAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
     search_fields = ["number", "order__number", "reason"]
     list_select_related = ["order", "unit"]
     date_hierarchy = "issued_at"
+
+
 admin.site.register(Invoice, _DocumentAdmin)

@@ -711,8 +711,10 @@ class RefundOut(serializers.Serializer):
 class RefundListOut(serializers.Serializer):
     charged = MoneyOut()
     refunded = MoneyOut(help_text="Refunded so far (partial refunds and a full one).")
-    refundable = MoneyOut(help_text="What may still be refunded in part (0 unless paid with "
-    "credit or tokens and not refunded in full).")
+    refundable = MoneyOut(
+        help_text="What may still be refunded in part (0 unless paid with "
+        "credit or tokens and not refunded in full)."
+    )
     refunds = RefundOut(many=True, help_text="The partial refunds, oldest first.")
 
 

@@ -92,5 +92,3 @@ def _month_ticks(start: date, end: date, most: int = 6) -> list[date]:
 
 def _month_label(day: date) -> str:
     return format_date(day, "MMM yy", locale=l10n.locale_name())
-
-
