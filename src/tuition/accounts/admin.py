@@ -144,7 +144,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
         return [] if obj is None else ["is_personal", "balance_forecast"]
 
-    @admin.display(description="Forecast")
+    @admin.display(description="At the recent rate")
     def balance_forecast(self, obj: TrainingAccount) -> str:
         """When the balance runs out at the last 90 days' rate and what expires unused (the
         owner sees the same on the account page)."""

@@ -99,6 +99,8 @@ class LineChart:
     top: float
     ticks: list[Tick]
     marks: list[Bar]  # labelled drops (e.g. expiries): x, y and their label
+    start_x: float = 0.0  # where to write the starting value
+    start_y: float = 0.0
 
 
 def line(
@@ -136,4 +138,6 @@ def line(
         top,
         [Tick(at(x, 0)[0], label) for x, label in ticks],
         [Bar(label, label, *at(x, v), 0, 0, *at(x, v)) for x, v, label in marks],
+        start_x=left + 10,
+        start_y=top + 22,
     )

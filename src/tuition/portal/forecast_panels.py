@@ -16,7 +16,6 @@ from . import charts
 class Panel:
     forecast: Forecast
     chart: charts.LineChart | None
-    per_month: int  # the recent rate per 30 days, in minor units
     beyond: date | None  # usage, but no run-out within the horizon: it lasts past this day
 
 
@@ -32,7 +31,6 @@ def forecast_panels(account_id: int) -> list[Panel]:
             Panel(
                 forecast=forecast,
                 chart=_chart(forecast),
-                per_month=forecast.usage * 30 // forecast.window_days,
                 beyond=beyond,
             )
         )
