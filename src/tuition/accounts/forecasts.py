@@ -62,6 +62,12 @@ class Forecast:
         return sum(e.amount for e in self.expiring)
 
 
+@dataclass
+class _Held:
+    left: int
+    expires_at: datetime | None
+
+
 def project(
     *,
     lots: Sequence[tuple[int, datetime | None]],
@@ -73,8 +79,8 @@ def project(
 ) -> Projection:
     """Project (remaining, expires_at) lots, given in spending order, forward day by day at
     `usage` per `window_days`; dates are days in `tz`. Pure: no database."""
-    held = [[remaining, expires_at] for remaining, expires_at in lots if remaining > 0]
-    balance = sum(remaining for remaining, _ in held)
+    held = [_Held(remaining, expires_at) for remaining, expires_at in lots if remaining > 0]
+    balance = sum(lot.left for lot in held)
     today = start.astimezone(tz).date()
     points = [(today, balance)]
     expiring: dict[date, int] = {}
@@ -87,25 +93,24 @@ def project(
         for lot in held:  # soonest expiry first: the order checkout spends them in
             if need == 0:
                 break
-            take = min(lot[0], need)
-            lot[0] -= take
+            take = min(lot.left, need)
+            lot.left -= take
             need -= take
             balance -= take
         expired_today, before = False, balance
         for lot in held:
-            expires_at = lot[1]
-            if lot[0] and expires_at is not None and expires_at <= moment:
-                on = expires_at.astimezone(tz).date()
-                expiring[on] = expiring.get(on, 0) + lot[0]
-                balance -= lot[0]
-                lot[0] = 0
+            if lot.left and lot.expires_at is not None and lot.expires_at <= moment:
+                on = lot.expires_at.astimezone(tz).date()
+                expiring[on] = expiring.get(on, 0) + lot.left
+                balance -= lot.left
+                lot.left = 0
                 expired_today = True
         day = moment.astimezone(tz).date()
         if balance == 0 and usage > 0:
             runs_out_on = day
-        # Weekly points draw the gradual use; an expiry's drop and the end get their own.
         if expired_today:  # a vertical drop: the balance just before and just after
             points.append((day, before))
+        # Weekly points draw the gradual use; an expiry's drop and the end get their own.
         if k % 7 == 0 or expired_today or balance == 0:
             points.append((day, balance))
     if usage == 0:

@@ -103,12 +103,14 @@ def document_for(order: Order, kind: str, *, language: str | None = None) -> Doc
         return None
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
+        doc: Document
         if kind.startswith(PARTIAL_PREFIX):
             note = next(n for n in _partial_notes(order) if kind == f"{PARTIAL_PREFIX}{n.sequence}")
             doc = _partial_credit_note(order, note, language)
+        elif kind == "credit-note":
+            doc = _credit_note(order, language)
         else:
-            doc = _credit_note(order, language) if kind == "credit-note" else None
-        doc = doc or _sale_document(order, kind, language)
+            doc = _sale_document(order, kind, language)
         return replace(doc, billed_to_label=_("Billed to"), tax_id_label=_("Tax ID"))
 
 

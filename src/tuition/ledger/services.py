@@ -270,10 +270,11 @@ def reverse_part(
         transfer_id__in=[pk for pk, _ in earlier], lot__isnull=False
     ).values_list("lot_id", "amount"):
         returned[lot_id] = returned.get(lot_id, 0) + back
-    spent = [
-        (e.lot_id, -e.amount)
-        for e in original.entries.filter(lot__isnull=False).order_by("id")
-        if e.amount < 0
+    spent: list[tuple[int, int]] = [
+        (lot_id, -taken)
+        for lot_id, taken in original.entries.filter(lot__isnull=False, amount__lt=0)
+        .order_by("id")
+        .values_list("lot_id", "amount")
     ]
     returnable = sum(taken - returned.get(lot_id, 0) for lot_id, taken in spent)
     if amount > returnable:
