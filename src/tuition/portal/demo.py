@@ -319,5 +319,5 @@ def _past_usage(acme, usd, *, security: int, analytics: int) -> None:  # type: i
             order_id=orders[30].pk,
             amount=10000,
             reason="Exam fee reduced after booking",
-            actor="user:cora@northwind.test",
+            actor="user:admin@northwind.test",
         )
