@@ -117,6 +117,12 @@ def test_refund_returns_to_the_same_lots_latest_expiring_first_keeping_expiry(co
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.REFUNDED, 30000)
     refused("already_reversed", order_id=order.pk, amount=1, reason="x", actor="s")
+    final = document_for(Order.objects.get(pk=order.pk), "credit-note", language="en")
+    assert final is not None
+    assert [(r.label, r.value) for r in final.amounts] == [
+        ("Originally charged", "$300.00"),
+        ("Amount credited", "$150.00"),
+    ]
 
 
 def test_value_refunded_into_an_expired_lot_expires_again(course, acme):

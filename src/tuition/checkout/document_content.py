@@ -235,7 +235,8 @@ def _credit_note_number(order: Order) -> str:
 
 
 def _credit_note(order: Order, language: str) -> Document:
-    credited = _money(order, order.charged, language)
+    # After partial refunds (each with its own credit note) the cancellation credits the rest.
+    credited = _money(order, order.charged - sum(n.amount for n in _partial_notes(order)), language)
     at: datetime = order.cancelled_at or order.created_at
     if order.method in (Order.Method.TRAINING_CREDIT, Order.Method.TOKENS):
         back_to = _("Returned to %(method)s with its original expiry.") % {
@@ -256,7 +257,7 @@ def _credit_note(order: Order, language: str) -> Document:
         billed_to=_billed_to(order),
         details=tuple(details),
         amounts=(
-            Row(_("Originally charged"), credited),
+            Row(_("Originally charged"), _money(order, order.charged, language)),
             Row(_("Amount credited"), credited, strong=True),
         ),
         state="credited",
