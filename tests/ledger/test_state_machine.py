@@ -71,6 +71,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.lots: dict[int, ModelLot] = {}
         self.redeems: dict[int, dict[int, int]] = {}  # transfer id -> {lot id: amount}
         self.holds: dict[int, ModelHold] = {}
+        # transfer id -> {lot id: amount returned so far by partial reversals}
+        self.returned: dict[int, dict[int, int]] = {}
 
     def teardown(self) -> None:
         self.traveller.stop()
@@ -136,12 +138,45 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.attempt(
             lambda: ledger.reverse_transfer(transfer_id=transfer_id, actor="model")
         )
-        if self.redeems[transfer_id] is None:
+        if self.redeems[transfer_id] is None or transfer_id in self.returned:
             assert isinstance(result, AlreadyReversedError)
             return
         assert isinstance(result, Transfer), result
+        self.refund_into_lots(result, self.redeems[transfer_id])
+        self.redeems[transfer_id] = None  # type: ignore[assignment]
+
+    @precondition(lambda self: self.redeems)
+    @rule(data=st.data(), amount=st.integers(1, 400))
+    def reverse_part(self, data, amount: int) -> None:
+        transfer_id = data.draw(st.sampled_from(sorted(self.redeems)))
+        result = self.attempt(
+            lambda: ledger.reverse_part(transfer_id=transfer_id, amount=amount, actor="model")
+        )
+        if self.redeems[transfer_id] is None:
+            assert isinstance(result, AlreadyReversedError)
+            return
+        returned = dict(self.returned.get(transfer_id, {}))
+        spent = self.redeems[transfer_id]
+        if amount > sum(spent.values()) - sum(returned.values()):
+            assert isinstance(result, ValidationError), result
+            return
+        assert isinstance(result, Transfer), result
+        expected, left = {}, amount
+        for lot_id in reversed(list(spent)):  # the lot spent last gets its value back first
+            give = min(spent[lot_id] - returned.get(lot_id, 0), left)
+            if give > 0:
+                expected[lot_id] = give
+                returned[lot_id] = returned.get(lot_id, 0) + give
+                left -= give
+        got = {e.lot_id: e.amount for e in result.entries.filter(lot__isnull=False)}
+        assert got == expected
+        self.returned[transfer_id] = returned
+        self.refund_into_lots(result, expected)
+
+    def refund_into_lots(self, reversal: Transfer, amounts: dict[int, int]) -> None:
         now = self.now()
-        for lot_id, amount in self.redeems[transfer_id].items():
+        result = reversal
+        for lot_id, amount in amounts.items():
             lot = self.lots[lot_id]
             if lot.deleted:
                 continue
@@ -150,7 +185,6 @@ class LedgerMachine(RuleBasedStateMachine):
                 lot.expired_unreversed.append(follow_up.pk)
                 continue
             lot.remaining += amount
-        self.redeems[transfer_id] = None  # type: ignore[assignment]
 
     @rule()
     def expire(self) -> None:

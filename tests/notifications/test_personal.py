@@ -400,3 +400,33 @@ def test_a_real_smtp_server_receives_the_learners_confirmation(course, smtp_rece
     html = message.get_body(("html",)).get_content()
     assert "<strong>Cloud Fundamentals</strong>" in html
     assert EmailDelivery.objects.get().status == "sent"
+
+
+def test_a_partial_refund_tells_the_learner_and_the_owners_and_the_webhook(acme, drain):
+    from tuition.checkout.refunds import refund_part
+
+    # given a paid order and a subscription to refunds
+    create_subscription(
+        url="https://crm.example.com/hooks", actor="test", event_kinds=[events.ORDER_REFUNDED]
+    )
+    self_paced = make_activity(title="Security Essentials", price=45000)
+    order = checkout.checkout(
+        learner_email="ana@acme.test",
+        activity_id=self_paced.pk,
+        actor="test",
+        payment=PaymentChoice(method="code", code=acme.code_text),
+    ).order
+    drain()
+    mail.outbox.clear()
+    # when 45.50 of it is refunded
+    note = refund_part(order_id=order.pk, amount=4550, reason="Price dropped", actor="staff")
+    drain()
+    # then the learner and the owner each get one email, and the webhook is queued
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@acme.test", "olga@acme.test"]
+    body = mail.outbox[0].body
+    assert mail.outbox[0].subject.endswith("Partial refund: Security Essentials")
+    assert '$45.50 of your order for "Security Essentials" was refunded.' in body
+    assert "Reason: Price dropped" in body and note.number in body
+    assert "Refunded so far: $45.50 of $450.00" in body
+    hook = WebhookDelivery.objects.get(event__kind="order.refunded")
+    assert hook.event.data["amount"] == "45.50" and hook.event.data["unit"] == "USD"

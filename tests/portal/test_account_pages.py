@@ -238,3 +238,27 @@ def test_usage_page_draws_the_charts(team, login):
     assert response.content.count(b"<svg") == 2
     assert b"ben@acme.test" in response.content
     assert b"style=" not in response.content
+
+
+def test_owner_sees_when_the_balance_runs_out_and_what_expires(team, login):
+    # given 90.00 spent from the 500.00 credit in the last 90 days
+    from datetime import timedelta
+
+    import time_machine
+
+    from tests.factories import usd
+    from tuition.core import clock
+    from tuition.ledger import services as ledger
+
+    with time_machine.travel(clock.now() - timedelta(days=10), tick=False):
+        ledger.debit(account_id=team["account"].pk, unit=usd(), amount=9000, actor="t")
+    # when
+    client = login(team["owner"])
+    overview = client.get(reverse("portal:account", args=[team["account"].pk]))
+    statement = client.get(reverse("portal:transactions", args=[team["account"].pk]))
+    # then the 410.00 left lasts 410 days at 1.00 a day, but the credit expires first
+    page = overview.content.decode()
+    assert "In the last 90 days this account used $90.00." in page
+    assert "runs out on" in page and "will expire unused" in page
+    assert 'class="svg-chart forecast-chart"' in page
+    assert "runs out on" in statement.content.decode()

@@ -1,9 +1,12 @@
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models.signals import post_migrate
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from tuition.core.actors import Actor
@@ -12,6 +15,7 @@ from tuition.ledger.admin import HoldInline
 
 from . import services as accounts
 from .admin_roles import on_post_migrate
+from .forecast_panels import forecast_panels
 from .models import Membership, TrainingAccount, User
 from .services import update_account
 
@@ -130,6 +134,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
         return [
             main,
             ("Balance", {"fields": ["balances"]}),
+            ("Forecast", {"fields": ["balance_forecast"]}),
             (
                 _("Members"),
                 {
@@ -145,7 +150,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return [] if obj is None else ["is_personal", "balances"]
+        return [] if obj is None else ["is_personal", "balances", "balance_forecast"]
 
     @admin.display(description="balances")
     def balances(self, obj: TrainingAccount) -> str:
@@ -161,6 +166,19 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
             )
             or "—"
         )
+
+    @admin.display(description="At the recent rate")
+    def balance_forecast(self, obj: TrainingAccount) -> str:
+        """When the balance runs out at the last 90 days' rate and what expires unused (the
+        owner sees the same on the account page)."""
+        panels = forecast_panels(obj.pk)
+        if not panels:
+            return "No balance and no recent usage."
+        html = render_to_string(
+            "portal/partials/forecast.html", {"forecast_panels": panels, "compact": False}
+        )
+        # The admin turns line breaks of a read-only value into <br>: keep it on one line.
+        return mark_safe(re.sub(r"\s*\n\s*", " ", html))  # noqa: S308 - our own template
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False  # lots and transfers point at accounts

@@ -1,6 +1,6 @@
 """REST endpoints of training accounts: accounts, members, balances."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -26,6 +26,7 @@ from tuition.api.models import SCOPE_CREDITS_READ, SCOPE_CREDITS_WRITE
 from tuition.ledger.selectors import get_balances
 
 from . import services
+from .forecasts import Forecast, account_forecasts
 from .models import Membership, TrainingAccount
 
 # Accounts
@@ -195,3 +196,43 @@ class BalancesView(ApiView):
     def get(self, request, account_id):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id, balance=True)
         return Response(BalanceOut(get_balances(account_id=account.pk), many=True).data)
+
+
+# Forecast (when the balance runs out at the recent rate, what expires unused)
+
+
+class ExpiringOut(serializers.Serializer):
+    on = serializers.DateField(help_text="The day the lots expire (provider's time zone).")
+    amount = MoneyOut(unit_attr="unit", help_text="Value still in them then, at this rate.")
+
+
+class ForecastOut(serializers.Serializer):
+    unit = serializers.CharField(source="unit.code")
+    available = MoneyOut(help_text="Available now.")
+    usage_90_days = MoneyOut(
+        source="usage", help_text="Net value redeemed in the last 90 days (the rate)."
+    )
+    runs_out_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day the available balance reaches zero at that rate; null when nothing "
+        "was used lately (or not within three years).",
+    )
+    expiring = serializers.SerializerMethodField()
+
+    @extend_schema_field(ExpiringOut(many=True))
+    def get_expiring(self, forecast: Forecast) -> list[dict]:
+        return ExpiringOut(
+            [{"on": e.on, "amount": e.amount, "unit": forecast.unit} for e in forecast.expiring],
+            many=True,
+        ).data
+
+
+class ForecastView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ}
+
+    @extend_schema(
+        operation_id="accounts_forecast", responses={200: ForecastOut(many=True), **errors(404)}
+    )
+    def get(self, request, account_id):  # type: ignore[no-untyped-def]
+        account = account_for(self.caller(), account_id, balance=True)
+        return Response(ForecastOut(account_forecasts(account_id=account.pk), many=True).data)

@@ -4,16 +4,25 @@ paid)."""
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tuition.core.admin_actors import ActorFieldsMixin
 from tuition.core.admin_support import ReadableAmountsMixin, ReadOnlyAdmin, actor_of
+from tuition.core.amounts import parse_amount
+from tuition.core.display import money, when
 from tuition.core.errors import DomainError
 
 from . import services as checkout
-from .models import Booking, Invoice, Order, Receipt, Registration
+from .models import Booking, CreditNote, Invoice, Order, Receipt, Registration
+from .refunds import refund_part, refund_summary
 
 
 class _ActionsWithChangePermission(ReadableAmountsMixin, ReadOnlyAdmin):
@@ -57,6 +66,7 @@ class OrderAdmin(_ActionsWithChangePermission):
         "price": "unit",
         "discount": "unit",
         "charged": "unit",
+        "refunded_amount": "unit",
         "refill_amount": "refill_unit",
     }
     time_fields = ("created_at", "paid_at", "cancelled_at")
@@ -65,6 +75,7 @@ class OrderAdmin(_ActionsWithChangePermission):
     list_select_related = ["learner", "account", "unit"]
     date_hierarchy = "created_at"
     actions = ["mark_paid"]
+    change_form_template = "admin/checkout/order/change_form.html"
 
     @admin.action(description=_("Mark selected invoiced orders as paid"), permissions=["service"])
     def mark_paid(self, request, queryset):  # type: ignore[no-untyped-def]
@@ -78,6 +89,112 @@ class OrderAdmin(_ActionsWithChangePermission):
                 % {"count": n}
             ),
         )
+
+    # --- partial refunds -----------------------------------------------------------------
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        extra = [
+            path(
+                "<int:order_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="checkout_order_refund",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        order = self.get_queryset(request).select_related("unit").filter(pk=object_id).first()
+        if order is not None:
+            extra_context = {**(extra_context or {}), **self._refund_context(request, order)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _refund_context(self, request: HttpRequest, order: Order) -> dict:
+        summary = refund_summary(order)
+        notes = CreditNote.objects.filter(order=order).order_by("sequence")
+        return {
+            "refund": {
+                "charged": money(summary["charged"], order.unit),
+                "refunded": money(summary["refunded"], order.unit),
+                "refundable": money(summary["refundable"], order.unit),
+                "can_refund": summary["refundable"] > 0 and self.has_service_permission(request),
+                "paid_by_ledger": order.transfer_id is not None,
+                "notes": [
+                    {
+                        "number": n.number,
+                        "when": when(n.issued_at),
+                        "amount": money(n.amount, order.unit),
+                        "reason": n.reason,
+                        "actor": n.actor,
+                        "kind": f"credit-note-{n.sequence}",
+                    }
+                    for n in notes
+                ],
+                "url": reverse("admin:checkout_order_refund", args=[order.pk]),
+            }
+        }
+
+    def refund_view(self, request: HttpRequest, order_id: int):  # type: ignore[no-untyped-def]
+        order = get_object_or_404(
+            self.get_queryset(request).select_related("unit", "learner", "account"), pk=order_id
+        )
+        if not self.has_service_permission(request):
+            raise PermissionDenied
+        form = RefundForm(request.POST or None)
+        confirming = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                amount = parse_amount(
+                    form.cleaned_data["amount"].strip(), decimals=order.unit.decimals
+                )
+                left = refund_summary(order)["refundable"]
+                if amount > left:
+                    raise DomainError(
+                        f"Only {money(left, order.unit)} of this order is left to refund.",
+                        details={"field": "amount"},
+                    )
+                if not form.cleaned_data.get("confirmed"):
+                    confirming = money(amount, order.unit)
+                else:
+                    note = refund_part(
+                        order_id=order.pk,
+                        amount=amount,
+                        reason=form.cleaned_data["reason"],
+                        actor=actor_of(request),
+                    )
+            except DomainError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in ("amount", "reason") else None, exc.message)
+            else:
+                if confirming is None:
+                    self.message_user(
+                        request,
+                        f"Refunded {money(note.amount, order.unit)}: credit note {note.number}.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:checkout_order_change", args=[order.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            **self._refund_context(request, order),
+            "title": f"Refund part of order {order.number}",
+            "opts": self.model._meta,
+            "order": order,
+            "form": form,
+            "confirming": confirming,
+            "unit_label": order.unit.code,
+        }
+        return TemplateResponse(request, "admin/checkout/order/refund.html", context)
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        max_length=40, help_text="In the order's unit, e.g. 45.50; at most what is refundable."
+    )
+    reason = forms.CharField(
+        max_length=500, help_text="Shown on the credit note and in the notice, e.g. price dropped."
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class BookingInline(admin.TabularInline):
@@ -186,4 +303,16 @@ class _DocumentAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
 
 
 admin.site.register(Receipt, _DocumentAdmin)
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadableAmountsMixin, ReadOnlyAdmin):
+    list_display = ["number", "issued_at_when", "order", "amount_money", "reason", "actor"]
+    money_fields = {"amount": "unit"}
+    time_fields = ("issued_at",)
+    search_fields = ["number", "order__number", "reason"]
+    list_select_related = ["order", "unit"]
+    date_hierarchy = "issued_at"
+
+
 admin.site.register(Invoice, _DocumentAdmin)

@@ -3,7 +3,7 @@ refund, a reversal into the same lots), mark an invoice order paid."""
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from tuition.accounts.models import User
 from tuition.catalog.models import Activity, Session
@@ -339,13 +339,28 @@ def _refund(order: Order, *, actor: Actor, at: datetime) -> None:
         raise AlreadyReversedError()
     reversal = None
     if order.transfer_id is not None:
-        reversal = ledger.reverse_transfer(
-            transfer_id=order.transfer_id, actor=actor, reason=f"refund of order {order.number}"
-        )
-        if order.code_id is not None and order.code.kind == RedemptionCode.Kind.MEMBER:
-            codes.add_member_spend(code_id=order.code_id, amount=-order.charged)
+        # Re-read under the wallet lock: partial refunds may have returned part of it already.
+        refunded = Order.objects.values_list("refunded_amount", flat=True).get(pk=order.pk)
+        left = order.charged - refunded
+        if refunded == 0:
+            reversal = ledger.reverse_transfer(
+                transfer_id=order.transfer_id, actor=actor, reason=f"refund of order {order.number}"
+            )
+        elif left > 0:
+            reversal = ledger.reverse_part(
+                transfer_id=order.transfer_id,
+                amount=left,
+                actor=actor,
+                reason=f"refund of the rest of order {order.number}",
+                wallet_locked=True,
+            )
+        if left > 0 and order.code_id is not None and order.code.kind == RedemptionCode.Kind.MEMBER:
+            codes.add_member_spend(code_id=order.code_id, amount=-left)
     Order.objects.filter(pk=order.pk).update(
-        status=Order.Status.REFUNDED, cancelled_at=at, refund_transfer=reversal
+        status=Order.Status.REFUNDED,
+        cancelled_at=at,
+        refund_transfer=reversal,
+        refunded_amount=F("charged"),
     )
 
 

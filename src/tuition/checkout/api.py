@@ -51,7 +51,8 @@ from . import services
 from .approvals import AwaitingApproval
 from .approvals import holds_of as approvals_of
 from .approvals_api import AwaitingOut, HoldOut
-from .models import Order, Registration
+from .models import CreditNote, Order, Registration
+from .refunds import refund_part
 
 # Orders (one shape everywhere: checkout answers with the same order as /orders)
 
@@ -88,6 +89,9 @@ class OrderOut(serializers.Serializer):
     charged = MoneyOut()
     method = serializers.CharField()
     code_hint = serializers.SerializerMethodField()
+    refunded = MoneyOut(
+        source="refunded_amount", help_text="Refunded so far (partial refunds and a full one)."
+    )
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
 
@@ -688,4 +692,100 @@ class RefillView(ApiView):
             actor=who.actor,
             provider=values["provider"],
             card_number=values.get("card_number"),
+        )
+
+
+# Partial refunds (staff and API keys): part of a credit or token order goes back to its lots.
+
+
+class RefundIn(StrictSerializer):
+    amount = AmountField(help_text="In the order's unit and its precision; at most what is left.")
+    reason = StrictCharField(max_length=500, help_text="Why (shown on the credit note).")
+
+
+class RefundOut(serializers.Serializer):
+    id = IdOut()
+    order = IdOut(source="order_id")
+    credit_note = serializers.CharField(source="number", help_text="The credit note's number.")
+    amount = MoneyOut()
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField(source="issued_at")
+    transaction = IdOut(source="transfer_id", help_text="The ledger reversal.")
+
+
+class RefundListOut(serializers.Serializer):
+    charged = MoneyOut()
+    refunded = MoneyOut(help_text="Refunded so far (partial refunds and a full one).")
+    refundable = MoneyOut(
+        help_text="What may still be refunded in part (0 unless paid with "
+        "credit or tokens and not refunded in full)."
+    )
+    refunds = RefundOut(many=True, help_text="The partial refunds, oldest first.")
+
+
+def _refund_list(order: Order) -> dict[str, Any]:
+    from .refunds import refund_summary
+
+    notes = order.credit_notes.select_related("unit").order_by("sequence")
+    return {**refund_summary(order), "unit": order.unit, "refunds": list(notes)}
+
+
+def _provider_order(view: ApiView, order_id: Any) -> Order:
+    who = view.caller()
+    if not who.is_provider:
+        raise PermissionDeniedError("Only the provider's staff may refund orders.")
+    return visible_object(_orders(who), order_id, what="order")
+
+
+class OrderRefundsView(ApiView):
+    scopes = {"GET": SCOPE_CREDITS_READ, "POST": SCOPE_CHECKOUT}
+
+    @extend_schema(
+        operation_id="orders_refunds_list",
+        responses={200: RefundListOut, **errors(403, 404)},
+    )
+    def get(self, request, order_id):  # type: ignore[no-untyped-def]
+        order = _provider_order(self, order_id)
+        return Response(RefundListOut(_refund_list(order)).data)
+
+    @extend_schema(
+        operation_id="orders_refunds_create",
+        request=RefundIn,
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED, RETRY_AFTER],
+        responses={
+            201: RefundOut,
+            **errors(
+                403,
+                404,
+                409,
+                422,
+                503,
+                notes={
+                    400: "Also: more than is left to refund (details: `refundable`), a missing "
+                    "reason, more decimals than the unit has.",
+                    409: "`refund_not_allowed` (not paid with credit or tokens, or not paid), "
+                    "`already_reversed` (refunded in full), `idempotency_key_in_progress`.",
+                    422: "`idempotency_key_reused`.",
+                },
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request, order_id):  # type: ignore[no-untyped-def]
+        order = _provider_order(self, order_id)
+        data = RefundIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        answer_with(
+            request,
+            lambda note: Response(
+                RefundOut(CreditNote.objects.select_related("unit").get(pk=note.pk)).data,
+                status=status.HTTP_201_CREATED,
+            ),
+        )
+        refund_part(
+            order_id=order.pk,
+            amount=parse_amount(values["amount"], decimals=order.unit.decimals),
+            reason=values["reason"],
+            actor=self.caller().actor,
         )

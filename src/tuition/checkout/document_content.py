@@ -21,9 +21,11 @@ from django.utils.translation import pgettext
 
 from tuition.core import l10n
 
-from .models import Order
+from .models import CreditNote, Order
 
 KINDS = ("receipt", "invoice", "credit-note")
+# A partial refund's credit note: "credit-note-1", "credit-note-2", ... (its sequence).
+PARTIAL_PREFIX = "credit-note-"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def available_kinds(order: Order) -> list[str]:
         kinds.append("receipt")
     if order.status == Order.Status.REFUNDED and _invoice(order) is not None:
         kinds.append("credit-note")
+    kinds.extend(f"{PARTIAL_PREFIX}{note.sequence}" for note in _partial_notes(order))
     return kinds
 
 
@@ -100,8 +103,14 @@ def document_for(order: Order, kind: str, *, language: str | None = None) -> Doc
         return None
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     with translation.override(language):
-        doc = _credit_note(order, language) if kind == "credit-note" else None
-        doc = doc or _sale_document(order, kind, language)
+        doc: Document
+        if kind.startswith(PARTIAL_PREFIX):
+            note = next(n for n in _partial_notes(order) if kind == f"{PARTIAL_PREFIX}{n.sequence}")
+            doc = _partial_credit_note(order, note, language)
+        elif kind == "credit-note":
+            doc = _credit_note(order, language)
+        else:
+            doc = _sale_document(order, kind, language)
         return replace(doc, billed_to_label=_("Billed to"), tax_id_label=_("Tax ID"))
 
 
@@ -193,7 +202,11 @@ def _sale_document(order: Order, kind: str, language: str) -> Document:
         amounts.append(Row(_("Total"), total))
         state, label = "cancelled", pgettext("document state", "Cancelled")
         detail = _("The order was cancelled before it was paid; nothing is due.")
-    notes = []
+    notes = [
+        _("Partly refunded: %(amount)s, see credit note %(number)s.")
+        % {"amount": _money(order, note.amount, language), "number": note.number}
+        for note in (_partial_notes(order) if kind == "invoice" else ())
+    ]
     if kind == "invoice" and order.status == Order.Status.REFUNDED:
         notes.append(
             _("Refunded in full: see credit note %(number)s.")
@@ -222,7 +235,8 @@ def _credit_note_number(order: Order) -> str:
 
 
 def _credit_note(order: Order, language: str) -> Document:
-    credited = _money(order, order.charged, language)
+    # After partial refunds (each with its own credit note) the cancellation credits the rest.
+    credited = _money(order, order.charged - sum(n.amount for n in _partial_notes(order)), language)
     at: datetime = order.cancelled_at or order.created_at
     if order.method in (Order.Method.TRAINING_CREDIT, Order.Method.TOKENS):
         back_to = _("Returned to %(method)s with its original expiry.") % {
@@ -243,11 +257,51 @@ def _credit_note(order: Order, language: str) -> Document:
         billed_to=_billed_to(order),
         details=tuple(details),
         amounts=(
-            Row(_("Originally charged"), credited),
+            Row(_("Originally charged"), _money(order, order.charged, language)),
             Row(_("Amount credited"), credited, strong=True),
         ),
         state="credited",
         state_label=str(pgettext("document state", "Credited")),
         state_detail=back_to,
         language=language,
+    )
+
+
+def _partial_notes(order: Order) -> list[CreditNote]:
+    return list(order.credit_notes.all()) if order.pk else []
+
+
+def _partial_credit_note(order: Order, note: CreditNote, language: str) -> Document:
+    """The credit note of a partial refund: what was charged, what this note credits, what
+    has been credited so far; the registration stays."""
+    earlier = sum(n.amount for n in _partial_notes(order) if n.sequence <= note.sequence)
+    if order.method in (Order.Method.TRAINING_CREDIT, Order.Method.TOKENS):
+        back_to = _("Returned to %(method)s with its original expiry.") % {
+            "method": _paid_with(order)
+        }
+    else:
+        back_to = _("Refunded by %(method)s.") % {"method": _paid_with(order)}
+    details = [*_details(order, language)]
+    invoice = _invoice(order)
+    if invoice is not None:
+        details.append(Row(_("Credits invoice"), invoice.number))
+    details.append(Row(_("Reason"), note.reason))
+    return Document(
+        kind=f"{PARTIAL_PREFIX}{note.sequence}",
+        title=_("Credit note"),
+        number=note.number,
+        issued=l10n.day(note.issued_at, language=language),
+        seller=seller(),
+        billed_to=_billed_to(order),
+        details=tuple(details),
+        amounts=(
+            Row(_("Originally charged"), _money(order, order.charged, language)),
+            Row(_("Credited so far"), _money(order, earlier, language)),
+            Row(_("Amount credited"), _money(order, note.amount, language), strong=True),
+        ),
+        state="credited",
+        state_label=str(pgettext("document state", "Credited")),
+        state_detail=back_to,
+        language=language,
+        notes=(_("A partial refund: the registration stays as it is."),),
     )

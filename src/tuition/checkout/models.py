@@ -60,6 +60,9 @@ class Order(models.Model):
     price = models.BigIntegerField(help_text=_("The price in `unit` before any discount."))
     discount = models.BigIntegerField(default=0)
     charged = models.BigIntegerField(help_text=_("What was charged, in `unit`."))
+    # What has gone back so far, by partial refunds and a full refund alike; never more than
+    # `charged` (a guarded update under the wallet lock, backed by a CHECK constraint).
+    refunded_amount = models.BigIntegerField(default=0, help_text=_("Refunded so far, in `unit`."))
     method = models.CharField(max_length=20, choices=Method.choices)
     provider = models.CharField(max_length=20, blank=True, default="")
     payment_reference = models.CharField(max_length=200, blank=True, default="")
@@ -123,6 +126,10 @@ class Order(models.Model):
                 & Q(price__gte=0)
                 & Q(list_price__gte=0),
                 name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=models.F("charged")),
+                name="order_refunded_within_charged",
             ),
         ]
 
@@ -295,6 +302,36 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last}"
+
+
+class CreditNote(models.Model):
+    """A partial refund of an order and its document: part of what was charged went back into
+    the lots that paid it (`transfer`, a reversal of part of the redemption), with a reason.
+    Numbered after the invoice it credits (CN-2026-000042-1, -2, ...), so it needs no counter."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="credit_notes")
+    transfer = models.OneToOneField(
+        "ledger.Transfer", on_delete=models.PROTECT, related_name="credit_note"
+    )
+    sequence = models.PositiveIntegerField(help_text="1 for the order's first partial refund.")
+    number = models.CharField(max_length=48, unique=True)
+    issued_at = models.DateTimeField(db_index=True)
+    amount = models.BigIntegerField(help_text="Refunded, in `unit`.")
+    unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    actor = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "sequence"], name="credit_note_order_sequence"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_note_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 from .approval_models import ApprovalPolicy  # noqa: E402  (registered with the app's models)

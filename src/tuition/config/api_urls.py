@@ -31,6 +31,11 @@ v1 = [
         accounts.BalancesView.as_view(),
         name="account-balances",
     ),
+    path(
+        "accounts/<str:account_id>/forecast",
+        accounts.ForecastView.as_view(),
+        name="account-forecast",
+    ),
     path("credits", codes.CreditListView.as_view(), name="credits"),
     path("credits/bulk", codes.CreditBulkView.as_view(), name="credits-bulk"),
     path("credits/<str:lot_id>", codes.CreditDetailView.as_view(), name="credit"),
@@ -81,6 +86,9 @@ v1 = [
     ),
     path("orders", checkout.OrderListView.as_view(), name="orders"),
     path("orders/<str:order_id>", checkout.OrderDetailView.as_view(), name="order"),
+    path(
+        "orders/<str:order_id>/refunds", checkout.OrderRefundsView.as_view(), name="order-refunds"
+    ),
     path(
         "orders/<str:order_id>/receipt", checkout.OrderReceiptView.as_view(), name="order-receipt"
     ),

@@ -240,6 +240,95 @@ def reverse_transfer(*, transfer_id: int, actor: Actor, reason: str = "") -> Tra
     except IntegrityError as exc:
         raise AlreadyReversedError() from exc
 
+    _settle_returned_value(lot_legs, reversal=reversal, at=at, actor=actor)
+    return reversal
+
+
+@use_case
+def reverse_part(
+    *, transfer_id: int, amount: int, actor: str, reason: str = "", wallet_locked: bool = False
+) -> Transfer:
+    """Return part of a redemption to the lots it was taken from, which keep their expiry.
+
+    May be repeated until the whole redemption is returned, never beyond: the parts returned
+    before are re-read under the wallet lock. The value goes back in the reverse order of the
+    redemption's allocation (the lot spent last gets its value back first: the latest-expiring
+    one), each lot at most what it gave. Value returned to an expired lot is expired again at
+    once, to a deleted one voided again, as with a full reversal. `wallet_locked`: the caller's
+    transaction already holds this wallet's lock.
+
+    Raises:
+        NotFoundError: no such transfer.
+        ValidationError: it is not a redemption, or the amount is not positive or more than is
+            left to return (details: `returnable`, in minor units).
+        AlreadyReversedError: it was reversed in full.
+    """
+    if not 0 < amount <= MAX_MINOR:
+        raise amount_error("amount", "not_positive")
+    original = Transfer.objects.filter(pk=transfer_id).first()
+    if original is None:
+        raise NotFoundError("No such transaction.")
+    if original.kind != Transfer.Kind.REDEEM:
+        raise ValidationError(f"Only a redemption can be returned in part, not a {original.kind}.")
+    if wallet_locked:
+        assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
+    else:
+        lock_wallet(original.account_id, original.unit_id)
+    at = clock.now()
+    earlier = list(Transfer.objects.filter(reverses=original).values_list("pk", "unique_key"))
+    if any(key == f"reverse:{original.pk}" for _, key in earlier):
+        raise AlreadyReversedError()
+    returned: dict[int, int] = {}
+    for lot_id, back in Entry.objects.filter(
+        transfer_id__in=[pk for pk, _ in earlier], lot__isnull=False
+    ).values_list("lot_id", "amount"):
+        returned[lot_id] = returned.get(lot_id, 0) + back
+    spent: list[tuple[int, int]] = [
+        (lot_id, -taken)
+        for lot_id, taken in original.entries.filter(lot__isnull=False, amount__lt=0)
+        .order_by("id")
+        .values_list("lot_id", "amount")
+    ]
+    returnable = sum(taken - returned.get(lot_id, 0) for lot_id, taken in spent)
+    if amount > returnable:
+        raise ValidationError(
+            gettext("Only %(left)s of this payment is left to refund.")
+            % {"left": Unit.objects.get(pk=original.unit_id).format(returnable)},
+            details={"field": "amount", "returnable": returnable},
+        )
+    lot_legs: list[tuple[int, int]] = []
+    left = amount
+    for lot_id, taken in reversed(spent):  # the lot spent last first
+        give = min(taken - returned.get(lot_id, 0), left)
+        if give > 0:
+            lot_legs.append((lot_id, give))
+            left -= give
+        if left == 0:
+            break
+    for lot_id, give in lot_legs:
+        _move_lot(lot_id, give)
+    reversal = _append_transfer(
+        kind=Transfer.Kind.REVERSE,
+        account_id=original.account_id,
+        unit_id=original.unit_id,
+        at=at,
+        actor=actor,
+        legs=lot_legs,
+        system_account=SystemAccount.REDEMPTIONS,
+        reason=reason,
+        reverses=original,
+        unique_key=f"reverse:{original.pk}:part:{len(earlier) + 1}",
+        metadata={"part": True},
+    )
+    _settle_returned_value(lot_legs, reversal=reversal, at=at, actor=actor)
+    return reversal
+
+
+def _settle_returned_value(
+    lot_legs: Sequence[tuple[int, int]], *, reversal: Transfer, at: datetime, actor: str
+) -> None:
+    """Expire again what a reversal returned to an expired lot, void what it returned to a
+    deleted one (inside the reversal's transaction)."""
     returned = [(lot_id, amount) for lot_id, amount in lot_legs if amount > 0]
     lots = Lot.objects.in_bulk([lot_id for lot_id, _ in returned])
     for lot_id, amount in returned:
@@ -264,7 +353,6 @@ def reverse_transfer(*, transfer_id: int, actor: Actor, reason: str = "") -> Tra
                 actor,
                 f"expire:{lot.pk}:after:{reversal.pk}",
             )
-    return reversal
 
 
 @use_case(answers=True)

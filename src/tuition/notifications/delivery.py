@@ -61,6 +61,7 @@ SUBJECTS = {
     "hold.approved": _("{account_name}: redemption approved"),
     "hold.declined": _("{account_name}: redemption declined"),
     "hold.expired": _("{account_name}: approval request expired"),
+    "order.refunded": _("Partial refund: {item_title}"),
 }
 
 

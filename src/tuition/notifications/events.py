@@ -45,6 +45,10 @@ Personal kinds (no `unit`; `account_name` only where an account applies):
                            session (the booked, new or left session), previous_session? (moved)
     registration.cancelled registration_id, order_number, item_title, learner_email,
                            refunded (bool), refund_amount?, unit?, by_staff (bool)
+    order.refunded         order_id, order_number, item_title, amount (refunded now), unit,
+                           refunded_total, charged, credit_note_number, reason,
+                           learner_email, account_name? (sent to the learner and the
+                           account's owners; a partial refund, the registration stays)
     member.invited         account_id, account_name, email, role ("owner" | "member"),
                            has_password (bool: sign in, or set a password first)
 
@@ -76,6 +80,7 @@ from .kinds import (  # noqa: F401 - recorders name the kinds through this modul
     HOLD_PLACED,
     KINDS,
     MEMBER_INVITED,
+    ORDER_REFUNDED,
     PERSONAL_KINDS,
     REFILL_PURCHASED,
     REGISTRATION_CANCELLED,

@@ -12,7 +12,15 @@ from typing import Any
 from tuition.core import l10n
 from tuition.core.times import spelled_span
 
-_AMOUNTS = ("amount", "remaining", "available", "threshold", "refund_amount")
+_AMOUNTS = (
+    "amount",
+    "remaining",
+    "available",
+    "threshold",
+    "refund_amount",
+    "refunded_total",
+    "charged",
+)
 _MOMENTS = ("expires_at", "old_expires_at", "new_expires_at")
 
 

@@ -1,7 +1,10 @@
 """Demo data that shows every feature: a provider catalog, two training accounts with owners
 and members, USD credits and a token type, lots that expire at different times."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -119,6 +122,7 @@ def _ledger() -> None:
     issue(acme, usd, 100000, 340, purchase_price=100000, source=Lot.Source.PURCHASE, notes="Refill")
     issue(acme, usd, 25000, None, notes="Goodwill credit, no expiry")
     issue(acme, tokens, 12, 180, notes="Token bundle")
+    issue(acme, usd, 60000, 25, notes="Workshop credit: use it this month")
     issue(globex, usd, 30000, 90, purchase_price=27000, external_id="pi_demo_2")
     issue(globex, tokens, 5, 6, notes="Tokens expiring this week")
 
@@ -271,6 +275,8 @@ def _commerce() -> None:
     def on_pages(email: str) -> Actor:
         return Actor.for_user(User.objects.get(email=email), via=PAGES)
 
+    _past_usage(acme, usd, security=security.pk, certification=certification.pk)
+
     # Two of the three seats of the later online session are taken: one by code, one by card.
     checkout.checkout(
         learner_email="ana@acme.test",
@@ -316,3 +322,52 @@ def _commerce() -> None:
         payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
         actor=ACTOR,
     )
+
+
+@contextmanager
+def _as_of(moment: datetime) -> Iterator[None]:
+    """Run services as if at `moment` (the demo's history happened before today)."""
+    with mock.patch.object(clock, "now", lambda: moment):
+        yield
+
+
+def _past_usage(acme, usd, *, security: int, certification: int) -> None:  # type: ignore[no-untyped-def]
+    """Three months of Acme's USD use, paid from a bundle bought 100 days ago, one of them
+    refunded in part: what the owner's forecast projects forward."""
+    from tuition.checkout import services as checkout
+    from tuition.checkout.refunds import refund_part
+    from tuition.codes import services as codes
+
+    now = clock.now()
+    with _as_of(now - timedelta(days=100)):
+        bundle = ledger.issue_credit(
+            account_id=acme.pk,
+            unit=usd,
+            redeemable_value=210000,
+            purchase_price=200000,
+            expires_at=now + timedelta(days=265),
+            notes="Q2 bundle, used over the last months",
+            actor=ACTOR,
+        )
+        codes.attach_lot_code(lot_id=bundle.pk, code="ACME-Q2-BUNDLE", actor=ACTOR)
+    orders = {}
+    for days_ago, email, activity in [
+        (80, "olga@acme.test", security),
+        (55, "olga@acme.test", certification),
+        (30, "ana@acme.test", certification),
+        (12, "ana@acme.test", security),
+    ]:
+        with _as_of(now - timedelta(days=days_ago, hours=-3)):
+            orders[days_ago] = checkout.checkout(
+                learner_email=email,
+                activity_id=activity,
+                payment=checkout.PaymentChoice(method="code", code="ACME-Q2-BUNDLE"),
+                actor=ACTOR,
+            ).order
+    with _as_of(now - timedelta(days=25)):
+        refund_part(
+            order_id=orders[30].pk,
+            amount=10000,
+            reason="Exam fee reduced after booking",
+            actor="user:admin@northwind.test",
+        )

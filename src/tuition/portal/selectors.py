@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import batched
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from tuition.accounts import access
@@ -328,7 +328,7 @@ def usage_by_member(account_id: int) -> list[MemberUsage]:
             account_id=account_id, transfer__isnull=False, status=Order.Status.PAID
         )
         .values("learner_id", "learner__email", "learner__name", "unit_id")
-        .annotate(redemptions=Count("id"), spent=Sum("charged"))
+        .annotate(redemptions=Count("id"), spent=Sum(F("charged") - F("refunded_amount")))
         .order_by("unit_id", "-spent", "learner__email")
     )
     units = {u.pk: u for u in Unit.objects.all()}
@@ -363,7 +363,7 @@ def usage_by_month(account_id: int, unit: Unit, *, months: int = 12) -> list[tup
         )
         .annotate(month=TruncMonth("created_at"))
         .values("month")
-        .annotate(total=Sum("charged"))
+        .annotate(total=Sum(F("charged") - F("refunded_amount")))
     )
     by_month: dict[date, int] = defaultdict(int)
     for row in spent:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tuition.accounts import services as accounts
+from tuition.accounts.forecast_panels import forecast_panels
 from tuition.accounts.models import Membership, TrainingAccount
 from tuition.checkout import approvals
 from tuition.checkout import document_content as documents
@@ -21,7 +22,7 @@ from tuition.checkout import services as checkout
 from tuition.checkout.pdf import render_pdf
 from tuition.codes import services as codes
 from tuition.codes.selectors import can_see_code, reveal_code
-from tuition.core import l10n
+from tuition.core import charts, l10n
 from tuition.core.actors import PAGES, Actor
 from tuition.core.amounts import parse_amount
 from tuition.core.errors import DomainError
@@ -30,7 +31,7 @@ from tuition.core.observability import note_outcome
 from tuition.ledger.models import Unit
 from tuition.ledger.selectors import get_balances
 
-from . import charts, forms, selectors
+from . import forms, selectors
 from . import services as portal
 
 
@@ -404,7 +405,12 @@ def manage_index(request: HttpRequest) -> HttpResponse:
 def account_overview(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _owned(request, account_id)
     return _manage(
-        request, "overview.html", account, "overview", balances=get_balances(account_id=account.pk)
+        request,
+        "overview.html",
+        account,
+        "overview",
+        balances=get_balances(account_id=account.pk),
+        forecast_panels=forecast_panels(account.pk),
     )
 
 
@@ -417,6 +423,7 @@ def account_transactions(request: HttpRequest, account_id: int) -> HttpResponse:
         account,
         "transactions",
         rows=list(selectors.transaction_rows(account.pk, limit=200)),
+        forecast_panels=forecast_panels(account.pk),
     )
 
 

@@ -323,6 +323,12 @@ PURCHASES = ReportDefinition(
             ("refund_transfer_id",),
             lambda r: gettext("yes") if r["refund_transfer_id"] else gettext("no"),
         ),
+        amount(
+            "refunded_amount",
+            _("Refunded amount"),
+            "refunded_amount",
+            decimals_field="unit__decimals",
+        ),
         moment("cancelled_at", _("Cancelled")),
         text("receipt", _("Receipt"), "receipt__number"),
         text("invoice", _("Invoice"), "invoice__number"),

@@ -211,7 +211,7 @@ def usage_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterator[d
             role=Subquery(role),
             orders=Count("id"),
             spent=Sum("charged"),
-            refunded=Coalesce(Sum("charged", filter=Q(refund_transfer__isnull=False)), 0),
+            refunded=Coalesce(Sum("refunded_amount"), 0),
             first_at=Min("created_at"),
             last_at=Max("created_at"),
         )
@@ -433,6 +433,9 @@ def statement_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
             "refunded_order__number",
             "refunded_order__title",
             "refunded_order__learner__email",
+            "credit_note__order__number",
+            "credit_note__order__title",
+            "credit_note__order__learner__email",
         )
         .order_by("created_at", "id")
     )
@@ -440,9 +443,22 @@ def statement_rows(filters: ReportFilters, needed: Sequence[str] = ()) -> Iterat
     for row in qs.iterator(chunk_size=CHUNK):
         balance = balances.get(row["unit_id"], 0) + row["change"]
         balances[row["unit_id"]] = balance
-        number = row["order__number"] or row["refunded_order__number"] or ""
-        title = row["order__title"] or row["refunded_order__title"] or ""
-        learner = row["order__learner__email"] or row["refunded_order__learner__email"] or ""
+        number = (
+            row["order__number"]
+            or row["refunded_order__number"]
+            or row["credit_note__order__number"]
+            or ""
+        )
+        title = (
+            row["order__title"] or row["refunded_order__title"] or row["credit_note__order__title"]
+        )
+        title = title or ""
+        learner = (
+            row["order__learner__email"]
+            or row["refunded_order__learner__email"]
+            or row["credit_note__order__learner__email"]
+            or ""
+        )
         description = _DESCRIPTIONS.get(row["kind"], row["kind"])
         detail = title or row["reason"]
         yield {

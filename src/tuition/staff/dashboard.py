@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tuition.core import clock, l10n
+from tuition.core import charts, clock, l10n
 from tuition.core.display import money, when
-from tuition.portal import charts
 
 DAYS = 30
 

@@ -1,4 +1,5 @@
-"""Geometry for the small server-rendered SVG charts of the owner pages (no JavaScript)."""
+"""Geometry for the small server-rendered SVG charts of the owner and staff pages (no
+JavaScript)."""
 
 from dataclasses import dataclass
 
@@ -75,3 +76,69 @@ def columns(rows: list[tuple[str, int, str]], *, width: int = 640, height: int =
             )
         )
     return Chart(width, height, bars, baseline=plot_bottom)
+
+
+@dataclass(frozen=True)
+class LinePoint:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    path: str  # an SVG path through the points (vertical drops where the value falls at once)
+    area: str  # the same path closed down to the baseline, for a light fill
+    baseline: float
+    top: float
+    ticks: list[Tick]
+    marks: list[Bar]  # labelled drops (e.g. expiries): x, y and their label
+    start_x: float = 0.0  # where to write the starting value
+    start_y: float = 0.0
+
+
+def line(
+    points: list[tuple[int, int]],
+    *,
+    ticks: list[tuple[int, str]] = (),  # type: ignore[assignment]
+    marks: list[tuple[int, int, str]] = (),  # type: ignore[assignment]
+    width: int = 640,
+    height: int = 220,
+) -> LineChart:
+    """A line over (x, value) points with x in any integer scale (e.g. days from today), the
+    largest value at the top; `ticks` label the x axis, `marks` (x, value, label) call out drops."""
+    left, right, top, bottom = 8, width - 8, 16, height - 28
+    span = max((x for x, _ in points), default=1) or 1
+    largest = max((v for _, v in points), default=0) or 1
+
+    def at(x: int, value: int) -> tuple[float, float]:
+        return (
+            round(left + (right - left) * x / span, 1),
+            round(bottom - (bottom - top) * value / largest, 1),
+        )
+
+    path = []
+    for index, (x, value) in enumerate(points):
+        px, py = at(x, value)
+        path.append(f"{'M' if index == 0 else 'L'}{px},{py}")
+    joined = " ".join(path)
+    area = f"{joined} L{at(points[-1][0], 0)[0]},{bottom} L{left},{bottom} Z" if points else ""
+    return LineChart(
+        width,
+        height,
+        joined,
+        area,
+        bottom,
+        top,
+        [Tick(at(x, 0)[0], label) for x, label in ticks],
+        [Bar(label, label, *at(x, v), 0, 0, *at(x, v)) for x, v, label in marks],
+        start_x=left + 10,
+        start_y=top + 22,
+    )
