@@ -33,6 +33,11 @@ applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
     credit.expiring_soon   lot_id, amount (value at stake), expires_at, days (the threshold)
     balance.low            available, threshold
     refill.purchased       lot_id, amount, price?, expires_at?, order_number?
+    refill.automatic       rule_id, trigger ("threshold" | "allowance"), amount, method
+                           ("card" | "invoice"), threshold?, order_number, price, status
+                           ("paid" | "invoiced"), period (firing number or "2026-12")
+    refill.automatic_paused rule_id, trigger, amount, method, threshold?, reason
+                           ("card_declined"), message
 
 Personal kinds (no `unit`; `account_name` only where an account applies):
 
@@ -67,6 +72,9 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
+# Automatic refills (SPEC §7): one bought, or one paused because the card was declined.
+REFILL_AUTOMATIC = "refill.automatic"
+REFILL_AUTOMATIC_PAUSED = "refill.automatic_paused"
 # Personal kinds: sent to the people named when recording, not to the account's people.
 REGISTRATION_CONFIRMED = "registration.confirmed"
 BOOKING_CHANGED = "booking.changed"
@@ -81,6 +89,8 @@ KINDS = [
     CREDIT_EXPIRING_SOON,
     BALANCE_LOW,
     REFILL_PURCHASED,
+    REFILL_AUTOMATIC,
+    REFILL_AUTOMATIC_PAUSED,
     REGISTRATION_CONFIRMED,
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,

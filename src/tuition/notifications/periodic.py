@@ -30,10 +30,13 @@ DEFAULT_INTERVALS = {
     "send_expiry_reminders": 3600,
     "check_low_balances": 300,
     "retry_stuck_deliveries": 60,
+    "automatic_refills": 60,
 }
 
 
 def jobs() -> list[Job]:
+    from tuition.autorefills.tasks import run_automatic_refills
+
     intervals = {**DEFAULT_INTERVALS, **settings.TUITION.get("PERIODIC_INTERVALS", {})}
     return [
         Job("expire_credits", intervals["expire_credits"], tasks.expire_credits.enqueue),
@@ -49,6 +52,11 @@ def jobs() -> list[Job]:
             "retry_stuck_deliveries",
             intervals["retry_stuck_deliveries"],
             tasks.retry_stuck_deliveries.enqueue,
+        ),
+        Job(
+            "automatic_refills",
+            intervals["automatic_refills"],
+            run_automatic_refills.enqueue,
         ),
     ]
 

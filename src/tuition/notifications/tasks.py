@@ -15,6 +15,10 @@ def send_deliveries(*, email_ids: list[int], webhook_ids: list[int]) -> None:
         delivery.send_emails(email_ids)
     if webhook_ids:
         delivery.send_webhooks(webhook_ids)
+    # Value may have left an account: its automatic refill checks now, outside any checkout.
+    from tuition.autorefills.tasks import after_fan_out
+
+    after_fan_out(email_ids=email_ids, webhook_ids=webhook_ids)
 
 
 @task()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tuition.codes",
     "tuition.checkout",
     "tuition.notifications",
+    "tuition.autorefills",
     "tuition.reports",
     "tuition.api",
     "tuition.portal",

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutorefillsConfig(AppConfig):
+    name = "tuition.autorefills"
+    verbose_name = _("Automatic refills")
+    default_auto_field = "django.db.models.BigAutoField"
