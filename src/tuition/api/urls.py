@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tuition.accounts import api as accounts
+from tuition.autorefills import api as autorefills
 from tuition.catalog import api as catalog
 from tuition.checkout import api as checkout
 from tuition.codes import api as codes
@@ -40,6 +41,31 @@ v1 = [
     ),
     path(
         "accounts/<str:account_id>/refills", checkout.RefillView.as_view(), name="account-refills"
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills",
+        autorefills.RuleListView.as_view(),
+        name="account-automatic-refills",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>",
+        autorefills.RuleDetailView.as_view(),
+        name="account-automatic-refill",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/pause",
+        autorefills.RulePauseView.as_view(),
+        name="account-automatic-refill-pause",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/resume",
+        autorefills.RuleResumeView.as_view(),
+        name="account-automatic-refill-resume",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/firings",
+        autorefills.FiringListView.as_view(),
+        name="account-automatic-refill-firings",
     ),
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     path("checkout", checkout.CheckoutView.as_view(), name="checkout"),

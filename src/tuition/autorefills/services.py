@@ -36,7 +36,7 @@ from tuition.notifications import events
 from .cards import card_for_charge, store_card
 from .models import RefillFiring, RefillRule
 
-JOB_ACTOR = "job:automatic_refills"
+JOB_ACTOR = "system:automatic_refills"
 
 
 # Setting rules ---------------------------------------------------------------------------------
@@ -77,7 +77,7 @@ def _check_input(rule: RuleInput, unit: Unit) -> None:
 
 @use_case
 def set_rule(
-    *, account_id: int, unit: Unit, rule: RuleInput, buyer: User, actor: str
+    *, account_id: int, unit: Unit, rule: RuleInput, buyer: User | None, actor: str
 ) -> RefillRule:
     """Set (create or replace) the automatic refill of an account in one unit. Setting the same
     rule again changes nothing but the time it was last set; the pause state and the firing
