@@ -28,7 +28,7 @@ from tuition.core.observability import note_outcome
 from tuition.ledger.models import Unit
 from tuition.ledger.selectors import get_balances
 
-from . import charts, forms, selectors
+from . import automatic, charts, forms, selectors
 from . import services as portal
 
 
@@ -506,14 +506,29 @@ def account_refill(request: HttpRequest, account_id: int) -> HttpResponse:
                         % {"number": placed.invoice.number},
                     )
                 return redirect("portal:order", number=placed.number)
+    return refill_page(request, account, status=status, form=form)
+
+
+def refill_page(
+    request: HttpRequest,
+    account: TrainingAccount,
+    *,
+    status: int = 200,
+    form: forms.RefillForm | None = None,
+    automatic_form: Any = None,
+) -> HttpResponse:
+    """The Purchase refill page: buy now, and the Automatic refills section."""
+    priced = selectors.refill_units()
+    choices = [(u.code, _unit_label(u)) for u, _ in priced]
     return _manage(
         request,
         "refill.html",
         account,
         "refill",
         status=status,
-        form=form,
+        form=form or forms.RefillForm(units=choices),
         priced=[(u, u.format(10**u.decimals), price) for u, price in priced],
+        **automatic.section(account.pk, choices, automatic_form),
     )
 
 
