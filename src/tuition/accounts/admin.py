@@ -46,6 +46,13 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+def automatic_refill_inlines() -> list[type[admin.TabularInline]]:
+    """The account's automatic refills and what they bought (autorefills.admin)."""
+    from tuition.autorefills.admin import RefillFiringInline, RefillRuleInline
+
+    return [RefillRuleInline, RefillFiringInline]
+
+
 class AccountForm(ServiceForm):
     owner_emails = forms.CharField(
         required=False, label="Owners", help_text="New account: owners' emails, comma separated."
@@ -116,7 +123,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
     list_display = ["name", "external_id", "redeemer_policy", "is_personal", "created_at"]
     list_filter = ["redeemer_policy", "is_personal"]
     search_fields = ["name", "external_id", "memberships__user__email"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, *automatic_refill_inlines()]
 
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
         main = (None, {"fields": ["name", "external_id", "redeemer_policy"]})

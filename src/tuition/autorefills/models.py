@@ -123,4 +123,4 @@ class RefillFiring(models.Model):
         indexes = [models.Index(fields=["account", "-fired_at"], name="refill_firing_account")]
 
     def __str__(self) -> str:
-        return f"{self.rule_id} {self.key or self.outcome}"
+        return f"Automatic refill {self.key}" if self.key else "Declined card attempt"

@@ -103,6 +103,11 @@ SECTIONS: tuple[Section, ...] = (
                 description="Credits bought by account owners.",
             ),
             Entry(
+                "Automatic refills",
+                "autorefills.refillrule",
+                description="Owners' threshold and monthly refills, and what each bought.",
+            ),
+            Entry(
                 "Registrations",
                 "checkout.registration",
                 description="Learners' paid access; cancel and refund here.",
@@ -111,7 +116,8 @@ SECTIONS: tuple[Section, ...] = (
             Entry("Receipts", "checkout.receipt"),
             Entry("Invoices", "checkout.invoice"),
         ),
-        description="Orders, registrations, bookings, refills, receipts and invoices.",
+        description="Orders, registrations, bookings, refills (also automatic), receipts and "
+        "invoices.",
     ),
     Section(
         "reports",
