@@ -76,3 +76,40 @@ def test_owner_sets_a_threshold_refill_and_sees_it_buy(
     expect(page.locator("#automatic-USD")).to_contain_text("Nothing while paused.")
     assert RefillRule.objects.get().pause_reason == "owner"
     assert csp_violations == []
+
+
+def test_the_automatic_refills_section_has_no_serious_accessibility_violation(
+    axe_page: Page, live_server, sign_in, axe_violations
+):
+    # given: one rule that bought, one the card provider paused
+    from tuition.autorefills.services import RuleInput
+    from tuition.catalog import services as catalog
+    from tuition.checkout.payments import DECLINED_CARD, SUCCESS_CARD
+    from tuition.ledger.models import Unit
+
+    usd()
+    tokens = Unit.objects.create(code="TT", name="Training Token", decimals=0)
+    catalog.set_refill_price(unit=tokens, unit_price=9900, actor="test")
+    account = AccountFactory(name="Acme Corp")
+    owner = UserFactory(email="olga@acme.test", name="Olga Owner")
+    MembershipFactory(account=account, user=owner, role=Membership.Role.OWNER)
+    for unit, card in ((usd(), SUCCESS_CARD), (tokens, DECLINED_CARD)):
+        autorefills.set_rule(
+            account_id=account.pk,
+            unit=unit,
+            rule=RuleInput(
+                kind="threshold", threshold=5, amount=500, provider="sandbox", card_number=card
+            ),
+            buyer=owner,
+            actor="test",
+        )
+    autorefills.run_automatic_refills()
+    sign_in(axe_page, live_server, owner)
+
+    # when / then, at desktop and phone width
+    for width in (1366, 390):
+        axe_page.set_viewport_size({"width": width, "height": 900})
+        axe_page.goto(f"{live_server.url}/manage/{account.pk}/refill/")
+        expect(axe_page.locator("#automatic-TT")).to_contain_text("Paused: card declined")
+        expect(axe_page.locator("#automatic-USD")).to_contain_text("Paid by card")
+        assert axe_violations(axe_page) == [], width
