@@ -100,9 +100,7 @@ def test_pause_resume_and_delete_are_repeatable_and_stop_the_rule(session_api, o
 def test_bad_rules_are_400_and_store_nothing(session_api, owner_of, body, field):
     usd()
     account, owner = owner_of(name="Acme")
-    response = session_api(owner).call(
-        "PUT", f"accounts/{account.pk}/automatic-refills/USD", body
-    )
+    response = session_api(owner).call("PUT", f"accounts/{account.pk}/automatic-refills/USD", body)
     assert response.status_code == 400, response.json()
     assert error_code(response) == "validation_error"
     assert not RefillRule.objects.exists()
@@ -113,7 +111,11 @@ def test_someone_elses_account_and_unknown_units_are_not_found(session_api, owne
     mine, me = owner_of(name="Mine")
     theirs, _ = owner_of(name="Theirs")
     api = session_api(me)
-    assert api.call("PUT", f"accounts/{theirs.pk}/automatic-refills/USD", THRESHOLD).status_code == 404
+    assert (
+        api.call("PUT", f"accounts/{theirs.pk}/automatic-refills/USD", THRESHOLD).status_code == 404
+    )
     assert api.get(f"accounts/{theirs.pk}/automatic-refills").status_code == 404
-    assert api.call("PUT", f"accounts/{mine.pk}/automatic-refills/NOPE", THRESHOLD).status_code == 404
+    assert (
+        api.call("PUT", f"accounts/{mine.pk}/automatic-refills/NOPE", THRESHOLD).status_code == 404
+    )
     assert not RefillRule.objects.exists()

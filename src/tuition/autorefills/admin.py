@@ -36,10 +36,11 @@ def payment(rule: RefillRule) -> str:
 
 
 def order_link(firing: RefillFiring) -> str:
-    if firing.order_id is None:
+    order = firing.order
+    if order is None:
         return "—"
-    url = reverse("admin:checkout_order_change", args=[firing.order_id])
-    return format_html('<a href="{}">{}</a>', url, firing.order.number)
+    url = reverse("admin:checkout_order_change", args=[order.pk])
+    return format_html('<a href="{}">{}</a>', url, order.number)
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -57,8 +58,7 @@ class _ReadOnlyInline(admin.TabularInline):
 class RefillRuleInline(_ReadOnlyInline):
     model = RefillRule
     verbose_name_plural = "automatic refills"
-    fields = ["unit", "rule", "pay_by", "state", "set_by"]
-    readonly_fields = fields
+    fields = readonly_fields = ("unit", "rule", "pay_by", "state", "set_by")
 
     @admin.display(description="rule")
     def rule(self, obj: RefillRule) -> str:
@@ -81,8 +81,7 @@ class RefillFiringInline(_ReadOnlyInline):
     model = RefillFiring
     fk_name = "account"
     verbose_name_plural = "automatic refills bought"
-    fields = ["fired", "unit", "trigger", "outcome", "bought", "order"]
-    readonly_fields = fields
+    fields = readonly_fields = ("fired", "unit", "trigger", "outcome", "bought", "order")
     show_change_link = False
 
     def get_queryset(self, request):  # type: ignore[no-untyped-def]
@@ -119,7 +118,7 @@ class RefillRuleAdmin(ReadableAmountsMixin, admin.ModelAdmin):
     search_fields = ["account__name", "account__external_id"]
     list_select_related = ["account", "unit"]
     time_fields = ("updated_at", "created_at", "paused_at", "deleted_at")
-    fields = [
+    fields = readonly_fields = (
         "account",
         "unit",
         "kind",
@@ -130,8 +129,7 @@ class RefillRuleAdmin(ReadableAmountsMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
         "actor",
-    ]
-    readonly_fields = fields
+    )
     inlines = [RuleFiringInline]
     actions = ["pause", "resume"]
 

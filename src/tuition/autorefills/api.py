@@ -35,7 +35,7 @@ class FiringOut(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_order_number(self, firing: RefillFiring) -> str | None:
-        return firing.order.number if firing.order_id else None
+        return firing.order.number if firing.order is not None else None
 
 
 class RuleOut(serializers.Serializer):
@@ -45,9 +45,7 @@ class RuleOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RefillRule.Kind.values, source="rule.kind")
     threshold = MoneyOut(source="rule.threshold", unit_attr="rule.unit", allow_null=True)
     amount = MoneyOut(source="rule.amount", unit_attr="rule.unit")
-    provider = serializers.ChoiceField(
-        choices=RefillRule.Provider.values, source="rule.provider"
-    )
+    provider = serializers.ChoiceField(choices=RefillRule.Provider.values, source="rule.provider")
     card_last4 = serializers.CharField(source="rule.card_last4", help_text="Empty for invoice.")
     status = serializers.SerializerMethodField()
     pause_reason = serializers.ChoiceField(
@@ -118,7 +116,7 @@ class RuleDetailView(ApiView):
     @extend_schema(
         operation_id="accounts_automatic_refills_retrieve",
         summary="Get the automatic refill of a unit",
-        responses={200: RuleOut, **errors(404)}
+        responses={200: RuleOut, **errors(404)},
     )
     def get(self, request, account_id, unit):  # type: ignore[no-untyped-def]
         account = account_for(self.caller(), account_id)
@@ -175,7 +173,7 @@ class RuleDetailView(ApiView):
     @extend_schema(
         operation_id="accounts_automatic_refills_destroy",
         summary="Stop the automatic refill of a unit",
-        responses={204: None, **errors(404)}
+        responses={204: None, **errors(404)},
     )
     def delete(self, request, account_id, unit):  # type: ignore[no-untyped-def]
         who = self.caller()
@@ -235,4 +233,3 @@ class FiringListView(ApiView):
         account = account_for(self.caller(), account_id)
         rule = _rule(account.pk, _unit(unit))
         return self.paginated(selectors.firings_of(rule_id=rule.pk), FiringOut)
-

@@ -95,7 +95,9 @@ class RefillFiring(models.Model):
         DECLINED = "declined", _("Card declined")
 
     rule = models.ForeignKey(RefillRule, on_delete=models.PROTECT, related_name="firing_set")
-    account = models.ForeignKey("accounts.TrainingAccount", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        "accounts.TrainingAccount", on_delete=models.PROTECT, related_name="+"
+    )
     unit = models.ForeignKey("ledger.Unit", on_delete=models.PROTECT, related_name="+")
     # Unique per rule for every refill bought; empty (NULL) for a declined attempt, which buys
     # nothing and pauses the rule.

@@ -60,9 +60,7 @@ def _check_input(rule: RuleInput, unit: Unit) -> None:
             f"kind must be one of: {', '.join(RefillRule.Kind.values)}.", details={"field": "kind"}
         )
     if rule.provider not in RefillRule.Provider.values:
-        raise ValidationError(
-            "method must be card or invoice.", details={"field": "method"}
-        )
+        raise ValidationError("method must be card or invoice.", details={"field": "method"})
     if not (isinstance(rule.amount, int) and 0 < rule.amount <= MAX_MINOR):
         raise amount_error("amount", "not_positive")
     if rule.kind == RefillRule.Kind.THRESHOLD:

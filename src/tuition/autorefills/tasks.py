@@ -34,11 +34,13 @@ def after_fan_out(*, email_ids: Sequence[int], webhook_ids: Sequence[int]) -> No
     from .models import RefillRule
 
     account_ids = set(
-        EmailDelivery.objects.filter(pk__in=email_ids, event__kind__in=VALUE_LEFT_KINDS)
-        .values_list("event__account_id", flat=True)
+        EmailDelivery.objects.filter(
+            pk__in=email_ids, event__kind__in=VALUE_LEFT_KINDS
+        ).values_list("event__account_id", flat=True)
     ) | set(
-        WebhookDelivery.objects.filter(pk__in=webhook_ids, event__kind__in=VALUE_LEFT_KINDS)
-        .values_list("event__account_id", flat=True)
+        WebhookDelivery.objects.filter(
+            pk__in=webhook_ids, event__kind__in=VALUE_LEFT_KINDS
+        ).values_list("event__account_id", flat=True)
     )
     watched = sorted(
         RefillRule.objects.filter(

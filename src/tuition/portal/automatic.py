@@ -42,7 +42,10 @@ class AutomaticRefillForm(forms.Form):
         help_text=gettext_lazy("How many credits or tokens each refill adds."),
     )
     payment = forms.ChoiceField(
-        choices=[("sandbox", gettext_lazy("Card")), ("invoice", gettext_lazy("Invoice (pay later)"))],
+        choices=[
+            ("sandbox", gettext_lazy("Card")),
+            ("invoice", gettext_lazy("Invoice (pay later)")),
+        ],
         initial="sandbox",
         widget=forms.RadioSelect,
         label=gettext_lazy("Pay by"),
@@ -59,7 +62,7 @@ class AutomaticRefillForm(forms.Form):
 
     def __init__(self, *args, units: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = units
+        self.fields["unit"].choices = units  # type: ignore[attr-defined]
 
 
 def section(account_id: int, units: list[tuple[str, str]], form: Any = None) -> dict[str, Any]:
@@ -169,4 +172,3 @@ def resume_automatic_refill(request: HttpRequest, account_id: int, rule_id: int)
 @require_POST
 def delete_automatic_refill(request: HttpRequest, account_id: int, rule_id: int) -> HttpResponse:
     return _change(request, account_id, rule_id, "delete")
-

@@ -53,7 +53,11 @@ def _automatic_refills() -> None:
         account_id=acme.pk,
         unit=usd,
         rule=autorefills.RuleInput(
-            kind="threshold", threshold=50000, amount=100000, provider="sandbox", card_number=SUCCESS_CARD
+            kind="threshold",
+            threshold=50000,
+            amount=100000,
+            provider="sandbox",
+            card_number=SUCCESS_CARD,
         ),
         buyer=User.objects.get(email="olga@acme.test"),
         actor="user:olga@acme.test",
