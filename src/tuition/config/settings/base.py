@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "CouponScopeKindEnum": ["activity", "group", "any"],
         "ScopeKindEnum": "tuition.ledger.models.Lot.ScopeKind",
         "TransferKindEnum": "tuition.ledger.models.Transfer.Kind",
+        "AutomaticRefillKindEnum": ["threshold", "allowance"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
