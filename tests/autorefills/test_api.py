@@ -90,6 +90,7 @@ def test_pause_resume_and_delete_are_repeatable_and_stop_the_rule(session_api, o
     ("body", "field"),
     [
         ({**THRESHOLD, "threshold": None}, "threshold"),
+        ({**THRESHOLD, "threshold": "0.00"}, "threshold"),
         ({**THRESHOLD, "amount": "0.00"}, "amount"),
         ({**THRESHOLD, "amount": "1.001"}, "amount"),
         ({**THRESHOLD, "card_number": None}, "card_number"),
@@ -103,6 +104,9 @@ def test_bad_rules_are_400_and_store_nothing(session_api, owner_of, body, field)
     response = session_api(owner).call("PUT", f"accounts/{account.pk}/automatic-refills/USD", body)
     assert response.status_code == 400, response.json()
     assert error_code(response) == "validation_error"
+    if field is not None:
+        details = response.json()["error"]["details"]
+        assert details.get("field") == field or field in details.get("fields", {}), details
     assert not RefillRule.objects.exists()
 
 

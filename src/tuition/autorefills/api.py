@@ -159,7 +159,7 @@ class RuleDetailView(ApiView):
                 amount=parse_amount(values["amount"], decimals=refill_unit.decimals),
                 provider=values["provider"],
                 threshold=(
-                    parse_amount(threshold, decimals=refill_unit.decimals)
+                    parse_amount(threshold, decimals=refill_unit.decimals, field="threshold")
                     if threshold is not None
                     else None
                 ),
