@@ -125,6 +125,7 @@ class TrainingAccountAdmin(ServiceModelAdmin, HistoryAdmin):
     list_display = ["name", "external_id", "redeemer_policy", "is_personal", "created_at"]
     list_filter = ["redeemer_policy", "is_personal"]
     search_fields = ["name", "external_id", "memberships__user__email"]
+    # Other parts add theirs (autorefills: the account's rules and what they bought).
     inlines = [MembershipInline, HoldInline]
 
     def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]

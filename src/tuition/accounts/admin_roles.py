@@ -26,6 +26,7 @@ _STAFF_APPS = (
     "codes",
     "checkout",
     "notifications",
+    "autorefills",
     "reports",
     "api",
 )

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from tuition import ledger_api as ledger
 from tuition.accounts import api as accounts
+from tuition.autorefills import api as autorefills
 from tuition.catalog import api as catalog
 from tuition.checkout import api as checkout
 from tuition.checkout import approvals_api as approvals
@@ -56,6 +57,31 @@ v1 = [
     path("holds", approvals.HoldListView.as_view(), name="holds"),
     path("holds/<str:hold_id>/approve", approvals.HoldApproveView.as_view(), name="hold-approve"),
     path("holds/<str:hold_id>/decline", approvals.HoldDeclineView.as_view(), name="hold-decline"),
+    path(
+        "accounts/<str:account_id>/automatic-refills",
+        autorefills.RuleListView.as_view(),
+        name="account-automatic-refills",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>",
+        autorefills.RuleDetailView.as_view(),
+        name="account-automatic-refill",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/pause",
+        autorefills.RulePauseView.as_view(),
+        name="account-automatic-refill-pause",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/resume",
+        autorefills.RuleResumeView.as_view(),
+        name="account-automatic-refill-resume",
+    ),
+    path(
+        "accounts/<str:account_id>/automatic-refills/<str:unit>/firings",
+        autorefills.FiringListView.as_view(),
+        name="account-automatic-refill-firings",
+    ),
     path("checkout/quote", checkout.QuoteView.as_view(), name="checkout-quote"),
     path("checkout", checkout.CheckoutView.as_view(), name="checkout"),
     path("registrations", checkout.RegistrationListView.as_view(), name="registrations"),

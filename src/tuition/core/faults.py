@@ -17,6 +17,9 @@ The points:
                                   transaction not yet committed
     after_commit_before_response  API: the change and its idempotency record committed, the
                                   answer not yet sent
+    automatic_refill_before_purchase  automatic refill: the firing written, nothing bought yet
+    automatic_refill_before_commit    automatic refill: firing, order and lot written, not
+                                  yet committed
     mid_notification_delivery     worker: a notification claimed and handed to the mail server
                                   (or webhook endpoint), not yet marked delivered
 """
@@ -26,7 +29,13 @@ import random
 import signal
 
 POINTS = frozenset(
-    {"after_entries_before_commit", "after_commit_before_response", "mid_notification_delivery"}
+    {
+        "after_entries_before_commit",
+        "after_commit_before_response",
+        "mid_notification_delivery",
+        "automatic_refill_before_purchase",
+        "automatic_refill_before_commit",
+    }
 )
 
 _ARMED = frozenset(

@@ -53,6 +53,8 @@ SUBJECTS = {
     "credit.expiring_soon": _("{account_name}: {unit} credit expires soon"),
     "balance.low": _("{account_name}: {unit} balance is low"),
     "refill.purchased": _("{account_name}: refill purchased"),
+    "refill.automatic": _("{account_name}: automatic refill of {unit}"),
+    "refill.automatic_paused": _("{account_name}: automatic refill paused"),
     "registration.confirmed": _("You are registered: {item_title}"),
     "booking.changed": _("Your booking changed: {item_title}"),
     "registration.cancelled": _("Registration cancelled: {item_title}"),

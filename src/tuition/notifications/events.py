@@ -34,6 +34,11 @@ applies. Beyond that, per kind (fields marked ? may be missing; templates cope):
     hold.approved          the same, once the redemption went through
     hold.declined          the same, once the value went back
     hold.expired           the same, released undecided after expires_at
+    refill.automatic       rule_id, trigger ("threshold" | "allowance"), amount, method
+                           ("card" | "invoice"), threshold?, order_number, price, status
+                           ("paid" | "invoiced"), period (firing number or "2026-12")
+    refill.automatic_paused rule_id, trigger, amount, method, threshold?, reason
+                           ("card_declined"), message
 
 Personal kinds (no `unit`; `account_name` only where an account applies):
 
@@ -82,6 +87,8 @@ from .kinds import (  # noqa: F401 - recorders name the kinds through this modul
     MEMBER_INVITED,
     ORDER_REFUNDED,
     PERSONAL_KINDS,
+    REFILL_AUTOMATIC,
+    REFILL_AUTOMATIC_PAUSED,
     REFILL_PURCHASED,
     REGISTRATION_CANCELLED,
     REGISTRATION_CONFIRMED,

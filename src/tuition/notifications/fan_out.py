@@ -22,6 +22,7 @@ from django.tasks import task
 from tuition.core import clock
 from tuition.core.transactions import use_case
 
+from . import listeners
 from .delivery import enqueue_sending, outbox_backend
 from .kinds import BALANCE_ONLY_KINDS
 from .models import EmailDelivery, NotificationEvent, WebhookDelivery, WebhookSubscription
@@ -68,6 +69,7 @@ def fan_out(*, event_ids: Sequence[int]) -> int:
     emails = EmailDelivery.objects.bulk_create(emails)
     hooks = WebhookDelivery.objects.bulk_create(hooks)
     NotificationEvent.objects.filter(pk__in=[e.pk for e in pending]).update(fanned_out_at=now)
+    listeners.fanned_out(pending)
     enqueue_sending(email_ids=[d.pk for d in emails], webhook_ids=[d.pk for d in hooks])
     return len(pending)
 

@@ -8,6 +8,9 @@ CREDIT_EXPIRY_CHANGED = "credit.expiry_changed"
 CREDIT_EXPIRING_SOON = "credit.expiring_soon"
 BALANCE_LOW = "balance.low"
 REFILL_PURCHASED = "refill.purchased"
+# Automatic refills (SPEC §7): one bought, or one paused because the card was declined.
+REFILL_AUTOMATIC = "refill.automatic"
+REFILL_AUTOMATIC_PAUSED = "refill.automatic_paused"
 # Approvals (SPEC §7): a redemption waits for an owner; approved, declined or expired.
 HOLD_PLACED = "hold.placed"
 HOLD_APPROVED = "hold.approved"
@@ -34,6 +37,8 @@ KINDS = [
     CREDIT_EXPIRING_SOON,
     BALANCE_LOW,
     REFILL_PURCHASED,
+    REFILL_AUTOMATIC,
+    REFILL_AUTOMATIC_PAUSED,
     REGISTRATION_CONFIRMED,
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,

@@ -34,6 +34,7 @@ DEFAULT_INTERVALS = {
     "remove_old_exports": 3600,
     "number_left_over_documents": 60,
     "expire_holds": 60,
+    "automatic_refills": 60,
 }
 
 # Jobs of other apps, by dotted path: the runner depends on no app it runs a job for.
@@ -41,10 +42,12 @@ OTHER_APPS_TASKS = {
     "number_left_over_documents": "tuition.checkout.tasks.number_left_over_documents",
     "remove_old_exports": "tuition.reports.tasks.remove_old_exports",
     "expire_holds": "tuition.checkout.tasks.expire_holds",
+    "automatic_refills": "tuition.autorefills.tasks.run_automatic_refills",
 }
 
 
 def jobs() -> list[Job]:
+
     intervals = {**DEFAULT_INTERVALS, **settings.TUITION.get("PERIODIC_INTERVALS", {})}
     return [
         Job("expire_credits", intervals["expire_credits"], tasks.expire_credits.enqueue),

@@ -41,7 +41,43 @@ def load_demo() -> bool:
         _people()
         _ledger()
         _commerce()
+        _automatic_refills()
     return True
+
+
+def _automatic_refills() -> None:
+    """Acme refills by card when its USD balance falls below 500.00; Globex gets a monthly
+    allowance by invoice, set last month, that has bought this month's refill."""
+    from tuition.accounts.models import TrainingAccount
+    from tuition.autorefills import services as autorefills
+    from tuition.autorefills.models import RefillRule
+
+    usd = Unit.objects.get(code=Unit.USD)
+    acme = TrainingAccount.objects.get(external_id="crm-42")
+    globex = TrainingAccount.objects.get(external_id="crm-77")
+    autorefills.set_rule(
+        account_id=acme.pk,
+        unit=usd,
+        rule=autorefills.RuleInput(
+            kind="threshold",
+            threshold=50000,
+            amount=100000,
+            provider="sandbox",
+            card_number=SUCCESS_CARD,
+        ),
+        buyer=User.objects.get(email="olga@acme.test"),
+        actor="user:olga@acme.test",
+    )
+    allowance = autorefills.set_rule(
+        account_id=globex.pk,
+        unit=usd,
+        rule=autorefills.RuleInput(kind="allowance", amount=20000, provider="invoice"),
+        buyer=User.objects.get(email="gary@globex.test"),
+        actor="user:gary@globex.test",
+    )
+    set_last_month = autorefills.month_start(clock.now()) - timedelta(days=3)
+    RefillRule.objects.filter(pk=allowance.pk).update(created_at=set_last_month)
+    autorefills.fire_rule(rule_id=allowance.pk)
 
 
 def _people() -> None:

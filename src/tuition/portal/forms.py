@@ -138,3 +138,49 @@ class ProfileForm(forms.Form):
 
         self.fields["language"].choices = [("", _("As my browser")), *settings.LANGUAGES]
         self.fields["timezone"].choices = _zone_choices()
+
+
+class AutomaticRefillForm(forms.Form):
+    unit = forms.ChoiceField(label=_("For"))
+    kind = forms.ChoiceField(
+        choices=[
+            ("threshold", _("When the balance falls below a threshold")),
+            ("allowance", _("Every month, on the first")),
+        ],
+        initial="threshold",
+        widget=forms.RadioSelect,
+        label=_("Buy"),
+    )
+    threshold = forms.CharField(
+        required=False,
+        max_length=24,
+        label=_("Threshold"),
+        help_text=_("Buy when the available balance falls below this."),
+    )
+    amount = forms.CharField(
+        max_length=24,
+        label=_("Amount each time"),
+        help_text=_("How many credits or tokens each refill adds."),
+    )
+    payment = forms.ChoiceField(
+        choices=[
+            ("sandbox", _("Card")),
+            ("invoice", _("Invoice (pay later)")),
+        ],
+        initial="sandbox",
+        widget=forms.RadioSelect,
+        label=_("Pay by"),
+    )
+    card_number = forms.CharField(
+        required=False,
+        max_length=32,
+        label=_("Card number"),
+        help_text=_(
+            "Stored with the card provider; we keep only the last four digits. Leave empty to "
+            "keep the card already saved for this unit. Sandbox: 4242 4242 4242 4242."
+        ),
+    )
+
+    def __init__(self, *args, units: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = units  # type: ignore[attr-defined]

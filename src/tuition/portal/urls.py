@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import approvals, views
+from . import approvals, automatic, views
 
 app_name = "portal"
 
@@ -31,6 +31,26 @@ urlpatterns = [
     path("manage/<int:account_id>/transactions/", views.account_transactions, name="transactions"),
     path("manage/<int:account_id>/usage/", views.account_usage, name="usage"),
     path("manage/<int:account_id>/refill/", views.account_refill, name="refill"),
+    path(
+        "manage/<int:account_id>/automatic-refills/",
+        automatic.set_automatic_refill,
+        name="automatic_refill_set",
+    ),
+    path(
+        "manage/<int:account_id>/automatic-refills/<int:rule_id>/pause/",
+        automatic.pause_automatic_refill,
+        name="automatic_refill_pause",
+    ),
+    path(
+        "manage/<int:account_id>/automatic-refills/<int:rule_id>/resume/",
+        automatic.resume_automatic_refill,
+        name="automatic_refill_resume",
+    ),
+    path(
+        "manage/<int:account_id>/automatic-refills/<int:rule_id>/delete/",
+        automatic.delete_automatic_refill,
+        name="automatic_refill_delete",
+    ),
     path("manage/<int:account_id>/members/", views.account_members, name="members"),
     path(
         "manage/<int:account_id>/members/<int:membership_id>/balance/",

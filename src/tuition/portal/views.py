@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tuition.accounts import services as accounts
 from tuition.accounts.forecast_panels import forecast_panels
 from tuition.accounts.models import Membership, TrainingAccount
+from tuition.autorefills import selectors as automatic
 from tuition.checkout import approvals
 from tuition.checkout import document_content as documents
 from tuition.checkout import services as checkout
@@ -516,14 +517,29 @@ def account_refill(request: HttpRequest, account_id: int) -> HttpResponse:
                         % {"number": placed.invoice.number},
                     )
                 return redirect("portal:order", number=placed.number)
+    return refill_page(request, account, status=status, form=form)
+
+
+def refill_page(
+    request: HttpRequest,
+    account: TrainingAccount,
+    *,
+    status: int = 200,
+    form: forms.RefillForm | None = None,
+    automatic_form: Any = None,
+) -> HttpResponse:
+    """The Purchase refill page: buy now, and the Automatic refills section."""
+    priced = selectors.refill_units()
+    choices = [(u.code, _unit_label(u)) for u, _ in priced]
     return _manage(
         request,
         "refill.html",
         account,
         "refill",
         status=status,
-        form=form,
+        form=form or forms.RefillForm(units=choices),
         priced=[(u, u.format(10**u.decimals), price) for u, price in priced],
+        **_automatic_section(account.pk, choices, automatic_form),
     )
 
 
@@ -760,3 +776,13 @@ def account_book(request: HttpRequest, account_id: int) -> HttpResponse:
         results=results,
         sessions=selectors.sessions_of(chosen.pk) if chosen and chosen.is_dated else [],
     )
+
+
+def _automatic_section(
+    account_id: int, units: list[tuple[str, str]], form: Any = None
+) -> dict[str, Any]:
+    """What the refill page shows in its Automatic refills section."""
+    return {
+        "automatic_rules": automatic.summaries(account_id),
+        "automatic_form": form or forms.AutomaticRefillForm(units=units, prefix="auto"),
+    }

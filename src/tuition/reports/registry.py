@@ -180,6 +180,14 @@ def _choice_label(choices: Any, name: str) -> Callable[[Row], str]:
     return lambda r: labels.get(r[name], r[name] or "")
 
 
+def _automatic_refill(key: str | None) -> str:
+    """What bought a refill automatically: "threshold, crossing 3" or "allowance 2026-12"."""
+    if not key:
+        return ""
+    trigger, _, period = key.partition(":")
+    return f"threshold, crossing {period}" if trigger == "threshold" else f"allowance {period}"
+
+
 # --- the reports ----------------------------------------------------------------------------
 
 CODES = ReportDefinition(
@@ -334,6 +342,13 @@ PURCHASES = ReportDefinition(
         text("invoice", _("Invoice"), "invoice__number"),
         text("provider", _("Payment provider")),
         text("payment_reference", _("Payment reference")),
+        derived(
+            "automatic_refill",
+            _("Automatic refill"),
+            TEXT,
+            ("automatic_refill__key",),
+            lambda r: _automatic_refill(r["automatic_refill__key"]),
+        ),
     ),
     default_columns=(
         "number",

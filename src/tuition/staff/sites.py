@@ -108,6 +108,11 @@ SECTIONS: tuple[Section, ...] = (
                 description=_("Credits bought by account owners."),
             ),
             Entry(
+                _("Automatic refills"),
+                "autorefills.refillrule",
+                description=_("Owners' threshold and monthly refills, and what each bought."),
+            ),
+            Entry(
                 _("Registrations"),
                 "checkout.registration",
                 description=_("Learners' paid access; cancel and refund here."),
@@ -116,7 +121,9 @@ SECTIONS: tuple[Section, ...] = (
             Entry(_("Receipts"), "checkout.receipt"),
             Entry(_("Invoices"), "checkout.invoice"),
         ),
-        description=_("Orders, registrations, bookings, refills, receipts and invoices."),
+        description=_(
+            "Orders, registrations, bookings, refills (also automatic), receipts and invoices."
+        ),
     ),
     Section(
         "reports",

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tuition.codes",
     "tuition.checkout",
     "tuition.notifications",
+    "tuition.autorefills",
     "tuition.reports",
     "tuition.api",
     "tuition.portal",
@@ -241,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "CouponScopeKindEnum": ["activity", "group", "any"],
         "ScopeKindEnum": "tuition.ledger.models.Lot.ScopeKind",
         "TransferKindEnum": "tuition.ledger.models.Transfer.Kind",
+        "AutomaticRefillKindEnum": ["threshold", "allowance"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
