@@ -58,4 +58,4 @@ def test_a_superuser_pauses_a_rule_through_the_service(client, superuser, accoun
     )
     assert response.status_code == 302
     stored = RefillRule.objects.get(pk=rule.pk)
-    assert stored.pause_reason == "owner" and stored.actor == "user:root@northwind.test"
+    assert stored.pause_reason == "owner" and stored.actor == f"user:{superuser.pk}@admin"

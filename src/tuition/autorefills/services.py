@@ -24,6 +24,7 @@ from tuition.checkout.errors import PaymentDeclinedError
 from tuition.checkout.models import Order
 from tuition.checkout.refills import purchase_refill, refill_price
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.faults import fault_point
@@ -36,7 +37,7 @@ from tuition.notifications import events
 from .cards import card_for_charge, store_card
 from .models import RefillFiring, RefillRule
 
-JOB_ACTOR = "system:automatic_refills"
+JOB_ACTOR = Actor.for_job("automatic_refills")
 
 
 # Setting rules ---------------------------------------------------------------------------------
@@ -75,7 +76,7 @@ def _check_input(rule: RuleInput, unit: Unit) -> None:
 
 @use_case
 def set_rule(
-    *, account_id: int, unit: Unit, rule: RuleInput, buyer: User | None, actor: str
+    *, account_id: int, unit: Unit, rule: RuleInput, buyer: User | None, actor: Actor
 ) -> RefillRule:
     """Set (create or replace) the automatic refill of an account in one unit. Setting the same
     rule again changes nothing but the time it was last set; the pause state and the firing
@@ -129,7 +130,7 @@ def _rule_for_update(rule_id: int, account_id: int | None = None) -> RefillRule:
 
 
 @use_case
-def pause_rule(*, rule_id: int, actor: str, account_id: int | None = None) -> RefillRule:
+def pause_rule(*, rule_id: int, actor: Actor, account_id: int | None = None) -> RefillRule:
     """Pause an automatic refill: a paused rule never fires. Pausing twice is a no-op.
 
     Raises:
@@ -144,7 +145,7 @@ def pause_rule(*, rule_id: int, actor: str, account_id: int | None = None) -> Re
 
 
 @use_case
-def resume_rule(*, rule_id: int, actor: str, account_id: int | None = None) -> RefillRule:
+def resume_rule(*, rule_id: int, actor: Actor, account_id: int | None = None) -> RefillRule:
     """Resume a paused automatic refill (also one the card provider paused). A threshold rule
     fires at the next check if the balance is still below it. Resuming twice is a no-op.
 
@@ -160,7 +161,7 @@ def resume_rule(*, rule_id: int, actor: str, account_id: int | None = None) -> R
 
 
 @use_case
-def delete_rule(*, rule_id: int, actor: str, account_id: int | None = None) -> None:
+def delete_rule(*, rule_id: int, actor: Actor, account_id: int | None = None) -> None:
     """Stop an automatic refill for good. Its firings stay on record (orders point at them).
 
     Raises:
@@ -213,7 +214,7 @@ def _buyer_email(rule: RefillRule) -> str:
 
 
 def _buy(
-    rule: RefillRule, *, key: str, at: datetime, actor: str, balance_before: int | None
+    rule: RefillRule, *, key: str, at: datetime, actor: Actor, balance_before: int | None
 ) -> RefillFiring:
     """Inside the firing's transaction: the firing (its unique key first), then the refill."""
     firing = RefillFiring.objects.create(
@@ -280,7 +281,7 @@ class Fired:
 
 
 @use_case
-def _fire_threshold(*, rule_id: int, at: datetime, actor: str) -> Fired | None:
+def _fire_threshold(*, rule_id: int, at: datetime, actor: Actor) -> Fired | None:
     rule = (
         RefillRule.objects.select_for_update()
         .select_related("unit", "account")
@@ -309,7 +310,7 @@ def _fire_threshold(*, rule_id: int, at: datetime, actor: str) -> Fired | None:
 
 
 @use_case
-def _fire_allowance(*, rule_id: int, at: datetime, actor: str) -> Fired | None:
+def _fire_allowance(*, rule_id: int, at: datetime, actor: Actor) -> Fired | None:
     rule = (
         RefillRule.objects.select_for_update()
         .select_related("unit", "account")
@@ -326,7 +327,7 @@ def _fire_allowance(*, rule_id: int, at: datetime, actor: str) -> Fired | None:
 
 
 @use_case
-def _pause_after_decline(*, rule_id: int, at: datetime, actor: str, message: str) -> bool:
+def _pause_after_decline(*, rule_id: int, at: datetime, actor: Actor, message: str) -> bool:
     """The card was declined: pause the rule (once), keep the attempt, tell the owners."""
     paused = RefillRule.objects.filter(pk=rule_id, pause_reason="", deleted_at__isnull=True).update(
         pause_reason=RefillRule.PauseReason.CARD_DECLINED, paused_at=at, updated_at=at
@@ -353,7 +354,9 @@ def _pause_after_decline(*, rule_id: int, at: datetime, actor: str, message: str
     return True
 
 
-def fire_rule(*, rule_id: int, actor: str = JOB_ACTOR, at: datetime | None = None) -> Fired | None:
+def fire_rule(
+    *, rule_id: int, actor: Actor = JOB_ACTOR, at: datetime | None = None
+) -> Fired | None:
     """Check one rule and buy if its trigger is met and it has not bought for this trigger or
     period yet. A declined card pauses the rule and tells the owners. Returns what happened,
     or None when nothing was due.
@@ -379,7 +382,7 @@ def fire_rule(*, rule_id: int, actor: str = JOB_ACTOR, at: datetime | None = Non
 
 
 def run_automatic_refills(
-    *, actor: str = JOB_ACTOR, at: datetime | None = None, account_ids: list[int] | None = None
+    *, actor: Actor = JOB_ACTOR, at: datetime | None = None, account_ids: list[int] | None = None
 ) -> int:
     """Check every active rule (or those of some accounts, after value left them) and fire
     what is due. Idempotent: running it twice, or on several workers at once, buys nothing

@@ -28,6 +28,7 @@ from tuition.catalog.models import Activity, Group
 from tuition.codes import services as codes
 from tuition.codes.models import RedemptionCode
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
@@ -115,7 +116,7 @@ def set_rules(
     above: dict[str, int],
     items: list[str],
     hold_hours: int,
-    actor: str,
+    actor: Actor,
 ) -> ApprovalPolicy:
     """Replace the account's approval rules. Empty `above` and `items` switch approval off.
 
@@ -164,7 +165,7 @@ def set_rules(
 # --- placing a hold (inside checkout's transaction) ----
 
 
-def place_hold(plan: Plan, *, at: datetime, actor: str) -> AwaitingApproval:
+def place_hold(plan: Plan, *, at: datetime, actor: Actor) -> AwaitingApproval:
     """Hold the value (and the seat) of a checkout that needs approval, instead of redeeming.
     Runs inside the checkout's transaction, after the wallet's lock and the lots' check.
 
@@ -245,7 +246,7 @@ def place_hold(plan: Plan, *, at: datetime, actor: str) -> AwaitingApproval:
 
 
 @use_case(answers=True)
-def approve(*, hold_id: int, actor: str) -> Any:
+def approve(*, hold_id: int, actor: Actor) -> Any:
     """Capture a hold: the redemption it waited for, with everything a checkout creates.
     Returns the `CheckoutResult`.
 
@@ -323,7 +324,7 @@ def approve(*, hold_id: int, actor: str) -> Any:
 
 
 @use_case(answers=True)
-def decline(*, hold_id: int, actor: str) -> Order:
+def decline(*, hold_id: int, actor: Actor) -> Order:
     """Release a hold: the value goes back to its lots, the seat is freed, the order cancelled.
 
     Raises:
@@ -334,7 +335,7 @@ def decline(*, hold_id: int, actor: str) -> Order:
 
 
 @use_case
-def expire(*, hold_id: int, actor: str = EXPIRY_ACTOR) -> Order:
+def expire(*, hold_id: int, actor: Actor = EXPIRY_ACTOR) -> Order:
     """Release a hold whose time ran out undecided.
 
     Raises:
@@ -344,7 +345,7 @@ def expire(*, hold_id: int, actor: str = EXPIRY_ACTOR) -> Order:
     return _release(hold_id=hold_id, actor=actor, expired=True)
 
 
-def expire_overdue_holds(*, actor: str = EXPIRY_ACTOR) -> int:
+def expire_overdue_holds(*, actor: Actor = EXPIRY_ACTOR) -> int:
     """The periodic job: release every hold whose time ran out, each in its own transaction.
     A hold decided meanwhile (approved or declined in a race) is skipped. Returns how many."""
     done = 0
@@ -357,7 +358,7 @@ def expire_overdue_holds(*, actor: str = EXPIRY_ACTOR) -> int:
     return done
 
 
-def _release(*, hold_id: int, actor: str, expired: bool) -> Order:
+def _release(*, hold_id: int, actor: Actor, expired: bool) -> Order:
     order = _order_of(hold_id)
     at = clock.now()
     ledger_holds.release_hold(hold_id=hold_id, actor=actor, expired=expired)

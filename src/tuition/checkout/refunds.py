@@ -15,6 +15,7 @@ from tuition.accounts.models import Membership
 from tuition.codes import services as codes
 from tuition.codes.models import RedemptionCode
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.transactions import use_case
@@ -30,7 +31,7 @@ REASON_MAX = 500
 
 
 @use_case(answers=True)
-def refund_part(*, order_id: int, amount: int, reason: str, actor: str) -> CreditNote:
+def refund_part(*, order_id: int, amount: int, reason: str, actor: Actor) -> CreditNote:
     """Refund `amount` (in the order's unit, minor units) of a paid credit or token order.
 
     The refunded total is checked and raised by one guarded update under the wallet lock, so

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
@@ -45,7 +46,7 @@ def place_hold(
     unit: Unit,
     amount: int,
     expires_at: datetime,
-    actor: str,
+    actor: Actor,
     item: ItemRef | None = None,
     lot_ids: Sequence[int] | None = None,
     reason: str = "",
@@ -109,7 +110,7 @@ def place_hold(
 
 @use_case
 def capture_hold(
-    *, hold_id: int, actor: str, reason: str = "", metadata: dict | None = None
+    *, hold_id: int, actor: Actor, reason: str = "", metadata: dict | None = None
 ) -> Transfer:
     """Spend what a hold reserved: the redemption it waited for. Returns the `redeem` transfer.
 
@@ -152,7 +153,9 @@ def capture_hold(
 
 
 @use_case
-def release_hold(*, hold_id: int, actor: str, expired: bool = False, reason: str = "") -> Transfer:
+def release_hold(
+    *, hold_id: int, actor: Actor, expired: bool = False, reason: str = ""
+) -> Transfer:
     """Give a hold's value back to the lots it came from (declined, or expired undecided).
 
     `expired`: the hold ran out of time (status `expired`, refused before its time limit);
@@ -236,7 +239,7 @@ def _end(
     status: str,
     *,
     at: datetime,
-    actor: str,
+    actor: Actor,
     release: Transfer,
     capture: Transfer | None = None,
 ) -> None:
@@ -256,7 +259,7 @@ def _end(
 
 
 def _release_transfer(
-    hold: Hold, parts: list[HoldPart], *, at: datetime, actor: str, reason: str
+    hold: Hold, parts: list[HoldPart], *, at: datetime, actor: Actor, reason: str
 ) -> Transfer:
     for part in parts:
         _move_lot(part.lot_id, part.amount)

@@ -27,6 +27,7 @@ from tuition.accounts.services import normalize_email
 from tuition.checkout.models import Order, Registration
 from tuition.codes.models import AttemptCounter, Coupon, RedemptionCode
 from tuition.core import clock
+from tuition.core.actors import Actor
 from tuition.core.errors import NotFoundError
 from tuition.core.models import IdempotencyRecord
 from tuition.core.transactions import use_case
@@ -79,7 +80,7 @@ def email_digest(address: str) -> str:
     return hmac.new(key, f"erased-email:{address}".encode(), hashlib.sha256).hexdigest()
 
 
-def forget_person(*, email: str, actor: str) -> Erasure:
+def forget_person(*, email: str, actor: Actor) -> Erasure:
     """Replace one person's personal data everywhere with a stable pseudonym: their user row
     (address, names, login), login addresses and sessions, what orders, registrations, codes,
     notifications, stored API answers, attempt counters, saved and exported reports and the
@@ -140,7 +141,7 @@ def _remove_export_files(traces: Traces) -> list[int]:
 
 @use_case
 def _erase(
-    *, user_id: int, address: str, traces: Traces, removed: list[int], actor: str
+    *, user_id: int, address: str, traces: Traces, removed: list[int], actor: Actor
 ) -> Erasure:
     user = User.objects.select_for_update().get(pk=user_id)
     user.email = traces.pseudonym
