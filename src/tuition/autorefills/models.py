@@ -6,7 +6,7 @@ buys is a `RefillFiring` with a key that is unique per rule: `threshold:<n>` (th
 balance crossed below the threshold) or `allowance:<YYYY-MM>`. That unique key, the `armed`
 flag flipped by a guarded update, and the row lock on the rule are what make "at most one
 refill per trigger and period" hold across concurrent workers and crashes
-(docs/decisions/0012-automatic-refills.md).
+(docs/decisions/0017-automatic-refills.md).
 """
 
 from django.conf import settings

@@ -8,7 +8,7 @@ the order, its invoice (and receipt when paid), the lot when paid, `refill.purch
 once; after the commit the key and the flag stop any second firing. The evaluation never runs
 inside a checkout's wallet lock: it runs after the value has left (see `tasks.py`).
 
-See docs/decisions/0012-automatic-refills.md.
+See docs/decisions/0017-automatic-refills.md.
 """
 
 from dataclasses import dataclass

@@ -3,7 +3,7 @@
 The ledger is not touched: its transfers and entries hold references (user ids), never names
 or addresses, and every page, report and answer resolves the reference to the person's
 current name at read time, so after erasure they show the pseudonym. See
-docs/decisions/0012-erasure.md.
+docs/decisions/0014-erasure.md.
 """
 
 import hashlib
