@@ -150,3 +150,32 @@ def test_the_demo_has_a_staff_member_who_reads_german(client):
     page = client.get(reverse("admin:index")).content.decode()
     # then it is German
     assert "Wie läuft es" in page and "Offener Wert" in page
+
+
+def test_the_audit_trail_is_german(german_manager, account):
+    # given changes by a staff member through the admin and by a job
+    from django.contrib.auth import get_user_model
+
+    from tuition.core.actors import ADMIN, Actor
+    from tuition.core.audit import record_change
+
+    greta = get_user_model().objects.get(email="greta@northwind.test")
+    record_change(
+        actor=Actor.for_user(greta, via=ADMIN),
+        verb="export requested",
+        object_type="reports.reportexport",
+        object_id=7,
+    )
+    record_change(actor=Actor.for_job("expire_credits"), verb="changed", obj=account)
+    # when
+    page = german_manager.get(reverse("admin:audit")).content.decode()
+    # then the headline, the filters, the actors and the kinds of change are German
+    assert "<h1>Änderungsprotokoll</h1>" in page
+    assert "Person, API-Schlüssel oder Job" in page and "Alle Änderungen" in page
+    assert "(Mitarbeiter)" in page and "Verwaltung" in page
+    assert "Guthaben verfallen lassen (Job)" in page
+    assert "Export angefordert" in page and "Geändert" in page
+    assert "Seite 1 von 1" in page and re.search(r"\b\d+ Änderungen\b", page)
+    # and English stays out of what Tuition says
+    for english in ("Audit trail", "(staff)", "Export requested", "Any change", " via "):
+        assert english not in page

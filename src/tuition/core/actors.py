@@ -8,8 +8,8 @@ trail keep them forever, and erasing a person only has to pseudonymise the user 
 
 `Actor` is a `str` so that the columns and change reasons that already hold actor text keep
 working; services type their `actor` parameter with it so every interface has to build one.
-`describe()` turns references into what people read ("Cora Diaz (staff) via admin"), in
-English like the staff pages and the API that show it (neither is translated yet).
+`describe()` turns references into what people read ("Cora Diaz (staff) via admin"), in the
+active language: role words, interfaces and job names are translated, the references are not.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 USER = "user"
 API_KEY = "api-key"
@@ -113,13 +114,15 @@ def reason_without_actor(reason: str | None) -> str:
 
 @dataclass(frozen=True)
 class ActorView:
-    """An actor as shown: `kind` (user, api-key, job, unknown), `id`, `display`, `interface`."""
+    """An actor as shown: `kind` (user, api-key, job, unknown), `id`, `display`, `interface`;
+    `name` is `display` without the interface ("Cora Diaz (staff)")."""
 
     kind: str
     id: str
     display: str
     interface: str
     user_id: int | None = None
+    name: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -131,16 +134,48 @@ class ActorView:
 
 
 INTERFACE_LABELS = {
-    ADMIN: "admin",
-    PAGES: "pages",
-    API: "API",
-    COMMAND: "command line",
-    JOB_INTERFACE: "job",
+    ADMIN: pgettext_lazy("interface", "admin"),
+    PAGES: pgettext_lazy("interface", "pages"),
+    API: pgettext_lazy("interface", "API"),
+    COMMAND: pgettext_lazy("interface", "command line"),
+    JOB_INTERFACE: pgettext_lazy("interface", "job"),
+}
+
+ROLE_LABELS = {
+    "staff": pgettext_lazy("actor role", "staff"),
+    "owner": pgettext_lazy("actor role", "owner"),
+    "member": pgettext_lazy("actor role", "member"),
+    "learner": pgettext_lazy("actor role", "learner"),
+}
+
+# The jobs people see in the trail, by the name their references store.
+JOB_LABELS = {
+    "automatic_refills": gettext_lazy("Automatic refills"),
+    "build_report_export": gettext_lazy("Build report export"),
+    "check_low_balances": gettext_lazy("Check low balances"),
+    "create_api_key": gettext_lazy("Create api key"),
+    "expire_credits": gettext_lazy("Expire credits"),
+    "expire_holds": gettext_lazy("Expire holds"),
+    "import_credits": gettext_lazy("Import credits"),
+    "load_demo_data": gettext_lazy("Load demo data"),
+    "remove_old_exports": gettext_lazy("Remove old exports"),
+    "retry_stuck_deliveries": gettext_lazy("Retry stuck deliveries"),
+    "revoke_api_key": gettext_lazy("Revoke api key"),
+    "send_expiry_reminders": gettext_lazy("Send expiry reminders"),
 }
 
 
+def interface_label(via: str) -> str:
+    """An interface as people read it ("admin", "command line"); unknown ones as stored."""
+    label = INTERFACE_LABELS.get(via)
+    return str(label) if label is not None else via
+
+
 def _job_label(name: str) -> str:
-    return name.replace("_", " ").replace("-", " ").strip().capitalize() or "System"
+    known = JOB_LABELS.get(name)
+    if known is not None:
+        return str(known)
+    return name.replace("_", " ").replace("-", " ").strip().capitalize() or gettext("System")
 
 
 def describe(texts: Iterable[str | None]) -> dict[str, ActorView]:
@@ -187,7 +222,7 @@ def _people(ids: set[int], emails: set[str]) -> dict[Any, tuple[int, str, str]]:
         else:
             role = "learner"
         name = (getattr(user, "name", "") or user.get_full_name() or user.email or "").strip()
-        entry = (user.pk, name or f"Person #{user.pk}", role)
+        entry = (user.pk, name or gettext("Person #%(id)s") % {"id": user.pk}, role)
         out[user.pk] = entry
         out[user.email] = entry
     return out
@@ -210,24 +245,40 @@ def _view(
         via = ""
         if kind == "system" or (kind == "" and ident):
             kind = JOB
-    suffix = f" via {INTERFACE_LABELS.get(via, via)}" if via else ""
+
+    def shown(name: str) -> str:
+        if not via:
+            return name
+        return gettext("%(actor)s via %(interface)s") % {
+            "actor": name,
+            "interface": interface_label(via),
+        }
+
     if kind == USER:
         person = people.get(int(ident)) if ident.isdigit() else people.get(ident)
         if person is None:
-            label = f"Former person #{ident}" if ident.isdigit() else ident
-            return ActorView(USER, ident, f"{label}{suffix}", via)
+            label = gettext("Former person #%(id)s") % {"id": ident} if ident.isdigit() else ident
+            return ActorView(USER, ident, shown(label), via, name=label)
         pk, name, role = person
-        return ActorView(USER, str(pk), f"{name} ({role}){suffix}", via, user_id=pk)
+        label = gettext("%(name)s (%(role)s)") % {"name": name, "role": ROLE_LABELS[role]}
+        return ActorView(USER, str(pk), shown(label), via, user_id=pk, name=label)
     if kind == API_KEY:
-        name = keys.get(ident)
-        shown = f"API key {name} ({ident[:6]}…)" if name else f"API key {ident[:6]}…"
-        return ActorView(API_KEY, ident, f"{shown}{suffix}", via)
+        key_name = keys.get(ident)
+        if key_name:
+            label = gettext("API key %(name)s (%(prefix)s…)") % {
+                "name": key_name,
+                "prefix": ident[:6],
+            }
+        else:
+            label = gettext("API key %(prefix)s…") % {"prefix": ident[:6]}
+        return ActorView(API_KEY, ident, shown(label), via, name=label)
     if kind == JOB:
-        label = _job_label(ident)
+        label = gettext("%(job)s (job)") % {"job": _job_label(ident)}
         if via in ("", JOB_INTERFACE):
-            return ActorView(JOB, ident, f"{label} (job)", via)
-        return ActorView(JOB, ident, f"{label} (job){suffix}", via)
-    return ActorView("unknown", "", "Not recorded", "")
+            return ActorView(JOB, ident, label, via, name=label)
+        return ActorView(JOB, ident, shown(label), via, name=label)
+    label = gettext("Not recorded")
+    return ActorView("unknown", "", label, "", name=label)
 
 
 def history_changed_by(record: Any) -> str:
@@ -237,10 +288,17 @@ def history_changed_by(record: Any) -> str:
         return describe_one(actor).display
     user_id = getattr(record, "history_user_id", None)
     if user_id:
-        return describe_one(f"user:{user_id}@admin").display.rsplit(" via ", 1)[0]
+        return describe_one(f"user:{user_id}@admin").name
     return "—"
 
 
 def history_reason(record: Any) -> str:
     """A history row's reason without the reference ("Deleted: duplicate")."""
-    return reason_without_actor(getattr(record, "history_change_reason", "")).capitalize()
+    from .audit import VERB_LABELS  # the audit trail records through this module
+
+    text = reason_without_actor(getattr(record, "history_change_reason", ""))
+    verb, sep, rest = text.partition(":")
+    label = VERB_LABELS.get(verb.strip())
+    if label is None:
+        return text.capitalize()
+    return f"{label}{sep}{rest}"

@@ -4,6 +4,7 @@ of the stored reference, resolved for the whole page at once."""
 from typing import Any
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .actors import ActorView, describe, describe_one
 
@@ -20,7 +21,7 @@ class ActorColumnMixin:
         )
         return changelist
 
-    @admin.display(description="who")
+    @admin.display(description=_("who"))
     def actor_display(self, obj: Any) -> str:
         text = getattr(obj, self.actor_field) or ""
         view = self._shown_actors.get(text) or describe_one(text)
@@ -30,10 +31,10 @@ class ActorColumnMixin:
 class ActorFieldsMixin:
     """Read-only fields that show the stored actor text of a record as people read it."""
 
-    @admin.display(description="created by")
+    @admin.display(description=_("created by"))
     def created_by_display(self, obj: Any) -> str:
         return describe_one(obj.created_by).display if obj.created_by else "—"
 
-    @admin.display(description="cancelled by")
+    @admin.display(description=_("cancelled by"))
     def cancelled_by_display(self, obj: Any) -> str:
         return describe_one(obj.cancelled_by).display if obj.cancelled_by else "—"

@@ -14,8 +14,10 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
-from tuition.core.actors import INTERFACE_LABELS, describe
+from tuition.core.actors import INTERFACE_LABELS, describe, interface_label
+from tuition.core.audit import verb_label
 from tuition.core.display import when
 from tuition.core.models import AuditEvent
 
@@ -44,31 +46,27 @@ def _who_choices() -> list[tuple[str, str]]:
     choices = []
     for kind, ident in pairs:
         view = shown.get(f"{kind}:{ident}@job")
-        label = view.display.rsplit(" via ", 1)[0] if view else f"{kind}:{ident}"
+        label = view.name if view else f"{kind}:{ident}"
         choices.append((f"{kind}:{ident}", label))
     return sorted(choices, key=lambda c: c[1].lower())
 
 
 class AuditFilter(django_filters.FilterSet):
     who = django_filters.ChoiceFilter(
-        label="Person, API key or job", method="filter_who", empty_label="Anyone"
+        label=_("Person, API key or job"), method="filter_who", empty_label=_("Anyone")
     )
-    object_type = django_filters.ChoiceFilter(label="Object", empty_label="Any object")
-    object_id = django_filters.CharFilter(label="Object id")
-    verb = django_filters.ChoiceFilter(label="Change", empty_label="Any change")
-    interface = django_filters.ChoiceFilter(
-        label="Through",
-        empty_label="Any way",
-        choices=[(k, v.capitalize()) for k, v in INTERFACE_LABELS.items()],
-    )
+    object_type = django_filters.ChoiceFilter(label=_("Object"), empty_label=_("Any object"))
+    object_id = django_filters.CharFilter(label=_("Object id"))
+    verb = django_filters.ChoiceFilter(label=_("Change"), empty_label=_("Any change"))
+    interface = django_filters.ChoiceFilter(label=_("Through"), empty_label=_("Any way"))
     since = django_filters.DateFilter(
-        label="Changed on or after",
+        label=_("Changed on or after"),
         field_name="at",
         lookup_expr="date__gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
-        label="Changed on or before",
+        label=_("Changed on or before"),
         field_name="at",
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -86,7 +84,13 @@ class AuditFilter(django_filters.FilterSet):
             ((t, _type_label(t)) for t in types), key=lambda c: c[1]
         )
         verbs = AuditEvent.objects.values_list("verb", flat=True).distinct().order_by("verb")
-        self.filters["verb"].extra["choices"] = [(v, v.capitalize()) for v in verbs]
+        self.filters["verb"].extra["choices"] = sorted(
+            ((v, verb_label(v)) for v in verbs), key=lambda c: c[1].lower()
+        )
+        # Built per form, so the labels are in the language of the request.
+        self.filters["interface"].extra["choices"] = [
+            (k, capfirst(str(v))) for k, v in INTERFACE_LABELS.items()
+        ]
 
     def filter_who(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         kind, _, ident = value.partition(":")
@@ -129,9 +133,9 @@ def rows(events: list[AuditEvent]) -> list[Row]:
             Row(
                 at=when(event.at),
                 at_iso=event.at.isoformat(),
-                who=view.display.rsplit(" via ", 1)[0] if event.interface else view.display,
-                interface=INTERFACE_LABELS.get(event.interface, event.interface),
-                verb=event.verb.capitalize(),
+                who=view.name if event.interface else view.display,
+                interface=interface_label(event.interface),
+                verb=verb_label(event.verb),
                 summary=event.summary,
                 object_label=f"{_type_label(event.object_type)} #{event.object_id}"
                 if event.object_id
@@ -154,7 +158,7 @@ def audit_view(site: Any, request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     context = {
         **site.each_context(request),
-        "title": "Audit trail",
+        "title": _("Audit trail"),
         "filter": filterset,
         "page_obj": page,
         "rows": rows(list(page.object_list)),

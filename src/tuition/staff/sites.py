@@ -199,16 +199,16 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "audit",
-        "Audit",
+        _("Audit"),
         (
             Entry(
-                "Audit trail",
+                _("Audit trail"),
                 url_name="admin:audit",
                 perm="core.view_auditevent",
-                description="Every change: who made it, through which door, and when.",
+                description=_("Every change: who made it, through which door, and when."),
             ),
         ),
-        description="Who changed what, and when.",
+        description=_("Who changed what, and when."),
     ),
 )
 
