@@ -160,13 +160,16 @@ def test_the_audit_trail_is_german(german_manager, account):
     from tuition.core.audit import record_change
 
     greta = get_user_model().objects.get(email="greta@northwind.test")
-    record_change(
-        actor=Actor.for_user(greta, via=ADMIN),
-        verb="export requested",
-        object_type="reports.reportexport",
-        object_id=7,
-    )
+    greta_admin = Actor.for_user(greta, via=ADMIN)
+    for export_id in (7, 8):
+        record_change(
+            actor=greta_admin,
+            verb="export requested",
+            object_type="reports.reportexport",
+            object_id=export_id,
+        )
     record_change(actor=Actor.for_job("expire_credits"), verb="changed", obj=account)
+    record_change(actor=greta_admin, verb="created", object_type="api.apikey", object_id="AbCd1234")
     # when
     page = german_manager.get(reverse("admin:audit")).content.decode()
     # then the headline, the filters, the actors and the kinds of change are German
@@ -175,6 +178,9 @@ def test_the_audit_trail_is_german(german_manager, account):
     assert "(Mitarbeiter)" in page and "Verwaltung" in page
     assert "Guthaben verfallen lassen (Job)" in page
     assert "Export angefordert" in page and "Geändert" in page
+    assert "API-Schlüssel #AbCd1234" in page
+    # each kind of record is one choice of the object filter
+    assert page.count('value="reports.reportexport"') == 1
     assert "Seite 1 von 1" in page and re.search(r"\b\d+ Änderungen\b", page)
     # and English stays out of what Tuition says
     for english in ("Audit trail", "(staff)", "Export requested", "Any change", " via "):

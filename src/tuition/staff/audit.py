@@ -25,7 +25,13 @@ PER_PAGE = 50
 PERMISSION = "core.view_auditevent"
 
 
+# Record types whose names are not in the catalogs (the API app's strings stay English there).
+TYPE_LABELS = {"api.apikey": _("API key")}
+
+
 def _type_label(object_type: str) -> str:
+    if object_type in TYPE_LABELS:
+        return str(TYPE_LABELS[object_type])
     try:
         model = apps.get_model(object_type)
     except (LookupError, ValueError):
@@ -79,7 +85,11 @@ class AuditFilter(django_filters.FilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["who"].extra["choices"] = _who_choices()
-        types = AuditEvent.objects.values_list("object_type", flat=True).distinct()
+        types = (
+            AuditEvent.objects.values_list("object_type", flat=True)
+            .distinct()
+            .order_by("object_type")
+        )
         self.filters["object_type"].extra["choices"] = sorted(
             ((t, _type_label(t)) for t in types), key=lambda c: c[1]
         )
