@@ -24,7 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tuition.accounts.models import TrainingAccount, User
 from tuition.accounts.services import normalize_email
-from tuition.checkout.models import Order, Registration
+from tuition.checkout.models import CreditNote, Order, Registration
 from tuition.codes.models import AttemptCounter, Coupon, RedemptionCode
 from tuition.core import clock
 from tuition.core.actors import Actor
@@ -56,6 +56,7 @@ TRACES_IN: list[tuple[type[Model], tuple[str, ...]]] = [
     (Coupon, ("name", "notes", "created_by")),
     (Order, ("actor", "payment_reference")),
     (Registration, ("cancelled_by",)),
+    (CreditNote, ("reason", "actor")),
     (NotificationEvent, ("data",)),
     (EmailDelivery, ("email", "last_error")),
     (WebhookDelivery, ("response_body", "last_error")),
