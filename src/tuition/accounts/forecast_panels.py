@@ -40,8 +40,11 @@ def _chart(forecast: Forecast) -> charts.LineChart | None:
         return None
     today = forecast.points[0][0]
     end = forecast.runs_out_on or (forecast.expiring[-1].on if forecast.expiring else None)
-    if end is None or (end - today).days < 60:
-        end = max(end or today, date.fromordinal(today.toordinal() + 365))
+    # A year when nothing ends sooner; at least two months, so a near run-out is not cramped.
+    if end is None:
+        end = date.fromordinal(today.toordinal() + 365)
+    elif (end - today).days < 60:
+        end = date.fromordinal(today.toordinal() + 60)
     shown = [(d, v) for d, v in forecast.points if d <= end]
     if shown[-1][0] < end and forecast.points[-1][0] > end:
         # carry the line to the chart's end at the balance it has then

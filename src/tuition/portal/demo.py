@@ -66,14 +66,14 @@ def _automatic_refills() -> None:
             card_number=SUCCESS_CARD,
         ),
         buyer=User.objects.get(email="olga@acme.test"),
-        actor="user:olga@acme.test",
+        actor=Actor.for_user(User.objects.get(email="olga@acme.test"), via=PAGES),
     )
     allowance = autorefills.set_rule(
         account_id=globex.pk,
         unit=usd,
         rule=autorefills.RuleInput(kind="allowance", amount=20000, provider="invoice"),
         buyer=User.objects.get(email="gary@globex.test"),
-        actor="user:gary@globex.test",
+        actor=Actor.for_user(User.objects.get(email="gary@globex.test"), via=PAGES),
     )
     set_last_month = autorefills.month_start(clock.now()) - timedelta(days=3)
     RefillRule.objects.filter(pk=allowance.pk).update(created_at=set_last_month)
@@ -158,7 +158,6 @@ def _ledger() -> None:
     issue(acme, usd, 100000, 340, purchase_price=100000, source=Lot.Source.PURCHASE, notes="Refill")
     issue(acme, usd, 25000, None, notes="Goodwill credit, no expiry")
     issue(acme, tokens, 12, 180, notes="Token bundle")
-    issue(acme, usd, 60000, 25, notes="Workshop credit: use it this month")
     issue(globex, usd, 30000, 90, purchase_price=27000, external_id="pi_demo_2")
     issue(globex, tokens, 5, 6, notes="Tokens expiring this week")
 
@@ -358,6 +357,16 @@ def _commerce() -> None:
         payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
         actor=ACTOR,
     )
+    # Issued after this month's purchases, more than the recent rate will use before it
+    # expires: the owner's forecast shows what will expire unused, and when.
+    ledger.issue_credit(
+        account_id=acme.pk,
+        unit=usd,
+        redeemable_value=120000,
+        actor=ACTOR,
+        expires_at=clock.now() + timedelta(days=25),
+        notes="Workshop credit: use it this month",
+    )
 
 
 @contextmanager
@@ -405,5 +414,5 @@ def _past_usage(acme, usd, *, security: int, certification: int) -> None:  # typ
             order_id=orders[30].pk,
             amount=10000,
             reason="Exam fee reduced after booking",
-            actor="user:admin@northwind.test",
+            actor=Actor.for_user(User.objects.get(email="admin@northwind.test"), via=ADMIN),
         )
