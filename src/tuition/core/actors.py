@@ -23,6 +23,8 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
+from .verbs import VERB_LABELS
+
 USER = "user"
 API_KEY = "api-key"
 JOB = "job"
@@ -294,8 +296,6 @@ def history_changed_by(record: Any) -> str:
 
 def history_reason(record: Any) -> str:
     """A history row's reason without the reference ("Deleted: duplicate")."""
-    from .audit import VERB_LABELS  # the audit trail records through this module
-
     text = reason_without_actor(getattr(record, "history_change_reason", ""))
     verb, sep, rest = text.partition(":")
     label = VERB_LABELS.get(verb.strip())

@@ -24,9 +24,10 @@ from tuition.core.transactions import use_case
 
 from . import listeners
 from .delivery import enqueue_sending, outbox_backend
+from .directory import Recipient
 from .kinds import BALANCE_ONLY_KINDS
 from .models import EmailDelivery, NotificationEvent, WebhookDelivery, WebhookSubscription
-from .selectors import Recipient, active_subscriptions, recipients_by_account
+from .selectors import active_subscriptions, recipients_by_account
 
 CHUNK = 100
 

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 
-from tuition.accounts.models import TrainingAccount
 from tuition.core import clock
 from tuition.core.actors import Actor
 from tuition.core.amounts import parse_amount
@@ -22,7 +21,7 @@ from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Transfer, Unit
 from tuition.ledger.selectors import available_balance
 
-from . import events, fan_out
+from . import directory, events, fan_out
 from .delivery import due_stuck_deliveries, enqueue_sending, stuck_grace
 from .models import DeliveryStatus, LowBalanceState, WebhookDelivery, WebhookSubscription
 from .ssrf import check_webhook_url
@@ -47,7 +46,7 @@ class _Units:
 
 
 def _account_names(account_ids: Iterable[int]) -> dict[int, str]:
-    return dict(TrainingAccount.objects.filter(pk__in=set(account_ids)).values_list("pk", "name"))
+    return directory.accounts().names(account_ids)
 
 
 # Expiry ---------------------------------------------------------------------------------------
@@ -186,15 +185,7 @@ def check_low_balances(*, actor: Actor, at: datetime | None = None) -> int:
     at = at or clock.now()
     units = {u.code: u for u in Unit.objects.all()}
     alerts = 0
-    accounts = (
-        TrainingAccount.objects.exclude(low_balance_threshold={})
-        .only("pk", "name", "low_balance_threshold")
-        .order_by("pk")
-    )
-    for account in accounts.iterator(chunk_size=500):
-        thresholds = account.low_balance_threshold
-        if not isinstance(thresholds, dict):
-            continue
+    for account_id, account_name, thresholds in directory.accounts().low_balance_thresholds():
         for code, raw in sorted(thresholds.items()):
             unit = units.get(code)
             if unit is None:
@@ -203,16 +194,16 @@ def check_low_balances(*, actor: Actor, at: datetime | None = None) -> int:
                 threshold = parse_amount(str(raw), decimals=unit.decimals, allow_zero=True)
             except ValidationError:
                 continue
-            available = available_balance(account_id=account.pk, unit_id=unit.pk, at=at)
-            alerts += _update_low_state(account, unit, available, threshold, at)
+            available = available_balance(account_id=account_id, unit_id=unit.pk, at=at)
+            alerts += _update_low_state(account_id, account_name, unit, available, threshold, at)
     return alerts
 
 
 @use_case
 def _update_low_state(
-    account: TrainingAccount, unit: Unit, available: int, threshold: int, at: datetime
+    account_id: int, account_name: str, unit: Unit, available: int, threshold: int, at: datetime
 ) -> int:
-    state, _ = LowBalanceState.objects.get_or_create(account_id=account.pk, unit_code=unit.code)
+    state, _ = LowBalanceState.objects.get_or_create(account_id=account_id, unit_code=unit.code)
     if available >= threshold:
         LowBalanceState.objects.filter(pk=state.pk, is_low=True).update(is_low=False, changed_at=at)
         return 0
@@ -225,14 +216,14 @@ def _update_low_state(
     crossings = LowBalanceState.objects.values_list("crossings", flat=True).get(pk=state.pk)
     events.record(
         events.BALANCE_LOW,
-        account_id=account.pk,
+        account_id=account_id,
         data={
-            "account_name": account.name,
+            "account_name": account_name,
             "unit": unit.code,
             "available": unit.format(available),
             "threshold": unit.format(threshold),
         },
-        dedupe_key=f"{events.BALANCE_LOW}:{account.pk}:{unit.code}:{crossings}",
+        dedupe_key=f"{events.BALANCE_LOW}:{account_id}:{unit.code}:{crossings}",
     )
     return 1
 
@@ -338,7 +329,7 @@ def _create_subscription(
     description: str,
     is_active: bool,
 ) -> WebhookSubscription:
-    if account_id is not None and not TrainingAccount.objects.filter(pk=account_id).exists():
+    if account_id is not None and not directory.accounts().exists(account_id):
         raise ValidationError("No such account.", details={"field": "account"})
     subscription = WebhookSubscription.objects.create(
         url=url,
