@@ -283,7 +283,9 @@ class Fired:
 @use_case
 def _fire_threshold(*, rule_id: int, at: datetime, actor: Actor) -> Fired | None:
     rule = (
-        RefillRule.objects.select_for_update()
+        # Only the rule's row: locking the joined account and unit would hold every
+        # checkout's foreign-key check on them at commit, while this waits for their wallet.
+        RefillRule.objects.select_for_update(of=("self",))
         .select_related("unit", "account")
         .filter(pk=rule_id, deleted_at__isnull=True, kind=RefillRule.Kind.THRESHOLD)
         .first()
@@ -312,7 +314,9 @@ def _fire_threshold(*, rule_id: int, at: datetime, actor: Actor) -> Fired | None
 @use_case
 def _fire_allowance(*, rule_id: int, at: datetime, actor: Actor) -> Fired | None:
     rule = (
-        RefillRule.objects.select_for_update()
+        # Only the rule's row: locking the joined account and unit would hold every
+        # checkout's foreign-key check on them at commit, while this waits for their wallet.
+        RefillRule.objects.select_for_update(of=("self",))
         .select_related("unit", "account")
         .filter(pk=rule_id, deleted_at__isnull=True, kind=RefillRule.Kind.ALLOWANCE)
         .first()

@@ -373,7 +373,12 @@ def mark_order_paid(*, order_id: int, actor: Actor, reference: str = "") -> Orde
         NotFoundError: no such order.
         ValidationError: the order was cancelled.
     """
-    order = Order.objects.select_for_update().filter(pk=order_id).select_related("unit").first()
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .filter(pk=order_id)
+        .select_related("unit")
+        .first()
+    )
     if order is None:
         raise NotFoundError("No such order.")
     if order.status == Order.Status.PAID:
