@@ -384,13 +384,15 @@ def wait_http(url: str, api_key: str, timeout: float) -> None:
 def drain_notifications(sink: Sink, timeout: float) -> bool:
     from django.db import close_old_connections, connection
 
-    from tuition.notifications.models import DeliveryStatus, EmailDelivery
+    from tuition.notifications.models import DeliveryStatus, EmailDelivery, NotificationEvent
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         close_old_connections()
         try:
+            # Events the worker has not fanned out yet have no deliveries to count.
             open_ = EmailDelivery.objects.exclude(status=DeliveryStatus.SENT).count()
+            open_ += NotificationEvent.objects.filter(fanned_out_at__isnull=True).count()
         except Exception:  # the database may still be recovering
             connection.close()
             open_ = -1

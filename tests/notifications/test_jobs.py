@@ -166,8 +166,8 @@ def test_low_balance_alerts_once_per_crossing(drain):
 
 
 def test_periodic_runner_enqueues_each_job_once_per_slot():
-    # given
-    at = clock.now()
+    # given a moment well inside an hour (a minute later is still the same hour's slot)
+    at = clock.now().replace(minute=10, second=5, microsecond=0)
     # when: two runners tick in the same slot
     first = periodic.tick(at=at)
     second = periodic.tick(at=at)
