@@ -15,7 +15,7 @@ from tuition.checkout.models import Invoice, Receipt
 from tuition.codes import services as codes
 from tuition.core import idempotency
 
-CHECKOUT_STATEMENTS_AT_MOST = {"postgresql": 16, "sqlite": 16}
+CHECKOUT_STATEMENTS_AT_MOST = {"postgresql": 15, "sqlite": 15}
 NUMBERING_STATEMENTS_AT_MOST = 10
 _CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 

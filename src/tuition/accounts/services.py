@@ -39,11 +39,17 @@ def get_or_create_user(*, email: str, name: str = "") -> User:
     email = normalize_email(email)
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=None, name=name[:200])
+        user = add_person(email=email, name=name)
     elif name and not user.name:
         user.name = name[:200]
         user.save(update_fields=["name"])
     return user
+
+
+def add_person(*, email: str, name: str = "") -> User:
+    """A new person with this (normalized) email and no usable password; the caller's
+    transaction rolls back on IntegrityError when the email is taken."""
+    return User.objects.create_user(email=email, password=None, name=name[:200])
 
 
 @use_case
@@ -81,7 +87,7 @@ def create_account(
         is_personal=is_personal,
     )
     for email in owner_emails:
-        add_member(
+        add_member.joining(
             account=account,
             email=email,
             role=Membership.Role.OWNER,
@@ -154,7 +160,7 @@ def personal_account_for(*, email: str, actor: Actor) -> TrainingAccount:
     ).first()
     if existing:
         return existing
-    return create_account(
+    return create_account.joining(
         name=f"{user.email} (personal)", owners=[user.email], is_personal=True, actor=actor
     )
 

@@ -229,7 +229,7 @@ def _buy(
         actor=actor[:200],
     )
     fault_point("automatic_refill_before_purchase")
-    order = purchase_refill(
+    order = purchase_refill.joining(
         account_id=rule.account_id,
         unit=rule.unit,
         amount=rule.amount,
@@ -358,6 +358,15 @@ def _pause_after_decline(*, rule_id: int, at: datetime, actor: Actor, message: s
     return True
 
 
+def _on_its_own(use_case: Any, **kwargs: Any) -> Any:
+    """Run a firing's use case in its own transaction; inside a caller's (the demo's, a
+    shell's) as a savepoint of it, so a refusal undoes this firing only."""
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return use_case.joining(**kwargs)
+    return use_case(**kwargs)
+
+
 def fire_rule(
     *, rule_id: int, actor: Actor = JOB_ACTOR, at: datetime | None = None
 ) -> Fired | None:
@@ -372,13 +381,11 @@ def fire_rule(
     kind = RefillRule.objects.filter(pk=rule_id).values_list("kind", flat=True).first()
     fire = _fire_threshold if kind == RefillRule.Kind.THRESHOLD else _fire_allowance
     try:
-        if connection.in_atomic_block:
-            # Inside a caller's transaction (tests, a shell): a refusal undoes this firing only.
-            with transaction.atomic():
-                return fire(rule_id=rule_id, at=at, actor=actor)
-        return fire(rule_id=rule_id, at=at, actor=actor)
+        return _on_its_own(fire, rule_id=rule_id, at=at, actor=actor)
     except PaymentDeclinedError as declined:
-        _pause_after_decline(rule_id=rule_id, at=at, actor=actor, message=str(declined.message))
+        _on_its_own(
+            _pause_after_decline, rule_id=rule_id, at=at, actor=actor, message=str(declined.message)
+        )
         return Fired(rule_id, RefillFiring.Outcome.DECLINED, None)
     except IntegrityError:
         # Another worker wrote this key between our check and our insert: it fired, we don't.

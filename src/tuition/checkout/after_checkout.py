@@ -343,11 +343,11 @@ def _refund(order: Order, *, actor: Actor, at: datetime) -> None:
         refunded = Order.objects.values_list("refunded_amount", flat=True).get(pk=order.pk)
         left = order.charged - refunded
         if refunded == 0:
-            reversal = ledger.reverse_transfer(
+            reversal = ledger.reverse_transfer.joining(
                 transfer_id=order.transfer_id, actor=actor, reason=f"refund of order {order.number}"
             )
         elif left > 0:
-            reversal = ledger.reverse_part(
+            reversal = ledger.reverse_part.joining(
                 transfer_id=order.transfer_id,
                 amount=left,
                 actor=actor,

@@ -196,7 +196,7 @@ def place_hold(plan: Plan, *, at: datetime, actor: Actor) -> AwaitingApproval:
     until = at + timedelta(hours=policy.hold_hours)
     if plan.session is not None:
         until = min(until, plan.session.starts_at)
-    hold = ledger_holds.place_hold(
+    hold = ledger_holds.place_hold.joining(
         account_id=plan.account_id,
         unit=plan.unit,
         amount=plan.payable,
@@ -260,7 +260,7 @@ def approve(*, hold_id: int, actor: Actor) -> Any:
     at = clock.now()
     if order.session is not None and order.session.starts_at <= at:
         raise SessionStartedError()
-    transfer = ledger_holds.capture_hold(
+    transfer = ledger_holds.capture_hold.joining(
         hold_id=hold_id,
         actor=actor,
         reason=f"checkout: {order.title}"[:500],
@@ -361,7 +361,7 @@ def expire_overdue_holds(*, actor: Actor = EXPIRY_ACTOR) -> int:
 def _release(*, hold_id: int, actor: Actor, expired: bool) -> Order:
     order = _order_of(hold_id)
     at = clock.now()
-    ledger_holds.release_hold(hold_id=hold_id, actor=actor, expired=expired)
+    ledger_holds.release_hold.joining(hold_id=hold_id, actor=actor, expired=expired)
     if order.session is not None:
         free_seat(order.session.pk)
     if order.code is not None and order.code.kind == RedemptionCode.Kind.MEMBER:

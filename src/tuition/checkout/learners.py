@@ -5,7 +5,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from tuition.accounts.models import User
-from tuition.accounts.services import get_or_create_user, normalize_email
+from tuition.accounts.services import add_person, get_or_create_user, normalize_email
 
 
 def learner_for(email: str, name: str = "", **reads: Any) -> User:
@@ -16,11 +16,14 @@ def learner_for(email: str, name: str = "", **reads: Any) -> User:
     Raises:
         ValidationError: not an email address.
     """
-    known = User.objects.filter(email=normalize_email(email)).annotate(**reads).first()
+    email = normalize_email(email)
+    known = next(iter(User.objects.filter(email=email).annotate(**reads)), None)
     if known is not None and (known.name or not name):
         return known  # the common case: one read, no transaction
-    try:
-        with transaction.atomic():
-            return get_or_create_user(email=email, name=name)
-    except IntegrityError:
-        return get_or_create_user(email=email, name=name)
+    if known is None:
+        try:
+            with transaction.atomic():
+                return add_person(email=email, name=name)  # no second read of the absent
+        except IntegrityError:
+            pass  # a simultaneous first checkout of the same learner added them
+    return get_or_create_user(email=email, name=name)

@@ -109,7 +109,7 @@ def purchase_refill(
 def deliver_refill(order: Order, *, actor: Actor) -> None:
     unit = order.refill_unit
     assert unit is not None and order.account_id is not None and order.refill_amount
-    issued = codes.create_credit(
+    issued = codes.create_credit.joining(
         account_id=order.account_id,
         unit=unit,
         redeemable_value=order.refill_amount,

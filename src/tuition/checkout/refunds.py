@@ -82,7 +82,7 @@ def refund_part(*, order_id: int, amount: int, reason: str, actor: Actor) -> Cre
             % {"left": order.unit.format(max(refundable, 0))},
             details={"field": "amount", "refundable": order.unit.format(max(refundable, 0))},
         )
-    reversal = ledger.reverse_part(
+    reversal = ledger.reverse_part.joining(
         transfer_id=transfer_id,
         amount=amount,
         actor=actor,

@@ -103,13 +103,21 @@ def counted_code_entry(
         ValidationError: not an email address.
     """
     entered = payment.code if payment.method == "code" else payment.coupon
+    # A known learner is read with whether the request's Idempotency-Key is still unanswered
+    # and, when a code was entered, with their lockout: one query.
+    once = idempotency.current()
+    reads = idempotency.unanswered_reads(once)
     if not entered:
-        yield CodeEntry(learner=learner_for(learner_email, learner_name))
+        learner = learner_for(learner_email, learner_name, **reads)
+        idempotency.note_unanswered(once, learner)
+        yield CodeEntry(learner=learner)
         return
-    # A known learner is read with their lockout, in one query.
     at = clock.now()
     lockout = limiter.lockout_of_learner(at=at, ip=ip, api_key=api_key)
-    entry = CodeEntry(learner=learner_for(learner_email, learner_name, locked_until=lockout))
+    entry = CodeEntry(
+        learner=learner_for(learner_email, learner_name, locked_until=lockout, **reads)
+    )
+    idempotency.note_unanswered(once, entry.learner)
     entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
     if hasattr(entry.learner, "locked_until"):
         limiter.refuse_if_locked(entry.learner.locked_until, at=at)
@@ -270,7 +278,7 @@ def _checkout(
             code_id=plan.code.pk, amount=plan.payable
         ):
             raise InsufficientBalanceError()
-        transfer = ledger.debit(
+        transfer = ledger.debit.joining(
             account_id=plan.account_id,
             unit=plan.unit,
             amount=plan.payable,

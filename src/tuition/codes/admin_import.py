@@ -152,8 +152,9 @@ class CreditResource(resources.ModelResource):
         if self.request is not None:
             actor = actor_of(self.request)
         try:
+            # One row: all of it or none, inside the import's own transaction.
             with transaction.atomic():
-                issued = codes.create_credit(actor=actor, **args)
+                issued = codes.create_credit.joining(actor=actor, **args)
         except DomainError as exc:
             field = exc.details.get("field") if isinstance(exc.details, dict) else None
             raise _row_error(exc.message, str(field) if field else None) from exc

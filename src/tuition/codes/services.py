@@ -155,7 +155,7 @@ def create_credit(
     scope = scope or ScopeInput(kind=Lot.ScopeKind.ACTIVITY)
     display, normalized, is_custom = _code_parts(code)  # refuse a bad code before issuing
     _ensure_free(normalized)
-    lot = ledger.issue_credit(
+    lot = ledger.issue_credit.joining(
         account_id=account_id,
         unit=unit,
         redeemable_value=redeemable_value,
@@ -228,10 +228,10 @@ def update_credit(
     if scope is not UNSET and scope.kind != lot.scope_kind:
         raise ScopeKindImmutableError(details={"field": "scope.kind"})
     if status is not UNSET:
-        ledger.set_lot_status(lot_id=lot.pk, status=status, actor=actor)
+        ledger.set_lot_status.joining(lot_id=lot.pk, status=status, actor=actor)
     if expires_at is not UNSET and expires_at != lot.expires_at:
         old = lot.expires_at
-        ledger.change_expiry(lot_id=lot.pk, expires_at=expires_at, actor=actor)
+        ledger.change_expiry.joining(lot_id=lot.pk, expires_at=expires_at, actor=actor)
         lot.refresh_from_db()
         events.record(
             events.CREDIT_EXPIRY_CHANGED,
@@ -305,10 +305,10 @@ def bulk_credit_action(*, action: str, lot_ids: Iterable[int], actor: Actor) -> 
     lock_wallets({(a, u) for _, a, u in rows})
     for lot_id in ids:
         if action == "delete":
-            delete_credit(lot_id=lot_id, actor=actor)
+            delete_credit.joining(lot_id=lot_id, actor=actor)
         else:
             status = Lot.Status.ACTIVE if action == "activate" else Lot.Status.INACTIVE
-            ledger.set_lot_status(lot_id=lot_id, status=status, actor=actor)
+            ledger.set_lot_status.joining(lot_id=lot_id, status=status, actor=actor)
     return len(ids)
 
 
@@ -319,7 +319,7 @@ def delete_credit(*, lot_id: int, actor: Actor, reason: str = "") -> None:
     Raises:
         NotFoundError: no such credit.
     """
-    ledger.void_lot(lot_id=lot_id, actor=actor, reason=reason)
+    ledger.void_lot.joining(lot_id=lot_id, actor=actor, reason=reason)
     at = clock.now()
     for code in RedemptionCode.objects.filter(lot_id=lot_id, deleted_at__isnull=True):
         code.deleted_at = at

@@ -29,6 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 
 from . import clock
 from .errors import DomainError, IdempotencyKeyReusedError
@@ -119,6 +120,23 @@ def first_answer(once: Once) -> Answer | None:
     if fingerprint != once.fingerprint:
         raise IdempotencyKeyReusedError()
     return Answer(status, (body or "").encode())
+
+
+def unanswered_reads(once: Once | None) -> dict[str, Any]:
+    """Annotations for a row the request reads before its use case anyway (the learner): they
+    also tell whether the key is still unanswered, so `note_unanswered` can spare the use case
+    its own look-up. Empty when there is no key, or it was looked up already."""
+    if once is None or once.looked_up:
+        return {}
+    record = IdempotencyRecord.objects.filter(scope=once.scope, key=once.key)
+    return {"idempotency_key_unanswered": ~Exists(record)}
+
+
+def note_unanswered(once: Once | None, row: object) -> None:
+    """After the read `unanswered_reads` annotated: a key found unanswered needs no look-up
+    of its own (one answered, or a row that was not there to read, still gets it)."""
+    if once is not None and getattr(row, "idempotency_key_unanswered", False):
+        once.looked_up = True
 
 
 def store(once: Once, answer: Answer) -> None:

@@ -5,14 +5,20 @@ A use case runs in `transaction.atomic(durable=True)`. Deadlocks and serializati
 times with jitter. When the database stays busy, or the connection is lost, the caller gets
 `ServiceBusyError` (503 with Retry-After), never an unplanned 500.
 
-Called inside a transaction that is already open, a use case joins it instead, so a larger use
-case (checkout) can compose smaller ones (a ledger debit) and stay all-or-nothing.
+A larger use case (checkout) composes smaller ones (a ledger debit) and stays all-or-nothing
+by saying so at the call: `ledger.debit.joining(...)` runs the debit in the caller's open
+transaction. Nothing joins silently: a plain call inside an open transaction is a programming
+error (`NestedUseCaseError`), so no use case ever commits less, or more, than it says. A
+command that builds much in one transaction (the demo data) says it once for its block:
+`with composing(): ...`.
 """
 
+import contextlib
+import contextvars
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
@@ -56,13 +62,28 @@ def use_case(func: Callable[P, R] | None = None, *, answers: bool = False) -> An
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _composing.get():
+            return joining(*args, **kwargs)
+        if connection.in_atomic_block and not _only_test_transactions():
+            raise NestedUseCaseError(
+                f"{func.__qualname__} was called inside an open transaction: "
+                f"call {func.__name__}.joining(...) to make it part of that transaction."
+            )
         with acting_as(kwargs.get("actor")):  # change history rows name who did it
             return _run(*args, **kwargs)
 
+    def joining(*args: P.args, **kwargs: P.kwargs) -> R:
+        """Run as part of the transaction the caller holds open (one use case composing
+        another): no transaction, retry or Idempotency-Key answer of its own."""
+        if not connection.in_atomic_block:
+            raise NestedUseCaseError(f"{func.__qualname__}.joining needs an open transaction.")
+        with acting_as(kwargs.get("actor")):
+            return func(*args, **kwargs)
+
+    run.joining = joining  # type: ignore[attr-defined]
+
     def _run(*args: P.args, **kwargs: P.kwargs) -> R:
         once = idempotency.take() if answers else None
-        if connection.in_atomic_block and not _only_test_transactions():
-            return func(*args, **kwargs)
         if once is None:
             return _in_transaction(func, args, kwargs, None)
         if not once.looked_up and (first := idempotency.first_answer(once)) is not None:
@@ -77,6 +98,26 @@ def use_case(func: Callable[P, R] | None = None, *, answers: bool = False) -> An
             raise
 
     return run
+
+
+_composing: contextvars.ContextVar[bool] = contextvars.ContextVar("composing", default=False)
+
+
+@contextlib.contextmanager
+def composing() -> Iterator[None]:
+    """One transaction that every use case called in the block joins, all or nothing: for a
+    command that builds much at once (the demo data), said once instead of at every call."""
+    token = _composing.set(True)
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        _composing.reset(token)
+
+
+class NestedUseCaseError(RuntimeError):
+    """A use case was called inside an open transaction without `.joining`, or the other way
+    round: a programming error, never an answer to a request."""
 
 
 def _only_test_transactions() -> bool:

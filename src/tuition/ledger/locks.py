@@ -27,8 +27,10 @@ def lock_wallets(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Wall
 
 def lock_wallet(account_id: int, unit_id: int) -> Wallet:
     """Lock one wallet; the common case of a single debit or issue."""
-    wallet = (
-        Wallet.objects.select_for_update().filter(account_id=account_id, unit_id=unit_id).first()
+    # (account, unit) is unique: no ORDER BY or LIMIT for the planner to weigh.
+    wallet = next(
+        iter(Wallet.objects.select_for_update().filter(account_id=account_id, unit_id=unit_id)),
+        None,
     )
     if wallet is None:
         Wallet.objects.bulk_create(

@@ -466,7 +466,7 @@ def change_expiry(*, lot_id: int, expires_at: datetime | None, actor: Actor) -> 
             kind=Transfer.Kind.EXPIRE, entries__lot_id=lot.pk, reversals__isnull=True
         ).order_by("pk")
         for expiry in swept:
-            reverse_transfer(transfer_id=expiry.pk, actor=actor, reason="expiry extended")
+            reverse_transfer.joining(transfer_id=expiry.pk, actor=actor, reason="expiry extended")
     return lot
 
 

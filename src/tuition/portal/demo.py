@@ -7,13 +7,12 @@ from datetime import datetime, time, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-
 from tuition.accounts import services as accounts
 from tuition.accounts.models import Membership, User
 from tuition.checkout.payments import SUCCESS_CARD
 from tuition.core import clock
 from tuition.core.actors import ADMIN, API, COMMAND, PAGES, Actor
+from tuition.core.transactions import composing
 from tuition.ledger import services as ledger
 from tuition.ledger.models import Lot, Unit
 from tuition.privacy.services import forget_person
@@ -37,7 +36,7 @@ def load_demo() -> bool:
     """Load the demo once; returns False when it is already there."""
     if User.objects.filter(email="admin@northwind.test").exists():
         return False
-    with transaction.atomic():
+    with composing():  # all of the demo or none of it
         _people()
         _ledger()
         _commerce()
