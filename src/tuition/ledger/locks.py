@@ -4,6 +4,8 @@ transaction already holds the database's single write lock, and the guarded upda
 
 from collections.abc import Iterable
 
+from django.db import connection
+
 from .models import Wallet
 
 
@@ -25,16 +27,21 @@ def lock_wallets(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Wall
     return {(w.account_id, w.unit_id): w for w in locked}
 
 
-def lock_wallet(account_id: int, unit_id: int) -> Wallet:
-    """Lock one wallet; the common case of a single debit or issue."""
-    # (account, unit) is unique: no ORDER BY or LIMIT for the planner to weigh.
-    wallet = next(
-        iter(Wallet.objects.select_for_update().filter(account_id=account_id, unit_id=unit_id)),
-        None,
+def lock_wallet(account_id: int, unit_id: int) -> int:
+    """Lock one wallet (created first when missing); returns its id. Every debit and checkout
+    takes this lock, so it is one fixed statement rather than a query the ORM builds anew each
+    time; (account, unit) is unique, so it needs no ORDER BY or LIMIT."""
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    sql = (
+        f"SELECT id FROM {Wallet._meta.db_table} WHERE account_id = %s AND unit_id = %s{for_update}"
     )
-    if wallet is None:
-        Wallet.objects.bulk_create(
-            [Wallet(account_id=account_id, unit_id=unit_id)], ignore_conflicts=True
-        )
-        wallet = Wallet.objects.select_for_update().get(account_id=account_id, unit_id=unit_id)
-    return wallet
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id, unit_id])
+        row = cursor.fetchone()
+        if row is None:
+            Wallet.objects.bulk_create(
+                [Wallet(account_id=account_id, unit_id=unit_id)], ignore_conflicts=True
+            )
+            cursor.execute(sql, [account_id, unit_id])
+            row = cursor.fetchone()
+    return int(row[0])

@@ -668,12 +668,18 @@ def _lot_for_update(lot_id: int, *, include_deleted: bool = False) -> Lot:
 
 
 def _take_from_lot(lot_id: int, amount: int) -> None:
-    updated = Lot.objects.filter(pk=lot_id, remaining__gte=amount).update(
-        remaining=F("remaining") - amount
-    )
+    # The guarded update every debit makes, as one fixed statement (not rebuilt by the ORM).
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_FROM_LOT, [amount, lot_id, amount])
+        updated = cursor.rowcount
     if updated != 1:
         # Under the wallet lock this cannot happen; if it ever does, refuse rather than overdraw.
         raise InsufficientBalanceError()
+
+
+_TAKE_FROM_LOT = (
+    f"UPDATE {Lot._meta.db_table} SET remaining = remaining - %s WHERE id = %s AND remaining >= %s"
+)
 
 
 def _move_lot(lot_id: int, delta: int) -> None:
