@@ -42,14 +42,17 @@ def test_checkouts_survive_kills_and_a_database_restart(tmp_path):
             "--max-seconds",
             "240",
             "--drain-seconds",
-            "120",
+            # One worker, killed about once in ten deliveries and restarted each time, renders
+            # the 120 emails with their PDFs: on two cores under a test run that takes two to
+            # three minutes.
+            "240",
             "--json",
             str(summary_path),
         ],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
         env={
             k: v
             for k, v in os.environ.items()
