@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils.translation import gettext
 
 from tuition.accounts.models import TrainingAccount, User
@@ -25,6 +25,7 @@ from tuition.codes.selectors import find_code
 from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.features import pay_by_tokens
+from tuition.core.reused_queries import ReusedQuery
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.models import Lot, Unit
 from tuition.ledger.selectors import ItemRef, allocation_order, in_scope_of, lot_covers
@@ -148,6 +149,20 @@ def plan_purchase(
 _ACCOUNT_RULES = ("lot__account__approval_policy", "account__approval_policy")
 
 
+_LIVE = (Registration.Status.PENDING, Registration.Status.ACTIVE)
+# A learner's live registration for an activity, with the group it may have come with.
+_HELD_ACTIVITY = ReusedQuery(
+    lambda *, learner_id, activity_id: (
+        Registration.objects.filter(
+            learner_id=learner_id, activity_id=activity_id, status__in=_LIVE
+        )
+        .select_related("part_of__group")
+        .order_by()[:1]
+    ),
+    values=("learner_id", "activity_id"),
+)
+
+
 def _ensure_not_registered(learner: User, item: Item) -> None:
     """Rule 16: no second live registration for an item, nor for an activity a group holds.
 
@@ -155,17 +170,15 @@ def _ensure_not_registered(learner: User, item: Item) -> None:
         AlreadyRegisteredError: the learner holds one (named, when it came with a group or is
             one of the group's activities).
     """
-    live = Registration.objects.filter(
-        learner=learner, status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE]
-    )
     if item.kind == ItemKind.ACTIVITY:
-        held = live.filter(activity_id=item.pk).select_related("part_of__group").first()
+        held = next(iter(_HELD_ACTIVITY.fetch(learner_id=learner.pk, activity_id=item.pk)), None)
         if held is not None and held.part_of is not None:
             raise AlreadyRegisteredError(
                 gettext("You are already registered for this activity with %(group)s.")
                 % {"group": held.part_of.group.title}
             )
     else:
+        live = Registration.objects.filter(learner=learner, status__in=_LIVE)
         held = live.filter(group_id=item.pk).first()
         if held is None:
             held = live.filter(activity__groups=item.pk).select_related("activity").first()
@@ -176,6 +189,30 @@ def _ensure_not_registered(learner: User, item: Item) -> None:
                 )
     if held is not None:
         raise AlreadyRegisteredError()
+
+
+def _bookable_session(*, learner_id: int, session_id: int, activity_id: int) -> QuerySet[Session]:
+    held = Registration.objects.filter(
+        learner_id=learner_id, activity_id=OuterRef("activity_id"), status__in=_LIVE
+    )
+    return (
+        Session.objects.select_related("activity")
+        .annotate(learner_holds_it=Exists(held))
+        .filter(
+            pk=session_id,
+            activity_id=activity_id,
+            is_cancelled=False,
+            activity__is_published=True,
+            activity__is_dated=True,
+        )
+        .order_by("pk")[:1]
+    )
+
+
+# A session of a published dated activity, with whether the learner holds the activity.
+_BOOKABLE_SESSION = ReusedQuery(
+    _bookable_session, values=("learner_id", "session_id", "activity_id")
+)
 
 
 def _item_and_session(
@@ -190,22 +227,13 @@ def _item_and_session(
     three; anything else (and every refusal) is read the long way (and checked by
     `_ensure_not_registered`)."""
     if activity_id is not None and group_id is None and session_id is not None:
-        held = Registration.objects.filter(
-            learner=learner,
-            activity_id=OuterRef("activity_id"),
-            status__in=[Registration.Status.PENDING, Registration.Status.ACTIVE],
-        )
-        session = (
-            Session.objects.select_related("activity")
-            .annotate(learner_holds_it=Exists(held))
-            .filter(
-                pk=session_id,
-                activity_id=activity_id,
-                is_cancelled=False,
-                activity__is_published=True,
-                activity__is_dated=True,
-            )
-            .first()
+        session = next(
+            iter(
+                _BOOKABLE_SESSION.fetch(
+                    learner_id=learner.pk, session_id=session_id, activity_id=activity_id
+                )
+            ),
+            None,
         )
         if session is not None:
             check_bookable(session, at)
@@ -214,11 +242,16 @@ def _item_and_session(
     return item, _session(item, session_id, at), False
 
 
+_PUBLISHED_ACTIVITY = ReusedQuery(
+    lambda *, pk: Activity.objects.filter(pk=pk, is_published=True)[:1], values=("pk",)
+)
+
+
 def _item(activity_id: int | None, group_id: int | None) -> Item:
     if (activity_id is None) == (group_id is None):
         raise ValidationError("Choose one activity or one group.", details={"field": "item"})
     if activity_id is not None:
-        activity = Activity.objects.filter(pk=activity_id, is_published=True).first()
+        activity = next(iter(_PUBLISHED_ACTIVITY.fetch(pk=activity_id)), None)
         if activity is None:
             raise NotFoundError("No such activity.")
         return Item(ItemKind.ACTIVITY, activity)
@@ -343,6 +376,34 @@ def _code_plan(
     )
 
 
+def _spendable_lots(
+    *, account_id: int, unit_id: int, at: datetime, item_kind: str, item_id: int
+) -> QuerySet[Lot]:
+    """The account's lots with value left, in the order they are spent: (pk, remaining, live,
+    in_scope) each."""
+    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    ref = ItemRef(item_kind, item_id)
+    return (
+        Lot.objects.filter(
+            account_id=account_id,
+            unit_id=unit_id,
+            status=Lot.Status.ACTIVE,
+            deleted_at__isnull=True,
+            remaining__gt=0,
+        )
+        .annotate(
+            live=ExpressionWrapper(unexpired, output_field=BooleanField()),
+            in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()),
+        )
+        .order_by(*allocation_order())
+        .values_list("pk", "remaining", "live", "in_scope")
+    )
+
+
+# Read under the wallet's lock in every checkout by a pool code: compiled once.
+_SPENDABLE_LOTS = ReusedQuery(_spendable_lots, values=("account_id", "unit_id", "at", "item_id"))
+
+
 def ensure_covered(plan: Plan, at: datetime) -> None:
     """Whether the code's lots can pay the plan now (rules 11, 13, 21): checkout calls it under
     the wallet's lock, where the lots cannot change; a quote without it.
@@ -372,21 +433,8 @@ def ensure_covered(plan: Plan, at: datetime) -> None:
         # One query reads the lots with value left, in the order they are spent, and tells
         # the three outcomes apart: nothing live (expired or empty), nothing live for this
         # item, or how much the item may spend; the debit then spends those it found.
-        unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
-        lots = list(
-            Lot.objects.filter(
-                account_id=account_id,
-                unit=unit,
-                status=Lot.Status.ACTIVE,
-                deleted_at__isnull=True,
-                remaining__gt=0,
-            )
-            .annotate(
-                live=ExpressionWrapper(unexpired, output_field=BooleanField()),
-                in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()),
-            )
-            .order_by(*allocation_order())
-            .values_list("pk", "remaining", "live", "in_scope")
+        lots = _SPENDABLE_LOTS.fetch(
+            account_id=account_id, unit_id=unit.pk, at=at, item_kind=ref.kind, item_id=ref.item_id
         )
         if not any(live for _, _, live, _ in lots):
             if lots:

@@ -106,16 +106,22 @@ def counted_code_entry(
     # A known learner is read with whether the request's Idempotency-Key is still unanswered
     # and, when a code was entered, with their lockout: one query.
     once = idempotency.current()
-    reads = idempotency.unanswered_reads(once)
+    unanswered_key = idempotency.key_to_read(once)
     if not entered:
-        learner = learner_for(learner_email, learner_name, **reads)
+        learner = learner_for(learner_email, learner_name, unanswered_key=unanswered_key)
         idempotency.note_unanswered(once, learner)
         yield CodeEntry(learner=learner)
         return
     at = clock.now()
-    lockout = limiter.lockout_of_learner(at=at, ip=ip, api_key=api_key)
     entry = CodeEntry(
-        learner=learner_for(learner_email, learner_name, locked_until=lockout, **reads)
+        learner=learner_for(
+            learner_email,
+            learner_name,
+            code_entered_at=at,
+            ip=ip,
+            api_key=api_key,
+            unanswered_key=unanswered_key,
+        )
     )
     idempotency.note_unanswered(once, entry.learner)
     entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)

@@ -85,11 +85,9 @@ def lockout_of_learner(*, at: datetime, ip: str | None = None, api_key: str | No
     """An expression for a query of learners: until when the learner's counter (as
     `keys_for` names it) or the IP's is locked out, or null. Lets the read of the learner
     tell the lockout too, so a code entry's check costs no read of its own."""
-    prefix = "" if api_key is None else f"{api_key}:"
-    match = Q(
-        scope=AttemptCounter.Scope.LEARNER,
-        key=Concat(Value(prefix), Cast(OuterRef("pk"), output_field=CharField())),
-    )
+    learner_id = Cast(OuterRef("pk"), output_field=CharField())
+    learner_key = learner_id if api_key is None else Concat(Value(api_key), Value(":"), learner_id)
+    match = Q(scope=AttemptCounter.Scope.LEARNER, key=learner_key)
     if ip and api_key is None:
         match |= Q(scope=AttemptCounter.Scope.IP, key=ip[:128])
     return Subquery(

@@ -5,6 +5,7 @@ from django.db.models.functions import Coalesce
 
 from tuition.accounts import access
 from tuition.accounts.models import Membership
+from tuition.core.reused_queries import ReusedQuery
 
 from . import crypto, text
 from .models import Coupon, RedemptionCode
@@ -20,10 +21,18 @@ def find_code(
     Raises:
         ValidationError: input that can never be a code (non-ASCII, control characters, too long).
     """
-    normalized = text.normalize_code(raw)
+    digest = crypto.digest(text.normalize_code(raw))
+    return next(
+        iter(_CODE_BY_DIGEST.fetch(digest=digest, learner_id=learner_id, related=related)), None
+    )
+
+
+def _code_by_digest(
+    *, digest: str, learner_id: int | None, related: tuple[str, ...]
+) -> QuerySet[RedemptionCode]:
     codes = RedemptionCode.objects.select_related(
         "lot", "lot__unit", "lot__account", "account", "unit", "coupon", *related
-    ).filter(digest=crypto.digest(normalized))
+    ).filter(digest=digest)
     if learner_id is not None:
         account = Coalesce(OuterRef("account_id"), OuterRef("lot__account_id"))
         codes = codes.annotate(
@@ -33,7 +42,11 @@ def find_code(
         )
     # The digest is unique: no ORDER BY, which only made the planner's work on this wide join
     # dearer (it runs in every checkout).
-    return next(iter(codes.order_by()[:1]), None)
+    return codes.order_by()[:1]
+
+
+# Every checkout and quote reads its code this way: compiled once.
+_CODE_BY_DIGEST = ReusedQuery(_code_by_digest, values=("digest", "learner_id"))
 
 
 def can_see_code(user, code: RedemptionCode) -> bool:  # type: ignore[no-untyped-def]

@@ -122,19 +122,24 @@ def first_answer(once: Once) -> Answer | None:
     return Answer(status, (body or "").encode())
 
 
-def unanswered_reads(once: Once | None) -> dict[str, Any]:
-    """Annotations for a row the request reads before its use case anyway (the learner): they
-    also tell whether the key is still unanswered, so `note_unanswered` can spare the use case
-    its own look-up. Empty when there is no key, or it was looked up already."""
+def key_to_read(once: Once | None) -> tuple[str, str] | None:
+    """The (scope, key) a row the request reads before its use case anyway (the learner) can
+    be read with (`unanswered`), so `note_unanswered` can spare the use case its own look-up.
+    None when there is no key, or it was looked up already."""
     if once is None or once.looked_up:
-        return {}
-    record = IdempotencyRecord.objects.filter(scope=once.scope, key=once.key)
-    return {"idempotency_key_unanswered": ~Exists(record)}
+        return None
+    return once.scope, once.key
+
+
+def unanswered(*, scope: str, key: str) -> Any:
+    """An annotation: whether the key has no stored answer yet."""
+    return ~Exists(IdempotencyRecord.objects.filter(scope=scope, key=key))
 
 
 def note_unanswered(once: Once | None, row: object) -> None:
-    """After the read `unanswered_reads` annotated: a key found unanswered needs no look-up
-    of its own (one answered, or a row that was not there to read, still gets it)."""
+    """After a read annotated with `unanswered` (as `idempotency_key_unanswered`): a key
+    found unanswered needs no look-up of its own (one answered, or a row that was not there
+    to read, still gets it)."""
     if once is not None and getattr(row, "idempotency_key_unanswered", False):
         once.looked_up = True
 

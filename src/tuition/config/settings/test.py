@@ -37,3 +37,7 @@ TUITION = {**TUITION, "WEBHOOKS_ALLOW_PRIVATE": True}
 # Static files are served from the apps in tests; an empty STATIC_ROOT keeps WhiteNoise quiet.
 STATIC_ROOT = Path(tempfile.gettempdir()) / "tuition-test-static"
 STATIC_ROOT.mkdir(exist_ok=True)
+
+# Every reused query (core.reused_queries) is also compiled afresh and compared, so the suite
+# shows that reusing a compilation never changes what a read asks.
+TUITION_CHECK_REUSED_QUERIES = True
