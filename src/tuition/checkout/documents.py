@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Q
 
 from tuition.codes import text
+from tuition.core.reused_queries import ReusedQuery, insert
 from tuition.core.transactions import use_case
 
 from .models import (
@@ -46,21 +47,34 @@ _PREFIX = {Invoice: "INV", Receipt: "R"}
 def issue_document(model: type[Invoice] | type[Receipt], order: Order, at: datetime):  # type: ignore[no-untyped-def]
     kind = "invoice" if model is Invoice else "receipt"
     sequence = next_number(kind, at.year)
-    return model.objects.create(
-        order=order,
-        year=at.year,
-        sequence=sequence,
-        number=f"{_PREFIX[model]}-{at.year}-{sequence:06d}",
-        issued_at=at,
-        amount=order.charged,
-        unit=order.unit,
-        list_price=order.list_price,
+    return insert(
+        model(
+            order=order,
+            year=at.year,
+            sequence=sequence,
+            number=f"{_PREFIX[model]}-{at.year}-{sequence:06d}",
+            issued_at=at,
+            amount=order.charged,
+            unit=order.unit,
+            list_price=order.list_price,
+        )
     )
 
 
 # Checkout's documents are numbered right after its transaction commits, in a short one of
 # their own: the yearly counters are one row for every checkout of every account, and holding
 # one inside the wallet's transaction would queue every account's checkouts behind each other.
+
+
+# Every checkout's numbering reads its order this way, locked (the sweep may number it too).
+_ORDER_TO_NUMBER = ReusedQuery(
+    lambda *, pk: (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("unit", "invoice", "receipt")
+        .filter(pk=pk)
+    ),
+    values=("pk",),
+)
 
 
 def number_checkout_documents(*, order_id: int) -> tuple[Invoice | None, Receipt | None]:
@@ -74,11 +88,10 @@ def number_checkout_documents(*, order_id: int) -> tuple[Invoice | None, Receipt
     """
     if not connection.in_atomic_block:
         raise RuntimeError("Number documents inside the transaction that commits them.")
-    order = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("unit", "invoice", "receipt")
-        .get(pk=order_id)
-    )
+    found = _ORDER_TO_NUMBER.fetch(pk=order_id)
+    if not found:
+        raise Order.DoesNotExist(f"No order {order_id}.")
+    order = found[0]
     invoice = getattr(order, "invoice", None)
     receipt = getattr(order, "receipt", None)
     at = order.created_at

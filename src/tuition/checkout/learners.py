@@ -12,7 +12,17 @@ from tuition.core import idempotency
 from tuition.core.reused_queries import ReusedQuery
 
 
-def learner_for(
+def learner_for(email: str, name: str = "") -> User:
+    """The learner with this email, created on first use; two first checkouts of one new
+    learner at the same moment both get the same person.
+
+    Raises:
+        ValidationError: not an email address.
+    """
+    return read_or_add_learner(email, name)[0]
+
+
+def read_or_add_learner(
     email: str,
     name: str = "",
     *,
@@ -20,10 +30,9 @@ def learner_for(
     ip: str | None = None,
     api_key: str | None = None,
     unanswered_key: tuple[str, str] | None = None,
-) -> User:
-    """The learner with this email, created on first use; two first checkouts of one new
-    learner at the same moment both get the same person. A known learner comes with more, read
-    in the same query (a new learner has none): with `code_entered_at`, their lockout
+) -> tuple[User, bool]:
+    """`learner_for`, and whether this call added the learner. A learner found by the read
+    comes with more, from the same query: with `code_entered_at`, their lockout
     (`locked_until`, see codes.limiter.lockout_of_learner); with `unanswered_key` (an
     Idempotency-Key's scope and key), `idempotency_key_unanswered`.
 
@@ -47,14 +56,14 @@ def learner_for(
         None,
     )
     if known is not None and (known.name or not name):
-        return known  # the common case: one read, no transaction
+        return known, False  # the common case: one read, no transaction
     if known is None:
         try:
             with transaction.atomic():
-                return add_person(email=email, name=name)  # no second read of the absent
+                return add_person(email=email, name=name), True  # no second read of the absent
         except IntegrityError:
             pass  # a simultaneous first checkout of the same learner added them
-    return get_or_create_user(email=email, name=name)
+    return get_or_create_user(email=email, name=name), False
 
 
 def _learner_by_email(

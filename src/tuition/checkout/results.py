@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from tuition.accounts.models import User
 from tuition.catalog.selectors import Item
+from tuition.core.reused_queries import insert
 from tuition.ledger.models import Unit
 
 from .errors import AlreadyRegisteredError
@@ -64,14 +65,16 @@ def register(
     status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
     try:
         with transaction.atomic():
-            registration = Registration.objects.create(
-                learner=learner,
-                order=order,
-                item_kind=item.kind,
-                activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
-                group=item.obj if item.kind == ItemKind.GROUP else None,
-                status=status,
-                created_at=at,
+            registration = insert(
+                Registration(
+                    learner=learner,
+                    order=order,
+                    item_kind=item.kind,
+                    activity=item.obj if item.kind == ItemKind.ACTIVITY else None,
+                    group=item.obj if item.kind == ItemKind.GROUP else None,
+                    status=status,
+                    created_at=at,
+                )
             )
             if item.kind == ItemKind.GROUP:
                 Registration.objects.bulk_create(

@@ -32,6 +32,7 @@ from tuition.core import clock, idempotency, l10n
 from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
+from tuition.core.reused_queries import insert
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
@@ -52,7 +53,7 @@ from .documents import next_number, number_checkout_documents, order_number
 from .errors import (
     PaymentDeclinedError,
 )
-from .learners import learner_for
+from .learners import learner_for, read_or_add_learner
 from .models import (
     Booking,
     ItemKind,
@@ -108,26 +109,27 @@ def counted_code_entry(
     once = idempotency.current()
     unanswered_key = idempotency.key_to_read(once)
     if not entered:
-        learner = learner_for(learner_email, learner_name, unanswered_key=unanswered_key)
+        learner, _ = read_or_add_learner(learner_email, learner_name, unanswered_key=unanswered_key)
         idempotency.note_unanswered(once, learner)
         yield CodeEntry(learner=learner)
         return
     at = clock.now()
-    entry = CodeEntry(
-        learner=learner_for(
-            learner_email,
-            learner_name,
-            code_entered_at=at,
-            ip=ip,
-            api_key=api_key,
-            unanswered_key=unanswered_key,
-        )
+    learner, added = read_or_add_learner(
+        learner_email,
+        learner_name,
+        code_entered_at=at,
+        ip=ip,
+        api_key=api_key,
+        unanswered_key=unanswered_key,
     )
-    idempotency.note_unanswered(once, entry.learner)
-    entry.keys = limiter.keys_for(learner_id=entry.learner.pk, ip=ip, api_key=api_key)
-    if hasattr(entry.learner, "locked_until"):
-        limiter.refuse_if_locked(entry.learner.locked_until, at=at)
-    else:  # a new learner: only the IP's counter can be locked
+    entry = CodeEntry(learner=learner)
+    idempotency.note_unanswered(once, learner)
+    entry.keys = limiter.keys_for(learner_id=learner.pk, ip=ip, api_key=api_key)
+    if hasattr(learner, "locked_until"):
+        limiter.refuse_if_locked(learner.locked_until, at=at)
+    elif added:  # nobody has counted against a learner added just now: only the IP can be
+        limiter.ensure_not_locked(limiter.keys_for(ip=ip, api_key=api_key), at=at)
+    else:  # named just now, or added by a simultaneous first checkout: read both
         limiter.ensure_not_locked(entry.keys, at=at)
     counted_with_refusal = idempotency.also_on_refusal(
         lambda error: (
@@ -303,31 +305,33 @@ def _checkout(
         if not result.paid:
             status = Order.Status.PENDING_PAYMENT
     entered = plan.code or (plan.coupon.code if plan.coupon else None)
-    order = Order.objects.create(
-        number=order_number(at),
-        learner=learner,
-        account_id=plan.account_id,
-        item_kind=plan.item.kind,
-        activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,
-        group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,
-        session=plan.session,
-        title=plan.item.title[:200],
-        list_price=plan.item.list_price,
-        unit=plan.unit,
-        price=plan.price,
-        discount=plan.discount,
-        charged=plan.payable,
-        method=method,
-        provider=provider_name,
-        payment_reference=reference,
-        status=status,
-        code=plan.code,
-        coupon=plan.coupon,
-        code_hint=entered.hint if entered else "",
-        transfer=transfer,
-        created_at=at,
-        paid_at=at if status == Order.Status.PAID else None,
-        actor=actor[:200],
+    order = insert(
+        Order(
+            number=order_number(at),
+            learner=learner,
+            account_id=plan.account_id,
+            item_kind=plan.item.kind,
+            activity=plan.item.obj if plan.item.kind == ItemKind.ACTIVITY else None,
+            group=plan.item.obj if plan.item.kind == ItemKind.GROUP else None,
+            session=plan.session,
+            title=plan.item.title[:200],
+            list_price=plan.item.list_price,
+            unit=plan.unit,
+            price=plan.price,
+            discount=plan.discount,
+            charged=plan.payable,
+            method=method,
+            provider=provider_name,
+            payment_reference=reference,
+            status=status,
+            code=plan.code,
+            coupon=plan.coupon,
+            code_hint=entered.hint if entered else "",
+            transfer=transfer,
+            created_at=at,
+            paid_at=at if status == Order.Status.PAID else None,
+            actor=actor[:200],
+        )
     )
     if plan.coupon is not None:
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(

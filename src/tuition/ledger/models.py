@@ -220,6 +220,8 @@ class Transfer(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
 
+    save_only_guards_updates = True  # core.reused_queries.insert may insert it without save()
+
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if self.pk is not None and not self._state.adding:
             raise RuntimeError("Ledger transfers are append-only.")

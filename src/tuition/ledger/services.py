@@ -20,6 +20,7 @@ from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
+from tuition.core.reused_queries import insert
 from tuition.core.transactions import use_case
 
 from .errors import AlreadyReversedError, InsufficientBalanceError
@@ -733,17 +734,19 @@ def _append_transfer(
     if system_account is not None:
         system_legs = [(system_account, -lot_total)]
     assert lot_total + sum(a for _, a in system_legs) == 0, "entries must sum to zero"
-    transfer = Transfer.objects.create(
-        kind=kind,
-        account_id=account_id,
-        unit_id=unit_id,
-        amount=sum(abs(a) for _, a in legs),
-        created_at=at,
-        actor=actor[:200],
-        reason=reason[:500],
-        reverses=reverses,
-        unique_key=unique_key,
-        metadata=metadata or {},
+    transfer = insert(
+        Transfer(
+            kind=kind,
+            account_id=account_id,
+            unit_id=unit_id,
+            amount=sum(abs(a) for _, a in legs),
+            created_at=at,
+            actor=actor[:200],
+            reason=reason[:500],
+            reverses=reverses,
+            unique_key=unique_key,
+            metadata=metadata or {},
+        )
     )
     entries = Entry.objects.bulk_create(
         [Entry(transfer=transfer, lot_id=lot_id, amount=a) for lot_id, a in legs if a]
