@@ -25,8 +25,9 @@ and compiles its query the usual way and checks that the SQL and parameters are 
 import copy
 import itertools
 import threading
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,8 @@ class _Compiled:
     compiler: SQLCompiler  # after as_sql(): knows the columns and how to read rows
     sql: str
     params: tuple[tuple[str | None, Any], ...]  # (value's name, None) or (None, constant)
+    # How each connection (one per thread) turns the columns into Python values.
+    converters: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
 
 
 def _stand_in(kind: type) -> Any:
@@ -98,6 +101,12 @@ class ReusedQuery:
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection  # this thread's connection, not the compiling one's
         compiler.as_sql = lambda *args, **kw: (compiled.sql, params)  # type: ignore[method-assign]
+        converters = compiled.converters.get(connection)
+        if converters is None:
+            converters = compiled.converters[connection] = compiler.get_converters(
+                [s[0] for s in compiler.select[0 : compiler.col_count]]
+            )
+        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
         queryset = compiled.queryset.all()
         queryset.query.get_compiler = (  # type: ignore[method-assign]
             lambda *args, **kw: compiler
@@ -176,12 +185,12 @@ def insert(obj: Model, *, using: str = "default") -> Model:
     connection = connections[using]
     fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
     params = []
-    for field in fields:
-        value = field.pre_save(obj, add=True)
+    for column in fields:
+        value = column.pre_save(obj, add=True)
         if hasattr(value, "resolve_expression"):  # an expression: the ORM's own way
             obj.save(force_insert=True, using=using)
             return obj
-        params.append(field.get_db_prep_save(value, connection=connection))
+        params.append(column.get_db_prep_save(value, connection=connection))
     key = (model, using, connection.vendor)
     sql = _insert_sql.get(key)
     if sql is None or getattr(settings, "TUITION_CHECK_REUSED_QUERIES", False):
