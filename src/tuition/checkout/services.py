@@ -49,7 +49,12 @@ from .after_checkout import (
     reschedule_booking,
     unenroll_from_session,
 )
-from .documents import next_number, number_checkout_documents, order_number
+from .documents import (
+    next_number,
+    number_checkout_documents,
+    number_new_checkout,
+    order_number,
+)
 from .errors import (
     PaymentDeclinedError,
 )
@@ -237,12 +242,24 @@ def checkout(
     return _numbered(result, once)
 
 
-@use_case
 def _numbered(result: CheckoutResult, once: idempotency.Once | None) -> CheckoutResult:
     """Number the committed checkout's documents, and give the key's stored answer their
     numbers. Should this stop (a crash), the sweep numbers them, and the key's answer keeps
     `null` documents: the order shows them."""
-    result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
+    try:
+        return _number_documents(result, once, just_committed=True)
+    except IntegrityError:  # the sweep numbered them first: read its documents
+        return _number_documents(result, once, just_committed=False)
+
+
+@use_case
+def _number_documents(
+    result: CheckoutResult, once: idempotency.Once | None, *, just_committed: bool
+) -> CheckoutResult:
+    if just_committed:
+        result.invoice, result.receipt = number_new_checkout(result.order)
+    else:
+        result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
     if once is not None and once.answer is not None and not once.replayed:
         idempotency.amend(once, once.render(result))
     return result
