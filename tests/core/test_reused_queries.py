@@ -15,7 +15,7 @@ from tuition.catalog import services as catalog
 from tuition.catalog.models import Activity, Session
 from tuition.checkout.models import Invoice
 from tuition.core import clock
-from tuition.core.reused_queries import ReusedQuery, ReusedQueryError, insert
+from tuition.core.reused_queries import ReusedQuery, ReusedQueryError, insert, insert_many
 from tuition.ledger.models import Transfer, Unit
 
 
@@ -201,3 +201,33 @@ def test_insert_of_a_model_someone_listens_to_goes_through_save():
     finally:
         pre_save.disconnect(receiver, sender=Invoice)
     assert heard == [order_less]
+
+
+@pytest.mark.django_db
+def test_insert_many_writes_every_row_and_gives_each_its_own_key_in_order():
+    account = TrainingAccount.objects.create(name="Acme")
+    unit = Unit.objects.get(code="USD")
+    at = clock.now()
+    for count in (2, 3, 2):  # two row counts; the second batch of two reuses the first's
+        rows = insert_many(
+            [
+                Transfer(
+                    kind="issue",
+                    unit=unit,
+                    account=account,
+                    amount=100 + i,
+                    created_at=at,
+                    actor=f"batch of {count}",
+                    metadata={"i": i},
+                )
+                for i in range(count)
+            ]
+        )
+        stored = {
+            t.pk: (t.amount, t.metadata)
+            for t in Transfer.objects.filter(pk__in=[r.pk for r in rows])
+        }
+        assert [stored[r.pk] for r in rows] == [(100 + i, {"i": i}) for i in range(count)]
+        assert all(not r._state.adding for r in rows)
+    assert Transfer.objects.count() == 7
+    assert insert_many([]) == []

@@ -15,8 +15,8 @@ string) fails loudly at its first call: the stand-in would not appear as a param
 
 `insert(obj)` is `obj.save()` for a new row of a plain model (no save() of its own, or one
 that only refuses updates and says so with `save_only_guards_updates`; no signal receivers; a
-database-made primary key): the INSERT is compiled once per model and database,
-and each call only prepares the row's values.
+database-made primary key), `insert_many(objs)` is `bulk_create(objs)`: the INSERT is compiled
+once per model, row count and database, and each call only prepares the rows' values.
 
 With the setting TUITION_CHECK_REUSED_QUERIES (on in the test suite) every call also builds
 and compiles its query the usual way and checks that the SQL and parameters are the same.
@@ -151,7 +151,13 @@ def _adapt(value: Any, connection: Any) -> Any:
 def _comparable(statement: tuple[str, Any]) -> tuple[str, list[Any]]:
     # A driver's wrapper (psycopg's Jsonb) compares by identity: compare what it shows instead.
     sql, params = statement
-    return sql, [p if type(p).__eq__ is not object.__eq__ else repr(p) for p in params]
+    return sql, [_shown(p) for p in params]
+
+
+def _shown(param: Any) -> Any:
+    if isinstance(param, (list, tuple)):
+        return [_shown(p) for p in param]
+    return param if type(param).__eq__ is not object.__eq__ else repr(param)
 
 
 def _check(queryset: QuerySet, using: str, sql: str, params: tuple[Any, ...]) -> None:
@@ -163,54 +169,98 @@ def _check(queryset: QuerySet, using: str, sql: str, params: tuple[Any, ...]) ->
         )
 
 
-_insert_sql: dict[tuple[type[Model], str, str], str] = {}
+# Per model, row count and database: the compiled INSERT and how its parameters are laid out
+# ("rows": row after row; "columns": one array per column, PostgreSQL's UNNEST), or None for a
+# model whose INSERT this module cannot reproduce (it then always goes the ORM's way).
+_inserts: dict[tuple[type[Model], int, str, str], tuple[str, str] | None] = {}
 
 
 def insert(obj: Model, *, using: str = "default") -> Model:
     """Save `obj` as a new row and give it its primary key, as `obj.save()` would."""
     model = type(obj)
-    meta = model._meta
     if (
         (model.save is not Model.save and not getattr(model, "save_only_guards_updates", False))
-        or meta.parents
-        or meta.order_with_respect_to
-        or obj.pk is not None
-        or meta.db_returning_fields != [meta.pk]
         or pre_save.has_listeners(model)
         or post_save.has_listeners(model)
+        or not _inserted([obj], using)
     ):
         obj.save(force_insert=True, using=using)
-        return obj
-    obj._prepare_related_fields_for_save(operation_name="save")
-    connection = connections[using]
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
-    params = []
-    for column in fields:
-        value = column.pre_save(obj, add=True)
-        if hasattr(value, "resolve_expression"):  # an expression: the ORM's own way
-            obj.save(force_insert=True, using=using)
-            return obj
-        params.append(column.get_db_prep_save(value, connection=connection))
-    key = (model, using, connection.vendor)
-    sql = _insert_sql.get(key)
-    if sql is None or getattr(settings, "TUITION_CHECK_REUSED_QUERIES", False):
-        fresh = _compiled_insert(obj, fields, using)
-        if sql is not None and _comparable(fresh) != _comparable((sql, params)):
-            raise ReusedQueryError(f"a reused insert differs: {sql} {params} != {fresh}")
-        sql = _insert_sql[key] = fresh[0]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (pk,) = cursor.fetchone()
-    setattr(obj, meta.pk.attname, pk)
-    obj._state.adding = False
-    obj._state.db = using
     return obj
 
 
-def _compiled_insert(obj: Model, fields: list[Any], using: str) -> tuple[str, list[Any]]:
-    query = InsertQuery(type(obj))
-    query.insert_values(fields, [obj], raw=True)  # the values as pre_save() left them
+def insert_many(objs: list[Model], *, using: str = "default") -> list[Model]:
+    """Insert new rows of one model and give them their primary keys, as
+    `Model.objects.bulk_create(objs)` would (no save(), no signals, like it)."""
+    if objs and not _inserted(objs, using):
+        type(objs[0])._base_manager.using(using).bulk_create(objs)
+    return objs
+
+
+def _inserted(objs: list[Model], using: str) -> bool:
+    """Insert `objs` with a reused INSERT; False (nothing written) where that cannot be."""
+    model = type(objs[0])
+    meta = model._meta
+    if (
+        meta.parents
+        or meta.order_with_respect_to
+        or meta.db_returning_fields != [meta.pk]
+        or any(type(obj) is not model or obj.pk is not None for obj in objs)
+    ):
+        return False
+    connection = connections[using]
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="save")
+        row = []
+        for column in fields:
+            value = column.pre_save(obj, add=True)
+            if hasattr(value, "resolve_expression"):  # an expression: the ORM's own way
+                return False
+            row.append(column.get_db_prep_save(value, connection=connection))
+        rows.append(row)
+    key = (model, len(objs), using, connection.vendor)
+    if key not in _inserts or getattr(settings, "TUITION_CHECK_REUSED_QUERIES", False):
+        compiled = _compiled_insert(objs, fields, rows, using)
+        if key in _inserts and _inserts[key] != compiled:
+            raise ReusedQueryError(f"a reused insert differs: {_inserts[key]} != {compiled}")
+        _inserts[key] = compiled
+    compiled = _inserts[key]
+    if compiled is None:
+        return False
+    sql, layout = compiled
+    params = _laid_out(rows, layout)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objs, keys, strict=True):
+        setattr(obj, meta.pk.attname, pk)
+        obj._state.adding = False
+        obj._state.db = using
+    return True
+
+
+def _compiled_insert(
+    objs: list[Model], fields: list[Any], rows: list[list[Any]], using: str
+) -> tuple[str, str] | None:
+    """The ORM's INSERT of `objs`, and how `rows` (their prepared values) make its
+    parameters; None when they make them neither way."""
+    query = InsertQuery(type(objs[0]))
+    query.insert_values(fields, objs, raw=True)  # the values as pre_save() left them
     compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [type(obj)._meta.pk]
-    ((sql, params),) = compiler.as_sql()
-    return sql, list(params)
+    compiler.returning_fields = [type(objs[0])._meta.pk]
+    statements = compiler.as_sql()
+    if len(statements) != 1:
+        return None
+    ((sql, params),) = statements
+    shown = _comparable((sql, params))
+    for layout in ("rows", "columns"):
+        if shown == _comparable((sql, _laid_out(rows, layout))):
+            return sql, layout
+    return None
+
+
+def _laid_out(rows: list[list[Any]], layout: str) -> list[Any]:
+    if layout == "rows":
+        return [value for row in rows for value in row]
+    return [list(column) for column in zip(*rows, strict=True)]

@@ -20,7 +20,7 @@ from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
-from tuition.core.reused_queries import insert
+from tuition.core.reused_queries import insert, insert_many
 from tuition.core.transactions import use_case
 
 from .errors import AlreadyReversedError, InsufficientBalanceError
@@ -748,7 +748,7 @@ def _append_transfer(
             metadata=metadata or {},
         )
     )
-    entries = Entry.objects.bulk_create(
+    entries = insert_many(
         [Entry(transfer=transfer, lot_id=lot_id, amount=a) for lot_id, a in legs if a]
         + [Entry(transfer=transfer, system_account=s, amount=a) for s, a in system_legs if a]
     )

@@ -68,6 +68,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from tuition.core import clock
+from tuition.core.reused_queries import insert_many
 
 from .fan_out import enqueue_fan_out
 from .kinds import (  # noqa: F401 - recorders name the kinds through this module
@@ -240,7 +241,7 @@ def _insert(rows: list[Any], *, may_clash: bool) -> list[Any]:
     round trips inside the caller's lock window."""
     try:
         with transaction.atomic(savepoint=may_clash):
-            return NotificationEvent.objects.bulk_create(rows)
+            return insert_many(rows)
     except IntegrityError:
         if not may_clash:
             raise
