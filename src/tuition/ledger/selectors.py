@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from tuition.core import clock
+from tuition.core.reused_queries import ReusedQuery
 
 from .models import Hold, Lot, LotScopeItem, Unit
 
@@ -63,6 +64,31 @@ def usable_lots(
     if item is not None:
         lots = lots.filter(in_scope_of(item))
     return lots.order_by(*allocation_order())
+
+
+def usable_amounts(
+    *, account_id: int, unit_id: int, at: datetime, item: ItemRef | None = None
+) -> list[tuple[int, int]]:
+    """(id, remaining) of each of `usable_lots`, in the order they are spent: the read every
+    debit makes under the wallet's lock, compiled once."""
+    return _USABLE_AMOUNTS.fetch(
+        account_id=account_id,
+        unit_id=unit_id,
+        at=at,
+        item_kind=item.kind if item else None,
+        item_id=item.item_id if item else None,
+    )
+
+
+_USABLE_AMOUNTS = ReusedQuery(
+    lambda *, account_id, unit_id, at, item_kind, item_id: usable_lots(
+        account_id=account_id,
+        unit_id=unit_id,
+        at=at,
+        item=ItemRef(item_kind, item_id) if item_kind is not None else None,
+    ).values_list("id", "remaining"),
+    values=("account_id", "unit_id", "at", "item_id"),
+)
 
 
 def in_scope_of(item: ItemRef) -> Q:

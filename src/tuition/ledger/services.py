@@ -26,7 +26,7 @@ from tuition.core.transactions import use_case
 from .errors import AlreadyReversedError, InsufficientBalanceError
 from .locks import lock_wallet, lock_wallets
 from .models import Entry, Lot, LotScopeItem, SystemAccount, Transfer, Unit
-from .selectors import ItemRef, usable_lots
+from .selectors import ItemRef, usable_amounts, usable_lots
 
 # `expires_at=BY_POLICY` asks for the unit's expiry policy (one year after issue by default).
 BY_POLICY: Any = object()
@@ -153,7 +153,9 @@ def debit(
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
-    if usable is None:
+    if usable is None and lot_ids is None:
+        usable = usable_amounts(account_id=account_id, unit_id=unit.pk, at=at, item=item)
+    elif usable is None:
         lots = usable_lots(
             account_id=account_id, unit_id=unit.pk, at=at, item=item, lot_ids=lot_ids
         )
