@@ -336,6 +336,26 @@ def test_invoice_orders_wait_until_marked_paid(course):
     assert Receipt.objects.filter(order=result.order).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_registration_that_clashes_under_the_lock_refuses_the_whole_checkout(
+    credit, monkeypatch
+):
+    # given a first purchase, and a second that the early check misses (as a simultaneous
+    # checkout of the same learner and item would)
+    course = make_activity(title="Short course", price=1000)
+    first = buy(course, pay(credit.code_text))
+    monkeypatch.setattr("tuition.checkout.pricing._ensure_not_registered", lambda *a: None)
+    events_before = NotificationEvent.objects.count()
+
+    # then the registration's unique key refuses the second, and all of it rolls back
+    refused("already_registered", buy, course, pay(credit.code_text))
+    assert list(Order.objects.values_list("pk", flat=True)) == [first.order.pk]
+    assert Registration.objects.count() == 1 and Invoice.objects.count() == 1
+    assert Transfer.objects.filter(kind="redeem").count() == 1
+    assert Lot.objects.get(pk=credit.lot.pk).remaining == 50000 - course.price
+    assert NotificationEvent.objects.count() == events_before
+
+
 def test_receipt_and_invoice_numbers_are_gap_free_per_year(course, credit, acme):
     buy(course, pay(credit.code_text))
     refused("already_registered", buy, course, pay(credit.code_text))  # rolled back: no number

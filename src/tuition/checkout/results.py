@@ -59,12 +59,24 @@ def order_dict(order: Order) -> dict[str, Any]:
 
 
 def register(
-    order: Order, *, learner: User, item: Item, at: datetime, active: bool
+    order: Order,
+    *,
+    learner: User,
+    item: Item,
+    at: datetime,
+    active: bool,
+    savepoint: bool = True,
 ) -> Registration:
-    """The order's registration, and for a group one per activity it holds (SPEC §2)."""
+    """The order's registration, and for a group one per activity it holds (SPEC §2).
+    `savepoint=False`: the caller's transaction ends with the refusal anyway (a checkout), so
+    the two round trips of a savepoint are spared.
+
+    Raises:
+        AlreadyRegisteredError: a concurrent checkout of the same learner and item won.
+    """
     status = Registration.Status.ACTIVE if active else Registration.Status.PENDING
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             registration = insert(
                 Registration(
                     learner=learner,

@@ -354,8 +354,15 @@ def _checkout(
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
             order_id=order.pk
         )
+    # No savepoint: a clash (a simultaneous checkout of the same learner and item) refuses
+    # the whole checkout, which rolls back.
     registration = register(
-        order, learner=learner, item=plan.item, at=at, active=status == Order.Status.PAID
+        order,
+        learner=learner,
+        item=plan.item,
+        at=at,
+        active=status == Order.Status.PAID,
+        savepoint=False,
     )
     bookings = []
     if plan.session is not None:
