@@ -64,7 +64,8 @@ def _stand_in(kind: type) -> Any:
     if issubclass(kind, str):
         return f"~reused-{n}~"
     if issubclass(kind, int):
-        return 7_319_000_000_000 + n
+        # Within a 32-bit column's range: the ORM refuses to compare one with a larger number.
+        return 1_987_654_321 + n
     # Microseconds make it unique; a year no real value has keeps it apart from them.
     return datetime(1901, 1, 1, tzinfo=UTC) + timedelta(seconds=n, microseconds=n % 999_983 + 1)
 
