@@ -27,18 +27,7 @@ def order_number(at: datetime) -> str:
 def next_number(kind: str, year: int) -> int:
     """The next number of a gap-free yearly sequence. The UPDATE holds the counter's row lock
     until commit, so a rolled-back transaction gives its number back."""
-    table = DocumentCounter._meta.db_table
-    sql = f"UPDATE {table} SET last = last + 1 WHERE kind = %s AND year = %s RETURNING last"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind, year])
-        row = cursor.fetchone()
-        if row is None:  # the first number of the year
-            DocumentCounter.objects.bulk_create(
-                [DocumentCounter(kind=kind, year=year, last=0)], ignore_conflicts=True
-            )
-            cursor.execute(sql, [kind, year])
-            row = cursor.fetchone()
-    return row[0]
+    return next_numbers([kind], year)[kind]
 
 
 def next_numbers(kinds: list[str], year: int) -> dict[str, int]:
