@@ -9,7 +9,7 @@ from tests.factories import AccountFactory, MembershipFactory, UserFactory, fan_
 from tuition.accounts.models import Membership
 from tuition.core import clock
 from tuition.notifications import events
-from tuition.notifications.fan_out import fan_out
+from tuition.notifications.fan_out import fan_out, fan_out_pending
 from tuition.notifications.models import (
     DeliveryStatus,
     EmailDelivery,
@@ -248,3 +248,45 @@ def test_an_event_whose_fan_out_task_was_lost_is_fanned_out_by_the_stuck_sweep(d
     # then the people got their emails, once each
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@acme.test", "olga@acme.test"]
     assert not NotificationEvent.objects.filter(fanned_out_at__isnull=True).exists()
+
+
+def test_a_worker_woken_before_the_events_fans_out_every_pending_event_once():
+    # given two transactions that wake the worker first and record afterwards (checkout does,
+    # before its wallet lock), and an event of a third that wakes nobody yet
+    account, _owner, _follower = _account_with_people()
+    for amount in ("10.00", "20.00"):
+        with transaction.atomic():
+            events.wake_worker()
+            events.record(
+                events.CREDIT_ISSUED,
+                account_id=account.pk,
+                data={"account_name": "Acme", "amount": amount},
+                worker_woken=True,
+            )
+    # then each transaction wrote one task, which names no event, and none of the others
+    assert DBTaskResult.objects.filter(task_path__endswith="fan_out_pending_events").count() == 2
+    assert not DBTaskResult.objects.filter(task_path__endswith="fan_out_events").exists()
+
+    # when both tasks run
+    assert fan_out_pending() == 2
+    assert fan_out_pending() == 0
+
+    # then each event went to each recipient once
+    assert EmailDelivery.objects.count() == 4
+    assert not NotificationEvent.objects.filter(fanned_out_at__isnull=True).exists()
+
+
+def test_a_woken_worker_whose_transaction_rolled_back_finds_nothing():
+    account, _, _ = _account_with_people()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.wake_worker()
+        events.record(
+            events.CREDIT_ISSUED,
+            account_id=account.pk,
+            data={"account_name": "Acme"},
+            worker_woken=True,
+        )
+        raise RuntimeError("the checkout was refused under its lock")
+    assert not DBTaskResult.objects.exists()
+    assert not NotificationEvent.objects.exists()
+    assert fan_out_pending() == 0

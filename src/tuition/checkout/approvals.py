@@ -236,8 +236,11 @@ def place_hold(plan: Plan, *, at: datetime, actor: Actor) -> AwaitingApproval:
         raise AlreadyRegisteredError(
             _("Your request for this item is already waiting for approval.")
         ) from exc
-    events.record(
-        events.HOLD_PLACED, account_id=plan.account_id, data=_event_data(order, hold, learner)
+    events.record(  # the checkout woke the worker before its lock
+        events.HOLD_PLACED,
+        account_id=plan.account_id,
+        data=_event_data(order, hold, learner),
+        worker_woken=True,
     )
     return AwaitingApproval(order, hold)
 

@@ -58,6 +58,10 @@ def order_dict(order: Order) -> dict[str, Any]:
     }
 
 
+# The constraints a second live registration of a learner for an item breaks.
+REGISTRATION_CLASHES = ("registration_one_live_per_activity", "registration_one_live_per_group")
+
+
 def register(
     order: Order,
     *,
@@ -66,10 +70,13 @@ def register(
     at: datetime,
     active: bool,
     savepoint: bool = True,
+    key: int | None = None,
 ) -> Registration:
     """The order's registration, and for a group one per activity it holds (SPEC §2).
     `savepoint=False`: the caller's transaction ends with the refusal anyway (a checkout), so
-    the two round trips of a savepoint are spared.
+    the two round trips of a savepoint are spared. `key`: the registration's primary key,
+    when drawn beforehand (then, inside `one_round_trip`, a clash shows at the batch's end:
+    `REGISTRATION_CLASHES`).
 
     Raises:
         AlreadyRegisteredError: a concurrent checkout of the same learner and item won.
@@ -79,6 +86,7 @@ def register(
         with transaction.atomic(savepoint=savepoint):
             registration = insert(
                 Registration(
+                    pk=key,
                     learner=learner,
                     order=order,
                     item_kind=item.kind,

@@ -10,9 +10,11 @@ back. A failed look-up of a code is counted (codes.limiter) after the rollback; 
 checkout writes nothing to the limiter.
 """
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -28,15 +30,17 @@ from tuition.codes.errors import (
     NotEligibleError,
 )
 from tuition.codes.models import Coupon, CouponUse, RedemptionCode
-from tuition.core import clock, idempotency, l10n
+from tuition.core import clock, idempotency, l10n, round_trips
 from tuition.core.actors import Actor
 from tuition.core.amounts import format_amount
 from tuition.core.faults import fault_point
 from tuition.core.reused_queries import insert
+from tuition.core.round_trips import one_round_trip
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet
+from tuition.ledger.models import Transfer
 from tuition.ledger.selectors import ItemRef
 from tuition.notifications import events, personal
 
@@ -55,19 +59,13 @@ from .documents import (
     number_new_checkout,
     order_number,
 )
-from .errors import (
-    PaymentDeclinedError,
-)
+from .errors import AlreadyRegisteredError, PaymentDeclinedError
 from .learners import learner_for, read_or_add_learner
-from .models import (
-    Booking,
-    ItemKind,
-    Order,
-)
+from .models import Booking, ItemKind, Order, Registration
 from .payments import PaymentProvider, PaymentResult, get_provider
 from .pricing import PaymentChoice, Plan, Quote, ensure_covered, plan_purchase
 from .refills import purchase_refill, refill_price
-from .results import CheckoutResult, order_dict, register
+from .results import REGISTRATION_CLASHES, CheckoutResult, order_dict, register
 from .seats import take_seat
 
 # Refusals that count as a failed code entry (rule 27): only a failed look-up. Refusing a valid
@@ -285,24 +283,65 @@ def _checkout(
         session_id=session_id,
         payment=payment,
     )
+    # The task that fans out this checkout's notices, written before the lock: the worker
+    # wake-up is the costliest insert of a checkout, and none of it needs the lock.
+    events.wake_worker()
+    debits = plan.code is not None and plan.payable > 0
+    # The keys of the rows written under the lock are drawn with it, so those rows can name
+    # each other and go to the database together (one round trip, `core.round_trips`).
+    keys: dict[type, int | None] = {}
     if plan.account_id is not None:
-        lock_wallet(plan.account_id, plan.unit.pk)
+        drawn = (Order, Registration, Transfer) if debits else (Order, Registration)
+        drawn_keys = lock_wallet(plan.account_id, plan.unit.pk, keys_for=drawn)
+        keys = dict(zip(drawn, drawn_keys, strict=True))
     at = clock.now()  # after the lock: a waiter decides on the time it gets the lock
     ensure_covered(plan, at)
     if approvals.needs_approval(plan):  # SPEC §7: value and seat are held for the owner
         return approvals.place_hold(plan, at=at, actor=actor)
     if plan.session is not None:
         take_seat(plan.session.pk, at)
+    order_key = keys.get(Order)
     if plan.coupon is not None:
-        _use_coupon(plan.coupon, learner=learner)
+        _use_coupon(plan.coupon, learner=learner, order_id=order_key)
+    member_spends = debits and plan.code.kind == RedemptionCode.Kind.MEMBER
+    if member_spends and not codes.add_member_spend(code_id=plan.code.pk, amount=plan.payable):
+        raise InsufficientBalanceError()
+    paid_by = _Payment(method=plan.method)
+    if plan.method == Order.Method.CARD and not debits:
+        provider = get_provider(payment.provider)
+        charged = _charge(provider, plan, card_number=payment.card_number)
+        paid_by = _Payment(provider.method, provider.name, charged.reference, charged.paid)
+    try:
+        with one_round_trip() if order_key is not None else contextlib.nullcontext():
+            return _write_checkout(plan, keys, learner=learner, paid_by=paid_by, at=at, actor=actor)
+    except IntegrityError as exc:  # sent in one round trip: the clash shows at its end
+        if round_trips.violated(exc, *REGISTRATION_CLASHES):
+            raise AlreadyRegisteredError() from exc
+        raise
+
+
+@dataclass(frozen=True)
+class _Payment:
+    method: str
+    provider: str = ""
+    reference: str = ""
+    paid: bool = True
+
+
+def _write_checkout(
+    plan: Plan,
+    keys: dict[type, int | None],
+    *,
+    learner: User,
+    paid_by: _Payment,
+    at: datetime,
+    actor: Actor,
+) -> CheckoutResult:
+    """The checkout's writes under the wallet's lock: debit, order, registration, booking,
+    notices. With their keys drawn (PostgreSQL) they are sent in one round trip."""
+    status = Order.Status.PAID if paid_by.paid else Order.Status.PENDING_PAYMENT
     transfer = None
-    status = Order.Status.PAID
-    provider_name, reference, method = "", "", plan.method
     if plan.code is not None and plan.payable > 0:
-        if plan.code.kind == RedemptionCode.Kind.MEMBER and not codes.add_member_spend(
-            code_id=plan.code.pk, amount=plan.payable
-        ):
-            raise InsufficientBalanceError()
         transfer = ledger.debit.joining(
             account_id=plan.account_id,
             unit=plan.unit,
@@ -314,16 +353,12 @@ def _checkout(
             usable=plan.usable,
             reason=f"checkout: {plan.item.title}"[:500],
             metadata={"learner_id": learner.pk, "item": f"{plan.item.kind}:{plan.item.pk}"},
+            transfer_key=keys.get(Transfer),
         )
-    elif plan.method == Order.Method.CARD:
-        provider = get_provider(payment.provider)
-        result = _charge(provider, plan, card_number=payment.card_number)
-        provider_name, reference, method = provider.name, result.reference, provider.method
-        if not result.paid:
-            status = Order.Status.PENDING_PAYMENT
     entered = plan.code or (plan.coupon.code if plan.coupon else None)
     order = insert(
         Order(
+            pk=keys.get(Order),
             number=order_number(at),
             learner=learner,
             account_id=plan.account_id,
@@ -337,9 +372,9 @@ def _checkout(
             price=plan.price,
             discount=plan.discount,
             charged=plan.payable,
-            method=method,
-            provider=provider_name,
-            payment_reference=reference,
+            method=paid_by.method,
+            provider=paid_by.provider,
+            payment_reference=paid_by.reference,
             status=status,
             code=plan.code,
             coupon=plan.coupon,
@@ -350,7 +385,7 @@ def _checkout(
             actor=actor[:200],
         )
     )
-    if plan.coupon is not None:
+    if plan.coupon is not None and keys.get(Order) is None:  # its use names the order now
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
             order_id=order.pk
         )
@@ -363,15 +398,18 @@ def _checkout(
         at=at,
         active=status == Order.Status.PAID,
         savepoint=False,
+        key=keys.get(Registration),
     )
     bookings = []
     if plan.session is not None:
         bookings.append(
-            Booking.objects.create(
-                registration=registration,
-                activity_id=plan.session.activity_id,
-                session=plan.session,
-                created_at=at,
+            insert(
+                Booking(
+                    registration=registration,
+                    activity_id=plan.session.activity_id,
+                    session=plan.session,
+                    created_at=at,
+                )
             )
         )
     paid = status == Order.Status.PAID
@@ -406,7 +444,7 @@ def _checkout(
                 },
             )
         )
-    events.record_many(notices)
+    events.record_many(notices, worker_woken=True)
     fault_point("after_entries_before_commit")
     # The receipt and invoice are numbered right after commit (`_numbered`).
     return CheckoutResult(order, registration, bookings, invoice=None, receipt=None)
@@ -435,7 +473,9 @@ def _charge(provider: PaymentProvider, plan: Plan, *, card_number: str | None) -
     )
 
 
-def _use_coupon(coupon: Coupon, *, learner: User) -> None:
+def _use_coupon(coupon: Coupon, *, learner: User, order_id: int | None) -> None:
+    """Count one use of the coupon, for the order with this key (None: not drawn yet, the
+    order names itself on its use once written)."""
     used = (
         Coupon.objects.filter(pk=coupon.pk)
         .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
@@ -447,7 +487,11 @@ def _use_coupon(coupon: Coupon, *, learner: User) -> None:
     try:
         with transaction.atomic():
             CouponUse.objects.create(
-                coupon=coupon, learner=learner, once_key=once_key, created_at=clock.now()
+                coupon=coupon,
+                learner=learner,
+                order_id=order_id,
+                once_key=once_key,
+                created_at=clock.now(),
             )
     except IntegrityError as exc:
         raise NotEligibleError("You have already used this coupon.") from exc

@@ -23,6 +23,7 @@ and compiles its query the usual way and checks that the SQL and parameters are 
 """
 
 import copy
+import functools
 import itertools
 import threading
 import weakref
@@ -36,7 +37,9 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
+
+from . import round_trips
 
 _stand_in_numbers = itertools.count(1)
 _stand_in_lock = threading.Lock()
@@ -170,10 +173,14 @@ def _check(queryset: QuerySet, using: str, sql: str, params: tuple[Any, ...]) ->
         )
 
 
-# Per model, row count and database: the compiled INSERT and how its parameters are laid out
-# ("rows": row after row; "columns": one array per column, PostgreSQL's UNNEST), or None for a
-# model whose INSERT this module cannot reproduce (it then always goes the ORM's way).
-_inserts: dict[tuple[type[Model], int, str, str], tuple[str, str] | None] = {}
+# Per model, row count, keys given or not, and database: the compiled INSERT and how its
+# parameters are laid out ("rows": row after row; "columns": one array per column, PostgreSQL's
+# UNNEST), or None for a model whose INSERT this module cannot reproduce (it then always goes
+# the ORM's way).
+_inserts: dict[tuple[type[Model], int, bool, str, str], tuple[str, str] | None] = {}
+
+
+_FEW_ROWS = 8
 
 
 def insert(obj: Model, *, using: str = "default") -> Model:
@@ -198,18 +205,24 @@ def insert_many(objs: list[Model], *, using: str = "default") -> list[Model]:
 
 
 def _inserted(objs: list[Model], using: str) -> bool:
-    """Insert `objs` with a reused INSERT; False (nothing written) where that cannot be."""
+    """Insert `objs` with a reused INSERT; False (nothing written) where that cannot be.
+    Objects whose keys were drawn beforehand (all or none of them) are inserted with them and
+    read nothing back; the others get theirs from RETURNING. Inside `one_round_trip` the
+    statement is only sent, and the keys are set once the batch is back."""
     model = type(objs[0])
     meta = model._meta
+    keyed = objs[0].pk is not None
     if (
         meta.parents
         or meta.order_with_respect_to
         or meta.db_returning_fields != [meta.pk]
-        or any(type(obj) is not model or obj.pk is not None for obj in objs)
+        or any(type(obj) is not model or (obj.pk is not None) != keyed for obj in objs)
     ):
         return False
     connection = connections[using]
-    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.pk]
+    fields = [
+        f for f in meta.local_concrete_fields if not f.generated and (keyed or f is not meta.pk)
+    ]
     rows = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="save")
@@ -220,9 +233,9 @@ def _inserted(objs: list[Model], using: str) -> bool:
                 return False
             row.append(column.get_db_prep_save(value, connection=connection))
         rows.append(row)
-    key = (model, len(objs), using, connection.vendor)
+    key = (model, len(objs), keyed, using, connection.vendor)
     if key not in _inserts or getattr(settings, "TUITION_CHECK_REUSED_QUERIES", False):
-        compiled = _compiled_insert(objs, fields, rows, using)
+        compiled = _compiled_insert(objs, fields, rows, using, returning=not keyed)
         if key in _inserts and _inserts[key] != compiled:
             raise ReusedQueryError(f"a reused insert differs: {_inserts[key]} != {compiled}")
         _inserts[key] = compiled
@@ -230,26 +243,33 @@ def _inserted(objs: list[Model], using: str) -> bool:
     if compiled is None:
         return False
     sql, layout = compiled
+
+    def take_keys(cursor: Any) -> None:
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            setattr(obj, meta.pk.attname, pk)
+
     params = _laid_out(rows, layout)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        keys = cursor.fetchall()
-    for obj, (pk,) in zip(objs, keys, strict=True):
-        setattr(obj, meta.pk.attname, pk)
+    round_trips.execute(sql, params, then=None if keyed else take_keys, using=using)
+    for obj in objs:
         obj._state.adding = False
         obj._state.db = using
     return True
 
 
 def _compiled_insert(
-    objs: list[Model], fields: list[Any], rows: list[list[Any]], using: str
+    objs: list[Model], fields: list[Any], rows: list[list[Any]], using: str, *, returning: bool
 ) -> tuple[str, str] | None:
-    """The ORM's INSERT of `objs`, and how `rows` (their prepared values) make its
-    parameters; None when they make them neither way."""
+    """The ORM's INSERT of `objs` (returning their keys, or not), and how `rows` (their
+    prepared values) make its parameters; None when they make them neither way."""
     query = InsertQuery(type(objs[0]))
     query.insert_values(fields, objs, raw=True)  # the values as pre_save() left them
     compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [type(objs[0])._meta.pk]
+    compiler.returning_fields = [type(objs[0])._meta.pk] if returning else None
+    if len(objs) <= _FEW_ROWS:
+        # PostgreSQL's compiler sends several rows as one array per column (UNNEST), which
+        # spares planning time; prepared once, there is none to spare, and a few rows are
+        # cheaper to send as a VALUES list than to pack into arrays.
+        compiler.assemble_as_sql = functools.partial(SQLInsertCompiler.assemble_as_sql, compiler)
     statements = compiler.as_sql()
     if len(statements) != 1:
         return None

@@ -2,9 +2,12 @@
 on each other in a cycle. On SQLite `select_for_update` is a no-op: there the IMMEDIATE
 transaction already holds the database's single write lock, and the guarded updates remain."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import connections
+from django.db.models import Model
+
+from tuition.core import round_trips
 
 from .models import Wallet
 
@@ -27,13 +30,24 @@ def lock_wallets(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Wall
     return {(w.account_id, w.unit_id): w for w in locked}
 
 
-def lock_wallet(account_id: int, unit_id: int) -> int:
-    """Lock one wallet (created first when missing); returns its id. Every debit and checkout
-    takes this lock, so it is one fixed statement rather than a query the ORM builds anew each
-    time; (account, unit) is unique, so it needs no ORDER BY or LIMIT."""
+def lock_wallet(
+    account_id: int, unit_id: int, *, keys_for: Sequence[type[Model]] = ()
+) -> list[int | None]:
+    """Lock one wallet (created first when missing). Every debit and checkout takes this lock,
+    so it is one fixed statement rather than a query the ORM builds anew each time; (account,
+    unit) is unique, so it needs no ORDER BY or LIMIT.
+
+    `keys_for`: the same statement also draws a primary key for a new row of each of these
+    models, so the rows written under the lock can name each other and be sent together
+    (`core.round_trips`). Returns those keys, in order; None each where the database cannot
+    draw them (SQLite)."""
+    connection = connections["default"]
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    drawn = round_trips.key_columns(keys_for)
+    columns = ", ".join(["id", *drawn])
     sql = (
-        f"SELECT id FROM {Wallet._meta.db_table} WHERE account_id = %s AND unit_id = %s{for_update}"
+        f"SELECT {columns} FROM {Wallet._meta.db_table} WHERE account_id = %s AND unit_id = %s"
+        f"{for_update}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [account_id, unit_id])
@@ -44,4 +58,4 @@ def lock_wallet(account_id: int, unit_id: int) -> int:
             )
             cursor.execute(sql, [account_id, unit_id])
             row = cursor.fetchone()
-    return int(row[0])
+    return list(row[1:]) if drawn else [None] * len(keys_for)

@@ -5,6 +5,7 @@ the decision needs, decide, then write with guarded updates (`remaining >= x`) a
 transfer with its entries. Amounts are integers in the unit's minor unit.
 """
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,13 +15,14 @@ from django.db import IntegrityError, connection
 from django.db.models import Count, F
 from django.utils.translation import gettext
 
-from tuition.core import clock
+from tuition.core import clock, round_trips
 from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.audit import record_change
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.metrics import count_redeemed_on_commit
 from tuition.core.reused_queries import insert, insert_many
+from tuition.core.round_trips import one_round_trip
 from tuition.core.transactions import use_case
 
 from .errors import AlreadyReversedError, InsufficientBalanceError
@@ -129,6 +131,7 @@ def debit(
     metadata: dict | None = None,
     wallet_locked: bool = False,
     usable: Sequence[tuple[int, int]] | None = None,
+    transfer_key: int | None = None,
 ) -> Transfer:
     """Spend `amount` from the account's usable lots in `unit`, soonest-expiring first.
 
@@ -138,6 +141,8 @@ def debit(
     already holds this wallet's lock (a checkout takes it first), so it is not taken again;
     `usable`: it has also read the usable lots under that lock, as (id, remaining) in the order
     they are spent, so they are not read again. Either way each lot's update is guarded.
+    `transfer_key`: the transfer's primary key, drawn with that lock (`lock_wallet(keys_for=)`).
+    With a key, the updates and inserts go to the database in one round trip.
 
     Raises:
         InsufficientBalanceError: the usable lots do not cover the amount (nothing is written).
@@ -149,7 +154,7 @@ def debit(
         assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
     else:
         assert usable is None, "usable: only as read under the wallet's lock"
-        lock_wallet(account_id, unit.pk)
+        (transfer_key,) = lock_wallet(account_id, unit.pk, keys_for=[Transfer])
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
@@ -161,20 +166,25 @@ def debit(
         )
         usable = lots.values_list("id", "remaining")
     allocations = allocate(amount, usable)
-    for allocation in allocations:
-        _take_from_lot(allocation.lot_id, allocation.amount)
+    # With its key drawn, the transfer needs nothing back from the database: the lots'
+    # updates, the transfer and its entries are sent together.
+    with one_round_trip() if transfer_key is not None else contextlib.nullcontext():
+        for allocation in allocations:
+            _take_from_lot(allocation.lot_id, allocation.amount)
+        transfer = _append_transfer(
+            kind=Transfer.Kind.REDEEM,
+            account_id=account_id,
+            unit_id=unit.pk,
+            at=at,
+            actor=actor,
+            legs=[(a.lot_id, -a.amount) for a in allocations],
+            system_account=SystemAccount.REDEMPTIONS,
+            reason=reason,
+            metadata=metadata,
+            key=transfer_key,
+        )
     count_redeemed_on_commit(unit_code=unit.code, decimals=unit.decimals, amount=amount)
-    return _append_transfer(
-        kind=Transfer.Kind.REDEEM,
-        account_id=account_id,
-        unit_id=unit.pk,
-        at=at,
-        actor=actor,
-        legs=[(a.lot_id, -a.amount) for a in allocations],
-        system_account=SystemAccount.REDEMPTIONS,
-        reason=reason,
-        metadata=metadata,
-    )
+    return transfer
 
 
 def allocate(amount: int, lots: Iterable[tuple[int, int]]) -> list[Allocation]:
@@ -672,10 +682,11 @@ def _lot_for_update(lot_id: int, *, include_deleted: bool = False) -> Lot:
 
 def _take_from_lot(lot_id: int, amount: int) -> None:
     # The guarded update every debit makes, as one fixed statement (not rebuilt by the ORM).
-    with connection.cursor() as cursor:
-        cursor.execute(_TAKE_FROM_LOT, [amount, lot_id, amount])
-        updated = cursor.rowcount
-    if updated != 1:
+    round_trips.execute(_TAKE_FROM_LOT, [amount, lot_id, amount], then=_one_lot_updated)
+
+
+def _one_lot_updated(cursor: Any) -> None:
+    if cursor.rowcount != 1:
         # Under the wallet lock this cannot happen; if it ever does, refuse rather than overdraw.
         raise InsufficientBalanceError()
 
@@ -730,14 +741,17 @@ def _append_transfer(
     reverses: Transfer | None = None,
     unique_key: str | None = None,
     metadata: dict | None = None,
+    key: int | None = None,
 ) -> Transfer:
-    """Write one transfer whose lot legs are balanced by system legs (or by `system_account`)."""
+    """Write one transfer whose lot legs are balanced by system legs (or by `system_account`);
+    `key`: its primary key, when drawn beforehand."""
     lot_total = sum(amount for _, amount in legs)
     if system_account is not None:
         system_legs = [(system_account, -lot_total)]
     assert lot_total + sum(a for _, a in system_legs) == 0, "entries must sum to zero"
     transfer = insert(
         Transfer(
+            pk=key,
             kind=kind,
             account_id=account_id,
             unit_id=unit_id,

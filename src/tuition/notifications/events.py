@@ -70,7 +70,7 @@ from django.db import IntegrityError, transaction
 from tuition.core import clock
 from tuition.core.reused_queries import insert_many
 
-from .fan_out import enqueue_fan_out
+from .fan_out import enqueue_fan_out, wake_fan_out
 from .kinds import (  # noqa: F401 - recorders name the kinds through this module
     BALANCE_LOW,
     BALANCE_ONLY_KINDS,
@@ -127,13 +127,14 @@ def record(
     data: dict[str, Any],
     dedupe_key: str | None = None,
     recipients: Sequence[Person] | None = None,
+    worker_woken: bool = False,
 ) -> None:
     """Record an event inside the caller's transaction.
 
     `data` is JSON-safe (amounts as decimal strings with their unit). `dedupe_key`, when given,
     makes a second record with the same key a no-op (e.g. one expiring-soon reminder per lot
     and threshold). `recipients` is for personal kinds: exactly these people get the email,
-    and `account_id` may be None.
+    and `account_id` may be None. `worker_woken`: as for `record_many`.
 
     Raises:
         ValueError: an unknown kind, a personal kind without recipients, or an account kind
@@ -144,7 +145,8 @@ def record(
             pending(
                 kind, account_id=account_id, data=data, dedupe_key=dedupe_key, recipients=recipients
             )
-        ]
+        ],
+        worker_woken=worker_woken,
     )
 
 
@@ -162,12 +164,14 @@ def pending(
     )
 
 
-def record_many(events: Sequence[PendingEvent]) -> int:
+def record_many(events: Sequence[PendingEvent], *, worker_woken: bool = False) -> int:
     """Record several events at once (the expiry sweep records one per expired lot).
 
     Inside the caller's transaction this costs one insert of the events (the outbox rows)
     and one task row that wakes the worker; the worker fans each event out to its emails and
     webhooks afterwards (`fan_out`). With dedupe keys, one read of the keys already taken.
+    `worker_woken`: the caller's transaction has already called `wake_worker()`, so no task
+    row is written here.
 
     Returns how many were new (the rest were duplicates by `dedupe_key`).
 
@@ -197,9 +201,16 @@ def record_many(events: Sequence[PendingEvent]) -> int:
     if not rows:
         return 0
     created = _insert(rows, may_clash=any(e.dedupe_key for e in fresh))
-    if created:
+    if created and not worker_woken:
         enqueue_fan_out([row.pk for row in created])
     return len(created)
+
+
+def wake_worker() -> None:
+    """Write the task that fans out this transaction's events before they are recorded, e.g.
+    before taking a lock the recording happens under (`fan_out.wake_fan_out`); then record
+    them with `worker_woken=True`."""
+    wake_fan_out()
 
 
 def _check(events: Sequence[PendingEvent]) -> None:

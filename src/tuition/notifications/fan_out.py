@@ -10,6 +10,10 @@ Once each, across crashes: the event rows are locked and `fanned_out_at` is set 
 transaction as the deliveries (a second run finds nothing left to do), and the unique pairs
 (event, person) and (event, subscription) keep even a racing run from writing a delivery twice.
 A fan-out whose task was lost is picked up by `retry_stuck_deliveries` (see `pending_ids`).
+
+A use case that records its events under a lock it must hold briefly (checkout, under the
+wallet's lock) wakes the worker first instead (`wake_fan_out`): the task row is written before
+the lock, in the same transaction, and fans out whatever is pending when it runs.
 """
 
 from collections.abc import Sequence
@@ -17,6 +21,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Max
 from django.tasks import task
 
 from tuition.core import clock
@@ -44,9 +49,47 @@ def enqueue_fan_out(event_ids: Sequence[int]) -> None:
             transaction.on_commit(lambda c=chunk: fan_out_events.enqueue(event_ids=c))
 
 
+def wake_fan_out() -> None:
+    """Wake the worker to fan out every pending event, this transaction's included (its
+    events are recorded with `worker_woken=True`). Like `enqueue_fan_out`, the task is part of
+    the caller's transaction with the database task backend; it names no events, so it can
+    be written before the events are."""
+    if outbox_backend():
+        fan_out_pending_events.enqueue()
+    else:
+        transaction.on_commit(fan_out_pending_events.enqueue)
+
+
 @task()
 def fan_out_events(*, event_ids: list[int]) -> int:
     return fan_out(event_ids=event_ids)
+
+
+@task()
+def fan_out_pending_events() -> int:
+    return fan_out_pending()
+
+
+def fan_out_pending() -> int:
+    """Fan out the events pending now, a chunk at a time; events another run has locked are
+    that run's. Returns how many this run fanned out."""
+    last_id = NotificationEvent.objects.filter(fanned_out_at__isnull=True).aggregate(
+        last=Max("pk")
+    )["last"]
+    done = 0
+    while last_id is not None and (fanned := _fan_out_next_chunk(last_id=last_id)):
+        done += fanned
+    return done
+
+
+@use_case
+def _fan_out_next_chunk(*, last_id: int) -> int:
+    pending = list(
+        NotificationEvent.objects.select_for_update(skip_locked=True)
+        .filter(pk__lte=last_id, fanned_out_at__isnull=True)
+        .order_by("pk")[:CHUNK]
+    )
+    return _fan_out_locked(pending, clock.now())
 
 
 @use_case
@@ -55,12 +98,16 @@ def fan_out(*, event_ids: Sequence[int]) -> int:
 
     Returns how many events it fanned out (0 when another run already had).
     """
-    now = clock.now()
     pending = list(
         NotificationEvent.objects.select_for_update()
         .filter(pk__in=list(event_ids), fanned_out_at__isnull=True)
         .order_by("pk")
     )
+    return _fan_out_locked(pending, clock.now())
+
+
+def _fan_out_locked(pending: list[NotificationEvent], now: datetime) -> int:
+    """Write the deliveries of these events, locked and not fanned out yet."""
     if not pending:
         return 0
     emails = _emails(pending, now)
