@@ -1,21 +1,24 @@
 """Checkouts per second at the service level, beside the raw PostgreSQL figure of the same run.
 
-    .venv/bin/python bench/checkout.py --seconds 5 --workers 1,4,16
+    .venv/bin/python bench/checkout.py --seconds 5 --workers 1,4,16 --rounds 3
 
 Two shapes, each for 1, 4 and 16 concurrent workers (processes, one connection each):
   hot      every checkout pays with one account's pool code (all of them queue on one wallet);
   spread   checkouts pay with the pool codes of 1,000 accounts, round robin.
 Beside each, `raw` is a plain-SQL loop doing the equivalent writes of one checkout in the same
-transactions: the new learner in one; then the checkout's own: lock the wallet row, debit the
-lot with a guarded update, insert the transfer and its two entries, the order, the
-registration, the notification event and the task row that wakes the worker; then the
-numbering: bump the invoice and receipt counters in one statement, insert invoice and receipt.
+transactions and the same round trips: the new learner in one; then the checkout's own: insert
+the task row that wakes the worker, lock the wallet row (drawing the transfer's and the order's
+keys in the same statement), then in one round trip debit the lot with a guarded update and
+insert the transfer and its two entries, the order, the registration and the notification
+event; then the numbering: bump the invoice and receipt counters in one statement, insert
+invoice and receipt.
 The ratio tuition/raw is the price of the service layer (code lookup, every rule check, the
 ORM).
 Creates and drops its own database (tuition_bench_checkout) on BENCH_DATABASE_URL.
 """
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -71,36 +74,43 @@ def raw_checkout(database_url: str, spread: bool, shape: str):
                     (f"{shape}{index}-{n}@bench.test",),
                 ).fetchone()
             with conn.transaction():
-                conn.execute("SELECT id FROM raw_wallet WHERE id = %s FOR UPDATE", (wallet,))
-                conn.execute(
-                    "UPDATE raw_lot SET remaining = remaining - 100 "
-                    "WHERE id = %s AND remaining >= 100",
-                    (wallet,),
-                )
-                (transfer,) = conn.execute(
-                    "INSERT INTO raw_transfer (wallet_id, amount) VALUES (%s, 100) RETURNING id",
-                    (wallet,),
-                ).fetchone()
-                conn.execute(
-                    "INSERT INTO raw_entry (transfer_id, lot_id, amount) "
-                    "VALUES (%s, %s, -100), (%s, NULL, 100)",
-                    (transfer, wallet, transfer),
-                )
-                (order,) = conn.execute(
-                    "INSERT INTO raw_order (learner_id, transfer_id, charged, number) "
-                    "VALUES (%s, %s, 100, %s) RETURNING id",
-                    (learner, transfer, f"{shape}-{index}-{n}"),
-                ).fetchone()
-                conn.execute(
-                    "INSERT INTO raw_registration (order_id, learner_id, item_id) "
-                    "VALUES (%s, %s, 1)",
-                    (order, learner),
-                )
-                conn.execute(
-                    "INSERT INTO raw_event (kind, data) VALUES ('credit.redeemed', "
-                    '\'{"amount": "1.00"}\')'
-                )
                 conn.execute("INSERT INTO raw_task (task) VALUES ('fan_out')")
+                _, transfer, order = conn.execute(
+                    "SELECT id, nextval(pg_get_serial_sequence('raw_transfer', 'id')), "
+                    "nextval(pg_get_serial_sequence('raw_order', 'id')) "
+                    "FROM raw_wallet WHERE id = %s FOR UPDATE",
+                    (wallet,),
+                ).fetchone()
+                with conn.pipeline():
+                    debited = conn.execute(
+                        "UPDATE raw_lot SET remaining = remaining - 100 "
+                        "WHERE id = %s AND remaining >= 100",
+                        (wallet,),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_transfer (id, wallet_id, amount) VALUES (%s, %s, 100)",
+                        (transfer, wallet),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_entry (transfer_id, lot_id, amount) "
+                        "VALUES (%s, %s, -100), (%s, NULL, 100)",
+                        (transfer, wallet, transfer),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_order (id, learner_id, transfer_id, charged, number) "
+                        "VALUES (%s, %s, %s, 100, %s)",
+                        (order, learner, transfer, f"{shape}-{index}-{n}"),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_registration (order_id, learner_id, item_id) "
+                        "VALUES (%s, %s, 1)",
+                        (order, learner),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_event (kind, data) VALUES ('credit.redeemed', "
+                        '\'{"amount": "1.00"}\')'
+                    )
+                assert debited.rowcount == 1
             with conn.transaction():
                 numbers = dict(
                     conn.execute(
@@ -161,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--workers", default="1,4,16")
+    parser.add_argument("--rounds", type=int, default=3, help="raw and tuition take turns")
     args = parser.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
 
@@ -199,24 +210,38 @@ def main() -> None:
         connection.cursor().execute("ANALYZE")
 
         rows = []
+        medians: dict[tuple[str, int], float] = {}
         for shape, spread in (("hot", False), ("spread", True)):
             print(f"Shape: {shape}", flush=True)
             for workers in worker_counts:
-                raw = measure(
-                    f"raw {shape}",
-                    raw_checkout(url, spread, f"{shape}{workers}"),
-                    workers,
-                    args.seconds,
+                # Raw and tuition take turns, round after round: this VM's speed drifts by a
+                # fifth within minutes, and a drift then touches both sides alike.
+                raws, ours = [], []
+                for round_ in range(1, args.rounds + 1):
+                    tag = f"{shape}{workers}r{round_}"
+                    raw_loop = raw_checkout(url, spread, tag)
+                    raws.append(measure(f"raw {shape}", raw_loop, workers, args.seconds))
+                    codes_used = pool_codes if spread else pool_codes[:1]
+                    ours.append(
+                        measure(
+                            f"tuition {shape}",
+                            tuition_checkout(activity.pk, codes_used, tag),
+                            workers,
+                            args.seconds,
+                        )
+                    )
+                ratio = statistics.median(o / r for o, r in zip(ours, raws, strict=True))
+                medians[(shape, workers)] = statistics.median(ours)
+                rows.append(
+                    [
+                        shape,
+                        workers,
+                        f"{statistics.median(raws):.0f}",
+                        f"{medians[(shape, workers)]:.0f}",
+                        f"{ratio:.0%}",
+                        f"{min(ours):.0f}-{max(ours):.0f}",
+                    ]
                 )
-                ours = measure(
-                    f"tuition {shape}",
-                    tuition_checkout(
-                        activity.pk, pool_codes if spread else pool_codes[:1], f"{shape}{workers}"
-                    ),
-                    workers,
-                    args.seconds,
-                )
-                rows.append([shape, workers, f"{raw:.0f}", f"{ours:.0f}", f"{ours / raw:.0%}"])
 
         from importlib import import_module
 
@@ -228,7 +253,11 @@ def main() -> None:
         ]
         print("\ninvariants after the run:", "all hold" if not problems else problems[:5])
         print("Checkouts per second (PostgreSQL, same machine, same run)")
-        print(table(["shape", "workers", "raw", "tuition", "ratio"], rows))
+        print(f"(medians of {args.rounds} rounds; ratio: the median of each round's ratio)")
+        print(table(["shape", "workers", "raw", "tuition", "ratio", "tuition range"], rows))
+        if ("hot", 4) in medians and ("hot", 16) in medians:
+            convoy = medians[("hot", 16)] / medians[("hot", 4)]
+            print(f"hot at 16 workers / hot at 4: {convoy:.0%}")
         print(
             "Receipts and invoices are numbered gap-free per year right after the checkout "
             "commits, so every checkout (raw and tuition alike) queues briefly on the two "

@@ -3,8 +3,8 @@
     make bench            (or: .venv/bin/python bench/ledger.py --seconds 5)
 
 For 1, 4 and 16 concurrent workers (processes, one connection each) it measures:
-  raw      a plain-SQL loop doing what a debit must do: lock the wallet row, update the lot,
-           insert two rows, commit;
+  raw      a plain-SQL loop doing what a debit must do: lock the wallet row, then in one
+           round trip update the lot and insert two rows, commit;
   tuition  `tuition.ledger.services.debit` of 10.00 against the same hot account;
 then the same again after 100,000 prior transfers on that account. It prints the figures, the
 ratio tuition/raw, and how much the history slowed each side.
@@ -50,13 +50,15 @@ def raw_debit(database_url: str):
         def debit() -> None:
             with conn.transaction():
                 conn.execute("SELECT id FROM raw_wallet WHERE id = 1 FOR UPDATE")
-                conn.execute(
-                    "UPDATE raw_lot SET remaining = remaining - 1000 "
-                    "WHERE id = 1 AND remaining >= 1000"
-                )
-                conn.execute(
-                    "INSERT INTO raw_entry (lot_id, amount) VALUES (1, -1000), (NULL, 1000)"
-                )
+                with conn.pipeline():  # as the debit sends its writes: in one round trip
+                    debited = conn.execute(
+                        "UPDATE raw_lot SET remaining = remaining - 1000 "
+                        "WHERE id = 1 AND remaining >= 1000"
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_entry (lot_id, amount) VALUES (1, -1000), (NULL, 1000)"
+                    )
+                assert debited.rowcount == 1
 
         return debit
 
