@@ -91,9 +91,12 @@ def issue_document(model: type[Invoice] | type[Receipt], order: Order, at: datet
 
 
 # Every checkout's numbering reads its order this way, locked (the sweep may number it too).
+# No key update: a checkout's own numbering (`number_new_checkout`) does not read the order,
+# but its invoice's foreign key takes a key-share lock on it when it commits; a full update
+# lock here would make the two wait on each other (the counters one way, the order the other).
 _ORDER_TO_NUMBER = ReusedQuery(
     lambda *, pk: (
-        Order.objects.select_for_update(of=("self",))
+        Order.objects.select_for_update(of=("self",), no_key=True)
         .select_related("unit", "invoice", "receipt")
         .filter(pk=pk)
     ),
