@@ -385,7 +385,7 @@ def _write_checkout(
             actor=actor[:200],
         )
     )
-    if plan.coupon is not None and keys.get(Order) is None:  # its use names the order now
+    if plan.coupon is not None and keys.get(Order) is None:  # no key drawn: name it now
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
             order_id=order.pk
         )
