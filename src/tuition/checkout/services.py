@@ -300,9 +300,8 @@ def _checkout(
         return approvals.place_hold(plan, at=at, actor=actor)
     if plan.session is not None:
         take_seat(plan.session.pk, at)
-    order_key = keys.get(Order)
     if plan.coupon is not None:
-        _use_coupon(plan.coupon, learner=learner, order_id=order_key)
+        _use_coupon(plan.coupon, learner=learner)
     member_spends = debits and plan.code.kind == RedemptionCode.Kind.MEMBER
     if member_spends and not codes.add_member_spend(code_id=plan.code.pk, amount=plan.payable):
         raise InsufficientBalanceError()
@@ -312,7 +311,7 @@ def _checkout(
         charged = _charge(provider, plan, card_number=payment.card_number)
         paid_by = _Payment(provider.method, provider.name, charged.reference, charged.paid)
     try:
-        with one_round_trip() if order_key is not None else contextlib.nullcontext():
+        with one_round_trip() if keys.get(Order) is not None else contextlib.nullcontext():
             return _write_checkout(plan, keys, learner=learner, paid_by=paid_by, at=at, actor=actor)
     except IntegrityError as exc:  # sent in one round trip: the clash shows at its end
         if round_trips.violated(exc, *REGISTRATION_CLASHES):
@@ -385,7 +384,7 @@ def _write_checkout(
             actor=actor[:200],
         )
     )
-    if plan.coupon is not None and keys.get(Order) is None:  # no key drawn: name it now
+    if plan.coupon is not None:
         CouponUse.objects.filter(coupon=plan.coupon, learner=learner, order_id=None).update(
             order_id=order.pk
         )
@@ -473,9 +472,7 @@ def _charge(provider: PaymentProvider, plan: Plan, *, card_number: str | None) -
     )
 
 
-def _use_coupon(coupon: Coupon, *, learner: User, order_id: int | None) -> None:
-    """Count one use of the coupon, for the order with this key (None: not drawn yet, the
-    order names itself on its use once written)."""
+def _use_coupon(coupon: Coupon, *, learner: User) -> None:
     used = (
         Coupon.objects.filter(pk=coupon.pk)
         .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
@@ -487,11 +484,7 @@ def _use_coupon(coupon: Coupon, *, learner: User, order_id: int | None) -> None:
     try:
         with transaction.atomic():
             CouponUse.objects.create(
-                coupon=coupon,
-                learner=learner,
-                order_id=order_id,
-                once_key=once_key,
-                created_at=clock.now(),
+                coupon=coupon, learner=learner, once_key=once_key, created_at=clock.now()
             )
     except IntegrityError as exc:
         raise NotEligibleError("You have already used this coupon.") from exc
