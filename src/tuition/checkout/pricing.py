@@ -1,11 +1,11 @@
 """What a checkout would charge and how it would be paid, decided from what is read (no writes):
 the item, its session, the learner's registrations, the code or coupon and its account."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, QuerySet
 from django.utils.translation import gettext
 
 from tuition.accounts.models import TrainingAccount, User
@@ -26,9 +26,10 @@ from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
 from tuition.core.features import pay_by_tokens
 from tuition.core.reused_queries import ReusedQuery
+from tuition.core.round_trips import Rows
 from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.models import Lot, Unit
-from tuition.ledger.selectors import ItemRef, allocation_order, in_scope_of, lot_covers
+from tuition.ledger.selectors import ItemRef, allocation_order, in_scope_of
 
 from .errors import (
     AlreadyRegisteredError,
@@ -377,11 +378,11 @@ def _code_plan(
 
 
 def _spendable_lots(
-    *, account_id: int, unit_id: int, at: datetime, item_kind: str, item_id: int
+    *, account_id: int, unit_id: int, item_kind: str, item_id: int
 ) -> QuerySet[Lot]:
-    """The account's lots with value left, in the order they are spent: (pk, remaining, live,
-    in_scope) each."""
-    unexpired = Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+    """The account's lots with value left, in the order they are spent: (pk, remaining,
+    expires_at, in_scope) each. Expiry is the reader's to judge: the read goes out with the
+    wallet's lock, before the moment it is held (which decides) is known."""
     ref = ItemRef(item_kind, item_id)
     return (
         Lot.objects.filter(
@@ -391,22 +392,65 @@ def _spendable_lots(
             deleted_at__isnull=True,
             remaining__gt=0,
         )
-        .annotate(
-            live=ExpressionWrapper(unexpired, output_field=BooleanField()),
-            in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()),
-        )
+        .annotate(in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()))
         .order_by(*allocation_order())
-        .values_list("pk", "remaining", "live", "in_scope")
+        .values_list("pk", "remaining", "expires_at", "in_scope")
     )
 
 
-# Read under the wallet's lock in every checkout by a pool code: compiled once.
-_SPENDABLE_LOTS = ReusedQuery(_spendable_lots, values=("account_id", "unit_id", "at", "item_id"))
+def _code_lot(*, lot_id: int, item_kind: str, item_id: int) -> QuerySet[Lot]:
+    """The one lot of a code that names it: (pk, remaining, expires_at, in_scope, status,
+    deleted_at)."""
+    ref = ItemRef(item_kind, item_id)
+    return (
+        Lot.objects.filter(pk=lot_id)
+        .annotate(in_scope=ExpressionWrapper(in_scope_of(ref), output_field=BooleanField()))
+        .values_list("pk", "remaining", "expires_at", "in_scope", "status", "deleted_at")
+    )
 
 
-def ensure_covered(plan: Plan, at: datetime) -> None:
-    """Whether the code's lots can pay the plan now (rules 11, 13, 21): checkout calls it under
-    the wallet's lock, where the lots cannot change; a quote without it.
+# Read under the wallet's lock in every checkout by a code: compiled once.
+_SPENDABLE_LOTS = ReusedQuery(_spendable_lots, values=("account_id", "unit_id", "item_id"))
+_CODE_LOT = ReusedQuery(_code_lot, values=("lot_id", "item_id"))
+_MEMBER_SPENT = ReusedQuery(
+    lambda *, code_id: RedemptionCode.objects.filter(pk=code_id).values_list("spent"),
+    values=("code_id",),
+)
+
+
+@dataclass
+class LotReads:
+    """What `ensure_covered` reads of the code's lots (and a member code's spending), sent
+    with the wallet's lock (`lock_wallet(reads=)`): its rows, once that round trip is back."""
+
+    lots: Rows = field(default_factory=Rows)
+    spent: Rows = field(default_factory=Rows)
+
+
+def send_lot_reads(plan: Plan, reads: LotReads) -> None:
+    """Send the reads `ensure_covered` decides on (none for a card or a coupon)."""
+    code = plan.code
+    if code is None or code.kind == RedemptionCode.Kind.COUPON:
+        return
+    ref = ItemRef(plan.item.kind, plan.item.pk)
+    if code.lot_id is not None:
+        _CODE_LOT.send(reads.lots.keep, lot_id=code.lot_id, item_kind=ref.kind, item_id=ref.item_id)
+    else:
+        _SPENDABLE_LOTS.send(
+            reads.lots.keep,
+            account_id=plan.account_id,
+            unit_id=plan.unit.pk,
+            item_kind=ref.kind,
+            item_id=ref.item_id,
+        )
+    if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
+        _MEMBER_SPENT.send(reads.spent.keep, code_id=code.pk)
+
+
+def ensure_covered(plan: Plan, at: datetime, reads: LotReads | None = None) -> None:
+    """Whether the code's lots can pay the plan at `at` (rules 11, 13, 21), from `reads` as
+    sent with the wallet's lock (checkout: the lots cannot change under it), or read now (a
+    quote). Notes the lots that can pay in `plan.usable`, in the order they are spent.
 
     Raises:
         CodeInactiveError, CodeExpiredError: the code's own lot is inactive, deleted or expired
@@ -414,38 +458,43 @@ def ensure_covered(plan: Plan, at: datetime) -> None:
         NotInScopeError: no lot the code may spend covers the item.
         InsufficientBalanceError: what it may spend does not cover the price.
     """
-    code, unit, account_id = plan.code, plan.unit, plan.account_id
+    code = plan.code
     if code is None or code.kind == RedemptionCode.Kind.COUPON:
         return
-    lot = code.lot
-    ref = ItemRef(plan.item.kind, plan.item.pk)
-    if lot is not None:
-        lot.refresh_from_db()
-        if lot.is_deleted or lot.status != Lot.Status.ACTIVE:
+    if reads is None:
+        reads = LotReads()
+        send_lot_reads(plan, reads)
+    if code.lot_id is not None:
+        if not reads.lots.rows:
             raise CodeInactiveError()
-        if lot.is_expired_at(at):
+        ((pk, remaining, expires_at, in_scope, status, deleted_at),) = reads.lots.rows
+        if deleted_at is not None or status != Lot.Status.ACTIVE:
+            raise CodeInactiveError()
+        if expires_at is not None and expires_at <= at:
             raise CodeExpiredError()
-        if not lot_covers(lot, ref):
+        if not in_scope:
             raise NotInScopeError()
-        available = lot.remaining
-        plan.usable = [(lot.pk, lot.remaining)]
+        plan.usable = [(pk, remaining)]
     else:
-        # One query reads the lots with value left, in the order they are spent, and tells
-        # the three outcomes apart: nothing live (expired or empty), nothing live for this
-        # item, or how much the item may spend; the debit then spends those it found.
-        lots = _SPENDABLE_LOTS.fetch(
-            account_id=account_id, unit_id=unit.pk, at=at, item_kind=ref.kind, item_id=ref.item_id
-        )
-        if not any(live for _, _, live, _ in lots):
+        # The lots with value left tell the three outcomes apart: nothing live (expired or
+        # empty), nothing live for this item, or how much the item may spend; the debit then
+        # spends those found.
+        lots = reads.lots.rows
+        live = [
+            (pk, left, scoped)
+            for pk, left, expires_at, scoped in lots
+            if expires_at is None or expires_at > at
+        ]
+        if not live:
             if lots:
                 raise CodeExpiredError()
             raise InsufficientBalanceError()
-        plan.usable = [(pk, left) for pk, left, live, scoped in lots if live and scoped]
+        plan.usable = [(pk, left) for pk, left, scoped in live if scoped]
         if not plan.usable:
             raise NotInScopeError()
-        available = sum(left for _, left in plan.usable)
+    available = sum(left for _, left in plan.usable)
     if code.kind == RedemptionCode.Kind.MEMBER and code.cap is not None:
-        code.refresh_from_db(fields=["spent"])
-        available = min(available, code.cap - code.spent)
+        ((spent,),) = reads.spent.rows
+        available = min(available, code.cap - spent)
     if plan.payable > available:
         raise InsufficientBalanceError()

@@ -63,7 +63,15 @@ from .errors import AlreadyRegisteredError, PaymentDeclinedError
 from .learners import learner_for, read_or_add_learner
 from .models import Booking, ItemKind, Order, Registration
 from .payments import PaymentProvider, PaymentResult, get_provider
-from .pricing import PaymentChoice, Plan, Quote, ensure_covered, plan_purchase
+from .pricing import (
+    LotReads,
+    PaymentChoice,
+    Plan,
+    Quote,
+    ensure_covered,
+    plan_purchase,
+    send_lot_reads,
+)
 from .refills import purchase_refill, refill_price
 from .results import REGISTRATION_CLASHES, CheckoutResult, order_dict, register
 from .seats import take_seat
@@ -283,35 +291,47 @@ def _checkout(
         session_id=session_id,
         payment=payment,
     )
+    # Whether an owner must approve it depends on nothing the lock guards: asked before it.
+    awaits_approval = approvals.needs_approval(plan)
     # The task that fans out this checkout's notices, written before the lock: the worker
     # wake-up is the costliest insert of a checkout, and none of it needs the lock.
     events.wake_worker()
     debits = plan.code is not None and plan.payable > 0
-    # The keys of the rows written under the lock are drawn with it, so those rows can name
-    # each other and go to the database together (one round trip, `core.round_trips`).
+    # The lock's own round trip also draws the keys of the rows written under it, so those
+    # rows can name each other and go to the database together (`core.round_trips`), and
+    # brings back the code's lots, read once the lock is held.
     keys: dict[type, int | None] = {}
+    lot_reads = LotReads()
     if plan.account_id is not None:
         drawn = (Order, Registration, Transfer) if debits else (Order, Registration)
-        drawn_keys = lock_wallet(plan.account_id, plan.unit.pk, keys_for=drawn)
+        drawn_keys = lock_wallet(
+            plan.account_id,
+            plan.unit.pk,
+            keys_for=drawn,
+            reads=lambda: send_lot_reads(plan, lot_reads),
+        )
         keys = dict(zip(drawn, drawn_keys, strict=True))
     at = clock.now()  # after the lock: a waiter decides on the time it gets the lock
-    ensure_covered(plan, at)
-    if approvals.needs_approval(plan):  # SPEC §7: value and seat are held for the owner
+    ensure_covered(plan, at, lot_reads)
+    if awaits_approval:  # SPEC §7: value and seat are held for the owner
         return approvals.place_hold(plan, at=at, actor=actor)
-    if plan.session is not None:
-        take_seat(plan.session.pk, at)
-    if plan.coupon is not None:
-        _use_coupon(plan.coupon, learner=learner)
     member_spends = debits and plan.code.kind == RedemptionCode.Kind.MEMBER
     if member_spends and not codes.add_member_spend(code_id=plan.code.pk, amount=plan.payable):
         raise InsufficientBalanceError()
-    paid_by = _Payment(method=plan.method)
-    if plan.method == Order.Method.CARD and not debits:
-        provider = get_provider(payment.provider)
-        charged = _charge(provider, plan, card_number=payment.card_number)
-        paid_by = _Payment(provider.method, provider.name, charged.reference, charged.paid)
     try:
+        # A checkout by code sends the seat's guarded update and all its writes in one batch;
+        # cards and coupons lock no wallet and draw no keys: for them each runs at once, and
+        # the seat is taken before the card is charged.
         with one_round_trip() if keys.get(Order) is not None else contextlib.nullcontext():
+            if plan.session is not None:
+                take_seat(plan.session.pk, at)
+            if plan.coupon is not None:
+                _use_coupon(plan.coupon, learner=learner)
+            paid_by = _Payment(method=plan.method)
+            if plan.method == Order.Method.CARD and not debits:
+                provider = get_provider(payment.provider)
+                charged = _charge(provider, plan, card_number=payment.card_number)
+                paid_by = _Payment(provider.method, provider.name, charged.reference, charged.paid)
             return _write_checkout(plan, keys, learner=learner, paid_by=paid_by, at=at, actor=actor)
     except IntegrityError as exc:  # sent in one round trip: the clash shows at its end
         if round_trips.violated(exc, *REGISTRATION_CLASHES):

@@ -84,6 +84,46 @@ class ReusedQuery:
 
     def fetch(self, *, using: str = "default", **kwargs: Any) -> list[Any]:
         """What `list(build(**kwargs))` gives, without building or compiling it again."""
+        compiled, params, converters = self._prepared(using, kwargs)
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connections[using]  # this thread's, not the compiling one's
+        compiler.as_sql = lambda *args, **kw: (compiled.sql, params)  # type: ignore[method-assign]
+        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
+        queryset = compiled.queryset.all()
+        queryset.query.get_compiler = (  # type: ignore[method-assign]
+            lambda *args, **kw: compiler
+        )
+        return list(queryset)
+
+    def send(
+        self,
+        then: Callable[[list[tuple[Any, ...]]], None],
+        *,
+        using: str = "default",
+        **kwargs: Any,
+    ) -> None:
+        """Run the query of a `values_list()` builder as one statement of the current
+        `round_trips.one_round_trip` (at once outside one): `then` gets its rows, as tuples of
+        Python values, when they are back."""
+        compiled, params, converters = self._prepared(using, kwargs)
+        if not compiled.queryset.query.values_select:  # rows of models: `fetch` builds them
+            raise ReusedQueryError("send() reads values_list() rows only")
+
+        def rows_back(cursor: Any) -> None:
+            rows = cursor.fetchall()
+            if converters:
+                compiler = copy.copy(compiled.compiler)
+                compiler.connection = connections[using]
+                rows = compiler.apply_converters(rows, converters)
+            then([tuple(row) for row in rows])
+
+        round_trips.execute(compiled.sql, params, then=rows_back, using=using)
+
+    def _prepared(
+        self, using: str, kwargs: dict[str, Any]
+    ) -> tuple["_Compiled", tuple[Any, ...], dict[int, Any]]:
+        """The compilation for this shape (made at its first call), this call's parameters,
+        and the converters of this thread's connection."""
         values = {
             name: v for name, v in kwargs.items() if name in self._value_names and v is not None
         }
@@ -102,20 +142,14 @@ class ReusedQuery:
         )
         if getattr(settings, "TUITION_CHECK_REUSED_QUERIES", False):
             _check(self._build(**kwargs), using, compiled.sql, params)
-        compiler = copy.copy(compiled.compiler)
-        compiler.connection = connection  # this thread's connection, not the compiling one's
-        compiler.as_sql = lambda *args, **kw: (compiled.sql, params)  # type: ignore[method-assign]
         converters = compiled.converters.get(connection)
         if converters is None:
+            compiler = copy.copy(compiled.compiler)
+            compiler.connection = connection
             converters = compiled.converters[connection] = compiler.get_converters(
                 [s[0] for s in compiler.select[0 : compiler.col_count]]
             )
-        compiler.get_converters = lambda expressions: converters  # type: ignore[method-assign]
-        queryset = compiled.queryset.all()
-        queryset.query.get_compiler = (  # type: ignore[method-assign]
-            lambda *args, **kw: compiler
-        )
-        return list(queryset)
+        return compiled, params, converters
 
     def _compile(self, kwargs: dict[str, Any], values: dict[str, Any], using: str) -> _Compiled:
         stand_ins = {name: _stand_in(type(v)) for name, v in values.items()}

@@ -71,6 +71,17 @@ def execute(
             then(cursor)
 
 
+class Rows:
+    """Where a read sent ahead leaves its rows: `then=rows.keep`, read `rows.rows` once the
+    batch is back (a read sent again replaces them)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def keep(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+
 def key_columns(models: Sequence[type[Model]], using: str = "default") -> list[str]:
     """SQL expressions that draw a new primary key for each model from its table's own
     sequence, to add to a statement the caller makes anyway; none where the database has no

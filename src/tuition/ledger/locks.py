@@ -2,7 +2,8 @@
 on each other in a cycle. On SQLite `select_for_update` is a no-op: there the IMMEDIATE
 transaction already holds the database's single write lock, and the guarded updates remain."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from django.db import connections
 from django.db.models import Model
@@ -31,7 +32,11 @@ def lock_wallets(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Wall
 
 
 def lock_wallet(
-    account_id: int, unit_id: int, *, keys_for: Sequence[type[Model]] = ()
+    account_id: int,
+    unit_id: int,
+    *,
+    keys_for: Sequence[type[Model]] = (),
+    reads: Callable[[], None] | None = None,
 ) -> list[int | None]:
     """Lock one wallet (created first when missing). Every debit and checkout takes this lock,
     so it is one fixed statement rather than a query the ORM builds anew each time; (account,
@@ -40,7 +45,12 @@ def lock_wallet(
     `keys_for`: the same statement also draws a primary key for a new row of each of these
     models, so the rows written under the lock can name each other and be sent together
     (`core.round_trips`). Returns those keys, in order; None each where the database cannot
-    draw them (SQLite)."""
+    draw them (SQLite).
+
+    `reads`: sends the reads the caller makes under the lock (with `round_trips.execute` or
+    `ReusedQuery.send`). They go in the lock's own round trip and run once the lock is held,
+    so they cost the lock holder no extra wait; their `then` sees their rows. Should the
+    wallet have to be added first, they are sent again: `then` keeps the latest rows only."""
     connection = connections["default"]
     for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
     drawn = round_trips.key_columns(keys_for)
@@ -49,13 +59,14 @@ def lock_wallet(
         f"SELECT {columns} FROM {Wallet._meta.db_table} WHERE account_id = %s AND unit_id = %s"
         f"{for_update}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [account_id, unit_id])
-        row = cursor.fetchone()
-        if row is None:
-            Wallet.objects.bulk_create(
-                [Wallet(account_id=account_id, unit_id=unit_id)], ignore_conflicts=True
-            )
-            cursor.execute(sql, [account_id, unit_id])
-            row = cursor.fetchone()
-    return list(row[1:]) if drawn else [None] * len(keys_for)
+    locked: list[tuple[Any, ...] | None] = []
+    with round_trips.one_round_trip():
+        round_trips.execute(sql, [account_id, unit_id], then=lambda c: locked.append(c.fetchone()))
+        if reads is not None:
+            reads()
+    if locked[0] is None:  # no wallet yet: add it, then lock and read again
+        Wallet.objects.bulk_create(
+            [Wallet(account_id=account_id, unit_id=unit_id)], ignore_conflicts=True
+        )
+        return lock_wallet(account_id, unit_id, keys_for=keys_for, reads=reads)
+    return list(locked[0][1:]) if drawn else [None] * len(keys_for)

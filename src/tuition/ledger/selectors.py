@@ -1,7 +1,7 @@
 """Reads of the ledger. Balances come from the lots' running `remaining`, never from
 summing the history."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,18 +47,20 @@ def usable_lots(
     *,
     account_id: int,
     unit_id: int,
-    at: datetime,
+    at: datetime | None,
     item: ItemRef | None = None,
     lot_ids: Sequence[int] | None = None,
 ) -> QuerySet[Lot]:
-    """Lots that can pay now, in the order they are spent."""
+    """Lots that can pay at `at`, in the order they are spent (`at=None`: expired or not)."""
     lots = Lot.objects.filter(
         account_id=account_id,
         unit_id=unit_id,
         status=Lot.Status.ACTIVE,
         deleted_at__isnull=True,
         remaining__gt=0,
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+    )
+    if at is not None:
+        lots = lots.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
     if lot_ids is not None:
         lots = lots.filter(pk__in=lot_ids)
     if item is not None:
@@ -66,40 +68,47 @@ def usable_lots(
     return lots.order_by(*allocation_order())
 
 
-def usable_amounts(
-    *, account_id: int, unit_id: int, at: datetime, item: ItemRef | None = None
-) -> list[tuple[int, int]]:
-    """(id, remaining) of each of `usable_lots`, in the order they are spent: the read every
-    debit makes under the wallet's lock, compiled once."""
-    return _USABLE_AMOUNTS.fetch(
+def send_usable_amounts(
+    then: Callable[[list[tuple[int, int, datetime | None]]], None],
+    *,
+    account_id: int,
+    unit_id: int,
+    item: ItemRef | None = None,
+) -> None:
+    """Send the read every debit makes under the wallet's lock, compiled once: (id, remaining,
+    expires_at) of each lot that can pay, in the order they are spent, except that it leaves
+    expiry to the caller (`unexpired`). It is sent before the caller knows the moment it gets
+    the lock, which is the moment that decides."""
+    _USABLE_AMOUNTS.send(
+        then,
         account_id=account_id,
         unit_id=unit_id,
-        at=at,
         item_kind=item.kind if item else None,
         item_id=item.item_id if item else None,
     )
 
 
+def unexpired(
+    lots: Iterable[tuple[int, int, datetime | None]], at: datetime
+) -> list[tuple[int, int]]:
+    """(id, remaining) of the lots not expired at `at`, in their order."""
+    return [(pk, left) for pk, left, expires_at in lots if expires_at is None or expires_at > at]
+
+
 _USABLE_AMOUNTS = ReusedQuery(
-    lambda *, account_id, unit_id, at, item_kind, item_id: usable_lots(
+    lambda *, account_id, unit_id, item_kind, item_id: usable_lots(
         account_id=account_id,
         unit_id=unit_id,
-        at=at,
+        at=None,
         item=ItemRef(item_kind, item_id) if item_kind is not None else None,
-    ).values_list("id", "remaining"),
-    values=("account_id", "unit_id", "at", "item_id"),
+    ).values_list("id", "remaining", "expires_at"),
+    values=("account_id", "unit_id", "item_id"),
 )
 
 
 def in_scope_of(item: ItemRef) -> Q:
     listed = LotScopeItem.objects.filter(lot=OuterRef("pk"), item_id=item.item_id)
     return Q(scope_kind=item.kind) & (Q(scope_all=True) | Exists(listed))
-
-
-def lot_covers(lot: Lot, item: ItemRef) -> bool:
-    if lot.scope_kind != item.kind:
-        return False
-    return lot.scope_all or lot.scope_items.filter(item_id=item.item_id).exists()
 
 
 def visible_lots() -> QuerySet[Lot]:

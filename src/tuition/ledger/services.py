@@ -28,7 +28,7 @@ from tuition.core.transactions import use_case
 from .errors import AlreadyReversedError, InsufficientBalanceError
 from .locks import lock_wallet, lock_wallets
 from .models import Entry, Lot, LotScopeItem, SystemAccount, Transfer, Unit
-from .selectors import ItemRef, usable_amounts, usable_lots
+from .selectors import ItemRef, send_usable_amounts, unexpired, usable_lots
 
 # `expires_at=BY_POLICY` asks for the unit's expiry policy (one year after issue by default).
 BY_POLICY: Any = object()
@@ -150,21 +150,32 @@ def debit(
     """
     if not 0 < amount <= MAX_MINOR:
         raise amount_error("amount", "not_positive")
+    lots = round_trips.Rows()  # usable lots, expired or not (at is not known yet)
+    reads_lots = usable is None and lot_ids is None
+
+    def read_lots() -> None:
+        send_usable_amounts(lots.keep, account_id=account_id, unit_id=unit.pk, item=item)
+
     if wallet_locked:
         assert connection.in_atomic_block, "wallet_locked: only inside the locking transaction"
+        if reads_lots:
+            read_lots()
     else:
         assert usable is None, "usable: only as read under the wallet's lock"
-        (transfer_key,) = lock_wallet(account_id, unit.pk, keys_for=[Transfer])
+        # The lots are read in the lock's own round trip, once the lock is held.
+        (transfer_key,) = lock_wallet(
+            account_id, unit.pk, keys_for=[Transfer], reads=read_lots if reads_lots else None
+        )
     at = clock.now()  # read after the lock: a waiter decides on the time it gets the lock
     if spend_cap_left is not None and amount > spend_cap_left:
         raise InsufficientBalanceError()
-    if usable is None and lot_ids is None:
-        usable = usable_amounts(account_id=account_id, unit_id=unit.pk, at=at, item=item)
+    if reads_lots:
+        usable = unexpired(lots.rows, at)
     elif usable is None:
-        lots = usable_lots(
+        narrowed = usable_lots(
             account_id=account_id, unit_id=unit.pk, at=at, item=item, lot_ids=lot_ids
         )
-        usable = lots.values_list("id", "remaining")
+        usable = narrowed.values_list("id", "remaining")
     allocations = allocate(amount, usable)
     # With its key drawn, the transfer needs nothing back from the database: the lots'
     # updates, the transfer and its entries are sent together.
