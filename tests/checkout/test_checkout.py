@@ -199,7 +199,12 @@ def test_dated_activity_needs_an_upcoming_session_with_a_free_seat(course, credi
         email="ben@acme.test",
         session_id=session.pk,
     )
+    # (its seat's update went out with the checkout's writes: all of them rolled back)
     assert Lot.objects.get(pk=credit.lot.pk).remaining == 20000
+    assert Order.objects.count() == Registration.objects.count() == Booking.objects.count() == 1
+    assert Transfer.objects.filter(kind="redeem").count() == 1
+    session.refresh_from_db()
+    assert session.booked == 1
     with time_machine.travel(session.starts_at, tick=False):
         refused(
             "session_started",
@@ -337,9 +342,7 @@ def test_invoice_orders_wait_until_marked_paid(course):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_registration_that_clashes_under_the_lock_refuses_the_whole_checkout(
-    credit, monkeypatch
-):
+def test_a_registration_that_clashes_under_the_lock_refuses_the_whole_checkout(credit, monkeypatch):
     # given a first purchase, and a second that the early check misses (as a simultaneous
     # checkout of the same learner and item would)
     course = make_activity(title="Short course", price=1000)

@@ -16,6 +16,7 @@ from tuition.catalog.models import Activity, Session
 from tuition.checkout.models import Invoice
 from tuition.core import clock
 from tuition.core.reused_queries import ReusedQuery, ReusedQueryError, insert, insert_many
+from tuition.core.round_trips import Rows, one_round_trip
 from tuition.ledger.models import Transfer, Unit
 
 
@@ -231,3 +232,46 @@ def test_insert_many_writes_every_row_and_gives_each_its_own_key_in_order():
         assert all(not r._state.adding for r in rows)
     assert Transfer.objects.count() == 7
     assert insert_many([]) == []
+
+
+SESSION_VALUES = ReusedQuery(
+    lambda *, activity_id, starts_after: (
+        Session.objects.filter(activity_id=activity_id, starts_at__gt=starts_after)
+        .order_by("starts_at")
+        .values_list("pk", "starts_at", "capacity")
+    ),
+    values=("activity_id", "starts_after"),
+)
+
+
+@pytest.mark.django_db
+def test_a_sent_read_gives_the_rows_fetch_gives_in_a_batch_or_alone():
+    first = _dated_activity("First", [1, 5, 9])
+    _dated_activity("Second", [2])
+    after = clock.now() + timedelta(hours=2)
+    expected = list(
+        Session.objects.filter(activity_id=first.pk, starts_at__gt=after)
+        .order_by("starts_at")
+        .values_list("pk", "starts_at", "capacity")
+    )
+    assert len(expected) == 2
+
+    alone, batched = Rows(), Rows()
+    SESSION_VALUES.send(alone.keep, activity_id=first.pk, starts_after=after)
+    with transaction.atomic(), one_round_trip():
+        SESSION_VALUES.send(batched.keep, activity_id=first.pk, starts_after=after)
+        assert connection.vendor != "postgresql" or batched.rows == []  # not back yet
+    assert alone.rows == batched.rows == expected
+    assert SESSION_VALUES.fetch(activity_id=first.pk, starts_after=after) == expected
+    # datetimes come back as the ORM gives them (aware), on SQLite too
+    assert all(starts.tzinfo is not None for _, starts, _ in alone.rows)
+
+
+@pytest.mark.django_db
+def test_send_refuses_a_read_of_whole_rows():
+    whole = ReusedQuery(
+        lambda *, activity_id: Session.objects.filter(activity_id=activity_id),
+        values=("activity_id",),
+    )
+    with pytest.raises(ReusedQueryError):
+        whole.send(Rows().keep, activity_id=1)

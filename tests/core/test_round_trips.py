@@ -102,3 +102,27 @@ def _unique_key_constraints() -> list[str]:
     return [
         name for name, c in constraints.items() if c["unique"] and c["columns"] == ["unique_key"]
     ]
+
+
+def test_reads_sent_with_the_wallet_lock_come_back_with_it_once_even_for_a_new_wallet():
+    account, unit = AccountFactory(), usd()
+    assert not Wallet.objects.filter(account=account, unit=unit).exists()
+    kept: list[list[tuple]] = []
+    sent: list[str] = []
+
+    def read_wallets() -> None:
+        sent.append("read")
+        round_trips.execute(
+            f"SELECT account_id, unit_id FROM {Wallet._meta.db_table} WHERE account_id = %s",
+            [account.pk],
+            then=lambda cursor: kept.append(cursor.fetchall()),
+        )
+
+    with transaction.atomic():
+        (key,) = lock_wallet(account.pk, unit.pk, keys_for=[Transfer], reads=read_wallets)
+        # the wallet did not exist: it was added, then locked and read again; the read of the
+        # second try, made with the lock held, sees it
+        assert sent == ["read", "read"]
+        assert kept[-1] == [(account.pk, unit.pk)]
+        assert (key is not None) == ON_POSTGRES
+    assert Wallet.objects.filter(account=account, unit=unit).count() == 1
