@@ -3,8 +3,9 @@
     make bench            (or: .venv/bin/python bench/ledger.py --seconds 5)
 
 For 1, 4 and 16 concurrent workers (processes, one connection each) it measures:
-  raw      a plain-SQL loop doing what a debit must do: lock the wallet row, then in one
-           round trip update the lot and insert two rows, commit;
+  raw      a plain-SQL loop doing what a debit must do: lock the wallet row (drawing the
+           transfer's key in the same statement), then in one round trip update the lot with
+           a guarded update and insert the transfer and its two entries, commit;
   tuition  `tuition.ledger.services.debit` of 10.00 against the same hot account;
 then the same again after 100,000 prior transfers on that account. It prints the figures, the
 ratio tuition/raw, and how much the history slowed each side.
@@ -33,8 +34,10 @@ HISTORY = 100_000
 RAW_SCHEMA = """
 CREATE TABLE raw_wallet (id bigint PRIMARY KEY, touched bigint NOT NULL DEFAULT 0);
 CREATE TABLE raw_lot (id bigint PRIMARY KEY, remaining bigint NOT NULL CHECK (remaining >= 0));
-CREATE TABLE raw_entry (id bigserial PRIMARY KEY, lot_id bigint REFERENCES raw_lot (id),
-                        amount bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE raw_transfer (id bigserial PRIMARY KEY, wallet_id bigint NOT NULL,
+                           amount bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE raw_entry (id bigserial PRIMARY KEY, transfer_id bigint REFERENCES raw_transfer,
+                        lot_id bigint REFERENCES raw_lot (id), amount bigint NOT NULL);
 CREATE INDEX raw_entry_lot ON raw_entry (lot_id);
 INSERT INTO raw_wallet VALUES (1);
 INSERT INTO raw_lot VALUES (1, 1000000000000000);
@@ -49,14 +52,23 @@ def raw_debit(database_url: str):
 
         def debit() -> None:
             with conn.transaction():
-                conn.execute("SELECT id FROM raw_wallet WHERE id = 1 FOR UPDATE")
+                _, transfer = conn.execute(
+                    "SELECT id, nextval(pg_get_serial_sequence('raw_transfer', 'id')) "
+                    "FROM raw_wallet WHERE id = 1 FOR UPDATE"
+                ).fetchone()
                 with conn.pipeline():  # as the debit sends its writes: in one round trip
                     debited = conn.execute(
                         "UPDATE raw_lot SET remaining = remaining - 1000 "
                         "WHERE id = 1 AND remaining >= 1000"
                     )
                     conn.execute(
-                        "INSERT INTO raw_entry (lot_id, amount) VALUES (1, -1000), (NULL, 1000)"
+                        "INSERT INTO raw_transfer (id, wallet_id, amount) VALUES (%s, 1, 1000)",
+                        (transfer,),
+                    )
+                    conn.execute(
+                        "INSERT INTO raw_entry (transfer_id, lot_id, amount) "
+                        "VALUES (%s, 1, -1000), (%s, NULL, 1000)",
+                        (transfer, transfer),
                     )
                 assert debited.rowcount == 1
 
@@ -101,8 +113,13 @@ def add_history(database_url: str, account_id: int, lot_id: int, unit_id: int) -
         )
         conn.execute(f"UPDATE ledger_lot SET remaining = remaining - {HISTORY} WHERE id = {lot_id}")
         conn.execute(
-            "INSERT INTO raw_entry (lot_id, amount) "
-            f"SELECT 1, -1 FROM generate_series(1, {HISTORY})"
+            f"""
+            WITH t AS (
+              INSERT INTO raw_transfer (wallet_id, amount)
+              SELECT 1, 1 FROM generate_series(1, {HISTORY}) RETURNING id)
+            INSERT INTO raw_entry (transfer_id, lot_id, amount)
+            SELECT id, 1, -1 FROM t UNION ALL SELECT id, NULL, 1 FROM t
+            """
         )
         conn.execute("ANALYZE")
         conn.execute("CHECKPOINT")
