@@ -1,6 +1,8 @@
+import contextlib
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from tests.factories import AccountFactory, TokenUnitFactory, UserFactory, make_credit, usd
 from tuition.accounts import services as accounts
@@ -10,6 +12,8 @@ from tuition.codes.models import Coupon, RedemptionCode
 from tuition.codes.selectors import find_code
 from tuition.core import clock
 from tuition.core.errors import NotFoundError, ScopeKindImmutableError, ValidationError
+from tuition.core.round_trips import one_round_trip
+from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.models import Lot, Transfer
 from tuition.notifications.models import NotificationEvent
 
@@ -167,3 +171,27 @@ def test_deleting_a_coupon_retires_its_code():
     codes.delete_coupon(coupon_id=new.coupon.pk, actor="s")
     code = find_code("SPRING10")
     assert code.is_deleted and code.status == "inactive"
+
+
+def test_a_member_codes_cap_guards_its_spending_alone_or_in_a_batch():
+    account = AccountFactory()
+    accounts.add_member(account=account, email="m@x.test", actor="owner")
+    issued = codes.create_member_code(
+        account_id=account.pk, unit=usd(), member_email="m@x.test", cap=500, actor="owner"
+    )
+    code_id = issued.code.pk
+
+    with transaction.atomic():
+        codes.spend_within_cap(code_id=code_id, amount=300)
+    # past the cap: refused at once, or (PostgreSQL) when the batch is back; nothing counted
+    for batched in (False, True):
+        with (
+            pytest.raises(InsufficientBalanceError),
+            transaction.atomic(),
+            one_round_trip() if batched else contextlib.nullcontext(),
+        ):
+            codes.spend_within_cap(code_id=code_id, amount=201)
+        assert RedemptionCode.objects.get(pk=code_id).spent == 300
+    with transaction.atomic(), one_round_trip():
+        codes.spend_within_cap(code_id=code_id, amount=200)  # exactly up to the cap
+    assert RedemptionCode.objects.get(pk=code_id).spent == 500

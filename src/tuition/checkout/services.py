@@ -38,7 +38,6 @@ from tuition.core.reused_queries import insert
 from tuition.core.round_trips import one_round_trip
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
-from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet
 from tuition.ledger.models import Transfer
 from tuition.ledger.selectors import ItemRef
@@ -315,16 +314,15 @@ def _checkout(
     ensure_covered(plan, at, lot_reads)
     if awaits_approval:  # SPEC §7: value and seat are held for the owner
         return approvals.place_hold(plan, at=at, actor=actor)
-    member_spends = debits and plan.code.kind == RedemptionCode.Kind.MEMBER
-    if member_spends and not codes.add_member_spend(code_id=plan.code.pk, amount=plan.payable):
-        raise InsufficientBalanceError()
     try:
-        # A checkout by code sends the seat's guarded update and all its writes in one batch;
-        # cards and coupons lock no wallet and draw no keys: for them each runs at once, and
-        # the seat is taken before the card is charged.
+        # A checkout by code sends the guarded updates of the seat and of a member code's cap
+        # with all its writes, in one batch; cards and coupons lock no wallet and draw no keys:
+        # for them each runs at once, and the seat is taken before the card is charged.
         with one_round_trip() if keys.get(Order) is not None else contextlib.nullcontext():
             if plan.session is not None:
                 take_seat(plan.session.pk, at)
+            if debits and plan.code.kind == RedemptionCode.Kind.MEMBER:
+                codes.spend_within_cap(code_id=plan.code.pk, amount=plan.payable)
             if plan.coupon is not None:
                 _use_coupon(plan.coupon, learner=learner)
             paid_by = _Payment(method=plan.method)

@@ -16,12 +16,13 @@ from django.utils.translation import gettext
 
 from tuition.accounts.models import Membership, TrainingAccount
 from tuition.accounts.services import get_or_create_user, personal_account_for
-from tuition.core import clock
+from tuition.core import clock, round_trips
 from tuition.core.actors import Actor
 from tuition.core.amounts import MAX_MINOR, amount_error
 from tuition.core.errors import NotFoundError, ScopeKindImmutableError, ValidationError
 from tuition.core.transactions import use_case
 from tuition.ledger import services as ledger
+from tuition.ledger.errors import InsufficientBalanceError
 from tuition.ledger.locks import lock_wallet, lock_wallets
 from tuition.ledger.models import Lot, LotScopeItem, Unit
 from tuition.notifications import events
@@ -662,6 +663,28 @@ def delete_coupon(*, coupon_id: int, actor: Actor) -> None:
     RedemptionCode.objects.filter(coupon=coupon).update(
         deleted_at=at, status=RedemptionCode.Status.INACTIVE
     )
+
+
+def spend_within_cap(*, code_id: int, amount: int) -> None:
+    """Count a checkout's `amount` against a member code's cap, with a guarded update (one
+    fixed statement). Inside `round_trips.one_round_trip` it is sent with the batch and checked
+    when the batch is back. Called by checkout inside its transaction, after the wallet lock.
+
+    Raises:
+        InsufficientBalanceError: it would pass the cap.
+    """
+    round_trips.execute(_SPEND_WITHIN_CAP, [amount, code_id, amount], then=_refuse_unless_spent)
+
+
+def _refuse_unless_spent(cursor: Any) -> None:
+    if cursor.rowcount != 1:
+        raise InsufficientBalanceError()
+
+
+_SPEND_WITHIN_CAP = (
+    f"UPDATE {RedemptionCode._meta.db_table} SET spent = spent + %s"
+    " WHERE id = %s AND (cap IS NULL OR cap >= spent + %s)"
+)
 
 
 def add_member_spend(*, code_id: int, amount: int) -> bool:
