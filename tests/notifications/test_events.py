@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -120,6 +121,16 @@ def test_low_balance_is_not_sent_to_members_who_may_not_see_the_balance():
     assert list(EmailDelivery.objects.values_list("email", flat=True)) == ["olga@acme.test"]
 
 
+_HOLD = {
+    "hold_id": "7",
+    "order_number": "2026-HOLD",
+    "amount": "600.00",
+    "item_title": "Data Analytics",
+    "learner_email": "ben@acme.test",
+    "expires_at": "2026-12-05T08:00:00+00:00",
+}
+
+
 @pytest.mark.parametrize(
     "kind, data, expected",
     [
@@ -158,6 +169,20 @@ def test_low_balance_is_not_sent_to_members_who_may_not_see_the_balance():
             {"amount": "500.00", "price": "450.00", "order_number": "O-1"},
             "O-1",
         ),
+        (
+            events.REFILL_AUTOMATIC,
+            {"amount": "200.00", "trigger": "allowance", "status": "paid", "price": "200.00"},
+            "Paid by card",
+        ),
+        (
+            events.REFILL_AUTOMATIC_PAUSED,
+            {"amount": "200.00", "trigger": "threshold", "reason": "card_declined"},
+            "the card was declined",
+        ),
+        (events.HOLD_PLACED, _HOLD, "is held until you approve or decline"),
+        (events.HOLD_APPROVED, _HOLD, "was approved"),
+        (events.HOLD_DECLINED, _HOLD, "was declined"),
+        (events.HOLD_EXPIRED, _HOLD, "was not decided in time"),
         (events.CREDIT_ISSUED, {}, "A new credit"),  # fields missing: the template copes
     ],
 )
@@ -180,6 +205,12 @@ def test_every_kind_renders_a_text_and_html_email_with_branding(
     assert expected in message.body
     html = message.alternatives[0].content
     assert "Northwind Training" in html and "<html" in html
+    # the HTML part (what mail clients show) says the same, not a generic line
+    assert expected in re.sub(r"<[^>]+>", "", html)
+    assert "There is news" not in html and "There is news" not in message.body
+    if kind == events.HOLD_PLACED:  # the owner is taken to the decision
+        link = f"http://localhost:8000/manage/{account.pk}/approvals/"
+        assert f"Approve or decline: {link}" in message.body and f'href="{link}"' in html
     delivery = EmailDelivery.objects.get()
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 1
     assert message.extra_headers["Message-ID"] == delivery.message_id

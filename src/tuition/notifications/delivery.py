@@ -211,6 +211,22 @@ def site_links(data: dict) -> dict[str, str]:
     return links
 
 
+def account_links(account_id: int | None) -> dict[str, str]:
+    """Absolute links for an account's people: its page and its approvals."""
+    from django.urls import NoReverseMatch, reverse
+
+    if account_id is None:
+        return {}
+    base = str(settings.TUITION.get("SITE_URL") or "http://localhost:8000").rstrip("/")
+    links = {}
+    for name, view in (("account", "portal:account"), ("approvals", "portal:approvals")):
+        try:
+            links[name] = base + reverse(view, kwargs={"account_id": account_id})
+        except NoReverseMatch:  # an installation without that page
+            continue
+    return links
+
+
 def build_email(delivery: EmailDelivery, event: NotificationEvent) -> EmailMultiAlternatives:
     """The email for one recipient, in their language (their profile's, else the site's), with
     times in their own time zone; a registration's receipt and invoice ride along as PDF."""
@@ -244,7 +260,7 @@ def _build_email(
         "show_balance": delivery.show_balance,
         "event": event,
         "personal": personal,
-        "links": site_links(data) if personal else {},
+        "links": site_links(data) if personal else account_links(event.account_id),
         "attached": bool(attachments),
     }
     fields = _Blank({k: v for k, v in data.items() if isinstance(v, str | int)}, provider=provider)
