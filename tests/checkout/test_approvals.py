@@ -307,3 +307,40 @@ def test_a_declined_member_code_redemption_gives_the_cap_back(course, acme):
     # then
     assert RedemptionCode.objects.get(pk=made.code.pk).spent == 0
     assert problems() == []
+
+
+def test_the_learner_hears_when_the_request_is_declined_or_not_decided_in_time(
+    course, acme, credit
+):
+    # given approval above 100.00, an owner, and two learners, one of them reading German
+    from tuition.notifications.delivery import build_email
+    from tuition.notifications.models import EmailDelivery
+
+    MembershipFactory(account=acme, user=UserFactory(email="olga@acme.test"), role="owner")
+    UserFactory(email="jonas@acme.test", language="de")
+    require_above(acme, 10000, hours=2)
+
+    # when the owner declines one request and lets the next run out
+    declined = buy(course, credit.code_text)
+    approvals.decline(hold_id=declined.hold.pk, actor="owner:olga")
+    buy(course, credit.code_text, email="jonas@acme.test")
+    with time_machine.travel(clock.now() + timedelta(hours=2, seconds=1)):
+        assert approvals.expire_overdue_holds() == 1
+    fan_out_recorded()
+
+    # then each learner gets one email about their own request, and the owner none of these
+    sent = EmailDelivery.objects.select_related("event", "user").filter(
+        event__kind="registration.not_approved"
+    )
+    assert sorted(d.email for d in sent) == ["ana@acme.test", "jonas@acme.test"]
+    to_ana = build_email(sent.get(email="ana@acme.test"), sent.get(email="ana@acme.test").event)
+    assert to_ana.subject.endswith("Not approved: Cloud Fundamentals")
+    assert 'for "Cloud Fundamentals" with a code of Acme was declined' in to_ana.body
+    assert "Nothing was charged, and you are not registered." in to_ana.body
+    assert "was declined" in to_ana.alternatives[0].content
+    jonas = sent.get(email="jonas@acme.test")
+    to_jonas = build_email(jonas, jonas.event)
+    assert "Nicht freigegeben: Cloud Fundamentals" in to_jonas.subject
+    assert "nicht rechtzeitig entschieden" in to_jonas.body
+    assert jonas.event.data["reason"] == "expired" and jonas.event.data["amount"] == "300.00"
+    assert not Registration.objects.exists() and problems() == []

@@ -374,10 +374,21 @@ def _release(*, hold_id: int, actor: Actor, expired: bool) -> Order:
     hold = order.hold
     assert hold is not None
     hold.refresh_from_db()
-    events.record(
-        events.HOLD_EXPIRED if expired else events.HOLD_DECLINED,
-        account_id=order.account_id,
-        data=_event_data(order, hold, order.learner),
+    # The account's people hear of the release; the learner, that the request is closed.
+    events.record_many(
+        [
+            events.pending(
+                events.HOLD_EXPIRED if expired else events.HOLD_DECLINED,
+                account_id=order.account_id,
+                data=_event_data(order, hold, order.learner),
+            ),
+            personal.registration_not_approved(
+                order=order,
+                learner=order.learner,
+                reason="expired" if expired else "declined",
+                account_name=order.account.name if order.account else "",
+            ),
+        ]
     )
     return order
 

@@ -64,6 +64,7 @@ SUBJECTS = {
     "hold.declined": _("{account_name}: redemption declined"),
     "hold.expired": _("{account_name}: approval request expired"),
     "order.refunded": _("Partial refund: {item_title}"),
+    "registration.not_approved": _("Not approved: {item_title}"),
 }
 
 

@@ -54,6 +54,9 @@ Personal kinds (no `unit`; `account_name` only where an account applies):
                            refunded_total, charged, credit_note_number, reason,
                            learner_email, account_name? (sent to the learner and the
                            account's owners; a partial refund, the registration stays)
+    registration.not_approved order_id, order_number, item_title, learner_email, amount,
+                           unit, account_name, reason ("declined" | "expired"), session?
+                           (a request that waited for approval: nothing was charged)
     member.invited         account_id, account_name, email, role ("owner" | "member"),
                            has_password (bool: sign in, or set a password first)
 
@@ -93,6 +96,7 @@ from .kinds import (  # noqa: F401 - recorders name the kinds through this modul
     REFILL_PURCHASED,
     REGISTRATION_CANCELLED,
     REGISTRATION_CONFIRMED,
+    REGISTRATION_NOT_APPROVED,
 )
 from .models import NotificationEvent
 

@@ -22,12 +22,15 @@ BOOKING_CHANGED = "booking.changed"
 REGISTRATION_CANCELLED = "registration.cancelled"
 MEMBER_INVITED = "member.invited"
 ORDER_REFUNDED = "order.refunded"
+# The learner's side of a declined or expired approval request (SPEC §7).
+REGISTRATION_NOT_APPROVED = "registration.not_approved"
 PERSONAL_KINDS = {
     REGISTRATION_CONFIRMED,
     BOOKING_CHANGED,
     REGISTRATION_CANCELLED,
     MEMBER_INVITED,
     ORDER_REFUNDED,
+    REGISTRATION_NOT_APPROVED,
 }
 KINDS = [
     CREDIT_ISSUED,
@@ -48,6 +51,7 @@ KINDS = [
     HOLD_APPROVED,
     HOLD_DECLINED,
     HOLD_EXPIRED,
+    REGISTRATION_NOT_APPROVED,
 ]
 
 # Kinds that are about the balance itself: not sent to members who may not see it.

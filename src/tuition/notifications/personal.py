@@ -71,6 +71,31 @@ def registration_confirmed(
     )
 
 
+def registration_not_approved(
+    *, order: Any, learner: Any, reason: str, account_name: str
+) -> events.PendingEvent:
+    """The learner's request that waited for an owner's approval was declined, or was not
+    decided in time (`reason`): nothing was charged, and the held value and seat are free."""
+    data: dict[str, Any] = {
+        "order_id": str(order.pk),
+        "order_number": order.number,
+        "item_title": order.title,
+        "amount": order.unit.format(order.charged),
+        "unit": order.unit.code,
+        "account_name": account_name,
+        "reason": reason,
+        **_learner(learner),
+    }
+    if order.session is not None:
+        data["session"] = session_info(order.session)
+    return events.pending(
+        events.REGISTRATION_NOT_APPROVED,
+        account_id=order.account_id,
+        data=data,
+        recipients=[events.person(learner)],
+    )
+
+
 def booking_changed(
     *,
     change: str,

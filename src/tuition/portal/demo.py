@@ -366,6 +366,16 @@ def _commerce() -> None:
         expires_at=clock.now() + timedelta(days=25),
         notes="Workshop credit: use it this month",
     )
+    # A new colleague asked for Security Essentials (above 400.00), and Olga declined: his
+    # email says so, and that nothing was charged.
+    asked = checkout.checkout(
+        learner_email="cy@acme.test",
+        learner_name="Cy Newman",
+        activity_id=security.pk,
+        payment=checkout.PaymentChoice(method="code", code="ACME-TEAM-USD"),
+        actor=ACTOR,
+    )
+    approvals.decline(hold_id=asked.hold.pk, actor=on_pages("olga@acme.test"))
 
 
 @contextmanager
