@@ -6,6 +6,7 @@ import time_machine
 from tests.factories import AccountFactory, issue, usd
 from tuition.core import clock
 from tuition.core.errors import NotFoundError, ValidationError
+from tuition.ledger import holds
 from tuition.ledger import services as ledger
 from tuition.ledger.errors import AlreadyReversedError, InsufficientBalanceError
 from tuition.ledger.models import Lot, SystemAccount, Transfer
@@ -204,3 +205,28 @@ def test_a_redemption_booked_after_the_expiry_then_in_force_is_reported():
     )
     # then verify reports it
     assert no_spend_after_expiry() == [f"transfer {forged.pk} spent lot {lot.pk} after it expired"]
+
+
+def test_a_captured_hold_is_refunded_into_the_lot_it_spent_last_as_a_debit_is():
+    # given a hold across two lots: the soon-expiring one (issued second) is taken first
+    account = AccountFactory()
+    lasting = issue(account, 300, days=None)
+    soon = issue(account, 100, days=1)
+    hold = holds.place_hold(
+        account_id=account.pk,
+        unit=usd(),
+        amount=250,
+        expires_at=clock.now() + timedelta(hours=1),
+        actor="t",
+    )
+    redemption = holds.capture_hold(hold_id=hold.pk, actor="owner")
+    # when part of it is refunded
+    refund = ledger.reverse_part(transfer_id=redemption.pk, amount=10, actor="staff")
+    # then the redemption lists its lots in spending order, and the refund goes to the lot
+    # spent last (the lasting one), as for a plain debit
+    spent = redemption.entries.filter(lot__isnull=False).order_by("id")
+    assert [(e.lot_id, e.amount) for e in spent] == [(soon.pk, -100), (lasting.pk, -150)]
+    assert {e.lot_id: e.amount for e in refund.entries.filter(lot__isnull=False)} == {
+        lasting.pk: 10
+    }
+    assert_ledger_consistent()

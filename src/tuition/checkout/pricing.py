@@ -28,7 +28,7 @@ from tuition.core.features import pay_by_tokens
 from tuition.core.reused_queries import ReusedQuery
 from tuition.core.round_trips import Rows
 from tuition.ledger.errors import InsufficientBalanceError
-from tuition.ledger.models import Lot, Unit
+from tuition.ledger.models import Lot, Unit, expired
 from tuition.ledger.selectors import ItemRef, allocation_order, in_scope_of
 
 from .errors import (
@@ -470,7 +470,7 @@ def ensure_covered(plan: Plan, at: datetime, reads: LotReads | None = None) -> N
         ((pk, remaining, expires_at, in_scope, status, deleted_at),) = reads.lots.rows
         if deleted_at is not None or status != Lot.Status.ACTIVE:
             raise CodeInactiveError()
-        if expires_at is not None and expires_at <= at:
+        if expired(expires_at, at):
             raise CodeExpiredError()
         if not in_scope:
             raise NotInScopeError()
@@ -483,7 +483,7 @@ def ensure_covered(plan: Plan, at: datetime, reads: LotReads | None = None) -> N
         live = [
             (pk, left, scoped)
             for pk, left, expires_at, scoped in lots
-            if expires_at is None or expires_at > at
+            if not expired(expires_at, at)
         ]
         if not live:
             if lots:

@@ -121,7 +121,9 @@ def capture_hold(
     """
     hold = _pending_hold_for_update(hold_id)
     at = clock.now()
-    parts = list(hold.parts.order_by("lot_id"))
+    # In the order the hold took them (soonest expiry first), so the redemption records its
+    # lots as a debit would, and a partial refund gives back to the lot spent last first.
+    parts = list(hold.parts.order_by("id"))
     if _ran_out(hold, parts, at):
         raise HoldNotPendingError(str(_("This request has run out of time.")))
     release = _release_transfer(hold, parts, at=at, actor=actor, reason=reason or "approved")
@@ -167,7 +169,7 @@ def release_hold(
     """
     hold = _pending_hold_for_update(hold_id)
     at = clock.now()
-    parts = list(hold.parts.order_by("lot_id"))
+    parts = list(hold.parts.order_by("id"))
     if expired and not _ran_out(hold, parts, at):
         raise HoldNotPendingError("This request has not run out of time yet.")
     status = Hold.Status.EXPIRED if expired else Hold.Status.RELEASED

@@ -8,12 +8,19 @@ The ledger imports no other app: accounts are referenced by model label only, an
 stores plain catalog ids.
 """
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from tuition.core.amounts import format_amount
+
+
+def expired(expires_at: datetime | None, at: datetime) -> bool:
+    """Whether a lot expiring at `expires_at` (None: never) has expired at `at`."""
+    return expires_at is not None and expires_at <= at
 
 
 class Unit(models.Model):
@@ -146,7 +153,7 @@ class Lot(models.Model):
         return self.deleted_at is not None
 
     def is_expired_at(self, moment) -> bool:  # type: ignore[no-untyped-def]
-        return self.expires_at is not None and self.expires_at <= moment
+        return expired(self.expires_at, moment)
 
     def scope_item_ids(self) -> list[int]:
         return list(self.scope_items.values_list("item_id", flat=True))

@@ -10,7 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from tuition.core import clock
 from tuition.core.reused_queries import ReusedQuery
 
-from .models import Hold, Lot, LotScopeItem, Unit
+from .models import Hold, Lot, LotScopeItem, Unit, expired
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def unexpired(
     lots: Iterable[tuple[int, int, datetime | None]], at: datetime
 ) -> list[tuple[int, int]]:
     """(id, remaining) of the lots not expired at `at`, in their order."""
-    return [(pk, left) for pk, left, expires_at in lots if expires_at is None or expires_at > at]
+    return [(pk, left) for pk, left, expires_at in lots if not expired(expires_at, at)]
 
 
 _USABLE_AMOUNTS = ReusedQuery(

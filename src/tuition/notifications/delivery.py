@@ -20,6 +20,7 @@ import logging
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -192,37 +193,39 @@ def message_id_for(delivery: EmailDelivery) -> str:
 
 
 def site_links(data: dict) -> dict[str, str]:
-    """Absolute links for emails (the worker has no request to build them from)."""
-    from django.urls import NoReverseMatch, reverse
-
-    base = str(settings.TUITION.get("SITE_URL") or "http://localhost:8000").rstrip("/")
-    links = {}
-    for name, view, kwargs in (
-        ("learning", "portal:learning", {}),
-        ("sign_in", "account_login", {}),
-        ("set_password", "account_reset_password", {}),
-        ("order", "portal:order", {"number": data.get("order_number")}),
-    ):
-        if any(not v for v in kwargs.values()):
-            continue
-        try:
-            links[name] = base + reverse(view, kwargs=kwargs or None)
-        except NoReverseMatch:  # an installation without that page
-            continue
-    return links
+    """Absolute links for a personal email (the worker has no request to build them from)."""
+    return _absolute_links(
+        [
+            ("learning", "portal:learning", {}),
+            ("sign_in", "account_login", {}),
+            ("set_password", "account_reset_password", {}),
+            ("order", "portal:order", {"number": data.get("order_number")}),
+        ]
+    )
 
 
 def account_links(account_id: int | None) -> dict[str, str]:
     """Absolute links for an account's people: its page and its approvals."""
-    from django.urls import NoReverseMatch, reverse
-
     if account_id is None:
         return {}
+    kwargs = {"account_id": account_id}
+    return _absolute_links(
+        [("account", "portal:account", kwargs), ("approvals", "portal:approvals", kwargs)]
+    )
+
+
+def _absolute_links(pages: list[tuple[str, str, dict[str, Any]]]) -> dict[str, str]:
+    """name -> absolute URL of each page whose arguments are all given and that this
+    installation has."""
+    from django.urls import NoReverseMatch, reverse
+
     base = str(settings.TUITION.get("SITE_URL") or "http://localhost:8000").rstrip("/")
     links = {}
-    for name, view in (("account", "portal:account"), ("approvals", "portal:approvals")):
+    for name, view, kwargs in pages:
+        if any(not v for v in kwargs.values()):
+            continue
         try:
-            links[name] = base + reverse(view, kwargs={"account_id": account_id})
+            links[name] = base + reverse(view, kwargs=kwargs or None)
         except NoReverseMatch:  # an installation without that page
             continue
     return links
