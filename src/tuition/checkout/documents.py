@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from tuition.codes import text
 from tuition.core.reused_queries import ReusedQuery, insert
+from tuition.core.round_trips import one_round_trip
 from tuition.core.transactions import use_case
 
 from .models import (
@@ -140,10 +141,16 @@ def number_new_checkout(order: Order) -> tuple[Invoice, Receipt | None]:
     """
     paid = order.status == Order.Status.PAID
     numbers = next_numbers(["invoice", "receipt"] if paid else ["invoice"], order.created_at.year)
-    invoice = insert(_document(Invoice, order, numbers["invoice"], order.created_at))
-    if not paid:
-        return invoice, None
-    return invoice, insert(_document(Receipt, order, numbers["receipt"], order.created_at))
+    # Every checkout of every account queues on the counters until this commits: the
+    # documents go in one round trip.
+    with one_round_trip():
+        invoice = insert(_document(Invoice, order, numbers["invoice"], order.created_at))
+        receipt = (
+            insert(_document(Receipt, order, numbers["receipt"], order.created_at))
+            if paid
+            else None
+        )
+    return invoice, receipt
 
 
 def orders_without_documents(*, before: datetime) -> list[int]:

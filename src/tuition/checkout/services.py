@@ -261,12 +261,16 @@ def _numbered(result: CheckoutResult, once: idempotency.Once | None) -> Checkout
 def _number_documents(
     result: CheckoutResult, once: idempotency.Once | None, *, just_committed: bool
 ) -> CheckoutResult:
-    if just_committed:
-        result.invoice, result.receipt = number_new_checkout(result.order)
-    else:
-        result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
-    if once is not None and once.answer is not None and not once.replayed:
-        idempotency.amend(once, once.render(result))
+    # The counters stay locked until this commits, for every checkout of every account: the
+    # documents and the key's fuller answer go to the database together, once the numbers
+    # are back (the answer shows the numbers only).
+    with one_round_trip():
+        if just_committed:
+            result.invoice, result.receipt = number_new_checkout(result.order)
+        else:
+            result.invoice, result.receipt = number_checkout_documents(order_id=result.order.pk)
+        if once is not None and once.answer is not None and not once.replayed:
+            idempotency.amend(once, once.render(result))
     return result
 
 

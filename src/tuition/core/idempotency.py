@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
 
-from . import clock
+from . import clock, round_trips
 from .errors import DomainError, IdempotencyKeyReusedError
 from .models import IdempotencyRecord
 
@@ -169,11 +169,16 @@ def store(once: Once, answer: Answer) -> None:
 
 def amend(once: Once, answer: Answer) -> None:
     """Replace the stored answer with a fuller one of the same outcome, written by the step
-    that completes the change right after its commit (checkout's document numbers)."""
-    IdempotencyRecord.objects.filter(scope=once.scope, key=once.key).update(
-        response_body=answer.body.decode()
-    )
+    that completes the change right after its commit (checkout's document numbers). One
+    fixed statement: inside `round_trips.one_round_trip` it goes out with that step's writes."""
+    round_trips.execute(_AMEND, [answer.body.decode(), once.scope, once.key])
     once.answer = answer
+
+
+_AMEND = (
+    f"UPDATE {IdempotencyRecord._meta.db_table} SET response_body = %s "
+    "WHERE scope = %s AND key = %s"
+)
 
 
 def resolve(raced: AnsweredBefore, once: Once) -> AnsweredBefore:

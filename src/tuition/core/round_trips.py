@@ -59,13 +59,13 @@ def execute(
     """Run one statement; `then(cursor)` sees its result (row count, rows): at once, or inside
     `one_round_trip` once the whole batch is back."""
     connection = connections[using]
-    cursor = connection.cursor()
     waiting = _waiting(connection)
     if waiting is not None:
+        cursor = _batch_cursor(connection)
         cursor.execute(sql, params)
         waiting.append((cursor, then))
         return
-    with cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if then is not None:
             then(cursor)
@@ -100,6 +100,18 @@ def violated(error: BaseException, *constraints: str) -> bool:
     a time, and their callers catch their own errors."""
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None) in constraints
+
+
+def _batch_cursor(connection: Any) -> Any:
+    """A cursor for one statement of a batch. Django's cursor wrapper costs about 35 µs of CPU
+    per statement, a tenth of a debit's time under the wallet lock, and in a batch it adds
+    nothing: the block already turns driver errors into Django's. So the driver's own cursor
+    is used, unless someone watches the statements (query logging, execute wrappers), who
+    must see every one."""
+    if connection.queries_logged or connection.execute_wrappers:
+        return connection.cursor()
+    connection.validate_no_broken_transaction()
+    return connection.connection.cursor()
 
 
 def _waiting(connection: Any) -> list[tuple[Any, Check | None]] | None:
