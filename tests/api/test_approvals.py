@@ -78,6 +78,8 @@ def test_a_checkout_that_needs_approval_answers_202_and_approving_registers(setu
         f"accounts/{account.pk}/approval-rules",
         {"above": [{"unit": "USD", "amount": "100.00"}], "hold_hours": 24},
     )
+    quote = api.post("checkout/quote", checkout_body(course, credit))
+    assert quote.status_code == 200 and quote.json()["needs_approval"] is True
 
     # when
     placed = api.post("checkout", checkout_body(course, credit))

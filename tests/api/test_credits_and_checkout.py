@@ -166,6 +166,7 @@ def test_quote_then_checkout_with_a_credit_code(api, course):
         },
     )
     assert quote.status_code == 200 and quote.json()["payable"]["amount"] == "300.00"
+    assert quote.json()["needs_approval"] is False
     response = _checkout(api, code, course)
     assert response.status_code == 201, response.json()
     body = response.json()

@@ -75,6 +75,29 @@ def test_a_checkout_above_the_limit_holds_the_value_and_registers_nothing(course
     assert problems() == []
 
 
+def test_the_quote_says_whether_an_owner_must_approve(course, acme, credit):
+    def quoted(email: str = "ana@acme.test"):
+        return checkout.quote(
+            learner_email=email,
+            activity_id=course.pk,
+            payment=PaymentChoice(method="code", code=credit.code_text),
+            actor="learner",
+        )
+
+    assert quoted().needs_approval is False
+    require_above(acme, 30000)
+    assert quoted().needs_approval is False  # at the limit: redeemed at once
+    require_above(acme, 29999)
+    quote = quoted()
+    assert quote.needs_approval is True and quote.as_dict()["needs_approval"] is True
+    assert quote.account_name == acme.name
+    MembershipFactory(account=acme, user=UserFactory(email="olga@acme.test"), role="owner")
+    assert quoted("olga@acme.test").needs_approval is False  # an owner's own redemption
+    # a quote holds nothing and registers nothing
+    assert Hold.objects.count() == 0 and Order.objects.count() == 0
+    assert Lot.objects.get(pk=credit.lot.pk).remaining == 50000
+
+
 def test_a_checkout_at_or_below_the_limit_redeems_at_once(course, acme, credit):
     require_above(acme, 30000)
 

@@ -54,6 +54,11 @@ def test_a_members_checkout_waits_the_owner_approves_the_member_is_registered(
     page.get_by_role("link", name=re.compile("^Enroll on")).first.click()
     page.get_by_label("Training credit").check()
     page.get_by_label("Code", exact=True).fill("acme team")
+    # the quote says, before anything is paid, that an owner decides
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#quote .approval-note")).to_contain_text(
+        "This needs the approval of an owner of Acme Corp."
+    )
     page.get_by_role("button", name="Pay and enroll").click()
 
     # then the checkout waits for the owner, and My learning says so

@@ -91,6 +91,26 @@ def test_apply_shows_the_quote(team, login):
     assert b"Code applied" in response.content and b"$300.00" in response.content
 
 
+def test_apply_says_when_an_owner_must_approve(team, login):
+    from tuition.checkout import approvals
+
+    approvals.set_rules(
+        account_id=team["account"].pk,
+        above={"USD": 20000},
+        items=[],
+        hold_hours=48,
+        actor="olga@acme.test",
+    )
+    response = login(team["stranger"]).post(
+        reverse("portal:quote", args=["activity", team["course"].pk]),
+        {"method": "training_credit", "code": "ACME-POOL", "session": team["first"].pk},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert b"This needs the approval of an owner of Acme." in response.content
+    assert not Order.objects.exists()
+
+
 def test_apply_shows_the_spec_error_inline(team, login):
     response = login(team["stranger"]).post(
         reverse("portal:quote", args=["activity", team["course"].pk]),

@@ -223,6 +223,10 @@ QuoteOut = inline_serializer(
         "discount": Money(),
         "payable": Money(),
         "method": serializers.CharField(),
+        "needs_approval": serializers.BooleanField(
+            help_text="The account's approval rules cover this redemption: `POST /checkout` "
+            "would answer 202 and hold the amount until an owner approves or declines."
+        ),
     },
 )
 CheckoutOut = inline_serializer(

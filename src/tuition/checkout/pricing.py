@@ -69,6 +69,9 @@ class Quote:
     discount: int
     payable: int
     method: str
+    # The account's approval rules cover this redemption: checkout would wait for an owner.
+    needs_approval: bool = False
+    account_name: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         usd = Unit.objects.get(code=Unit.USD) if self.unit.code != Unit.USD else self.unit
@@ -79,6 +82,7 @@ class Quote:
             "discount": {"amount": self.unit.format(self.discount), "unit": self.unit.code},
             "payable": {"amount": self.unit.format(self.payable), "unit": self.unit.code},
             "method": self.method,
+            "needs_approval": self.needs_approval,
         }
 
 

@@ -195,6 +195,8 @@ def quote(
         discount=plan.discount,
         payable=plan.payable,
         method=plan.method,
+        needs_approval=approvals.needs_approval(plan),
+        account_name=plan.account_name,
     )
 
 
