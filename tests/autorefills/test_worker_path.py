@@ -13,7 +13,8 @@ from tuition.autorefills.models import RefillFiring
 from tuition.checkout import services as checkout
 from tuition.checkout.payments import DECLINED_CARD
 from tuition.checkout.services import PaymentChoice
-from tuition.notifications.models import NotificationEvent
+from tuition.notifications.models import EmailDelivery, NotificationEvent, WebhookDelivery
+from tuition.notifications.services import create_subscription
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,36 @@ def test_a_declined_card_emails_the_owner_that_the_rule_is_paused(acme, owner):
     assert message.subject.endswith("Acme: automatic refill paused")
     assert "was paused: the card was declined" in message.body
     assert "resume the automatic refill" in message.body
+
+
+def test_an_automatic_refill_is_one_email_to_the_owner_and_three_webhook_events(acme, owner):
+    # given a threshold rule, a webhook endpoint for every event, and a checkout that crosses
+    create_subscription(url="https://hooks.example.test/all", actor="t")
+    credit = make_credit(acme, 15000)
+    autorefills.set_rule(
+        account_id=acme.pk, unit=usd(), rule=CARD_THRESHOLD, buyer=owner, actor="user:1"
+    )
+    course = make_activity(price=10000)
+    run_queued_tasks()
+    before = set(NotificationEvent.objects.values_list("pk", flat=True))
+
+    # when the refill is bought after the checkout
+    checkout.checkout(
+        learner_email="ben@acme.test",
+        activity_id=course.pk,
+        payment=PaymentChoice(method="code", code=credit.code_text),
+        actor="user:ben@acme.test",
+    )
+    run_queued_tasks()
+
+    # then the refill's three events all reach the endpoint, and the owner reads one email
+    # about it: the automatic refill's, with its price and order
+    refill_kinds = {"credit.issued", "refill.purchased", "refill.automatic"}
+    new = NotificationEvent.objects.exclude(pk__in=before).filter(kind__in=refill_kinds)
+    assert sorted(new.values_list("kind", flat=True)) == sorted(refill_kinds)
+    hooked = WebhookDelivery.objects.filter(event__in=new).values_list("event__kind", flat=True)
+    assert sorted(hooked) == sorted(refill_kinds)
+    emailed = EmailDelivery.objects.filter(event__in=new)
+    assert list(emailed.values_list("event__kind", "email")) == [
+        ("refill.automatic", owner.email)
+    ]

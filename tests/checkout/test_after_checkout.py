@@ -199,6 +199,11 @@ def test_refill_by_sandbox_card_issues_a_lot_at_once_expiring_by_policy(acme):
     assert abs((lot.expires_at - clock.now()) - timedelta(days=365)) < timedelta(minutes=1)
     assert NotificationEvent.objects.filter(kind="refill.purchased").count() == 1
     assert Receipt.objects.filter(order=order).exists()
+    # one email to the account's people: the refill's; the lot's credit.issued is for
+    # webhooks only
+    issued = NotificationEvent.objects.get(kind="credit.issued", data__lot_id=str(lot.pk))
+    assert issued.recipient_ids == []
+    assert NotificationEvent.objects.get(kind="refill.purchased").recipient_ids is None
 
 
 def test_refill_by_invoice_issues_the_lot_when_marked_paid(acme):

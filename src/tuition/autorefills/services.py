@@ -237,6 +237,7 @@ def _buy(
         actor=actor,
         provider=rule.provider,
         card_number=card_for_charge(rule.card_reference) if rule.card_reference else None,
+        emailed=False,  # `refill.automatic` below is the owners' one email about it
     )
     firing.order = order
     if order.status == Order.Status.PAID:

@@ -52,9 +52,12 @@ def purchase_refill(
     actor: Actor,
     provider: str = "sandbox",
     card_number: str | None = None,
+    emailed: bool = True,
 ) -> Order:
     """An account owner buys more value. Paid by card (sandbox) the lot is issued at once;
     by invoice when the order is marked paid. The lot expires by the unit's policy.
+    `emailed=False`: `refill.purchased` goes to webhooks only (an automatic refill emails its
+    own, fuller event).
 
     Raises:
         ValidationError: a non-positive amount or an unknown provider.
@@ -96,7 +99,7 @@ def purchase_refill(
         actor=actor[:200],
     )
     if result.paid:
-        deliver_refill(order, actor=actor)
+        deliver_refill(order, actor=actor, emailed=emailed)
         order.save(update_fields=["refill_lot"])
     record_change(actor=actor, verb="refill ordered", obj=order, summary=f"{unit.code}")
     # Numbered last: after the wallet lock the refill takes, in the same order as checkout.
@@ -106,7 +109,9 @@ def purchase_refill(
     return order
 
 
-def deliver_refill(order: Order, *, actor: Actor) -> None:
+def deliver_refill(order: Order, *, actor: Actor, emailed: bool = True) -> None:
+    """Issue the refill's lot and record `refill.purchased`: one email to the account's
+    people (`emailed`), and to webhooks both it and the lot's `credit.issued`."""
     unit = order.refill_unit
     assert unit is not None and order.account_id is not None and order.refill_amount
     issued = codes.create_credit.joining(
@@ -118,6 +123,7 @@ def deliver_refill(order: Order, *, actor: Actor) -> None:
         source=Lot.Source.PURCHASE,
         external_id=order.number,
         notes=f"Refill, order {order.number}",
+        emailed=False,  # the refill's own event says it, with the price and the order
     )
     order.refill_lot = issued.lot
     events.record(
@@ -132,4 +138,5 @@ def deliver_refill(order: Order, *, actor: Actor) -> None:
             "order_number": order.number,
             "account_name": issued.lot.account.name,
         },
+        recipients=None if emailed else (),
     )

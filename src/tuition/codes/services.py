@@ -135,9 +135,12 @@ def create_credit(
     external_id: str = "",
     source: str = Lot.Source.ADMIN,
     code: str | None = None,
+    emailed: bool = True,
 ) -> IssuedCredit:
     """Issue a credit (a lot) into an account, or into the personal account of `owner_email`,
     with its own redemption code (generated when blank), and record `credit.issued`.
+    `emailed=False`: the event goes to webhooks only, because the caller records a fuller one
+    that the account's people are emailed about (a refill's).
 
     Raises:
         ValidationError: neither or both of account and owner, bad values (see
@@ -178,6 +181,7 @@ def create_credit(
         events.CREDIT_ISSUED,
         account_id=lot.account_id,
         data={**_lot_event_data(lot), "code_hint": new.code.hint},
+        recipients=None if emailed else (),
     )
     return IssuedCredit(lot, new.code, new.code_text)
 
