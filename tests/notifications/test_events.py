@@ -217,6 +217,25 @@ def test_every_kind_renders_a_text_and_html_email_with_branding(
     assert f".{delivery.pk}@" in delivery.message_id
 
 
+def test_a_name_ending_in_a_period_ends_a_sentence_with_one(drain):
+    account = AccountFactory(name="Acme & Sons Inc.")
+    MembershipFactory(
+        account=account, role=Membership.Role.OWNER, user=UserFactory(email="olga@acme.test")
+    )
+    events.record(
+        events.CREDIT_ISSUED,
+        account_id=account.pk,
+        data={"account_name": account.name, "unit": "USD", "amount": "500.00"},
+    )
+    drain()
+    (message,) = mail.outbox
+    html = message.alternatives[0].content
+    assert "was added to Acme & Sons Inc.\n" in message.body + "\n"
+    assert "Inc.." not in message.body
+    assert "Acme &amp; Sons Inc.</strong></p>" in html and "Inc.." not in html
+    assert "Inc.</strong>." not in html
+
+
 def test_a_sent_delivery_is_never_sent_again(drain):
     account, _, _ = _account_with_people()
     events.record(events.CREDIT_ISSUED, account_id=account.pk, data={"account_name": "Acme"})

@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.html import format_html, strip_tags
+from django.utils.html import escape, format_html, strip_tags
 from django.utils.translation import gettext_lazy as _
 from standardwebhooks import Webhook
 
@@ -270,8 +270,9 @@ def _build_email(
     fields = _Blank({k: v for k, v in data.items() if isinstance(v, str | int)}, provider=provider)
     subject = str(SUBJECTS.get(event.kind, _("Notification from {provider}"))).format_map(fields)
     subject = f"[{provider}] {subject}".replace("\n", " ")
-    text = render_to_string("notifications/email/message.txt", context)
-    html = render_to_string("notifications/email/message.html", context)
+    names = [v for v in data.values() if isinstance(v, str)]
+    text = _one_period(render_to_string("notifications/email/message.txt", context), names)
+    html = _one_period(render_to_string("notifications/email/message.html", context), names)
     message = EmailMultiAlternatives(
         subject=subject,
         body=text or strip_tags(html),
@@ -287,6 +288,17 @@ def _build_email(
     for filename, content in attachments:
         message.attach(filename, content, "application/pdf")
     return message
+
+
+def _one_period(rendered: str, names: list[str]) -> str:
+    """A name that ends in a period ("Acme Inc.") at the end of a sentence takes no second
+    one ("Acme Inc.."), in any language: the sentence's period is dropped after it, in the
+    text and in the HTML (escaped, perhaps bold)."""
+    for name in {n for n in names if len(n) > 1 and n.endswith(".")}:
+        for shown in {name, str(escape(name))}:
+            rendered = rendered.replace(f"{shown}.", shown)
+            rendered = rendered.replace(f"{shown}</strong>.", f"{shown}</strong>")
+    return rendered
 
 
 def send_emails(delivery_ids: Sequence[int]) -> None:

@@ -139,7 +139,8 @@ def record(
     makes a second record with the same key a no-op (e.g. one expiring-soon reminder per lot
     and threshold). `recipients` is for personal kinds: exactly these people get the email,
     and `account_id` may be None; for an account kind, none (`()`) means webhooks only (a
-    fuller event of the same change is the one the account's people are emailed about). `worker_woken`: as for `record_many`.
+    fuller event of the same change is the one the account's people are emailed about).
+    `worker_woken`: as for `record_many`.
 
     Raises:
         ValueError: an unknown kind, a personal kind without recipients, or an account kind
