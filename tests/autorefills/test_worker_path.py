@@ -106,6 +106,4 @@ def test_an_automatic_refill_is_one_email_to_the_owner_and_three_webhook_events(
     hooked = WebhookDelivery.objects.filter(event__in=new).values_list("event__kind", flat=True)
     assert sorted(hooked) == sorted(refill_kinds)
     emailed = EmailDelivery.objects.filter(event__in=new)
-    assert list(emailed.values_list("event__kind", "email")) == [
-        ("refill.automatic", owner.email)
-    ]
+    assert list(emailed.values_list("event__kind", "email")) == [("refill.automatic", owner.email)]
