@@ -59,7 +59,7 @@ def test_a_members_checkout_waits_the_owner_approves_the_member_is_registered(
     expect(page.locator("#quote .approval-note")).to_contain_text(
         "This needs the approval of an owner of Acme Corp."
     )
-    page.get_by_role("button", name="Pay and enroll").click()
+    page.get_by_role("button", name="Request approval").click()
 
     # then the checkout waits for the owner, and My learning says so
     expect(

@@ -89,6 +89,7 @@ def test_apply_shows_the_quote(team, login):
     )
     assert response.status_code == 200
     assert b"Code applied" in response.content and b"$300.00" in response.content
+    assert b'id="pay-button" hx-swap-oob="true">Pay and enroll</button>' in response.content
 
 
 def test_apply_says_when_an_owner_must_approve(team, login):
@@ -108,6 +109,7 @@ def test_apply_says_when_an_owner_must_approve(team, login):
     )
     assert response.status_code == 200
     assert b"This needs the approval of an owner of Acme." in response.content
+    assert b'id="pay-button" hx-swap-oob="true">Request approval</button>' in response.content
     assert not Order.objects.exists()
 
 
